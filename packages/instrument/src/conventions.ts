@@ -1,0 +1,94 @@
+/**
+ * The one home of every span attribute key Tracewright writes or reads (STYLE.md §2).
+ *
+ * Keys follow the OpenTelemetry GenAI semantic conventions and OpenInference where they have
+ * one; the `tracewright.` prefix is used only for what neither has. The collector, the store,
+ * replay and the dashboard import these constants; none of them spells a key by hand.
+ *
+ * This module has no dependencies so that any part can import it without pulling in the SDK.
+ */
+
+/** OpenTelemetry GenAI semantic conventions. */
+export const GenAI = {
+  OPERATION_NAME: "gen_ai.operation.name",
+  AGENT_NAME: "gen_ai.agent.name",
+  TOOL_NAME: "gen_ai.tool.name",
+  TOOL_CALL_ID: "gen_ai.tool.call.id",
+  TOOL_CALL_ARGUMENTS: "gen_ai.tool.call.arguments",
+  TOOL_CALL_RESULT: "gen_ai.tool.call.result",
+  REQUEST_MODEL: "gen_ai.request.model",
+  RESPONSE_MODEL: "gen_ai.response.model",
+  PROVIDER_NAME: "gen_ai.provider.name",
+  USAGE_INPUT_TOKENS: "gen_ai.usage.input_tokens",
+  USAGE_OUTPUT_TOKENS: "gen_ai.usage.output_tokens",
+  CONVERSATION_ID: "gen_ai.conversation.id",
+  INPUT_MESSAGES: "gen_ai.input.messages",
+  OUTPUT_MESSAGES: "gen_ai.output.messages",
+} as const;
+
+/** Values of `gen_ai.operation.name`. */
+export const Operation = {
+  INVOKE_AGENT: "invoke_agent",
+  INVOKE_WORKFLOW: "invoke_workflow",
+  CHAT: "chat",
+  EXECUTE_TOOL: "execute_tool",
+} as const;
+
+/** OpenInference semantic conventions. */
+export const OpenInference = {
+  SPAN_KIND: "openinference.span.kind",
+  INPUT_VALUE: "input.value",
+  INPUT_MIME_TYPE: "input.mime_type",
+  OUTPUT_VALUE: "output.value",
+  OUTPUT_MIME_TYPE: "output.mime_type",
+} as const;
+
+/** Values of `openinference.span.kind`. */
+export const OpenInferenceKind = {
+  AGENT: "AGENT",
+  CHAIN: "CHAIN",
+  LLM: "LLM",
+  TOOL: "TOOL",
+  UNKNOWN: "UNKNOWN",
+} as const;
+
+export const MIME_JSON = "application/json";
+
+/** Tracewright's own keys, for what neither convention has. */
+export const Tracewright = {
+  RUN_ID: "tracewright.run.id",
+  STEP_KEY: "tracewright.step.key",
+  STEP_KIND: "tracewright.step.kind",
+  INPUT_HASH: "tracewright.input.hash",
+  PAYLOAD_REF: "tracewright.payload.ref",
+  REPLAY_OF: "tracewright.replay.of",
+  REPLAY_MODE: "tracewright.replay.mode",
+} as const;
+
+/** Values of `tracewright.step.kind`. */
+export const StepKind = {
+  AGENT: "agent",
+  NODE: "node",
+  LLM: "llm",
+  TOOL: "tool",
+  CLOCK: "clock",
+  RANDOM: "random",
+  UUID: "uuid",
+  HUMAN: "human",
+  STATE: "state",
+  MESSAGE: "message",
+} as const;
+export type StepKind = (typeof StepKind)[keyof typeof StepKind];
+
+/** OpenTelemetry's exception event and its attributes. */
+export const Exception = {
+  EVENT_NAME: "exception",
+  TYPE: "exception.type",
+  MESSAGE: "exception.message",
+  STACKTRACE: "exception.stacktrace",
+} as const;
+
+/** Resource attributes read by the collector and the dashboard. */
+export const Resource = {
+  SERVICE_NAME: "service.name",
+} as const;

@@ -1,0 +1,95 @@
+import { context, diag, propagation, trace } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { Resource } from "./conventions.js";
+import { setTracer } from "./steps.js";
+
+export interface InitOptions {
+  /** `service.name`. Env: `OTEL_SERVICE_NAME`. Default: `"tracewright-agent"`. */
+  serviceName?: string;
+  /**
+   * The OTLP/HTTP traces endpoint. Env: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, or
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. Default: `http://127.0.0.1:4318/v1/traces`
+   * (the local collector).
+   */
+  endpoint?: string;
+  /** Export with this exporter instead of OTLP/HTTP (tests, other backends). */
+  exporter?: SpanExporter;
+  /** Use these span processors instead of one batch processor around the exporter. */
+  spanProcessors?: SpanProcessor[];
+  /** Trace and span id generator (e.g. X-Ray-compatible ids, or fixed ids in tests). */
+  idGenerator?: IdGenerator;
+  /**
+   * Register the provider as the global one (and the async-local-storage context manager and
+   * W3C propagator). Default: true. With false, only Tracewright's wrappers use it.
+   */
+  register?: boolean;
+}
+
+/** What `init()` returns. */
+export interface Tracing {
+  readonly provider: NodeTracerProvider;
+  /** Exports everything recorded so far. Call before a serverless handler returns. */
+  flush(): Promise<void>;
+  /** Flushes and stops exporting; the wrappers fall back to the global tracer. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Sets up export of every step. Options, then environment, then defaults (STYLE.md §5).
+ * Telemetry never breaks the agent: with the collector down, exports fail quietly in the
+ * background (reported through the OpenTelemetry diagnostic logger) and the agent runs on.
+ */
+export function init(options: InitOptions = {}): Tracing {
+  const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? "tracewright-agent";
+  const processors = options.spanProcessors ?? [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter({ url: resolveEndpoint(options.endpoint) }))];
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ [Resource.SERVICE_NAME]: serviceName }),
+    spanProcessors: processors,
+    ...(options.idGenerator === undefined ? {} : { idGenerator: options.idGenerator }),
+  });
+  if (options.register ?? true) {
+    trace.setGlobalTracerProvider(provider);
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  }
+  ensureContextManager();
+  setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"));
+  return {
+    provider,
+    flush: () => provider.forceFlush(),
+    shutdown: async () => {
+      setTracer(undefined);
+      await provider.shutdown();
+    },
+  };
+}
+
+function resolveEndpoint(explicit: string | undefined): string {
+  if (explicit !== undefined) return explicit;
+  const traces = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (traces) return traces;
+  const base = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (base) return `${base.replace(/\/+$/, "")}/v1/traces`;
+  return "http://127.0.0.1:4318/v1/traces";
+}
+
+let contextManagerSet = false;
+
+/** Steps find their parent through async context; without a context manager nothing nests. */
+function ensureContextManager(): void {
+  if (contextManagerSet) return;
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (context.setGlobalContextManager(manager)) {
+    contextManagerSet = true;
+  } else {
+    manager.disable();
+    // Someone registered one already (their own OpenTelemetry setup): use theirs.
+    contextManagerSet = true;
+    diag.debug("tracewright: a global context manager is already registered; using it");
+  }
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { hashJson, revive, serialize } from "./serialize.js";
+
+describe("serialize", () => {
+  it("sorts object keys so equal states give equal text and hashes", () => {
+    const a = serialize({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 2 } });
+    const b = serialize({ a: { c: 2, d: [3, { y: 2, z: 1 }] }, b: 1 });
+    expect(a).toBe('{"a":{"c":2,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(hashJson(a)).toBe(hashJson(b));
+    expect(hashJson(a)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("tags what JSON cannot carry and revives it", () => {
+    const when = new Date("2026-01-02T03:04:05.678Z");
+    const value = {
+      big: 12345678901234567890n,
+      when,
+      map: new Map<string, unknown>([["k", 1]]),
+      set: new Set([1, 2]),
+      list: [undefined, Number.NaN, Infinity],
+      bytes: new Uint8Array([1, 2, 255]),
+    };
+    const json = serialize(value);
+    expect(JSON.parse(json)).toEqual({
+      big: { $type: "BigInt", value: "12345678901234567890" },
+      bytes: { $type: "Uint8Array", base64: "AQL/" },
+      list: [{ $type: "undefined" }, { $type: "Number", value: "NaN" }, { $type: "Number", value: "Infinity" }],
+      map: { $type: "Map", entries: [["k", 1]] },
+      set: { $type: "Set", values: [1, 2] },
+      when: { $type: "Date", value: "2026-01-02T03:04:05.678Z" },
+    });
+    const back = revive(json) as typeof value;
+    expect(back.big).toBe(12345678901234567890n);
+    expect(back.when).toEqual(when);
+    expect(back.map).toEqual(new Map([["k", 1]]));
+    expect(back.set).toEqual(new Set([1, 2]));
+    expect(back.list[0]).toBeUndefined();
+    expect(back.list[1]).toBeNaN();
+    expect(back.list[2]).toBe(Infinity);
+    expect(back.bytes).toEqual(new Uint8Array([1, 2, 255]));
+  });
+
+  it("records errors with their name, message, stack, own fields and cause", () => {
+    const error = Object.assign(new TypeError("bad input", { cause: new Error("root") }), { code: "E_BAD" });
+    const tag = JSON.parse(serialize(error)) as Record<string, unknown>;
+    expect(tag).toMatchObject({ $type: "Error", name: "TypeError", message: "bad input", code: "E_BAD", cause: { $type: "Error", message: "root" } });
+    expect(tag.stack).toContain("bad input");
+    const back = revive(serialize(error)) as Error & { code: string };
+    expect(back).toBeInstanceOf(Error);
+    expect(back.message).toBe("bad input");
+    expect(back.name).toBe("TypeError");
+    expect(back.code).toBe("E_BAD");
+  });
+
+  it("marks cycles with the path of the ancestor instead of throwing", () => {
+    const state: Record<string, unknown> = { name: "loop", inner: { list: [] as unknown[] } };
+    ((state.inner as { list: unknown[] }).list).push(state, state.inner);
+    const parsed = JSON.parse(serialize(state)) as { inner: { list: unknown[] }; name: string };
+    expect(parsed.name).toBe("loop");
+    expect(parsed.inner.list).toEqual([{ $type: "Circular", path: "$" }, { $type: "Circular", path: "$.inner" }]);
+  });
+
+  it("keeps shared (non-circular) references whole", () => {
+    const shared = { x: 1 };
+    const cyclic: Record<string, unknown> = { a: shared, b: shared };
+    cyclic.self = cyclic;
+    expect(JSON.parse(serialize(cyclic))).toEqual({ a: { x: 1 }, b: { x: 1 }, self: { $type: "Circular", path: "$" } });
+  });
+
+  it("never throws: throwing getters and toJSON become markers", () => {
+    const hostile = {
+      ok: 1,
+      get boom(): never {
+        throw new Error("getter exploded");
+      },
+    };
+    expect(JSON.parse(serialize(hostile))).toEqual({ boom: { $type: "Unserializable", reason: "Error: getter exploded" }, ok: 1 });
+    const badToJson = { toJSON: () => { throw new Error("nope"); } };
+    expect(() => serialize(badToJson)).not.toThrow();
+    expect(serialize(() => 1)).toBe('{"$type":"Function","name":""}');
+    expect(serialize(undefined)).toBe('{"$type":"undefined"}');
+    expect(serialize(Symbol("s"))).toBe('{"$type":"Symbol","description":"s"}');
+  });
+
+  it("serializes a structure deeper than the call stack without throwing", () => {
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 20_000; i++) deep = { next: deep };
+    const json = serialize(deep);
+    expect(json.startsWith('{"next":{"next":')).toBe(true);
+    expect(json).toContain('"leaf":true');
+  });
+
+  it("drops undefined object fields as JSON does, and keeps a 1 MB state whole", () => {
+    expect(serialize({ a: undefined, b: 1 })).toBe('{"b":1}');
+    const big = { text: "x".repeat(1024 * 1024) };
+    const json = serialize(big);
+    expect(json.length).toBe(1024 * 1024 + 11);
+    expect((revive(json) as typeof big).text.length).toBe(1024 * 1024);
+  });
+});

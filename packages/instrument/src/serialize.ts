@@ -1,0 +1,302 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The safe serializer: any JavaScript value to canonical JSON, never a throw (STYLE.md §4).
+ *
+ * - Object keys are sorted, so the same state always gives the same text and the same hash
+ *   whatever order the code built it in. Arrays keep their order.
+ * - Values JSON cannot carry become tagged objects that {@link revive} turns back into the
+ *   value, so replay hands the agent what it was handed when recorded:
+ *   `{"$type":"BigInt","value":"12"}`, `Date`, `Map` (`entries`), `Set` (`values`), `Error`
+ *   (`name`, `message`, `stack`, own fields, `cause`), `undefined` (in arrays and at the top),
+ *   `Number` (`NaN`, `Infinity`, `-Infinity`), typed arrays and Buffers (`base64`).
+ * - What cannot be carried is marked, never dropped silently: `Circular` (with the JSON path of
+ *   the ancestor it points to), `Function`, `Symbol`, `Unserializable` (with the reason, e.g. a
+ *   getter that threw).
+ *
+ * A user object that itself has a `$type` key is serialized as it is; {@link revive} only
+ * rewrites objects whose `$type` is one of the tags above and whose other keys match.
+ */
+export function serialize(value: unknown): string {
+  try {
+    const text = JSON.stringify(value, replacer);
+    return text === undefined ? UNDEFINED_JSON : text;
+  } catch {
+    // A cycle, a throwing getter or toJSON, a Proxy trap, or a structure deeper than the stack.
+    return serializeSlow(value);
+  }
+}
+
+/** sha256 of a serialized state, lower-case hex: the `tracewright.input.hash`. */
+export function hashJson(json: string): string {
+  return createHash("sha256").update(json).digest("hex");
+}
+
+/** Parses serialized JSON and restores the tagged values to what they stood for. */
+export function revive(json: string): unknown {
+  return JSON.parse(json, reviver);
+}
+
+const UNDEFINED_JSON = '{"$type":"undefined"}';
+
+type Tagged = { $type: string; [key: string]: unknown };
+
+function tagged(value: unknown): Tagged | undefined {
+  switch (typeof value) {
+    case "bigint":
+      return { $type: "BigInt", value: value.toString() };
+    case "number":
+      return Number.isFinite(value) ? undefined : { $type: "Number", value: String(value) };
+    case "function":
+      return { $type: "Function", name: value.name };
+    case "symbol":
+      return { $type: "Symbol", description: value.description ?? "" };
+    default:
+      return undefined;
+  }
+}
+
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Date) return dateTag(raw);
+  if (value === undefined) {
+    // Inside an object JSON drops the key, as a plain JSON.stringify would; in an array or at
+    // the top the position matters, so it is kept.
+    return Array.isArray(this) || key === "" ? { $type: "undefined" } : undefined;
+  }
+  if (value === null || typeof value !== "object") return tagged(value) ?? value;
+  if (Array.isArray(value)) return value;
+  if (value instanceof Map) return { $type: "Map", entries: [...value.entries()] };
+  if (value instanceof Set) return { $type: "Set", values: [...value.values()] };
+  if (value instanceof Error) return errorTag(value);
+  if (ArrayBuffer.isView(value)) return bytesTag(value);
+  if (value instanceof ArrayBuffer) return bytesTag(new Uint8Array(value));
+  return sortedKeys(value as Record<string, unknown>);
+}
+
+function dateTag(date: Date): Tagged {
+  const time = date.getTime();
+  return { $type: "Date", value: Number.isNaN(time) ? null : date.toISOString() };
+}
+
+function errorTag(error: Error): Tagged {
+  const out: Tagged = { $type: "Error", name: error.name, message: error.message };
+  if (error.stack !== undefined) out.stack = error.stack;
+  for (const key of Object.keys(error)) {
+    if (key !== "name" && key !== "message" && key !== "stack") out[key] = (error as unknown as Record<string, unknown>)[key];
+  }
+  if ("cause" in error && error.cause !== undefined) out.cause = error.cause;
+  return out;
+}
+
+function bytesTag(view: ArrayBufferView): Tagged {
+  const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+  return { $type: view.constructor.name, base64: bytes.toString("base64") };
+}
+
+function sortedKeys(object: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(object);
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return object;
+  keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) out[key] = object[key];
+  return out;
+}
+
+/**
+ * The slow path: an explicit-stack walk that copies the value into plain JSON, marking cycles
+ * and anything that throws when read. Iterative, so depth is bounded by memory, not the stack.
+ */
+function serializeSlow(root: unknown): string {
+  try {
+    return emit(toPlain(root));
+  } catch (error) {
+    return JSON.stringify({ $type: "Unserializable", reason: describe(error) });
+  }
+}
+
+/** Writes a plain copy (from {@link toPlain}) as canonical JSON, iteratively. */
+function emit(root: unknown): string {
+  const out: string[] = [];
+  const stack: { value: Record<string, unknown> | unknown[]; keys: string[]; index: number; array: boolean }[] = [];
+  const write = (value: unknown, inArray: boolean): boolean => {
+    if (value === undefined) {
+      if (!inArray && stack.length > 0) return false;
+      out.push(UNDEFINED_JSON);
+      return true;
+    }
+    if (value === null || typeof value !== "object") {
+      const tag = tagged(value);
+      out.push(tag === undefined ? JSON.stringify(value) : JSON.stringify(tag));
+      return true;
+    }
+    const array = Array.isArray(value);
+    out.push(array ? "[" : "{");
+    const keys = array ? Object.keys(value) : Object.keys(value).sort();
+    stack.push({ value: value as Record<string, unknown>, keys, index: 0, array });
+    return true;
+  };
+  write(root, false);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as (typeof stack)[number];
+    if (frame.index >= frame.keys.length) {
+      stack.pop();
+      out.push(frame.array ? "]" : "}");
+      continue;
+    }
+    const first = frame.index === 0;
+    const key = frame.keys[frame.index++] as string;
+    const value = (frame.value as Record<string, unknown>)[key];
+    if (!frame.array && value === undefined) continue;
+    const mark = out.length;
+    if (!first && out[out.length - 1] !== "{" && out[out.length - 1] !== "[") out.push(",");
+    if (!frame.array) out.push(`${JSON.stringify(key)}:`);
+    if (!write(value, frame.array)) out.length = mark;
+  }
+  return out.join("");
+}
+
+interface Frame {
+  source: object;
+  target: Record<string, unknown> | unknown[];
+  keys: string[];
+  index: number;
+  path: string;
+}
+
+function toPlain(root: unknown): unknown {
+  const ancestors: object[] = [];
+  const paths: string[] = [];
+  const rootCopy = plainShallow(root, "$", ancestors, paths);
+  if (rootCopy.frame === undefined) return rootCopy.value;
+  const stack: Frame[] = [rootCopy.frame];
+  ancestors.push(root as object);
+  paths.push("$");
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as Frame;
+    if (frame.index >= frame.keys.length) {
+      stack.pop();
+      ancestors.pop();
+      paths.pop();
+      continue;
+    }
+    const key = frame.keys[frame.index++] as string;
+    const path = Array.isArray(frame.target) ? `${frame.path}[${key}]` : `${frame.path}.${key}`;
+    let child: unknown;
+    try {
+      child = (frame.source as Record<string, unknown>)[key];
+    } catch (error) {
+      assign(frame.target, key, { $type: "Unserializable", reason: describe(error) });
+      continue;
+    }
+    const copy = plainShallow(child, path, ancestors, paths);
+    assign(frame.target, key, copy.value);
+    if (copy.frame !== undefined) {
+      stack.push(copy.frame);
+      ancestors.push(child as object);
+      paths.push(path);
+    }
+  }
+  return rootCopy.value;
+}
+
+function assign(target: Record<string, unknown> | unknown[], key: string, value: unknown): void {
+  if (Array.isArray(target)) target[Number(key)] = value;
+  else target[key] = value;
+}
+
+/** One level of {@link toPlain}: leaves and tags directly; containers as a frame to fill. */
+function plainShallow(value: unknown, path: string, ancestors: readonly object[], paths: readonly string[]): { value: unknown; frame?: Frame } {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return { value };
+  if (typeof value === "function") return { value: tagged(value) };
+  const index = ancestors.indexOf(value);
+  if (index !== -1) return { value: { $type: "Circular", path: paths[index] } };
+  try {
+    if (value instanceof Date) return { value: dateTag(value) };
+    if (value instanceof Map) return container(value, { $type: "Map", entries: [] }, [...value.entries()], path);
+    if (value instanceof Set) return container(value, { $type: "Set", values: [] }, [...value.values()], path);
+    if (value instanceof Error) return container(value, {}, errorTag(value), path);
+    if (ArrayBuffer.isView(value)) return { value: bytesTag(value) };
+    if (Array.isArray(value)) {
+      const target: unknown[] = new Array<unknown>(value.length);
+      return { value: target, frame: { source: value, target, keys: Object.keys(value), index: 0, path } };
+    }
+    const target: Record<string, unknown> = {};
+    return { value: target, frame: { source: value, target, keys: Object.keys(value).sort(), index: 0, path } };
+  } catch (error) {
+    return { value: { $type: "Unserializable", reason: describe(error) } };
+  }
+}
+
+/** A Map, Set or Error: its tag object is walked in place of it, keeping it on the ancestor path. */
+function container(source: object, tag: Tagged | Record<string, never>, contents: unknown, path: string): { value: unknown; frame: Frame } {
+  if (Array.isArray(contents)) {
+    const list: unknown[] = new Array<unknown>(contents.length);
+    const field = (tag as Tagged).$type === "Map" ? "entries" : "values";
+    (tag as Tagged)[field] = list;
+    return { value: tag, frame: { source: contents, target: list, keys: Object.keys(contents), index: 0, path: `${path}.${field}` } };
+  }
+  const target: Record<string, unknown> = {};
+  return { value: target, frame: { source: contents as object, target, keys: Object.keys(contents as object), index: 0, path } };
+}
+
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return "unknown error";
+  }
+}
+
+const TAGS = new Set(["BigInt", "Date", "Map", "Set", "Error", "undefined", "Number", "Uint8Array", "Buffer", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"]);
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const tag = (value as Tagged).$type;
+  if (typeof tag !== "string" || !TAGS.has(tag)) return value;
+  const v = value as Tagged;
+  switch (tag) {
+    case "BigInt":
+      return typeof v.value === "string" ? BigInt(v.value) : value;
+    case "Date":
+      return new Date(typeof v.value === "string" ? v.value : Number.NaN);
+    case "Map":
+      return Array.isArray(v.entries) ? new Map(v.entries as [unknown, unknown][]) : value;
+    case "Set":
+      return Array.isArray(v.values) ? new Set(v.values as unknown[]) : value;
+    case "undefined":
+      return undefined;
+    case "Number":
+      return Number(v.value);
+    case "Error":
+      return reviveError(v);
+    default:
+      return typeof v.base64 === "string" ? reviveBytes(tag, v.base64) : value;
+  }
+}
+
+function reviveError(v: Tagged): Error {
+  const error = new Error(typeof v.message === "string" ? v.message : "", v.cause === undefined ? undefined : { cause: v.cause });
+  for (const [key, field] of Object.entries(v)) {
+    if (key === "$type" || key === "message" || key === "cause") continue;
+    Object.defineProperty(error, key, { value: field, writable: true, configurable: true, enumerable: key !== "name" && key !== "stack" });
+  }
+  return error;
+}
+
+function reviveBytes(tag: string, base64: string): unknown {
+  const bytes = Buffer.from(base64, "base64");
+  if (tag === "Buffer") return bytes;
+  const ctor = (globalThis as unknown as Record<string, new (buffer: ArrayBufferLike, offset: number, length: number) => unknown>)[tag];
+  if (ctor === undefined) return bytes;
+  const copy = new Uint8Array(bytes).buffer;
+  const width = (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  return new ctor(copy, 0, copy.byteLength / width);
+}

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { IdGenerator, ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { Tracing } from "./init.js";
+import { init } from "./init.js";
+import { llm, node, run, runWithResult, tool } from "./steps.js";
+import { Tracewright } from "./conventions.js";
+
+/** Fixed ids (STYLE.md §8): trace ids and span ids count up. */
+class CountingIds implements IdGenerator {
+  private trace = 0;
+  private span = 0;
+  generateTraceId(): string {
+    return (++this.trace).toString(16).padStart(32, "0");
+  }
+  generateSpanId(): string {
+    return (++this.span).toString(16).padStart(16, "0");
+  }
+}
+
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+
+beforeAll(() => {
+  tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], idGenerator: new CountingIds(), register: false, serviceName: "test-agent" });
+});
+afterAll(async () => {
+  await tracing.shutdown();
+});
+beforeEach(() => exporter.reset());
+
+const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+const byKey = (key: string): ReadableSpan => {
+  const span = spans().find((s) => s.attributes[Tracewright.STEP_KEY] === key);
+  if (span === undefined) throw new Error(`no span with key ${key}; have ${spans().map((s) => s.attributes[Tracewright.STEP_KEY]).join(", ")}`);
+  return span;
+};
+const runIdOf = (): string => String(byKey("supervisor").attributes[Tracewright.RUN_ID]);
+
+describe("wrappers record each step as a span", () => {
+  it("pins the attribute map of run, node, llm and tool", async () => {
+    const output = await run("supervisor", { goal: "cut costs" }, async () => {
+      const plan = await node("plan", { goal: "cut costs" }, async (state) => ({ ...state, plan: ["research"] }));
+      await llm({ model: "scripted-1", messages: [{ role: "user", content: "hi" }] }, () => ({ text: "hello", usage: { inputTokens: 3, outputTokens: 1 } }), { provider: "tracewright.scripted" });
+      await tool("web_search", { q: "lambda" }, () => ["doc://a"], { callId: "call-1" });
+      return plan;
+    });
+    expect(output).toEqual({ goal: "cut costs", plan: ["research"] });
+    const runId = runIdOf();
+    expect(runId).toMatch(/^[0-9a-f]{32}$/);
+    const normalized = (key: string) => ({ name: byKey(key).name, kind: byKey(key).kind, attributes: { ...byKey(key).attributes, [Tracewright.RUN_ID]: "<run>" } });
+    expect(normalized("supervisor")).toMatchInlineSnapshot(`
+      {
+        "attributes": {
+          "gen_ai.agent.name": "supervisor",
+          "gen_ai.operation.name": "invoke_agent",
+          "input.mime_type": "application/json",
+          "input.value": "{"goal":"cut costs"}",
+          "openinference.span.kind": "AGENT",
+          "output.mime_type": "application/json",
+          "output.value": "{"goal":"cut costs","plan":["research"]}",
+          "tracewright.input.hash": "26bd117b929356764525337aa788eb5522497fbfaa758181a8ad89adb644a915",
+          "tracewright.run.id": "<run>",
+          "tracewright.step.key": "supervisor",
+          "tracewright.step.kind": "agent",
+        },
+        "kind": 0,
+        "name": "invoke_agent supervisor",
+      }
+    `);
+    expect(normalized("supervisor/node:plan#0")).toMatchInlineSnapshot(`
+      {
+        "attributes": {
+          "gen_ai.operation.name": "invoke_workflow",
+          "input.mime_type": "application/json",
+          "input.value": "{"goal":"cut costs"}",
+          "openinference.span.kind": "CHAIN",
+          "output.mime_type": "application/json",
+          "output.value": "{"goal":"cut costs","plan":["research"]}",
+          "tracewright.input.hash": "26bd117b929356764525337aa788eb5522497fbfaa758181a8ad89adb644a915",
+          "tracewright.run.id": "<run>",
+          "tracewright.step.key": "supervisor/node:plan#0",
+          "tracewright.step.kind": "node",
+        },
+        "kind": 0,
+        "name": "node plan",
+      }
+    `);
+    expect(normalized("supervisor/llm:scripted-1#0")).toMatchInlineSnapshot(`
+      {
+        "attributes": {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.provider.name": "tracewright.scripted",
+          "gen_ai.request.model": "scripted-1",
+          "gen_ai.usage.input_tokens": 3,
+          "gen_ai.usage.output_tokens": 1,
+          "input.mime_type": "application/json",
+          "input.value": "{"messages":[{"content":"hi","role":"user"}],"model":"scripted-1"}",
+          "openinference.span.kind": "LLM",
+          "output.mime_type": "application/json",
+          "output.value": "{"text":"hello","usage":{"inputTokens":3,"outputTokens":1}}",
+          "tracewright.input.hash": "f64a2fbbe194ebf71929e62d01da58f707afa423d894b632775cbdb3b4e3a71f",
+          "tracewright.run.id": "<run>",
+          "tracewright.step.key": "supervisor/llm:scripted-1#0",
+          "tracewright.step.kind": "llm",
+        },
+        "kind": 2,
+        "name": "chat scripted-1",
+      }
+    `);
+    expect(normalized("supervisor/tool:web_search#0")).toMatchInlineSnapshot(`
+      {
+        "attributes": {
+          "gen_ai.operation.name": "execute_tool",
+          "gen_ai.tool.call.id": "call-1",
+          "gen_ai.tool.name": "web_search",
+          "input.mime_type": "application/json",
+          "input.value": "{"q":"lambda"}",
+          "openinference.span.kind": "TOOL",
+          "output.mime_type": "application/json",
+          "output.value": "["doc://a"]",
+          "tracewright.input.hash": "2d2d6e79196814b3acd2019b2911c9ba6a843f6817018798bb8d8d912c0af7b9",
+          "tracewright.run.id": "<run>",
+          "tracewright.step.key": "supervisor/tool:web_search#0",
+          "tracewright.step.kind": "tool",
+        },
+        "kind": 0,
+        "name": "execute_tool web_search",
+      }
+    `);
+    for (const span of spans()) expect(span.attributes[Tracewright.RUN_ID]).toBe(runId);
+  });
+
+  it("nests steps under their parent and keeps keys stable for concurrent siblings", async () => {
+    await run("supervisor", {}, async () => {
+      await node("research", {}, async () => {
+        // Completion order is the reverse of call order: keys follow call order.
+        await Promise.all([30, 10, 0].map((delay, i) => tool("web_search", { i }, () => new Promise((r) => setTimeout(() => r(i), delay)))));
+      });
+      await node("research", {}, () => tool("fetch", {}, () => 1));
+    });
+    const keys = spans().map((s) => String(s.attributes[Tracewright.STEP_KEY])).sort();
+    expect(keys).toEqual([
+      "supervisor",
+      "supervisor/node:research#0",
+      "supervisor/node:research#0/tool:web_search#0",
+      "supervisor/node:research#0/tool:web_search#1",
+      "supervisor/node:research#0/tool:web_search#2",
+      "supervisor/node:research#1",
+      "supervisor/node:research#1/tool:fetch#0",
+    ]);
+    const research = byKey("supervisor/node:research#0");
+    for (const i of [0, 1, 2]) {
+      const span = byKey(`supervisor/node:research#0/tool:web_search#${i}`);
+      expect(span.parentSpanContext?.spanId).toBe(research.spanContext().spanId);
+      expect(span.attributes["input.value"]).toBe(`{"i":${i}}`);
+    }
+  });
+
+  it("records an error and rethrows the user's error unchanged, sync or async", async () => {
+    const original = new RangeError("upstream 503");
+    const result = await runWithResult("supervisor", { goal: "x" }, async () => {
+      await tool("fetch_document", { url: "doc://pricing" }, () => {
+        throw original;
+      });
+    });
+    expect(result.status).toBe("error");
+    expect(result.error).toBe(original);
+    expect(result.runId).toBe(runIdOf());
+    const failed = byKey("supervisor/tool:fetch_document#0");
+    expect(failed.status).toEqual({ code: 2, message: "upstream 503" });
+    expect(failed.events.map((e) => [e.name, e.attributes?.["exception.type"], e.attributes?.["exception.message"]])).toEqual([["exception", "RangeError", "upstream 503"]]);
+    expect(String(failed.events[0]?.attributes?.["exception.stacktrace"])).toContain("upstream 503");
+    expect(failed.attributes["output.value"]).toBeUndefined();
+    expect(byKey("supervisor").status.code).toBe(2);
+
+    await expect(run("supervisor", {}, () => Promise.reject(original))).rejects.toBe(original);
+    const thrown = "a string, not an Error";
+    await expect(node("n", {}, () => { throw thrown; })).rejects.toBe(thrown);
+  });
+
+  it("works for synchronous functions and returns their value", async () => {
+    await expect(node("sync", 1, (n) => n + 1)).resolves.toBe(2);
+    await expect(tool("t", {}, () => "done")).resolves.toBe("done");
+  });
+
+  it("records clock, random and uuid reads as steps whose output is the value returned", async () => {
+    let seen: { now: number; random: number; uuid: string } | undefined;
+    await run("supervisor", {}, (ctx) => {
+      seen = { now: ctx.now(), random: ctx.random(), uuid: ctx.uuid() };
+    });
+    expect(seen).toBeDefined();
+    expect(byKey("supervisor/clock:now#0").attributes["output.value"]).toBe(String(seen?.now));
+    expect(byKey("supervisor/random:random#0").attributes["output.value"]).toBe(String(seen?.random));
+    expect(byKey("supervisor/uuid:uuid#0").attributes["output.value"]).toBe(JSON.stringify(seen?.uuid));
+    expect(byKey("supervisor/clock:now#0").attributes[Tracewright.STEP_KIND]).toBe("clock");
+  });
+
+  it("a run inside a run is an agent step of the same run", async () => {
+    await run("supervisor", {}, () => run("worker", { task: 1 }, () => "ok"));
+    const worker = byKey("supervisor/agent:worker#0");
+    expect(worker.attributes[Tracewright.RUN_ID]).toBe(runIdOf());
+    expect(worker.attributes["gen_ai.agent.name"]).toBe("worker");
+  });
+
+  it("gives independent runs their own run ids", async () => {
+    const a = await runWithResult("a", {}, () => 1);
+    const b = await runWithResult("b", {}, () => 2);
+    expect(a.runId).not.toBe(b.runId);
+    expect(a).toMatchObject({ status: "ok", output: 1 });
+  });
+});

@@ -1,0 +1,433 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Attributes, Context, Link, Span, Tracer } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, context as otelContext, createContextKey, isSpanContextValid, trace } from "@opentelemetry/api";
+import {
+  Exception,
+  GenAI,
+  MIME_JSON,
+  OpenInference,
+  OpenInferenceKind,
+  Operation,
+  StepKind,
+  Tracewright,
+} from "./conventions.js";
+import { hashJson, serialize } from "./serialize.js";
+
+/** A replayable boundary about to be crossed: what an interceptor sees. */
+export interface StepCall {
+  key: string;
+  kind: StepKind;
+  name: string;
+  /** The input as the agent passed it. */
+  input: unknown;
+  /** Canonical JSON of the input (what `input.value` records). */
+  inputJson: string;
+  /** sha256 of {@link inputJson}. */
+  inputHash: string;
+}
+
+/**
+ * Decides, for each step of a run, whether its result comes from the live function or from
+ * somewhere else (a recording). Replay installs one through {@link RunOptions.interceptor}.
+ * `intercept` is called for every step, nodes and agents included, so an interceptor sees the
+ * whole sequence; it returns `live()` for what it does not serve.
+ */
+export interface StepInterceptor {
+  intercept<T>(call: StepCall, live: () => Promise<T>): Promise<T>;
+  /** For synchronous boundaries: clock, random and uuid reads. */
+  interceptSync<T>(call: StepCall, live: () => T): T;
+  /** Told when a step ends, with its serialized output or its error. */
+  completed?(call: StepCall, result: { outputJson?: string; error?: unknown }): void;
+}
+
+export interface RunOptions {
+  /** Extra span attributes on the run's root span. */
+  attributes?: Attributes;
+  /** Span links on the root (e.g. to the run a replay replays). */
+  links?: Link[];
+  /** Replay's hook: see {@link StepInterceptor}. */
+  interceptor?: StepInterceptor;
+}
+
+/** What {@link runWithResult} resolves to: the run's id and how it ended; never a rejection. */
+export interface RunResult<O> {
+  runId: string;
+  traceId: string;
+  status: "ok" | "error";
+  output?: O;
+  error?: unknown;
+}
+
+/** The handle a run's function receives. */
+export interface RunContext<I> {
+  /** The run's id (`tracewright.run.id`): the root span's trace id. */
+  readonly runId: string;
+  /** The run's input. */
+  readonly state: I;
+  /** Milliseconds since the epoch; a recorded `clock` step, served from the recording on replay. */
+  now(): number;
+  /** A number in [0, 1); a recorded `random` step. */
+  random(): number;
+  /** A random UUID; a recorded `uuid` step. */
+  uuid(): string;
+}
+
+interface RunFrame {
+  runId: string;
+  interceptor: StepInterceptor | undefined;
+}
+
+interface StepFrame {
+  run: RunFrame;
+  key: string;
+  /** Per-parent, per-(kind:name) occurrence counters: stable step keys under concurrency. */
+  counters: Map<string, number>;
+}
+
+const FRAME = createContextKey("tracewright.step");
+const INSTRUMENTATION = { name: "@tracewright/instrument", version: "0.1.0" };
+
+let configuredTracer: Tracer | undefined;
+
+/** Used by `init()`: the tracer wrappers use instead of the global one. */
+export function setTracer(tracer: Tracer | undefined): void {
+  configuredTracer = tracer;
+}
+
+function tracer(): Tracer {
+  return configuredTracer ?? trace.getTracer(INSTRUMENTATION.name, INSTRUMENTATION.version);
+}
+
+function currentFrame(ctx: Context = otelContext.active()): StepFrame | undefined {
+  return ctx.getValue(FRAME) as StepFrame | undefined;
+}
+
+/** The id of the run active in this async context, if any. */
+export function currentRunId(): string | undefined {
+  return currentFrame()?.run.runId;
+}
+
+function childKey(parent: StepFrame | undefined, kind: StepKind, name: string): string {
+  const local = `${kind}:${name}`;
+  if (parent === undefined) return local;
+  const n = parent.counters.get(local) ?? 0;
+  parent.counters.set(local, n + 1);
+  return `${parent.key}/${local}#${n}`;
+}
+
+/** Telemetry never breaks the agent: every recording call goes through here (STYLE.md §4). */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // Recording failed; the agent's own work goes on untouched.
+  }
+}
+
+/** The one error-recording path: exception event, ERROR status. The caller rethrows. */
+export function recordError(span: Span, error: unknown): void {
+  safely(() => {
+    const e = error instanceof Error ? error : undefined;
+    span.addEvent(Exception.EVENT_NAME, {
+      [Exception.TYPE]: e?.name ?? typeof error,
+      [Exception.MESSAGE]: e?.message ?? safeString(error),
+      ...(e?.stack === undefined ? {} : { [Exception.STACKTRACE]: e.stack }),
+    });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: e?.message ?? safeString(error) });
+  });
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return "unprintable error";
+  }
+}
+
+interface StepSpec {
+  kind: StepKind;
+  name: string;
+  spanName: string;
+  input: unknown;
+  attributes: Attributes;
+  spanKind?: SpanKind;
+  /** Attributes derived from the output (e.g. token usage). */
+  onOutput?: (output: unknown, span: Span) => void;
+}
+
+interface Started {
+  span: Span;
+  ctx: Context;
+  call: StepCall;
+  frame: StepFrame;
+}
+
+/**
+ * Opens a step's span. Under a parent frame the key extends the parent's; with no parent, a
+ * `root` makes this the root of a new run (its key is the agent's name, its run id the span's
+ * trace id), and without one the step is detached (outside any run: no run id, no counter).
+ */
+function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Context, root?: RunOptions): Started {
+  const key = parent !== undefined ? childKey(parent, spec.kind, spec.name) : root !== undefined ? spec.name : `${spec.kind}:${spec.name}`;
+  const inputJson = serialize(spec.input);
+  const inputHash = hashJson(inputJson);
+  const attributes: Attributes = {
+    ...spec.attributes,
+    [Tracewright.STEP_KEY]: key,
+    [Tracewright.STEP_KIND]: spec.kind,
+    [Tracewright.INPUT_HASH]: inputHash,
+    [OpenInference.INPUT_VALUE]: inputJson,
+    [OpenInference.INPUT_MIME_TYPE]: MIME_JSON,
+  };
+  if (parent !== undefined && parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
+  const links = root?.links;
+  const span = tracer().startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
+  let run: RunFrame;
+  if (parent !== undefined) {
+    run = parent.run;
+  } else if (root !== undefined) {
+    // The run id is the root span's trace id: no second id scheme beside the span context.
+    const spanContext = span.spanContext();
+    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor };
+    const runId = run.runId;
+    safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
+  } else {
+    run = DETACHED;
+  }
+  const frame: StepFrame = { run, key, counters: new Map() };
+  const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
+  return { span, ctx, frame, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash } };
+}
+
+const DETACHED: RunFrame = { runId: "", interceptor: undefined };
+
+function endOk(started: Started, spec: StepSpec, output: unknown): void {
+  let outputJson: string | undefined;
+  safely(() => {
+    outputJson = serialize(output);
+    started.span.setAttribute(OpenInference.OUTPUT_VALUE, outputJson);
+    started.span.setAttribute(OpenInference.OUTPUT_MIME_TYPE, MIME_JSON);
+    spec.onOutput?.(output, started.span);
+  });
+  safely(() => started.frame.run.interceptor?.completed?.(started.call, outputJson === undefined ? {} : { outputJson }));
+  safely(() => started.span.end());
+}
+
+function endError(started: Started, error: unknown): void {
+  recordError(started.span, error);
+  safely(() => started.frame.run.interceptor?.completed?.(started.call, { error }));
+  safely(() => started.span.end());
+}
+
+/** Runs `fn` as one step: a span with its input, its output or error; the result unchanged. */
+async function step<R>(spec: StepSpec, fn: () => R | Promise<R>): Promise<R> {
+  const parentCtx = otelContext.active();
+  const parent = currentFrame(parentCtx);
+  let started: Started | undefined;
+  try {
+    started = startStep(spec, parent, parentCtx);
+  } catch {
+    started = undefined;
+  }
+  if (started === undefined) return fn();
+  const s = started;
+  const live = (): Promise<R> => otelContext.with(s.ctx, async () => fn());
+  try {
+    const interceptor = s.frame.run.interceptor;
+    const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
+    endOk(s, spec, output);
+    return output;
+  } catch (error) {
+    endError(s, error);
+    throw error;
+  }
+}
+
+/** A synchronous boundary step (clock, random, uuid). */
+function syncStep<R>(spec: StepSpec, fn: () => R): R {
+  const parentCtx = otelContext.active();
+  const parent = currentFrame(parentCtx);
+  let started: Started | undefined;
+  try {
+    started = startStep(spec, parent, parentCtx);
+  } catch {
+    started = undefined;
+  }
+  if (started === undefined) return fn();
+  const s = started;
+  try {
+    const interceptor = s.frame.run.interceptor;
+    const output = interceptor === undefined ? fn() : interceptor.interceptSync(s.call, fn);
+    endOk(s, spec, output);
+    return output;
+  } catch (error) {
+    endError(s, error);
+    throw error;
+  }
+}
+
+/**
+ * Runs an agent as one run, the root of its steps. Returns what `fn` returns and rethrows its
+ * error unchanged, after recording it. Called inside another run, it becomes an `agent` step
+ * of that run (a supervisor calling a worker agent), sharing its run id.
+ */
+export async function run<I, O>(agent: string, input: I, fn: (ctx: RunContext<I>) => O | Promise<O>, options: RunOptions = {}): Promise<O> {
+  const result = await runWithResult(agent, input, fn, options);
+  if (result.status === "error") throw result.error;
+  return result.output as O;
+}
+
+/**
+ * Like {@link run}, but resolves to the run's id and outcome instead of rethrowing: what a
+ * caller that must know the run id of a failed run (a CLI, a test, replay) uses.
+ */
+export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: RunContext<I>) => O | Promise<O>, options: RunOptions = {}): Promise<RunResult<O>> {
+  const parentCtx = otelContext.active();
+  const parent = currentFrame(parentCtx);
+  const spec: StepSpec = {
+    kind: StepKind.AGENT,
+    name: agent,
+    spanName: `${Operation.INVOKE_AGENT} ${agent}`,
+    input,
+    attributes: {
+      [GenAI.OPERATION_NAME]: Operation.INVOKE_AGENT,
+      [GenAI.AGENT_NAME]: agent,
+      [OpenInference.SPAN_KIND]: OpenInferenceKind.AGENT,
+      ...options.attributes,
+    },
+  };
+  let started: Started | undefined;
+  try {
+    started = startStep(spec, parent, parentCtx, parent === undefined ? options : undefined);
+  } catch {
+    started = undefined;
+  }
+  const traceId = started?.span.spanContext().traceId ?? "";
+  const ctx: RunContext<I> = {
+    runId: started?.frame.run.runId || parent?.run.runId || newRunId(),
+    state: input,
+    now: () => syncStep(boundary(StepKind.CLOCK, "now", null), () => Date.now()),
+    random: () => syncStep(boundary(StepKind.RANDOM, "random", null), () => Math.random()),
+    uuid: () => syncStep(boundary(StepKind.UUID, "uuid", null), () => randomUUID()),
+  };
+  if (started === undefined) {
+    try {
+      return { runId: ctx.runId, traceId, status: "ok", output: await fn(ctx) };
+    } catch (error) {
+      return { runId: ctx.runId, traceId, status: "error", error };
+    }
+  }
+  const s = started;
+  try {
+    const live = (): Promise<O> => otelContext.with(s.ctx, async () => fn(ctx));
+    const interceptor = s.frame.run.interceptor;
+    const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
+    endOk(s, spec, output);
+    return { runId: ctx.runId, traceId, status: "ok", output };
+  } catch (error) {
+    endError(s, error);
+    return { runId: ctx.runId, traceId, status: "error", error };
+  }
+}
+
+function newRunId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+function boundary(kind: StepKind, name: string, input: unknown): StepSpec {
+  return {
+    kind,
+    name,
+    spanName: `${kind} ${name}`,
+    input,
+    attributes: { [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN },
+  };
+}
+
+/**
+ * An agent node: state in, state out. In a supervisor, each worker is a node; in a graph, each
+ * graph node.
+ */
+export function node<S, R>(name: string, state: S, fn: (state: S) => R | Promise<R>): Promise<R> {
+  return step(
+    {
+      kind: StepKind.NODE,
+      name,
+      spanName: `node ${name}`,
+      input: state,
+      attributes: { [GenAI.OPERATION_NAME]: Operation.INVOKE_WORKFLOW, [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN },
+    },
+    () => fn(state),
+  );
+}
+
+/** The request shape `llm` reads: a model and its messages; anything else is recorded too. */
+export interface LlmRequest {
+  model: string;
+  messages?: unknown;
+  [key: string]: unknown;
+}
+
+export interface LlmOptions {
+  /** `gen_ai.provider.name`, e.g. `aws.bedrock`, `openai`. */
+  provider?: string;
+  /** The step's name in its key; defaults to the model id. */
+  name?: string;
+}
+
+/** A model call. Token usage is read from the response's `usage`, in the common shapes. */
+export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req) => Res | Promise<Res>, options: LlmOptions = {}): Promise<Res> {
+  const name = options.name ?? request.model;
+  return step(
+    {
+      kind: StepKind.LLM,
+      name,
+      spanName: `${Operation.CHAT} ${request.model}`,
+      spanKind: SpanKind.CLIENT,
+      input: request,
+      attributes: {
+        [GenAI.OPERATION_NAME]: Operation.CHAT,
+        [GenAI.REQUEST_MODEL]: request.model,
+        [OpenInference.SPAN_KIND]: OpenInferenceKind.LLM,
+        ...(options.provider === undefined ? {} : { [GenAI.PROVIDER_NAME]: options.provider }),
+      },
+      onOutput: recordUsage,
+    },
+    () => fn(request),
+  );
+}
+
+function recordUsage(output: unknown, span: Span): void {
+  if (output === null || typeof output !== "object") return;
+  const usage = (output as { usage?: Record<string, unknown> }).usage;
+  if (usage === null || typeof usage !== "object") return;
+  const input = usage.inputTokens ?? usage.input_tokens ?? usage.prompt_tokens;
+  const out = usage.outputTokens ?? usage.output_tokens ?? usage.completion_tokens;
+  if (typeof input === "number") span.setAttribute(GenAI.USAGE_INPUT_TOKENS, input);
+  if (typeof out === "number") span.setAttribute(GenAI.USAGE_OUTPUT_TOKENS, out);
+}
+
+export interface ToolOptions {
+  /** `gen_ai.tool.call.id`, usually the id the model gave the call. */
+  callId?: string;
+}
+
+/** A tool call. */
+export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R>, options: ToolOptions = {}): Promise<R> {
+  return step(
+    {
+      kind: StepKind.TOOL,
+      name,
+      spanName: `${Operation.EXECUTE_TOOL} ${name}`,
+      input: args,
+      attributes: {
+        [GenAI.OPERATION_NAME]: Operation.EXECUTE_TOOL,
+        [GenAI.TOOL_NAME]: name,
+        [OpenInference.SPAN_KIND]: OpenInferenceKind.TOOL,
+        ...(options.callId === undefined ? {} : { [GenAI.TOOL_CALL_ID]: options.callId }),
+      },
+    },
+    () => fn(args),
+  );
+}

@@ -1,0 +1,42 @@
+import { GenAI, Resource, Tracewright } from "@tracewright/instrument/conventions";
+import type { SpanRecord } from "./types.js";
+
+/** What the store indexes a span by, read once per span at ingest. */
+export interface SpanFacts {
+  /** `tracewright.run.id`, or the trace id for spans from other instrumentation. */
+  runId: string;
+  stepKey: string | null;
+  startUs: number;
+  endUs: number;
+  /** A parentless span: a candidate root of its run. */
+  root: boolean;
+  /** The run's agent, as named by its root. */
+  agent: string;
+  replayOf: string | null;
+}
+
+export function derive(span: SpanRecord): SpanFacts {
+  const a = span.attributes;
+  const runId = typeof a[Tracewright.RUN_ID] === "string" && a[Tracewright.RUN_ID] !== "" ? (a[Tracewright.RUN_ID] as string) : span.traceId;
+  const startUs = nanosToMicros(span.startTimeUnixNano);
+  const endUs = Math.max(startUs, nanosToMicros(span.endTimeUnixNano));
+  const agent = str(a[GenAI.AGENT_NAME]) ?? str(span.resource[Resource.SERVICE_NAME]) ?? span.name;
+  return {
+    runId,
+    stepKey: str(a[Tracewright.STEP_KEY]) ?? null,
+    startUs,
+    endUs,
+    root: span.parentSpanId === undefined || span.parentSpanId === "",
+    agent,
+    replayOf: str(a[Tracewright.REPLAY_OF]) ?? null,
+  };
+}
+
+/** Nanoseconds (exact decimal string) to whole microseconds, safe as a JavaScript number. */
+export function nanosToMicros(nanos: string): number {
+  return nanos.length <= 3 ? 0 : Number(nanos.slice(0, -3));
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}

@@ -1,0 +1,163 @@
+import { Exception, GenAI, OpenInference, OpenInferenceKind, Operation, Tracewright } from "@tracewright/instrument/conventions";
+import { nanosToMicros } from "./derive.js";
+import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
+
+/**
+ * Rebuilds a run's steps from its spans, flat in canonical order: depth-first, parents before
+ * children, siblings by start time and then by key. Iterative (an explicit stack), so a run of
+ * any depth cannot overflow the call stack. Spans whose parent is not in the run (a lost span,
+ * a parent in another system) are placed as roots, so nothing recorded is hidden.
+ *
+ * Spans from other instrumentation, without `tracewright.step.key`, get a key built the same
+ * way the instrumentation builds one: the parent's key, `/`, `kind:name#occurrence`.
+ */
+export function buildSteps(spans: readonly SpanRecord[]): Step[] {
+  const byId = new Map<string, SpanRecord>();
+  for (const span of spans) byId.set(span.spanId, span);
+  const children = new Map<string | null, SpanRecord[]>();
+  for (const span of spans) {
+    const parent = span.parentSpanId !== undefined && byId.has(span.parentSpanId) ? span.parentSpanId : null;
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(span);
+  }
+  for (const list of children.values()) list.sort(compareSiblings);
+
+  const out: Step[] = [];
+  const stack: { span: SpanRecord; parentKey: string | null; depth: number }[] = [];
+  const pushChildren = (parentId: string | null, parentKey: string | null, depth: number): void => {
+    const list = children.get(parentId);
+    if (list === undefined) return;
+    const counters = new Map<string, number>();
+    const framed = list.map((span) => ({ span, parentKey, depth, key: "" }));
+    for (const item of framed) {
+      const given = item.span.attributes[Tracewright.STEP_KEY];
+      if (typeof given === "string" && given !== "") {
+        item.key = given;
+      } else {
+        const local = `${stepKind(item.span)}:${item.span.name}`;
+        const n = counters.get(local) ?? 0;
+        counters.set(local, n + 1);
+        item.key = parentKey === null ? `${local}#${n}` : `${parentKey}/${local}#${n}`;
+      }
+    }
+    // Reverse so the first sibling is popped first.
+    for (let i = framed.length - 1; i >= 0; i--) {
+      const item = framed[i] as (typeof framed)[number];
+      keys.set(item.span.spanId, item.key);
+      stack.push({ span: item.span, parentKey: item.parentKey, depth: item.depth });
+    }
+  };
+  const keys = new Map<string, string>();
+  pushChildren(null, null, 0);
+  while (stack.length > 0) {
+    const { span, parentKey, depth } = stack.pop() as (typeof stack)[number];
+    const key = keys.get(span.spanId) as string;
+    out.push(toStep(span, key, parentKey, depth));
+    pushChildren(span.spanId, key, depth + 1);
+  }
+  return out;
+}
+
+function compareSiblings(a: SpanRecord, b: SpanRecord): number {
+  const at = BigInt(a.startTimeUnixNano);
+  const bt = BigInt(b.startTimeUnixNano);
+  if (at !== bt) return at < bt ? -1 : 1;
+  const ak = String(a.attributes[Tracewright.STEP_KEY] ?? a.name);
+  const bk = String(b.attributes[Tracewright.STEP_KEY] ?? b.name);
+  return ak < bk ? -1 : ak > bk ? 1 : 0;
+}
+
+const KIND_BY_OPENINFERENCE: Record<string, string> = {
+  [OpenInferenceKind.AGENT]: "agent",
+  [OpenInferenceKind.LLM]: "llm",
+  [OpenInferenceKind.TOOL]: "tool",
+  [OpenInferenceKind.CHAIN]: "node",
+};
+
+const KIND_BY_OPERATION: Record<string, string> = {
+  [Operation.INVOKE_AGENT]: "agent",
+  [Operation.CHAT]: "llm",
+  [Operation.EXECUTE_TOOL]: "tool",
+  [Operation.INVOKE_WORKFLOW]: "node",
+};
+
+/** The step kind: Tracewright's own, else read from the GenAI or OpenInference kind. */
+export function stepKind(span: SpanRecord): string {
+  const a = span.attributes;
+  const own = a[Tracewright.STEP_KIND];
+  if (typeof own === "string" && own !== "") return own;
+  const operation = a[GenAI.OPERATION_NAME];
+  if (typeof operation === "string" && KIND_BY_OPERATION[operation] !== undefined) return KIND_BY_OPERATION[operation];
+  const oi = a[OpenInference.SPAN_KIND];
+  if (typeof oi === "string" && KIND_BY_OPENINFERENCE[oi] !== undefined) return KIND_BY_OPENINFERENCE[oi];
+  return "span";
+}
+
+function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: number): Step {
+  const a = span.attributes;
+  const startUs = nanosToMicros(span.startTimeUnixNano);
+  const endUs = nanosToMicros(span.endTimeUnixNano);
+  const error = stepError(span);
+  return {
+    key,
+    kind: stepKind(span),
+    name: stepName(span),
+    parentKey,
+    status: span.status.code === 2 ? "error" : span.status.code === 1 ? "ok" : "unset",
+    startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
+    durationMs: Math.max(0, (endUs - startUs) / 1000),
+    input: parseState(a[OpenInference.INPUT_VALUE] ?? a[GenAI.INPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_ARGUMENTS]),
+    output: parseState(a[OpenInference.OUTPUT_VALUE] ?? a[GenAI.OUTPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_RESULT]),
+    ...(error === undefined ? {} : { error }),
+    spanId: span.spanId,
+    ...(span.parentSpanId === undefined ? {} : { parentSpanId: span.parentSpanId }),
+    depth,
+    attributes: a,
+  };
+}
+
+function stepName(span: SpanRecord): string {
+  const a = span.attributes;
+  const named = a[GenAI.TOOL_NAME] ?? a[GenAI.AGENT_NAME] ?? a[GenAI.REQUEST_MODEL];
+  if (typeof named === "string" && named !== "") return named;
+  const key = a[Tracewright.STEP_KEY];
+  if (typeof key === "string") {
+    const last = key.slice(key.lastIndexOf("/") + 1);
+    const colon = last.indexOf(":");
+    const hash = last.lastIndexOf("#");
+    if (colon !== -1) return last.slice(colon + 1, hash === -1 ? undefined : hash);
+  }
+  return span.name;
+}
+
+/** A recorded state: JSON text parsed, anything else kept as it is. Undefined when absent. */
+function parseState(value: AttributeValue | undefined): unknown {
+  if (typeof value !== "string") return value ?? null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+function stepError(span: SpanRecord): StepError | undefined {
+  const event = span.events.find((e) => e.name === Exception.EVENT_NAME);
+  if (event !== undefined) {
+    const stack = event.attributes[Exception.STACKTRACE];
+    return {
+      type: String(event.attributes[Exception.TYPE] ?? "Error"),
+      message: String(event.attributes[Exception.MESSAGE] ?? span.status.message ?? ""),
+      ...(typeof stack === "string" ? { stack } : {}),
+    };
+  }
+  if (span.status.code === 2) return { type: "Error", message: span.status.message ?? "" };
+  return undefined;
+}
+
+/** A run with its steps, or undefined when the store has no such run. */
+export async function loadRunDetail(store: TraceStore, runId: string): Promise<RunDetail | undefined> {
+  const run: RunSummary | undefined = await store.getRun(runId);
+  if (run === undefined) return undefined;
+  return { run, steps: buildSteps(await store.getRunSpans(runId)) };
+}

@@ -1,0 +1,22 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests run against each package's TypeScript sources, never its build output.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: "@tracewright/instrument/conventions", replacement: src("./packages/instrument/src/conventions.ts") },
+      { find: /^@tracewright\/(instrument|store|replay|cli)$/, replacement: src("./packages/$1/src/index.ts") },
+      { find: "@tracewright/collector-lambda", replacement: src("./packages/collector-lambda/src/index.ts") },
+      { find: "@tracewright/reference-agents", replacement: src("./reference-agents/src/index.ts") },
+    ],
+  },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "reference-agents/src/**/*.test.ts", "apps/dashboard/src/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
