@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
+      { find: "@tracewright/store/testing", replacement: src("./packages/store/src/testing.ts") },
       { find: "@tracewright/instrument/conventions", replacement: src("./packages/instrument/src/conventions.ts") },
       { find: /^@tracewright\/(instrument|store|replay|cli)$/, replacement: src("./packages/$1/src/index.ts") },
       { find: "@tracewright/collector-lambda", replacement: src("./packages/collector-lambda/src/index.ts") },
