@@ -3,10 +3,14 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/node_modules/**", "**/.next/**", "**/next-env.d.ts", "bench/**/*.mjs", "scripts/**", "e2e/test-results/**", "**/*.config.*"],
+    ignores: ["**/dist/**", "**/node_modules/**", "**/.next/**", "**/next-env.d.ts", "e2e/test-results/**", "**/*.config.*"],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", fetch: "readonly", AbortSignal: "readonly", setTimeout: "readonly" } },
+  },
   {
     files: ["**/*.ts", "**/*.tsx"],
     languageOptions: {

@@ -104,7 +104,8 @@ function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: 
     kind: stepKind(span),
     name: stepName(span),
     parentKey,
-    status: span.status.code === 2 ? "error" : span.status.code === 1 ? "ok" : "unset",
+    // OpenTelemetry instrumentation leaves a successful span's status unset: that is ok.
+    status: span.status.code === 2 ? "error" : "ok",
     startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
     durationMs: Math.max(0, (endUs - startUs) / 1000),
     input: parseState(a[OpenInference.INPUT_VALUE] ?? a[GenAI.INPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_ARGUMENTS]),
@@ -117,17 +118,19 @@ function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: 
   };
 }
 
+/** The name the step was given in its key (`kind:name#n`), else the GenAI name, else the span's. */
 function stepName(span: SpanRecord): string {
   const a = span.attributes;
-  const named = a[GenAI.TOOL_NAME] ?? a[GenAI.AGENT_NAME] ?? a[GenAI.REQUEST_MODEL];
-  if (typeof named === "string" && named !== "") return named;
   const key = a[Tracewright.STEP_KEY];
   if (typeof key === "string") {
     const last = key.slice(key.lastIndexOf("/") + 1);
     const colon = last.indexOf(":");
     const hash = last.lastIndexOf("#");
-    if (colon !== -1) return last.slice(colon + 1, hash === -1 ? undefined : hash);
+    if (colon !== -1) return last.slice(colon + 1, hash > colon ? hash : undefined);
+    if (last !== "") return last;
   }
+  const named = a[GenAI.TOOL_NAME] ?? a[GenAI.AGENT_NAME] ?? a[GenAI.REQUEST_MODEL];
+  if (typeof named === "string" && named !== "") return named;
   return span.name;
 }
 

@@ -80,7 +80,7 @@ export interface Step {
   kind: string;
   name: string;
   parentKey: string | null;
-  status: "ok" | "error" | "unset";
+  status: "ok" | "error";
   startTime: string;
   durationMs: number;
   input: unknown;

@@ -1,0 +1,68 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { Pager } from "../features/runs/components/Pager";
+import { RunFilters } from "../features/runs/components/RunFilters";
+import { RunsTable } from "../features/runs/components/RunsTable";
+import { parseRunsParams, runsHref } from "../features/runs/fns/query";
+import { loadRunsView } from "../features/runs/server/list-runs";
+import { EmptyState, RecordARun } from "../shared/components/EmptyState";
+import type { SearchParams } from "../shared/fns/search-params";
+
+export const metadata: Metadata = { title: "Runs · Tracewright" };
+
+/** `/`: the runs, newest first, filtered by `?status=` and `?agent=`, paged by `?cursor=`. */
+export default async function RunsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const filter = parseRunsParams(await searchParams);
+  const view = await loadRunsView(filter);
+  const filtered = filter.status !== undefined || filter.agent !== undefined;
+
+  return (
+    <main id="main" className="page">
+      <div className="page-head">
+        <h1>Runs</h1>
+        <p className="muted">Every recorded agent run, newest first.</p>
+      </div>
+
+      {view.state === "absent" ? (
+        <EmptyState title="No runs recorded yet" reason="no-store">
+          <p>
+            There is no trace store at <code>{view.path}</code> yet.
+          </p>
+          <RecordARun />
+          <p className="muted small">
+            The dashboard reads <code>TRACEWRIGHT_DB</code>, else <code>.tracewright/traces.db</code> at the repository root.
+          </p>
+        </EmptyState>
+      ) : (
+        <>
+          <RunFilters filter={filter} />
+          {view.state === "bad-cursor" ? (
+            <EmptyState title="That page of runs no longer exists" reason="bad-cursor">
+              <p>
+                The <code>cursor</code> in the address is not one this dashboard handed out. <Link href={runsHref({ ...filter, cursor: undefined })}>Start from the newest runs</Link>.
+              </p>
+            </EmptyState>
+          ) : view.runs.length === 0 ? (
+            filtered || filter.cursor !== undefined ? (
+              <EmptyState title="No runs match" reason="no-matches">
+                <p>
+                  Nothing recorded matches these filters. <Link href="/">Show every run</Link>.
+                </p>
+              </EmptyState>
+            ) : (
+              <EmptyState title="No runs recorded yet" reason="no-runs">
+                <p>The trace store is there but holds no runs.</p>
+                <RecordARun />
+              </EmptyState>
+            )
+          ) : (
+            <>
+              <RunsTable runs={view.runs} filter={filter} />
+              <Pager filter={filter} nextCursor={view.nextCursor} />
+            </>
+          )}
+        </>
+      )}
+    </main>
+  );
+}

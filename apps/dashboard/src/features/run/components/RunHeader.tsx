@@ -1,0 +1,62 @@
+import Link from "next/link";
+import type { RunSummary } from "@tracewright/store";
+import { StatusBadge } from "../../../shared/components/StatusBadge";
+import { formatDuration, formatTimestamp } from "../../../shared/fns/format";
+import { runHref } from "../../../shared/fns/routes";
+
+/** A run's identity and totals. */
+export function RunHeader({ run }: { run: RunSummary }) {
+  return (
+    <header className="run-header" data-testid="run-header">
+      <p className="crumbs">
+        <Link href="/">← All runs</Link>
+      </p>
+      <div className="run-title">
+        <h1>{run.agent === "" ? "Run" : run.agent}</h1>
+        <StatusBadge status={run.status} testId="run-status" />
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>Run id</dt>
+          <dd className="mono" data-testid="run-id">
+            {run.runId}
+          </dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>
+            <time dateTime={run.startTime}>{formatTimestamp(run.startTime, { millis: true })}</time>
+          </dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(run.durationMs)}</dd>
+        </div>
+        <div>
+          <dt>Steps</dt>
+          <dd>{run.steps}</dd>
+        </div>
+        <div>
+          <dt>Errors</dt>
+          <dd className={run.errors > 0 ? "errors" : undefined}>{run.errors}</dd>
+        </div>
+        {run.traceId === run.runId ? null : (
+          <div>
+            <dt>Trace id</dt>
+            <dd className="mono">{run.traceId}</dd>
+          </div>
+        )}
+        {run.replayOf === undefined ? null : (
+          <div>
+            <dt>Replay of</dt>
+            <dd>
+              <Link href={runHref(run.replayOf)} className="mono" data-testid="replay-of">
+                {run.replayOf}
+              </Link>
+            </dd>
+          </div>
+        )}
+      </dl>
+    </header>
+  );
+}

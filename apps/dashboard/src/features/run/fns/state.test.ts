@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { stateText, stepFacts } from "./state";
+
+describe("stateText", () => {
+  it("pretty-prints JSON states with their size", () => {
+    const state = stateText({ a: [1, "é"] });
+    expect(state).toEqual({ text: '{\n  "a": [\n    1,\n    "é"\n  ]\n}', bytes: 32, plain: false });
+    expect(state.bytes).toBe(state.text.length + 1); // "é" is two bytes in UTF-8
+    expect(stateText(null).text).toBe("null");
+    expect(stateText(undefined).text).toBe("null");
+  });
+
+  it("shows text that was not JSON as recorded, markup included, as plain text", () => {
+    const html = '<img src=x onerror="alert(1)">';
+    expect(stateText(html)).toEqual({ text: html, bytes: html.length, plain: true });
+  });
+
+  it("never throws", () => {
+    expect(stateText({ big: 1n }).plain).toBe(true);
+  });
+});
+
+describe("stepFacts", () => {
+  it("lists the known attributes in a fixed order, skipping others", () => {
+    const facts = stepFacts({
+      attributes: { "gen_ai.usage.output_tokens": 7, "gen_ai.request.model": "claude", other: "x", "gen_ai.tool.name": "" },
+    });
+    expect(facts).toEqual([
+      { label: "model", value: "claude" },
+      { label: "output tokens", value: "7" },
+    ]);
+  });
+});

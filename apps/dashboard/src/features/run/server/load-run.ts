@@ -1,0 +1,21 @@
+import "server-only";
+import { cache } from "react";
+import { loadRunDetail } from "@tracewright/store";
+import type { RunDetail } from "@tracewright/store";
+import { runIdCandidates } from "../../../shared/fns/routes";
+import { getStore } from "../../store/server/store";
+
+/**
+ * The run a `/runs/[runId]` segment names, with its steps in canonical order; undefined when the
+ * store has no such run (or there is no store yet). Memoized per request, so the page and its
+ * metadata read the run once.
+ */
+export const loadRun = cache(async (runIdParam: string): Promise<RunDetail | undefined> => {
+  const access = await getStore();
+  if (access.state === "absent") return undefined;
+  for (const runId of runIdCandidates(runIdParam)) {
+    const detail = await loadRunDetail(access.store, runId);
+    if (detail !== undefined) return detail;
+  }
+  return undefined;
+});

@@ -1,0 +1,24 @@
+import { withQuery } from "./search-params";
+
+/**
+ * A run's page, optionally with a step selected. Ids and keys are URL-encoded: they are
+ * recorded data, never trusted as path segments.
+ */
+export function runHref(runId: string, step?: string): string {
+  return withQuery(`/runs/${encodeURIComponent(runId)}`, [["step", step]]);
+}
+
+/**
+ * The run ids a `/runs/[runId]` segment may stand for: as Next.js hands it over, then fully
+ * percent-decoded (Next.js leaves some escapes, such as `%2F`, in dynamic params). The first
+ * that names a run wins, so an id that itself contains `%` still resolves.
+ */
+export function runIdCandidates(param: string): string[] {
+  let decoded = param;
+  try {
+    decoded = decodeURIComponent(param);
+  } catch {
+    // Malformed escapes: only the id as given.
+  }
+  return decoded === param ? [param] : [param, decoded];
+}

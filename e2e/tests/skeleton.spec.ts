@@ -1,0 +1,43 @@
+import { expect, test } from "@playwright/test";
+
+// The walking skeleton, seen as a user sees it: `npm start` recorded the reference scenarios,
+// some of which fail by injected faults; the dashboard lists them and shows why one failed.
+
+test("the runs list shows the recorded runs, failures included", async ({ page }) => {
+  await page.goto("/");
+  const rows = page.getByTestId("run-row");
+  await expect(rows.first()).toBeVisible();
+  expect(await rows.count()).toBeGreaterThanOrEqual(2);
+  await expect(page.locator('[data-testid="run-row"][data-status="error"]').first()).toBeVisible();
+  await expect(page.locator('[data-testid="run-row"][data-status="ok"]').first()).toBeVisible();
+  // Status reads without colour: the word is on the row.
+  await expect(page.locator('[data-testid="run-row"][data-status="error"]').first()).toContainText("error");
+  await page.screenshot({ path: test.info().outputPath("runs.png"), fullPage: true });
+});
+
+test("a failed run's page shows the failing step's error and input state", async ({ page }) => {
+  await page.goto("/?status=error");
+  const failed = page.locator('[data-testid="run-row"]');
+  await expect(failed.first()).toBeVisible();
+  const statuses = await failed.evaluateAll((rows) => rows.map((r) => r.getAttribute("data-status")));
+  expect(statuses.every((s) => s === "error")).toBe(true);
+
+  // Find the run that failed on the fetch_document tool (the tool_error scenario).
+  const hrefs = await failed.locator("a[href^='/runs/']").evaluateAll((links) => [...new Set(links.map((a) => a.getAttribute("href")))]);
+  let found = false;
+  for (const href of hrefs) {
+    await page.goto(href!);
+    const error = page.getByTestId("step-error");
+    await expect(error).toBeVisible();
+    if (!(await error.innerText()).includes("503")) continue;
+    found = true;
+    await expect(page.getByTestId("run-status")).toContainText("error");
+    await expect(page.getByTestId("step-detail")).toContainText("fetch_document");
+    await expect(page.getByTestId("step-input")).toContainText("doc://pricing");
+    const failing = page.locator('[data-testid="step-row"][data-status="error"]');
+    expect(await failing.count()).toBeGreaterThanOrEqual(2); // the tool and the nodes above it
+    await page.screenshot({ path: test.info().outputPath("failed-run.png"), fullPage: true });
+    break;
+  }
+  expect(found, "a run failed by the tool_error fault is listed").toBe(true);
+});

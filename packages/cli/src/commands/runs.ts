@@ -1,0 +1,98 @@
+import { loadRunDetail, openSqliteStore } from "@tracewright/store";
+import type { RunStatus, RunSummary, Step, TraceStore } from "@tracewright/store";
+import type { Flags, Io } from "../main.js";
+import { UsageError, intFlag } from "../main.js";
+
+const STATUSES: readonly RunStatus[] = ["ok", "error", "running"];
+const MARK: Record<string, string> = { ok: "✓", error: "✕", running: "…" };
+
+async function withStore<T>(flags: Flags, fn: (store: TraceStore) => Promise<T>): Promise<T> {
+  const store = openSqliteStore(flags.db === undefined ? {} : { path: flags.db });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `tracewright runs list`: newest first. */
+export async function runsList(flags: Flags, io: Io): Promise<number> {
+  const status = flags.status;
+  if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+    throw new UsageError(`--status takes ${STATUSES.join(", ")}; got "${status}"`);
+  }
+  const limit = intFlag(flags.limit, "limit", 50);
+  const page = await withStore(flags, (store) =>
+    store.listRuns({ limit, ...(status === undefined ? {} : { status: status as RunStatus }), ...(flags.agent === undefined ? {} : { agent: flags.agent }) }),
+  );
+  if (flags.json) {
+    io.out(JSON.stringify(page.runs.map(listItem), null, 2));
+    return 0;
+  }
+  if (page.runs.length === 0) {
+    io.out("No runs recorded yet. Start the collector (npx tracewright collector) and run an agent (npx tracewright agents run supervisor).");
+    return 0;
+  }
+  io.out(table(["RUN", "AGENT", "STATUS", "STARTED", "DURATION", "STEPS"], page.runs.map((r) => [r.runId, r.agent, `${MARK[r.status] ?? ""} ${r.status}`, r.startTime, formatMs(r.durationMs), String(r.steps)])));
+  return 0;
+}
+
+/** The contract's list item: without the store's extra fields. */
+function listItem(run: RunSummary): Omit<RunSummary, "errors"> {
+  const { errors: _errors, ...item } = run;
+  return item;
+}
+
+/** `tracewright runs show RUN_ID`: the step tree with states. */
+export async function runsShow(runId: string, flags: Flags, io: Io): Promise<number> {
+  const detail = await withStore(flags, (store) => loadRunDetail(store, runId));
+  if (detail === undefined) {
+    io.err(`tracewright: no run ${runId} in the store. List runs with: npx tracewright runs list`);
+    return 1;
+  }
+  if (flags.json) {
+    io.out(JSON.stringify({ run: listItem(detail.run), steps: detail.steps.map(stepItem) }, null, 2));
+    return 0;
+  }
+  const { run } = detail;
+  io.out(`${run.agent}  ${MARK[run.status] ?? ""} ${run.status}  ${run.startTime}  ${formatMs(run.durationMs)}  ${run.steps} steps  run ${run.runId}`);
+  for (const step of detail.steps) {
+    const indent = "  ".repeat(step.depth);
+    io.out(`${indent}${MARK[step.status] ?? ""} ${step.kind} ${step.name}  ${formatMs(step.durationMs)}  [${step.key}]`);
+    io.out(`${indent}    in:  ${preview(step.input)}`);
+    if (step.error !== undefined) io.out(`${indent}    error: ${step.error.type}: ${step.error.message}`);
+    else io.out(`${indent}    out: ${preview(step.output)}`);
+  }
+  io.out("(states shortened; --json prints them whole)");
+  return 0;
+}
+
+function stepItem(step: Step): Pick<Step, "key" | "kind" | "name" | "parentKey" | "status" | "startTime" | "durationMs" | "input" | "output" | "error"> {
+  return {
+    key: step.key,
+    kind: step.kind,
+    name: step.name,
+    parentKey: step.parentKey,
+    status: step.status,
+    startTime: step.startTime,
+    durationMs: step.durationMs,
+    input: step.input,
+    output: step.output,
+    ...(step.error === undefined ? {} : { error: step.error }),
+  };
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? "null";
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}

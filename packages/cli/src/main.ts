@@ -1,0 +1,110 @@
+import { parseArgs } from "node:util";
+import type { ParseArgsConfig } from "node:util";
+import { TracewrightError } from "@tracewright/store";
+import { agentsRun, agentsScenarios } from "./commands/agents.js";
+import { collector } from "./commands/collector.js";
+import { runsList, runsShow } from "./commands/runs.js";
+
+const USAGE = `tracewright — record, browse and replay AI agent runs
+
+Usage:
+  tracewright collector [--port 4318] [--host 127.0.0.1] [--db PATH] [--sink store] [--token TOKEN]
+  tracewright runs list [--json] [--status ok|error|running] [--agent NAME] [--limit N] [--db PATH]
+  tracewright runs show RUN_ID [--json] [--db PATH]
+  tracewright agents run supervisor|choreography [--scenario NAME] [--fault NAME] [--json]
+  tracewright agents scenarios [--json]
+
+The store is .tracewright/traces.db under the current directory unless --db or TRACEWRIGHT_DB
+says otherwise. Agents export to OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318).`;
+
+/** A command's output streams, so tests can run commands in-process. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Wrong words on the command line: exit code 2 and the usage. */
+export class UsageError extends TracewrightError {
+  constructor(message: string) {
+    super("CLI_USAGE", message);
+  }
+}
+
+const OPTIONS = {
+  json: { type: "boolean" },
+  db: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  sink: { type: "string", multiple: true },
+  token: { type: "string" },
+  status: { type: "string" },
+  agent: { type: "string" },
+  limit: { type: "string" },
+  scenario: { type: "string" },
+  fault: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+export type Flags = ReturnType<typeof parse>["values"];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** Runs the command line; resolves to the process exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    io.err(`tracewright: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: flags, positionals } = parsed;
+  const [group, command, ...rest] = positionals;
+  if (flags.help || group === undefined || group === "help") {
+    io.out(USAGE);
+    return 0;
+  }
+  try {
+    switch (`${group} ${command ?? ""}`.trim()) {
+      case "collector":
+        return await collector(flags, io);
+      case "runs list":
+        return await runsList(flags, io);
+      case "runs show":
+        return await runsShow(required(rest[0], "RUN_ID"), flags, io);
+      case "agents run":
+        return await agentsRun(required(rest[0], "the agent (supervisor or choreography)"), flags, io);
+      case "agents scenarios":
+        return await agentsScenarios(flags, io);
+      default:
+        throw new UsageError(`unknown command "${positionals.join(" ")}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`tracewright: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.err(`tracewright: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined || value === "") throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+/** Parses a whole-number flag, naming it when it is not one. */
+export function intFlag(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, got "${value}"`);
+  return n;
+}

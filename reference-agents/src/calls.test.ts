@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { callModel, callTool, isThrottling } from "./calls.js";
+import { ThrottlingException, ToolTimeoutError } from "./errors.js";
+import type { ChatModel, ConverseRequest, ConverseResponse } from "./model/types.js";
+
+const request: ConverseRequest = { model: "m", messages: [{ role: "user", content: [{ text: "hi" }] }] };
+const reply: ConverseResponse = {
+  output: { message: { role: "assistant", content: [{ text: "hello" }] } },
+  stopReason: "end_turn",
+  usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 },
+  metrics: { latencyMs: 0 },
+};
+
+/** A model that fails with the given errors, in order, then answers. */
+function failing(...errors: Error[]): ChatModel & { calls: number } {
+  const model = {
+    id: "m",
+    provider: "test",
+    calls: 0,
+    converse: () => {
+      const error = errors[model.calls++];
+      return error === undefined ? Promise.resolve(reply) : Promise.reject(error);
+    },
+  };
+  return model;
+}
+
+describe("callModel", () => {
+  it("retries throttled calls with backoff until one succeeds", async () => {
+    const model = failing(new ThrottlingException(), new ThrottlingException());
+    const started = performance.now();
+    await expect(callModel(model, "planner", request, { maxAttempts: 3, baseDelayMs: 10 })).resolves.toEqual(reply);
+    expect(model.calls).toBe(3);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(10 + 20 - 2);
+  });
+
+  it("gives up after maxAttempts with the last throttling error", async () => {
+    const last = new ThrottlingException("third strike");
+    const model = failing(new ThrottlingException(), new ThrottlingException(), last);
+    await expect(callModel(model, "planner", request, { maxAttempts: 3, baseDelayMs: 1 })).rejects.toBe(last);
+    expect(model.calls).toBe(3);
+  });
+
+  it("does not retry other errors", async () => {
+    const boom = new Error("validation failed");
+    const model = failing(boom);
+    await expect(callModel(model, "planner", request, { maxAttempts: 3, baseDelayMs: 1 })).rejects.toBe(boom);
+    expect(model.calls).toBe(1);
+  });
+
+  it("recognises throttling by name or by HTTP 429, as the AWS SDK reports it", () => {
+    expect(isThrottling(new ThrottlingException())).toBe(true);
+    expect(isThrottling(Object.assign(new Error("slow down"), { $metadata: { httpStatusCode: 429 } }))).toBe(true);
+    expect(isThrottling(Object.assign(new Error("bad"), { $metadata: { httpStatusCode: 400 } }))).toBe(false);
+    expect(isThrottling("ThrottlingException")).toBe(false);
+  });
+});
+
+describe("callTool", () => {
+  it("returns the tool's result and hands it a signal that is not aborted", async () => {
+    let seen: AbortSignal | undefined;
+    const result = await callTool("web_search", { query: "q" }, (args, options) => {
+      seen = options.signal;
+      return Promise.resolve(args.query.toUpperCase());
+    }, { timeoutMs: 50, resource: '"q"' });
+    expect(result).toBe("Q");
+    expect(seen?.aborted).toBe(false);
+  });
+
+  it("fails with a ToolTimeoutError when the deadline passes, whatever the tool rejects with", async () => {
+    const hang = (_args: unknown, options: { signal?: AbortSignal }) =>
+      new Promise<never>((_resolve, reject) => options.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError"))));
+    const failure = callTool("fetch_document", { id: "doc://x" }, hang, { timeoutMs: 20, resource: "doc://x" });
+    await expect(failure).rejects.toBeInstanceOf(ToolTimeoutError);
+    await expect(failure).rejects.toThrow("fetch_document: no response within 20 ms for doc://x");
+  });
+
+  it("passes a tool's own error through unchanged", async () => {
+    const boom = new Error("503");
+    await expect(callTool("fetch_document", {}, () => Promise.reject(boom), { timeoutMs: 1000, resource: "doc://x" })).rejects.toBe(boom);
+  });
+});

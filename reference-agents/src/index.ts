@@ -1,0 +1,42 @@
+export { runSupervisor, MAX_ROUTING_DECISIONS, SUPERVISOR_GOAL } from "./supervisor/agent.js";
+export type { SupervisorOptions } from "./supervisor/agent.js";
+export { supervisorScript } from "./supervisor/script.js";
+export { WORKERS } from "./supervisor/types.js";
+export type {
+  CostStats,
+  Finding,
+  FunctionCost,
+  Plan,
+  PlanStep,
+  Route,
+  RouteDecision,
+  SupervisorInput,
+  SupervisorReport,
+  SupervisorState,
+  Worker,
+} from "./supervisor/types.js";
+export { AGENTS, findScenario, runScenario, scenarios } from "./scenarios.js";
+export type { AgentName, Scenario, ScenarioRunOptions } from "./scenarios.js";
+export { FAULT_DESCRIPTIONS, FAULT_NAMES, FAULTY_DOCUMENT, isFaultName, parseFault, withModelFaults, withToolFaults } from "./faults.js";
+export type { FaultName } from "./faults.js";
+export { callModel, callTool, DEFAULT_RETRY, isThrottling } from "./calls.js";
+export type { RetryPolicy, ToolDeadline } from "./calls.js";
+export { countTokens, createScriptedModel, lastUserText, SCRIPTED_PROVIDER, simulatedLatencyMs, systemText } from "./model/scripted.js";
+export type { ScriptedModelOptions, ScriptedReply, ScriptRule } from "./model/scripted.js";
+export { replyText } from "./model/types.js";
+export type { ChatModel, ConverseRequest, ConverseResponse, Message, Role, StopReason, TextBlock, TokenUsage } from "./model/types.js";
+export { createToolbox, ToolName } from "./tools/toolbox.js";
+export type { ToolCallOptions, Toolbox } from "./tools/toolbox.js";
+export type { CorpusDocument, FetchDocumentArgs, SearchHit, WebSearchArgs, WebSearchResult } from "./tools/corpus.js";
+export type { ComputeStatsArgs, StatsGroup, StatsResult } from "./tools/stats.js";
+export {
+  ModelOutputError,
+  ReferenceAgentError,
+  RoutingError,
+  ScriptError,
+  ThrottlingException,
+  ToolInputError,
+  ToolTimeoutError,
+  UnknownNameError,
+  UpstreamError,
+} from "./errors.js";

@@ -1,0 +1,99 @@
+import type { RunOptions, RunResult } from "@tracewright/instrument";
+import { UnknownNameError } from "./errors.js";
+import type { FaultName } from "./faults.js";
+import { SUPERVISOR_GOAL, runSupervisor } from "./supervisor/agent.js";
+import type { SupervisorReport } from "./supervisor/types.js";
+
+/** The reference agents. */
+export const AGENTS = ["supervisor"] as const;
+export type AgentName = (typeof AGENTS)[number];
+
+/** A named way to run a reference agent, and how that run is expected to end. */
+export interface Scenario {
+  agent: AgentName;
+  scenario: string;
+  expect: "ok" | "error";
+  fault?: FaultName;
+  description: string;
+}
+
+/** Every scenario, in the order `npm start` runs them. */
+export const scenarios: readonly Scenario[] = [
+  {
+    agent: "supervisor",
+    scenario: "success",
+    expect: "ok",
+    description: "Plans, researches the corpus, analyses the Lambda cost data and writes the report.",
+  },
+  {
+    agent: "supervisor",
+    scenario: "tool_error",
+    expect: "error",
+    fault: "tool_error",
+    description: "fetch_document answers 503 for doc://pricing during research; the run fails there.",
+  },
+  {
+    agent: "supervisor",
+    scenario: "tool_timeout",
+    expect: "error",
+    fault: "tool_timeout",
+    description: "fetch_document never answers for doc://pricing; the call's deadline fails the run.",
+  },
+  {
+    agent: "supervisor",
+    scenario: "malformed_model_output",
+    expect: "error",
+    fault: "malformed_model_output",
+    description: "The planner's reply is cut off at max_tokens mid-JSON; the plan cannot be parsed.",
+  },
+  {
+    agent: "supervisor",
+    scenario: "rate_limit_then_ok",
+    expect: "ok",
+    fault: "rate_limit_then_ok",
+    description: "The first two model calls are throttled; the agent backs off, retries and completes.",
+  },
+  {
+    agent: "supervisor",
+    scenario: "agent_bug",
+    expect: "error",
+    fault: "agent_bug",
+    description: "An off-by-one in the analysis node's own code throws a TypeError.",
+  },
+];
+
+/** Finds a scenario, or throws an error listing the agent's scenarios. */
+export function findScenario(agent: AgentName, scenario: string): Scenario {
+  if (!(AGENTS as readonly string[]).includes(agent)) throw new UnknownNameError("agent", agent, AGENTS);
+  const found = scenarios.find((s) => s.agent === agent && s.scenario === scenario);
+  if (found === undefined) {
+    const known = scenarios.filter((s) => s.agent === agent).map((s) => s.scenario);
+    throw new UnknownNameError(`${agent} scenario`, scenario, known);
+  }
+  return found;
+}
+
+export interface ScenarioRunOptions {
+  /** Inject this fault instead of the scenario's own. */
+  fault?: FaultName;
+  /** Scales the scripted model's simulated latency; `0` answers at once. Default: 1. */
+  latencyScale?: number;
+  /** Passed to the run (e.g. replay's interceptor). */
+  runOptions?: RunOptions;
+}
+
+/**
+ * Runs one scenario of a reference agent with its fault injected. Resolves to the run's id and
+ * outcome whether the run succeeded or failed; rejects only for an unknown agent or scenario.
+ */
+export async function runScenario(agent: AgentName, scenario: string, options: ScenarioRunOptions = {}): Promise<RunResult<SupervisorReport>> {
+  const found = findScenario(agent, scenario);
+  const fault = options.fault ?? found.fault;
+  return runSupervisor({
+    goal: SUPERVISOR_GOAL,
+    scenario: found.scenario,
+    ...(fault === undefined ? {} : { fault }),
+    ...(options.latencyScale === undefined ? {} : { latencyScale: options.latencyScale }),
+    ...(options.runOptions === undefined ? {} : { runOptions: options.runOptions }),
+  });
+}

@@ -1,0 +1,81 @@
+import type { Tracing } from "@tracewright/instrument";
+import { Exception, OpenInference, Tracewright, init } from "@tracewright/instrument";
+import { SpanStatusCode } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+
+/** One recorded step, reduced to what two runs of the same scenario must agree on. */
+export interface RecordedStep {
+  key: string;
+  kind: string;
+  status: "ok" | "error";
+  inputHash: string;
+  input: unknown;
+  output?: unknown;
+  error?: { type: string; message: string };
+}
+
+/**
+ * Records every span of the test file in memory. Call once at module level, then `install()`
+ * in `beforeAll`, `uninstall()` in `afterAll` and `reset()` in `beforeEach`.
+ */
+export function spanRecorder() {
+  const exporter = new InMemorySpanExporter();
+  let tracing: Tracing | undefined;
+  const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+  return {
+    install(): void {
+      tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false, serviceName: "reference-agents-test" });
+    },
+    async uninstall(): Promise<void> {
+      await tracing?.shutdown();
+    },
+    reset(): void {
+      exporter.reset();
+    },
+    spans,
+    /** The steps in the order they ended: deterministic for sequential agent code. */
+    steps(): RecordedStep[] {
+      return spans().map(toStep);
+    },
+    keys(): string[] {
+      return spans().map((span) => String(span.attributes[Tracewright.STEP_KEY]));
+    },
+    step(key: string): RecordedStep {
+      const span = spans().find((s) => s.attributes[Tracewright.STEP_KEY] === key);
+      if (span === undefined) throw new Error(`no step ${key}; recorded: ${spans().map((s) => s.attributes[Tracewright.STEP_KEY]).join(", ")}`);
+      return toStep(span);
+    },
+    span(key: string): ReadableSpan {
+      const span = spans().find((s) => s.attributes[Tracewright.STEP_KEY] === key);
+      if (span === undefined) throw new Error(`no span ${key}`);
+      return span;
+    },
+  };
+}
+
+function toStep(span: ReadableSpan): RecordedStep {
+  const attribute = (key: string) => span.attributes[key];
+  const exception = span.events.find((event) => event.name === Exception.EVENT_NAME);
+  const output = attribute(OpenInference.OUTPUT_VALUE);
+  return {
+    key: String(attribute(Tracewright.STEP_KEY)),
+    kind: String(attribute(Tracewright.STEP_KIND)),
+    status: span.status.code === SpanStatusCode.ERROR ? "error" : "ok",
+    inputHash: String(attribute(Tracewright.INPUT_HASH)),
+    input: JSON.parse(String(attribute(OpenInference.INPUT_VALUE))) as unknown,
+    ...(output === undefined ? {} : { output: JSON.parse(String(output)) as unknown }),
+    ...(exception === undefined ? {} : { error: { type: String(exception.attributes?.[Exception.TYPE]), message: String(exception.attributes?.[Exception.MESSAGE]) } }),
+  };
+}
+
+/**
+ * The steps with the run's clock reading replaced by a placeholder wherever it appears (the
+ * clock step's output, the report's timestamp): the one value two runs legitimately differ in.
+ */
+export function withoutClock(steps: readonly RecordedStep[]): RecordedStep[] {
+  const clock = steps.find((step) => step.kind === "clock");
+  if (clock === undefined || typeof clock.output !== "number") return [...steps];
+  const iso = new Date(clock.output).toISOString();
+  return JSON.parse(JSON.stringify(steps).replaceAll(iso, "<now>").replaceAll(`"output":${clock.output}`, '"output":"<now>"')) as RecordedStep[];
+}
