@@ -1,7 +1,7 @@
 export { init } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
-export { currentRunId, llm, node, recordError, run, runWithResult, tool } from "./steps.js";
-export type { LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, ToolOptions } from "./steps.js";
+export { currentRunId, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
+export type { LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";
 export { hashJson, revive, serialize } from "./serialize.js";
 export {
   Exception,

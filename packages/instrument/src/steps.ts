@@ -24,6 +24,8 @@ export interface StepCall {
   inputJson: string;
   /** sha256 of {@link inputJson}. */
   inputHash: string;
+  /** Adds attributes to the step's span (e.g. replay marking a result as served). */
+  annotate(attributes: Attributes): void;
 }
 
 /**
@@ -145,7 +147,8 @@ function safeString(value: unknown): string {
   }
 }
 
-interface StepSpec {
+/** What a step is: how {@link withStep} records it. */
+export interface StepSpec {
   kind: StepKind;
   name: string;
   spanName: string;
@@ -197,7 +200,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   }
   const frame: StepFrame = { run, key, counters: new Map() };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
-  return { span, ctx, frame, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash } };
+  const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
+  return { span, ctx, frame, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, annotate } };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined };
@@ -220,8 +224,13 @@ function endError(started: Started, error: unknown): void {
   safely(() => started.span.end());
 }
 
-/** Runs `fn` as one step: a span with its input, its output or error; the result unchanged. */
-async function step<R>(spec: StepSpec, fn: () => R | Promise<R>): Promise<R> {
+/**
+ * Runs `fn` as one step: a span with its input, its output or error; the result unchanged.
+ * Every wrapper (node, llm, tool, and the boundaries built in other modules: messages, state,
+ * human input) is this with its own spec, so recording, replay interception and error handling
+ * are written once.
+ */
+export async function withStep<R>(spec: StepSpec, fn: () => R | Promise<R>): Promise<R> {
   const parentCtx = otelContext.active();
   const parent = currentFrame(parentCtx);
   let started: Started | undefined;
@@ -244,8 +253,8 @@ async function step<R>(spec: StepSpec, fn: () => R | Promise<R>): Promise<R> {
   }
 }
 
-/** A synchronous boundary step (clock, random, uuid). */
-function syncStep<R>(spec: StepSpec, fn: () => R): R {
+/** A synchronous step (clock, random, uuid reads): {@link withStep} without a promise. */
+export function withSyncStep<R>(spec: StepSpec, fn: () => R): R {
   const parentCtx = otelContext.active();
   const parent = currentFrame(parentCtx);
   let started: Started | undefined;
@@ -307,9 +316,9 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
   const ctx: RunContext<I> = {
     runId: started?.frame.run.runId || parent?.run.runId || newRunId(),
     state: input,
-    now: () => syncStep(boundary(StepKind.CLOCK, "now", null), () => Date.now()),
-    random: () => syncStep(boundary(StepKind.RANDOM, "random", null), () => Math.random()),
-    uuid: () => syncStep(boundary(StepKind.UUID, "uuid", null), () => randomUUID()),
+    now: () => withSyncStep(boundary(StepKind.CLOCK, "now", null), () => Date.now()),
+    random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => Math.random()),
+    uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => randomUUID()),
   };
   if (started === undefined) {
     try {
@@ -350,7 +359,7 @@ function boundary(kind: StepKind, name: string, input: unknown): StepSpec {
  * graph node.
  */
 export function node<S, R>(name: string, state: S, fn: (state: S) => R | Promise<R>): Promise<R> {
-  return step(
+  return withStep(
     {
       kind: StepKind.NODE,
       name,
@@ -379,7 +388,7 @@ export interface LlmOptions {
 /** A model call. Token usage is read from the response's `usage`, in the common shapes. */
 export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req) => Res | Promise<Res>, options: LlmOptions = {}): Promise<Res> {
   const name = options.name ?? request.model;
-  return step(
+  return withStep(
     {
       kind: StepKind.LLM,
       name,
@@ -415,7 +424,7 @@ export interface ToolOptions {
 
 /** A tool call. */
 export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R>, options: ToolOptions = {}): Promise<R> {
-  return step(
+  return withStep(
     {
       kind: StepKind.TOOL,
       name,
