@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: "@tracewright/store/testing", replacement: src("./packages/store/src/testing.ts") },
+      { find: "@tracewright/instrument/errors", replacement: src("./packages/instrument/src/errors.ts") },
       { find: "@tracewright/instrument/conventions", replacement: src("./packages/instrument/src/conventions.ts") },
       { find: /^@tracewright\/(instrument|store|replay|cli)$/, replacement: src("./packages/$1/src/index.ts") },
       { find: "@tracewright/collector-lambda", replacement: src("./packages/collector-lambda/src/index.ts") },

@@ -1,3 +1,4 @@
+export { TracewrightError } from "./errors.js";
 export { init } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
 export { currentRunId, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";

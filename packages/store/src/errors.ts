@@ -1,16 +1,7 @@
-/**
- * Named errors with stable codes (STYLE.md §7). Messages say what was expected, what was
- * found, and what to do.
- */
-export class TracewrightError extends Error {
-  readonly code: string;
+/** The store's named errors, under the shared `TracewrightError` (STYLE.md §7). */
+import { TracewrightError } from "@tracewright/instrument/errors";
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export { TracewrightError };
 
 /** The store could not be opened, read or written. */
 export class StoreError extends TracewrightError {}

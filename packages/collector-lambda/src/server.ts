@@ -1,0 +1,322 @@
+/**
+ * The local OTLP/HTTP receiver (`tracewright collector`): `POST /v1/traces` in JSON or protobuf,
+ * optionally gzipped, into every configured sink; `GET /healthz`. node:http only.
+ *
+ * Answers follow the OTLP/HTTP spec: 200 with an `ExportTraceServiceResponse` (carrying
+ * `partialSuccess` when some spans were rejected); 400, 413, 415 with a `google.rpc.Status` in
+ * the request's encoding; 503 with `Retry-After` when a sink fails, so that exporters retry the
+ * batch — which is safe because ingest is idempotent by (traceId, spanId).
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { isIPv4, isIPv6 } from "node:net";
+import type { AddressInfo } from "node:net";
+import type { SpanRecord, TraceStore } from "@tracewright/store";
+import { gunzipBody, readBody } from "./body.js";
+import type { BodyOutcome } from "./body.js";
+import { CollectorConfigError, OtlpDecodeError } from "./errors.js";
+import type { DecodedTraces } from "./otlp/common.js";
+import { decodeOtlpJson } from "./otlp/json.js";
+import { decodeOtlpProtobuf } from "./otlp/protobuf.js";
+import { CONTENT_TYPE, RpcCode, exportResponse, statusResponse } from "./otlp/response.js";
+import type { OtlpFormat } from "./otlp/response.js";
+import { storeSink } from "./sink.js";
+import type { Sink } from "./sink.js";
+
+export interface CollectorOptions {
+  /** The trace store to write into (wrapped with `storeSink`; not closed by the collector). */
+  store?: TraceStore;
+  /** Further sinks (or the only ones, without `store`). At least one sink in all. */
+  sinks?: readonly Sink[];
+  /**
+   * The interface to bind. Anything but a loopback address (127.0.0.0/8, ::1, localhost) needs
+   * `token`. Default: `127.0.0.1`.
+   */
+  host?: string;
+  /** The port; 0 picks a free one (see the handle's `port`). Default: 4318, OTLP/HTTP's. */
+  port?: number;
+  /** The largest request body taken, both as sent and once gunzipped. Default: 16 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Bearer token required of every `POST /v1/traces` (`Authorization: Bearer <token>`), mandatory
+   * when `host` is not loopback. Env: `TRACEWRIGHT_COLLECTOR_TOKEN`. Default: none.
+   */
+  token?: string;
+  /** Seconds sent in `Retry-After` when a sink fails. Default: 5. */
+  retryAfterSeconds?: number;
+  /** Where failures are reported, one message at a time. Default: a line on stderr. */
+  log?: (message: string) => void;
+}
+
+export interface CollectorHandle {
+  /** The base URL, e.g. `http://127.0.0.1:4318`: what `OTEL_EXPORTER_OTLP_ENDPOINT` takes. */
+  readonly url: string;
+  /** The traces endpoint, `url` + `/v1/traces`: what `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` takes. */
+  readonly tracesUrl: string;
+  /** The bound address and port (the real port when 0 was asked for). */
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting, lets requests in flight finish, then flushes and closes every sink. Idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 4318;
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** How long `close()` waits for requests in flight before cutting their connections. */
+const CLOSE_GRACE_MS = 5_000;
+/** At most this many rejection reasons go into one `partialSuccess.errorMessage`. */
+const MAX_REASONS = 10;
+
+interface Settings {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  token: string | undefined;
+  retryAfterSeconds: number;
+  sinks: readonly Sink[];
+  log: (message: string) => void;
+}
+
+/** Starts the collector; resolves once it listens. */
+export async function startCollector(options: CollectorOptions): Promise<CollectorHandle> {
+  const settings = resolveOptions(options);
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const done = handle(settings, req, res).catch((error: unknown) => {
+      settings.log(`Tracewright collector: unexpected failure answering ${req.method} ${req.url}: ${describeError(error)}`);
+      if (!res.headersSent) reply(res, "json", 500, RpcCode.INTERNAL, "The collector failed unexpectedly; it logged the cause.", { close: true });
+      else res.destroy();
+    });
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(new CollectorConfigError(`The collector cannot listen on ${settings.host}:${settings.port}: ${error.code ?? error.message}. Choose another --port or --host.`, { cause: error }));
+    };
+    server.once("error", onError);
+    server.listen({ host: settings.host, port: settings.port }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  server.on("error", (error) => settings.log(`Tracewright collector: server error: ${describeError(error)}`));
+
+  const address = server.address() as AddressInfo;
+  const url = `http://${isIPv6(address.address) ? `[${address.address}]` : address.address}:${address.port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    tracesUrl: `${url}/v1/traces`,
+    host: address.address,
+    port: address.port,
+    close() {
+      closing ??= shutdown(server, inFlight, settings);
+      return closing;
+    },
+  };
+}
+
+function resolveOptions(options: CollectorOptions): Settings {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+  const token = nonEmpty(options.token) ?? nonEmpty(process.env.TRACEWRIGHT_COLLECTOR_TOKEN);
+  const sinks = [...(options.store === undefined ? [] : [storeSink(options.store)]), ...(options.sinks ?? [])];
+
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CollectorConfigError(`port must be an integer from 0 to 65535, got ${port}.`);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new CollectorConfigError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}.`);
+  if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) throw new CollectorConfigError(`retryAfterSeconds must be a non-negative integer, got ${retryAfterSeconds}.`);
+  if (sinks.length === 0) throw new CollectorConfigError("The collector needs somewhere to write: pass `store` or at least one sink in `sinks`.");
+  if (token === undefined && !isLoopback(host)) {
+    throw new CollectorConfigError(`Binding ${host} exposes the collector beyond this machine, so it requires a bearer token: pass token (or set TRACEWRIGHT_COLLECTOR_TOKEN), or bind 127.0.0.1.`);
+  }
+  return { host, port, maxBodyBytes, token, retryAfterSeconds, sinks, log: options.log ?? ((message) => process.stderr.write(`${message}\n`)) };
+}
+
+async function handle(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? "/").split("?", 1)[0];
+  if (path === "/v1/traces") {
+    if (req.method !== "POST") return reply(res, "json", 405, RpcCode.UNIMPLEMENTED, `${req.method} is not supported on /v1/traces; use POST.`, { headers: { Allow: "POST" }, close: hasBody(req) });
+    return exportTraces(settings, req, res);
+  }
+  if (path === "/healthz") {
+    if (req.method !== "GET" && req.method !== "HEAD") return reply(res, "json", 405, RpcCode.UNIMPLEMENTED, `${req.method} is not supported on /healthz; use GET.`, { headers: { Allow: "GET, HEAD" }, close: hasBody(req) });
+    return health(settings, req, res);
+  }
+  return reply(res, "json", 404, RpcCode.NOT_FOUND, `No route ${path}: the collector serves POST /v1/traces and GET /healthz.`, { close: hasBody(req) });
+}
+
+async function exportTraces(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const format = formatOf(req.headers["content-type"]);
+  const answer = format ?? "json";
+  if (settings.token !== undefined && !authorized(req.headers.authorization, settings.token)) {
+    return reply(res, answer, 401, RpcCode.UNAUTHENTICATED, "Missing or wrong bearer token: send Authorization: Bearer <token> (OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>).", {
+      headers: { "WWW-Authenticate": 'Bearer realm="tracewright"' },
+      close: true,
+    });
+  }
+  if (format === undefined) {
+    return reply(res, "json", 415, RpcCode.INVALID_ARGUMENT, `Content-Type ${JSON.stringify(req.headers["content-type"] ?? "")} is not supported: send application/json or application/x-protobuf.`, { close: true });
+  }
+  const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+  if (encoding !== "identity" && encoding !== "gzip" && encoding !== "x-gzip") {
+    return reply(res, format, 415, RpcCode.INVALID_ARGUMENT, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or an uncompressed body.`, { close: true });
+  }
+  const declared = Number(req.headers["content-length"] ?? Number.NaN);
+  if (declared > settings.maxBodyBytes) {
+    return reply(res, format, 413, RpcCode.INVALID_ARGUMENT, `The request body (${declared} bytes) is larger than the collector's limit of ${settings.maxBodyBytes} bytes. Send smaller batches or raise maxBodyBytes.`, { close: true });
+  }
+
+  let outcome: BodyOutcome;
+  try {
+    outcome = await readBody(req, settings.maxBodyBytes);
+  } catch {
+    // The client went away mid-body: there is no one to answer and nothing to store.
+    res.destroy();
+    return;
+  }
+  if (outcome.ok && encoding !== "identity") outcome = await gunzipBody(outcome.body, settings.maxBodyBytes);
+  if (!outcome.ok) return reply(res, format, outcome.status, RpcCode.INVALID_ARGUMENT, outcome.message, { close: outcome.status === 413 });
+
+  let decoded: DecodedTraces;
+  try {
+    decoded = format === "json" ? decodeOtlpJson(outcome.body) : decodeOtlpProtobuf(outcome.body);
+  } catch (error) {
+    if (error instanceof OtlpDecodeError) return reply(res, format, 400, RpcCode.INVALID_ARGUMENT, error.message);
+    throw error;
+  }
+
+  if (decoded.spans.length > 0) {
+    const failed = await writeAll(settings, decoded.spans);
+    if (failed.length > 0) {
+      return reply(res, format, 503, RpcCode.UNAVAILABLE, `The batch was not stored: sink ${failed.map((name) => JSON.stringify(name)).join(", ")} failed (the collector logged the cause). Retry later; delivery is idempotent.`, {
+        headers: { "Retry-After": String(settings.retryAfterSeconds) },
+      });
+    }
+  }
+
+  const { rejected } = decoded;
+  let message = "";
+  if (rejected.length > 0) {
+    const total = decoded.spans.length + rejected.length;
+    const shownReasons = rejected.slice(0, MAX_REASONS).map((r) => r.reason);
+    const more = rejected.length > MAX_REASONS ? `; and ${rejected.length - MAX_REASONS} more` : "";
+    message = `${rejected.length} of ${total} spans rejected: ${shownReasons.join("; ")}${more}`;
+    settings.log(`Tracewright collector: ${message}`);
+  }
+  send(res, format, 200, exportResponse(format, rejected.length, message));
+}
+
+/** Writes the batch to every sink; returns the names of those that failed, each failure logged with its cause. */
+async function writeAll(settings: Settings, spans: readonly SpanRecord[]): Promise<string[]> {
+  const results = await Promise.allSettled(settings.sinks.map((sink) => sink.write(spans)));
+  const failed: string[] = [];
+  results.forEach((result, i) => {
+    if (result.status === "fulfilled") return;
+    const name = settings.sinks[i]?.name ?? `#${i}`;
+    failed.push(name);
+    settings.log(`Tracewright collector: sink "${name}" failed to take ${spans.length} spans; answered 503 so the exporter retries: ${describeError(result.reason)}`);
+  });
+  return failed;
+}
+
+async function health(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const unhealthy: string[] = [];
+  for (const sink of settings.sinks) {
+    if (sink.healthy === undefined) continue;
+    let ok: boolean;
+    try {
+      ok = await sink.healthy();
+    } catch (error) {
+      settings.log(`Tracewright collector: health check of sink "${sink.name}" failed: ${describeError(error)}`);
+      ok = false;
+    }
+    if (!ok) unhealthy.push(sink.name);
+  }
+  const body = Buffer.from(JSON.stringify(unhealthy.length === 0 ? { status: "ok" } : { status: "unavailable", unhealthy }));
+  res.writeHead(unhealthy.length === 0 ? 200 : 503, { "Content-Type": "application/json", "Content-Length": body.length, "Cache-Control": "no-store" });
+  res.end(req.method === "HEAD" ? undefined : body);
+}
+
+async function shutdown(server: Server, inFlight: Set<Promise<void>>, settings: Settings): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  await Promise.allSettled([...inFlight]);
+  server.closeIdleConnections();
+  await closed;
+  clearTimeout(grace);
+  for (const sink of settings.sinks) {
+    try {
+      await sink.flush();
+      await sink.close();
+    } catch (error) {
+      settings.log(`Tracewright collector: closing sink "${sink.name}" failed: ${describeError(error)}`);
+    }
+  }
+}
+
+function reply(res: ServerResponse, format: OtlpFormat, status: number, code: number, message: string, options: { headers?: Record<string, string>; close?: boolean } = {}): void {
+  send(res, format, status, statusResponse(format, code, message), { ...options.headers, ...(options.close === true ? { Connection: "close" } : {}) });
+}
+
+function send(res: ServerResponse, format: OtlpFormat, status: number, body: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "Content-Type": CONTENT_TYPE[format], "Content-Length": body.length, ...headers });
+  res.end(body);
+}
+
+/** The OTLP encoding named by a Content-Type header (parameters such as charset allowed). */
+function formatOf(contentType: string | undefined): OtlpFormat | undefined {
+  const media = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase();
+  if (media === "application/json") return "json";
+  if (media === "application/x-protobuf") return "protobuf";
+  return undefined;
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
+  if (match === null) return false;
+  // Compare digests, so that neither the length nor the content leaks through timing.
+  const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(match[1] as string), digest(token));
+}
+
+/** Whether the request carries a body we have not read (then the connection is closed after answering). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+}
+
+/** Loopback addresses: 127.0.0.0/8, ::1, IPv4-mapped loopback, and the name `localhost`. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (h === "localhost" || h === "::1") return true;
+  if (isIPv4(h)) return h.startsWith("127.");
+  if (h.startsWith("::ffff:")) return isLoopback(h.slice("::ffff:".length));
+  return false;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** An error with its chain of causes, for one log message. */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof Error) {
+      parts.push(`${current.name}${"code" in current && typeof current.code === "string" ? ` [${current.code}]` : ""}: ${current.message}`);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join("; caused by ");
+}
