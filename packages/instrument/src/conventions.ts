@@ -60,6 +60,10 @@ export const Tracewright = {
   STEP_KEY: "tracewright.step.key",
   STEP_KIND: "tracewright.step.kind",
   INPUT_HASH: "tracewright.input.hash",
+  /** The step's position among its parent's children, in call order (0-based). */
+  STEP_SEQ: "tracewright.step.seq",
+  /** The error a step threw, serialized whole (name, message, stack, own fields). */
+  ERROR_VALUE: "tracewright.error.value",
   PAYLOAD_REF: "tracewright.payload.ref",
   REPLAY_OF: "tracewright.replay.of",
   REPLAY_MODE: "tracewright.replay.mode",

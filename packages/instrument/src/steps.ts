@@ -35,7 +35,11 @@ export interface StepCall {
  * whole sequence; it returns `live()` for what it does not serve.
  */
 export interface StepInterceptor {
-  intercept<T>(call: StepCall, live: () => Promise<T>): Promise<T>;
+  /**
+   * `live(input)` runs the step's own function; with an argument, on that input instead of the
+   * recorded one (fork mode patches a node's state this way).
+   */
+  intercept<T>(call: StepCall, live: (input?: unknown) => Promise<T>): Promise<T>;
   /** For synchronous boundaries: clock, random and uuid reads. */
   interceptSync<T>(call: StepCall, live: () => T): T;
   /** Told when a step ends, with its serialized output or its error. */
@@ -49,6 +53,11 @@ export interface RunOptions {
   links?: Link[];
   /** Replay's hook: see {@link StepInterceptor}. */
   interceptor?: StepInterceptor;
+  /**
+   * The tracer for this run's spans, instead of the one `init()` set up (replay records its
+   * runs through its own provider, without touching the process's other runs).
+   */
+  tracer?: Tracer;
 }
 
 /** What {@link runWithResult} resolves to: the run's id and how it ended; never a rejection. */
@@ -77,6 +86,7 @@ export interface RunContext<I> {
 interface RunFrame {
   runId: string;
   interceptor: StepInterceptor | undefined;
+  tracer: Tracer | undefined;
 }
 
 interface StepFrame {
@@ -84,6 +94,8 @@ interface StepFrame {
   key: string;
   /** Per-parent, per-(kind:name) occurrence counters: stable step keys under concurrency. */
   counters: Map<string, number>;
+  /** How many children this step has started: the next child's `tracewright.step.seq`. */
+  children: number;
 }
 
 const FRAME = createContextKey("tracewright.step");
@@ -109,9 +121,8 @@ export function currentRunId(): string | undefined {
   return currentFrame()?.run.runId;
 }
 
-function childKey(parent: StepFrame | undefined, kind: StepKind, name: string): string {
+function childKey(parent: StepFrame, kind: StepKind, name: string): string {
   const local = `${kind}:${name}`;
-  if (parent === undefined) return local;
   const n = parent.counters.get(local) ?? 0;
   parent.counters.set(local, n + 1);
   return `${parent.key}/${local}#${n}`;
@@ -136,6 +147,8 @@ export function recordError(span: Span, error: unknown): void {
       ...(e?.stack === undefined ? {} : { [Exception.STACKTRACE]: e.stack }),
     });
     span.setStatus({ code: SpanStatusCode.ERROR, message: e?.message ?? safeString(error) });
+    // The whole error (class name, code, own fields), so replay can rethrow what was thrown.
+    span.setAttribute(Tracewright.ERROR_VALUE, serialize(error));
   });
 }
 
@@ -183,28 +196,32 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     [OpenInference.INPUT_VALUE]: inputJson,
     [OpenInference.INPUT_MIME_TYPE]: MIME_JSON,
   };
-  if (parent !== undefined && parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
+  if (parent !== undefined) {
+    if (parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
+    // The order in which the parent called its children: replay checks call order with it.
+    attributes[Tracewright.STEP_SEQ] = parent.children++;
+  }
   const links = root?.links;
-  const span = tracer().startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
+  const span = (parent?.run.tracer ?? root?.tracer ?? tracer()).startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
   let run: RunFrame;
   if (parent !== undefined) {
     run = parent.run;
   } else if (root !== undefined) {
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
-    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor };
+    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer };
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
   } else {
     run = DETACHED;
   }
-  const frame: StepFrame = { run, key, counters: new Map() };
+  const frame: StepFrame = { run, key, counters: new Map(), children: 0 };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
   return { span, ctx, frame, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, annotate } };
 }
 
-const DETACHED: RunFrame = { runId: "", interceptor: undefined };
+const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
 
 function endOk(started: Started, spec: StepSpec, output: unknown): void {
   let outputJson: string | undefined;
@@ -230,7 +247,7 @@ function endError(started: Started, error: unknown): void {
  * human input) is this with its own spec, so recording, replay interception and error handling
  * are written once.
  */
-export async function withStep<R>(spec: StepSpec, fn: () => R | Promise<R>): Promise<R> {
+export async function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<R>): Promise<R> {
   const parentCtx = otelContext.active();
   const parent = currentFrame(parentCtx);
   let started: Started | undefined;
@@ -239,9 +256,9 @@ export async function withStep<R>(spec: StepSpec, fn: () => R | Promise<R>): Pro
   } catch {
     started = undefined;
   }
-  if (started === undefined) return fn();
+  if (started === undefined) return fn(spec.input);
   const s = started;
-  const live = (): Promise<R> => otelContext.with(s.ctx, async () => fn());
+  const live = (...override: unknown[]): Promise<R> => otelContext.with(s.ctx, async () => fn(override.length > 0 ? override[0] : spec.input));
   try {
     const interceptor = s.frame.run.interceptor;
     const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
@@ -329,7 +346,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
   }
   const s = started;
   try {
-    const live = (): Promise<O> => otelContext.with(s.ctx, async () => fn(ctx));
+    const live = (...override: unknown[]): Promise<O> => otelContext.with(s.ctx, async () => fn(override.length > 0 ? { ...ctx, state: override[0] as I } : ctx));
     const interceptor = s.frame.run.interceptor;
     const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
     endOk(s, spec, output);
@@ -367,7 +384,7 @@ export function node<S, R>(name: string, state: S, fn: (state: S) => R | Promise
       input: state,
       attributes: { [GenAI.OPERATION_NAME]: Operation.INVOKE_WORKFLOW, [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN },
     },
-    () => fn(state),
+    (input) => fn(input as S),
   );
 }
 
@@ -403,7 +420,7 @@ export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req
       },
       onOutput: recordUsage,
     },
-    () => fn(request),
+    (input) => fn(input as Req),
   );
 }
 
@@ -437,6 +454,6 @@ export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R
         ...(options.callId === undefined ? {} : { [GenAI.TOOL_CALL_ID]: options.callId }),
       },
     },
-    () => fn(args),
+    (input) => fn(input as A),
   );
 }
