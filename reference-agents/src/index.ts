@@ -40,3 +40,5 @@ export {
   UnknownNameError,
   UpstreamError,
 } from "./errors.js";
+export { replayEntryPoints } from "./replay.js";
+export type { ReferenceEntryPoint } from "./replay.js";

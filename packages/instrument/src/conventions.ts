@@ -65,6 +65,10 @@ export const Tracewright = {
   /** The error a step threw, serialized whole (name, message, stack, own fields). */
   ERROR_VALUE: "tracewright.error.value",
   PAYLOAD_REF: "tracewright.payload.ref",
+  /** On a tool step: the tool changes the world (sends, pays, deletes); fork runs it live only when allowed. */
+  TOOL_SIDE_EFFECTS: "tracewright.tool.side_effects",
+  /** On a step whose result replay served from the recording. */
+  REPLAY_SERVED: "tracewright.replay.served",
   REPLAY_OF: "tracewright.replay.of",
   REPLAY_MODE: "tracewright.replay.mode",
 } as const;

@@ -1,12 +1,12 @@
-import { context, diag, propagation, trace } from "@opentelemetry/api";
+import { propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
+import { ensureContextManager } from "./context.js";
 import { setTracer } from "./steps.js";
 
 export interface InitOptions {
@@ -76,20 +76,4 @@ function resolveEndpoint(explicit: string | undefined): string {
   const base = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (base) return `${base.replace(/\/+$/, "")}/v1/traces`;
   return "http://127.0.0.1:4318/v1/traces";
-}
-
-let contextManagerSet = false;
-
-/** Steps find their parent through async context; without a context manager nothing nests. */
-function ensureContextManager(): void {
-  if (contextManagerSet) return;
-  const manager = new AsyncLocalStorageContextManager().enable();
-  if (context.setGlobalContextManager(manager)) {
-    contextManagerSet = true;
-  } else {
-    manager.disable();
-    // Someone registered one already (their own OpenTelemetry setup): use theirs.
-    contextManagerSet = true;
-    diag.debug("tracewright: a global context manager is already registered; using it");
-  }
 }

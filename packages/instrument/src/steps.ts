@@ -11,6 +11,7 @@ import {
   StepKind,
   Tracewright,
 } from "./conventions.js";
+import { ensureContextManager } from "./context.js";
 import { hashJson, serialize } from "./serialize.js";
 
 /** A replayable boundary about to be crossed: what an interceptor sees. */
@@ -309,6 +310,7 @@ export async function run<I, O>(agent: string, input: I, fn: (ctx: RunContext<I>
  * caller that must know the run id of a failed run (a CLI, a test, replay) uses.
  */
 export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: RunContext<I>) => O | Promise<O>, options: RunOptions = {}): Promise<RunResult<O>> {
+  ensureContextManager();
   const parentCtx = otelContext.active();
   const parent = currentFrame(parentCtx);
   const spec: StepSpec = {
@@ -437,6 +439,11 @@ function recordUsage(output: unknown, span: Span): void {
 export interface ToolOptions {
   /** `gen_ai.tool.call.id`, usually the id the model gave the call. */
   callId?: string;
+  /**
+   * The tool changes the world (sends a message, pays, deletes). Recorded as
+   * `tracewright.tool.side_effects`; a fork replays such a tool live only when explicitly allowed.
+   */
+  sideEffects?: boolean;
 }
 
 /** A tool call. */
@@ -452,6 +459,7 @@ export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R
         [GenAI.TOOL_NAME]: name,
         [OpenInference.SPAN_KIND]: OpenInferenceKind.TOOL,
         ...(options.callId === undefined ? {} : { [GenAI.TOOL_CALL_ID]: options.callId }),
+        ...(options.sideEffects === true ? { [Tracewright.TOOL_SIDE_EFFECTS]: true } : {}),
       },
     },
     (input) => fn(input as A),

@@ -4,7 +4,7 @@ import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError
 
 /**
  * Rebuilds a run's steps from its spans, flat in canonical order: depth-first, parents before
- * children, siblings by start time and then by key. Iterative (an explicit stack), so a run of
+ * children, siblings in call order (`tracewright.step.seq`), else by start time and then key. Iterative (an explicit stack), so a run of
  * any depth cannot overflow the call stack. Spans whose parent is not in the run (a lost span,
  * a parent in another system) are placed as roots, so nothing recorded is hidden.
  *
@@ -59,7 +59,11 @@ export function buildSteps(spans: readonly SpanRecord[]): Step[] {
   return out;
 }
 
+/** Siblings in call order (`tracewright.step.seq`) when recorded, else by start time, then key. */
 function compareSiblings(a: SpanRecord, b: SpanRecord): number {
+  const as = a.attributes[Tracewright.STEP_SEQ];
+  const bs = b.attributes[Tracewright.STEP_SEQ];
+  if (typeof as === "number" && typeof bs === "number" && as !== bs) return as - bs;
   const at = BigInt(a.startTimeUnixNano);
   const bt = BigInt(b.startTimeUnixNano);
   if (at !== bt) return at < bt ? -1 : 1;

@@ -1,0 +1,11 @@
+export { replay, summarize } from "./engine.js";
+export type { ReplayOptions } from "./engine.js";
+export { Cassette } from "./interceptor.js";
+export type { CassetteOptions } from "./interceptor.js";
+export { BOUNDARY_KINDS, loadRecording, toRecording } from "./recording.js";
+export type { RecordedStep, Recording } from "./recording.js";
+export { jsonDiff, mergePatch } from "./json-patch.js";
+export { CollectingProcessor, toSpanRecord } from "./spans.js";
+export { ReplayDivergenceError, ReplayError, ReplayNetworkError } from "./errors.js";
+export { REPLAY_MODES } from "./types.js";
+export type { Divergence, DivergenceKind, PatchOperation, ReplayMode, ReplayReport, ReplayStats, ReplayableAgent } from "./types.js";

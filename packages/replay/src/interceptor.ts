@@ -1,0 +1,271 @@
+import type { StepCall, StepInterceptor } from "@tracewright/instrument";
+import { revive } from "@tracewright/instrument";
+import { StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { ReplayDivergenceError } from "./errors.js";
+import { jsonDiff, mergePatch } from "./json-patch.js";
+import { BOUNDARY_KINDS, parentKeyOf } from "./recording.js";
+import type { RecordedStep, Recording } from "./recording.js";
+import type { Divergence, DivergenceKind, ReplayMode } from "./types.js";
+
+export interface CassetteOptions {
+  mode: ReplayMode;
+  /** What verify-fix does after the first divergence: go live (default) or stop the run. */
+  onDivergence?: "live" | "stop";
+  /** Fork: the step key from which calls go live. */
+  from?: string;
+  /** Fork: the state at `from` — a node's input, or a boundary's output — replaced whole… */
+  state?: unknown;
+  /** …or merged (RFC 7386 JSON Merge Patch) into the recorded one. */
+  patch?: unknown;
+  /** Fork: run tools marked side-effecting live after `from`. Default: false. */
+  allowSideEffects?: boolean;
+}
+
+/** Where a call was expected by the recording but another came: settled when the run ends. */
+interface PendingSkip {
+  divergence: Divergence;
+  expected: RecordedStep;
+}
+
+function describe(step: { kind: string; name: string; key: string }): string {
+  return `${step.kind} ${step.name} at ${step.key}`;
+}
+
+function nameOf(key: string): { kind: string; name: string } {
+  const last = key.slice(key.lastIndexOf("/") + 1);
+  const colon = last.indexOf(":");
+  const hash = last.lastIndexOf("#");
+  return colon === -1 ? { kind: "agent", name: last } : { kind: last.slice(0, colon), name: last.slice(colon + 1, hash > colon ? hash : undefined) };
+}
+
+function errorText(name: unknown, message: unknown): string {
+  return `${String(name)}: ${String(message)}`;
+}
+
+/**
+ * The cassette: recorded results indexed by step key, each served at most once, matched by key
+ * (so concurrent siblings match whatever order they finish in) and checked against the
+ * recorded call order and input hash. It is the replay's `StepInterceptor`.
+ *
+ * Classification of a call the recording did not expect at its position (under the same
+ * parent, by call order):
+ * - its key is recorded elsewhere → served; if the skipped recorded call is made later, the
+ *   calls were reordered (`call_replaced`, `reordered: true`), else it was removed (`missing_call`);
+ * - its key is not recorded, and the parent recorded calls of the same kind and name → an
+ *   extra call (`unexpected_call`); otherwise another call took the recorded one's place
+ *   (`call_replaced`);
+ * - same key, other input hash → `input_changed`, with the JSON Patch of the inputs.
+ * Node and agent steps run live; their outputs are compared (`state_mismatch`) and their
+ * errors (`error_mismatch`). Recorded calls never made are `missing_call` at the end.
+ */
+export class Cassette implements StepInterceptor {
+  readonly divergences: Divergence[] = [];
+  hits = 0;
+  live = 0;
+  private readonly consumed = new Set<string>();
+  private readonly positions = new Map<string, number>();
+  private readonly pending: PendingSkip[] = [];
+  /** Verify-fix after the first divergence, and fork after `from`: every call live. */
+  private allLive = false;
+  /** The run was stopped at a divergence: later effects of that stop are not divergences. */
+  private stopped = false;
+  private forkReached = false;
+
+  constructor(
+    private readonly recording: Recording,
+    private readonly options: CassetteOptions,
+  ) {}
+
+  intercept<T>(call: StepCall, live: (input?: unknown) => Promise<T>): Promise<T> {
+    return this.decide<Promise<T>>(
+      call,
+      (input) => (input === undefined ? live() : live(input.value)),
+      (value) => Promise.resolve(value as T),
+      (error) => Promise.reject(error as Error),
+    );
+  }
+
+  interceptSync<T>(call: StepCall, live: () => T): T {
+    return this.decide<T>(
+      call,
+      () => live(),
+      (value) => value as T,
+      (error) => {
+        throw error;
+      },
+    );
+  }
+
+  /** The one decision, written once for both the async and the sync path. */
+  private decide<T>(call: StepCall, goLive: (input?: { value: unknown }) => T, serve: (value: unknown) => T, fail: (error: unknown) => T): T {
+    const boundary = BOUNDARY_KINDS.has(call.kind);
+    const recorded = this.recording.byKey.get(call.key);
+    const expected = this.expectedAt(call.key);
+
+    if (this.options.mode === "fork" && !this.forkReached && call.key === this.options.from) {
+      this.forkReached = true;
+      this.allLive = true;
+      if (recorded !== undefined) this.consumed.add(recorded.key);
+      if (!boundary) {
+        const base = recorded?.inputJson === undefined ? call.input : revive(recorded.inputJson);
+        return goLive({ value: this.patched(base) });
+      }
+      call.annotate({ [Tracewright.REPLAY_SERVED]: true });
+      this.hits++;
+      return serve(this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson)));
+    }
+
+    if (this.allLive) {
+      if (boundary) {
+        if (this.options.mode === "fork" && recorded?.sideEffects === true && this.options.allowSideEffects !== true) {
+          return fail(new ReplayDivergenceError(`Fork would call the side-effecting tool ${call.name} (${call.key}) live. Pass allowSideEffects (--allow-side-effects) to let it run.`));
+        }
+        this.live++;
+      }
+      return goLive();
+    }
+
+    if (recorded === undefined) {
+      if (!boundary) {
+        // New agent code between boundaries: it runs, and the run is flagged.
+        this.diverge("unexpected_call", call.key, { actual: this.actualOf(call), message: `this run entered ${describe(this.actualOf(call))}, which the recording does not have` });
+        return goLive();
+      }
+      const sameCallRecorded = (this.recording.childrenOf.get(parentKeyOf(call.key) ?? "") ?? []).some((s) => s.kind === call.kind && s.name === call.name);
+      const replaced = expected !== undefined && !sameCallRecorded;
+      const type: DivergenceKind = replaced ? "call_replaced" : "unexpected_call";
+      const message = replaced
+        ? `recorded ${describe(expected)}; this run called ${call.kind} ${call.name}`
+        : `this run called ${call.kind} ${call.name} at ${call.key}, which the recording does not have`;
+      return this.divergeAtBoundary(type, replaced ? expected.key : call.key, { ...(replaced ? { expected: this.expectedOf(expected) } : {}), actual: this.actualOf(call), message }, goLive, fail);
+    }
+
+    if (expected !== undefined && expected.key !== call.key && !this.consumed.has(expected.key)) {
+      const divergence = this.diverge("missing_call", expected.key, {
+        expected: this.expectedOf(expected),
+        actual: this.actualOf(call),
+        message: `recorded ${describe(expected)} here; this run called ${call.kind} ${call.name} (${call.key}) first`,
+      });
+      if (divergence !== undefined) this.pending.push({ divergence, expected });
+    }
+    this.consumed.add(recorded.key);
+
+    if (!boundary) return goLive();
+
+    if (recorded.inputHash !== undefined && recorded.inputHash !== call.inputHash) {
+      const before = recorded.inputJson === undefined ? null : (JSON.parse(recorded.inputJson) as unknown);
+      const after = JSON.parse(call.inputJson) as unknown;
+      return this.divergeAtBoundary(
+        "input_changed",
+        call.key,
+        { expected: this.expectedOf(recorded), actual: this.actualOf(call), inputDiff: jsonDiff(before, after), message: `${describe(recorded)} was called with a different input` },
+        goLive,
+        fail,
+      );
+    }
+
+    this.hits++;
+    call.annotate({ [Tracewright.REPLAY_SERVED]: true });
+    if (recorded.outputJson === undefined) return fail(this.recordedError(recorded));
+    return serve(revive(recorded.outputJson));
+  }
+
+  completed(call: StepCall, result: { outputJson?: string; error?: unknown }): void {
+    if (BOUNDARY_KINDS.has(call.kind) || this.stopped || this.allLive) return;
+    const recorded = this.recording.byKey.get(call.key);
+    if (recorded === undefined) return;
+    const recordedFailed = recorded.outputJson === undefined && recorded.error !== undefined;
+    const failed = result.error !== undefined;
+    if (recordedFailed || failed) {
+      const expectedError = recordedFailed ? errorText(recorded.error?.type, recorded.error?.message) : null;
+      const actualError = failed ? errorText((result.error as Error)?.name ?? typeof result.error, (result.error as Error)?.message ?? String(result.error)) : null;
+      if (expectedError !== actualError) {
+        this.diverge("error_mismatch", call.key, { expected: this.expectedOf(recorded), actual: this.actualOf(call), expectedError, actualError, message: `${describe(recorded)} ${expectedError === null ? "succeeded" : `failed with ${expectedError}`} when recorded; this run ${actualError === null ? "succeeded" : `failed with ${actualError}`}` });
+      }
+      return;
+    }
+    if (result.outputJson !== undefined && recorded.outputJson !== undefined && result.outputJson !== recorded.outputJson) {
+      this.diverge("state_mismatch", call.key, {
+        expected: this.expectedOf(recorded),
+        actual: this.actualOf(call),
+        outputDiff: jsonDiff(JSON.parse(recorded.outputJson) as unknown, JSON.parse(result.outputJson) as unknown),
+        message: `${describe(recorded)} returned a different state`,
+      });
+    }
+  }
+
+  /** Settles what only the end of the run can tell; returns the recorded boundary keys never served. */
+  finish(): string[] {
+    for (const skip of this.pending) {
+      if (this.consumed.has(skip.expected.key)) {
+        skip.divergence.type = "call_replaced";
+        skip.divergence.reordered = true;
+        skip.divergence.message = `the calls were reordered: ${skip.divergence.message}`;
+      }
+    }
+    const unused = this.recording.steps.filter((s) => BOUNDARY_KINDS.has(s.kind) && !this.consumed.has(s.key) && s.kind !== StepKind.AGENT);
+    if (!this.stopped && !this.allLive) {
+      const reported = new Set(this.divergences.map((d) => d.key));
+      for (const step of unused) {
+        if (reported.has(step.key) || !this.parentRan(step)) continue;
+        this.divergences.push({ type: "missing_call", key: step.key, expected: this.expectedOf(step), message: `recorded ${describe(step)}; this run never called it` });
+      }
+    }
+    return unused.map((s) => s.key);
+  }
+
+  /** Whether the step's parent ran in this replay (a missing call under a skipped node is that node's divergence, not its own). */
+  private parentRan(step: RecordedStep): boolean {
+    return step.parentKey === null || this.consumed.has(step.parentKey) || step.parentKey === this.recording.root.key;
+  }
+
+  private expectedAt(key: string): RecordedStep | undefined {
+    const parent = parentKeyOf(key);
+    if (parent === null) return undefined;
+    const position = this.positions.get(parent) ?? 0;
+    this.positions.set(parent, position + 1);
+    return this.recording.childrenOf.get(parent)?.[position];
+  }
+
+  private patched(base: unknown): unknown {
+    if (this.options.state !== undefined) return this.options.state;
+    if (this.options.patch !== undefined) return mergePatch(base, this.options.patch);
+    return base;
+  }
+
+  private recordedError(recorded: RecordedStep): unknown {
+    if (recorded.errorJson !== undefined) return revive(recorded.errorJson);
+    const error = new Error(recorded.error?.message ?? "recorded error");
+    error.name = recorded.error?.type ?? "Error";
+    return error;
+  }
+
+  private expectedOf(step: RecordedStep): Divergence["expected"] {
+    return { key: step.key, kind: step.kind, name: step.name, ...(step.inputHash === undefined ? {} : { inputHash: step.inputHash }) };
+  }
+
+  private actualOf(call: StepCall): NonNullable<Divergence["actual"]> {
+    const { kind, name } = nameOf(call.key);
+    return { key: call.key, kind: call.kind ?? kind, name: call.name ?? name, inputHash: call.inputHash };
+  }
+
+  private diverge(type: DivergenceKind, key: string, details: Omit<Divergence, "type" | "key">): Divergence | undefined {
+    if (this.stopped) return undefined;
+    const divergence: Divergence = { type, key, ...details };
+    this.divergences.push(divergence);
+    return divergence;
+  }
+
+  /** A boundary the recording cannot serve: stop the run, or go live from here (verify-fix). */
+  private divergeAtBoundary<T>(type: DivergenceKind, key: string, details: Omit<Divergence, "type" | "key">, goLive: () => T, fail: (error: unknown) => T): T {
+    const divergence = this.diverge(type, key, details);
+    const canGoLive = this.options.mode === "verify-fix" && (this.options.onDivergence ?? "live") === "live";
+    if (canGoLive) {
+      this.allLive = true;
+      this.live++;
+      return goLive();
+    }
+    this.stopped = true;
+    return fail(new ReplayDivergenceError(`Replay diverged (${type}): ${divergence?.message ?? details.message}`));
+  }
+}

@@ -1,0 +1,112 @@
+import { OpenInference, StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { buildSteps } from "@tracewright/store";
+import type { RunSummary, SpanRecord, Step, TraceStore } from "@tracewright/store";
+import { ReplayError } from "./errors.js";
+
+/** The kinds whose results come from outside the agent's code: what replay serves. */
+export const BOUNDARY_KINDS: ReadonlySet<string> = new Set<string>([
+  StepKind.LLM,
+  StepKind.TOOL,
+  StepKind.CLOCK,
+  StepKind.RANDOM,
+  StepKind.UUID,
+  StepKind.HUMAN,
+  StepKind.STATE,
+  StepKind.MESSAGE,
+]);
+
+/** One recorded step, as the cassette keeps it. */
+export interface RecordedStep {
+  key: string;
+  kind: string;
+  name: string;
+  parentKey: string | null;
+  /** Call order among its parent's children. */
+  seq: number;
+  /** Canonical (pre-order) position in the run. */
+  order: number;
+  inputHash: string | undefined;
+  /** The canonical JSON of the input, as recorded. */
+  inputJson: string | undefined;
+  /** The output as recorded (canonical JSON), undefined when the step threw. */
+  outputJson: string | undefined;
+  /** The error as recorded: whole (`tracewright.error.value`) when the instrumentation had it. */
+  errorJson: string | undefined;
+  error: { type: string; message: string } | undefined;
+  spanId: string;
+  traceId: string;
+  sideEffects: boolean;
+  durationMs: number;
+}
+
+/** A recorded run, indexed for replay: the cassette's contents. */
+export interface Recording {
+  run: RunSummary;
+  root: RecordedStep;
+  /** The root's input, parsed (tags still as JSON; revive before use). */
+  inputJson: string;
+  steps: RecordedStep[];
+  byKey: Map<string, RecordedStep>;
+  /** Children of each parent key, in call order. */
+  childrenOf: Map<string, RecordedStep[]>;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Indexes a run's spans as a recording. Iterative; canonical order from `buildSteps`. */
+export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Recording {
+  const steps: Step[] = buildSteps(spans);
+  const traceBySpan = new Map(spans.map((s) => [s.spanId, s.traceId]));
+  const recorded: RecordedStep[] = steps.map((step, order) => {
+    const a = step.attributes;
+    const seq = a[Tracewright.STEP_SEQ];
+    return {
+      key: step.key,
+      kind: step.kind,
+      name: step.name,
+      parentKey: step.parentKey,
+      seq: typeof seq === "number" ? seq : order,
+      order,
+      inputHash: str(a[Tracewright.INPUT_HASH]),
+      inputJson: str(a[OpenInference.INPUT_VALUE]),
+      outputJson: step.status === "error" ? undefined : str(a[OpenInference.OUTPUT_VALUE]),
+      errorJson: str(a[Tracewright.ERROR_VALUE]),
+      error: step.error === undefined ? undefined : { type: step.error.type, message: step.error.message },
+      spanId: step.spanId,
+      traceId: traceBySpan.get(step.spanId) ?? run.traceId,
+      sideEffects: a[Tracewright.TOOL_SIDE_EFFECTS] === true,
+      durationMs: step.durationMs,
+    };
+  });
+  const root = recorded.find((s) => s.parentKey === null && s.kind === StepKind.AGENT);
+  if (root === undefined) {
+    throw new ReplayError("REPLAY_NO_ROOT", `Run ${run.runId} has no recorded root agent step (a span with tracewright.step.kind "agent" and no parent), so there is nothing to re-run. Was it recorded with @tracewright/instrument's run()?`);
+  }
+  const byKey = new Map<string, RecordedStep>();
+  const childrenOf = new Map<string, RecordedStep[]>();
+  for (const step of recorded) {
+    byKey.set(step.key, step);
+    if (step.parentKey === null) continue;
+    let list = childrenOf.get(step.parentKey);
+    if (list === undefined) childrenOf.set(step.parentKey, (list = []));
+    list.push(step);
+  }
+  for (const list of childrenOf.values()) list.sort((a, b) => a.seq - b.seq);
+  return { run, root, inputJson: root.inputJson ?? "null", steps: recorded, byKey, childrenOf };
+}
+
+/** Loads a run from a store as a recording, or says why it cannot. */
+export async function loadRecording(store: TraceStore, runId: string): Promise<Recording> {
+  const run = await store.getRun(runId);
+  if (run === undefined) throw new ReplayError("REPLAY_NO_RUN", `No run ${runId} in the store. List runs with: npx tracewright runs list`);
+  if (run.status === "running") throw new ReplayError("REPLAY_RUN_INCOMPLETE", `Run ${runId} has not ended (its root span has not arrived), so its recording is incomplete. Replay it once it has ended.`);
+  return toRecording(run, await store.getRunSpans(runId));
+}
+
+/** The parent key of a step key (`a/b#0/c#1` → `a/b#0`), null for a root. */
+export function parentKeyOf(key: string): string | null {
+  const slash = key.lastIndexOf("/");
+  return slash === -1 ? null : key.slice(0, slash);
+}

@@ -1,0 +1,104 @@
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { openSqliteStore } from "@tracewright/store";
+import type { TraceStore } from "@tracewright/store";
+import { replayEntryPoints, runScenario, scenarios } from "@tracewright/reference-agents";
+import type { AgentName } from "@tracewright/reference-agents";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { replay } from "./engine.js";
+import { CollectingProcessor } from "./spans.js";
+
+let store: TraceStore;
+beforeEach(() => {
+  store = openSqliteStore({ path: ":memory:" });
+});
+afterEach(async () => {
+  await store.close();
+});
+
+/** Runs a reference scenario and records it into the store, as the collector would. */
+async function record(agent: AgentName, scenario: string): Promise<string> {
+  const collected = new CollectingProcessor();
+  const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+  const result = await runScenario(agent, scenario, { latencyScale: 0, runOptions: { tracer: provider.getTracer("test") } });
+  await store.ingest(collected.spans);
+  return result.runId;
+}
+
+/** The canonical trace of a run: keys, kinds, inputs, outputs, errors; no ids, no times. */
+async function canonicalTrace(runId: string): Promise<unknown[]> {
+  const { toRecording } = await import("./recording.js");
+  const run = (await store.getRun(runId))!;
+  return toRecording(run, await store.getRunSpans(runId)).steps.map((s) => [s.key, s.kind, s.inputHash, s.outputJson, s.error]);
+}
+
+describe("reproduce: every reference scenario replays exactly, with no live call", () => {
+  for (const s of scenarios) {
+    it(`${s.agent}/${s.scenario}`, async () => {
+      const runId = await record(s.agent, s.scenario);
+      const original = await store.getRun(runId);
+      const reports = [];
+      for (let i = 0; i < 3; i++) reports.push(await replay({ store, runId, mode: "reproduce", agents: replayEntryPoints }));
+      for (const report of reports) {
+        expect(report.divergences).toEqual([]);
+        expect(report.outcome).toBe("reproduced");
+        expect(report.stats.live).toBe(0);
+        expect(report.stats.hits).toBeGreaterThan(0);
+        expect(report.stats.unused).toBe(0);
+        expect(report.stats.traceIdentical).toBe(true);
+        const replayed = await store.getRun(report.replayRunId);
+        expect(replayed?.status).toBe(original?.status);
+        expect(replayed?.replayOf).toBe(runId);
+        expect(await canonicalTrace(report.replayRunId)).toEqual(await canonicalTrace(runId));
+      }
+      if (s.expect === "error") expect(reports[0]!.error).toBeDefined();
+      expect(new Set(reports.map((r) => r.replayRunId)).size).toBe(3);
+      // The original is never modified.
+      expect(await store.getRun(runId)).toEqual(original);
+    });
+  }
+});
+
+describe("verify-fix and fork on the reference agents", () => {
+  it("replaying the agent_bug run with the bug fixed completes and shows where it diverged", async () => {
+    const runId = await record("supervisor", "agent_bug");
+    const report = await replay({ store, runId, mode: "verify-fix", agents: replayEntryPoints, fixes: ["agent_bug"] });
+    expect(report.outcome).toBe("completed");
+    expect(report.first).toMatchObject({ type: "error_mismatch", key: expect.stringContaining("node:analysis#0") as unknown as string });
+    expect(report.stats.hits).toBeGreaterThan(0);
+    expect(report.summary).toContain("completed");
+    expect((await store.getRun(report.replayRunId))?.status).toBe("ok");
+  });
+
+  it("verify-fix without the fix reproduces the failure", async () => {
+    const runId = await record("supervisor", "agent_bug");
+    const report = await replay({ store, runId, mode: "verify-fix", agents: replayEntryPoints });
+    expect(report.outcome).toBe("failed");
+    expect(report.divergences).toEqual([]);
+    expect(report.error).toContain("TypeError");
+  });
+
+  it("fork at a step serves everything before it, patches the state there, and goes live after", async () => {
+    const runId = await record("supervisor", "tool_error");
+    const recorded = await canonicalTrace(runId);
+    const failing = (recorded as [string, string][]).find(([key]) => key.endsWith("tool:fetch_document#0"))![0];
+    const report = await replay({ store, runId, mode: "fork", from: failing, state: { id: "doc://pricing", title: "patched", text: "Lambda pricing: $0.0000166667 per GB-second." }, agents: replayEntryPoints });
+    const replayed = await canonicalTrace(report.replayRunId);
+    // Every step before the fork point is as recorded…
+    const forkIndex = (replayed as [string][]).findIndex(([key]) => key === failing);
+    expect(forkIndex).toBeGreaterThan(0);
+    expect(replayed.slice(0, forkIndex).map((s) => (s as unknown[])[0])).toEqual(recorded.slice(0, forkIndex).map((s) => (s as unknown[])[0]));
+    // …the fork point served the patched state, and the calls after it ran live.
+    expect(report.stats.hits).toBeGreaterThan(0);
+    expect(report.stats.live).toBeGreaterThan(0);
+    expect((await store.getRun(report.replayRunId))?.replayOf).toBe(runId);
+    expect((await store.getRun(runId))?.status).toBe("error");
+  });
+
+  it("says clearly what is wrong with a bad request", async () => {
+    await expect(replay({ store, runId: "nope", mode: "reproduce", agents: replayEntryPoints })).rejects.toThrow(/No run nope in the store/);
+    const runId = await record("supervisor", "success");
+    await expect(replay({ store, runId, mode: "reproduce", agents: [] })).rejects.toThrow(/agent "supervisor", which has no registered replay entry point/);
+    await expect(replay({ store, runId, mode: "fork", agents: replayEntryPoints })).rejects.toThrow(/needs the step to fork from/);
+    await expect(replay({ store, runId, mode: "fork", from: "supervisor/nope#0", agents: replayEntryPoints })).rejects.toThrow(/has no step supervisor\/nope#0/);
+  });
+});

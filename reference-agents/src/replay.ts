@@ -1,0 +1,35 @@
+import type { RunOptions, RunResult } from "@tracewright/instrument";
+import { isFaultName } from "./faults.js";
+import { runSupervisor } from "./supervisor/agent.js";
+import type { SupervisorInput } from "./supervisor/types.js";
+
+/**
+ * How the reference agents are replayed: one entry point per agent name, re-running the agent
+ * on its recorded input with the replay's run options. `fixes` names faults the "fixed code"
+ * no longer has: replaying an `agent_bug` run with the fix `agent_bug` runs the agent without
+ * its bug, as a developer's patched code would (`tracewright replay RUN --mode verify-fix
+ * --fix agent_bug`).
+ */
+export interface ReferenceEntryPoint {
+  name: string;
+  run(input: unknown, runOptions: RunOptions, context: { fixes: readonly string[] }): Promise<RunResult<unknown>>;
+}
+
+function supervisorInput(input: unknown): SupervisorInput {
+  const value = (input ?? {}) as Partial<SupervisorInput>;
+  return {
+    goal: typeof value.goal === "string" ? value.goal : "",
+    ...(typeof value.scenario === "string" ? { scenario: value.scenario } : {}),
+    ...(typeof value.fault === "string" && isFaultName(value.fault) ? { fault: value.fault } : {}),
+  };
+}
+
+export const replayEntryPoints: readonly ReferenceEntryPoint[] = [
+  {
+    name: "supervisor",
+    run(input, runOptions, { fixes }) {
+      const { fault, ...rest } = supervisorInput(input);
+      return runSupervisor({ ...rest, ...(fault !== undefined && !fixes.includes(fault) ? { fault } : {}), runOptions });
+    },
+  },
+];
