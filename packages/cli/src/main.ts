@@ -3,6 +3,7 @@ import type { ParseArgsConfig } from "node:util";
 import { TracewrightError } from "@tracewright/store";
 import { agentsRun, agentsScenarios } from "./commands/agents.js";
 import { collector } from "./commands/collector.js";
+import { replayCommand } from "./commands/replay.js";
 import { runsList, runsShow } from "./commands/runs.js";
 
 const USAGE = `tracewright — record, browse and replay AI agent runs
@@ -13,6 +14,8 @@ Usage:
   tracewright runs show RUN_ID [--json] [--db PATH]
   tracewright agents run supervisor|choreography [--scenario NAME] [--fault NAME] [--json]
   tracewright agents scenarios [--json]
+  tracewright replay RUN_ID [--mode reproduce|verify-fix|fork] [--from STEP_KEY] [--patch FILE]
+                     [--fix NAME …] [--stop] [--allow-side-effects] [--json] [--db PATH]
 
 The store is .tracewright/traces.db under the current directory unless --db or TRACEWRIGHT_DB
 says otherwise. Agents export to OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318).`;
@@ -47,6 +50,12 @@ const OPTIONS = {
   limit: { type: "string" },
   scenario: { type: "string" },
   fault: { type: "string" },
+  mode: { type: "string" },
+  from: { type: "string" },
+  patch: { type: "string" },
+  fix: { type: "string", multiple: true },
+  stop: { type: "boolean" },
+  "allow-side-effects": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -84,6 +93,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case "agents scenarios":
         return await agentsScenarios(flags, io);
       default:
+        if (group === "replay") return await replayCommand(required(command, "RUN_ID"), flags, io);
         throw new UsageError(`unknown command "${positionals.join(" ")}"`);
     }
   } catch (error) {

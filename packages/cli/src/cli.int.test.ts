@@ -1,0 +1,100 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startCollector } from "@tracewright/collector-lambda";
+import type { CollectorHandle } from "@tracewright/collector-lambda";
+import { openSqliteStore } from "@tracewright/store";
+import type { SqliteStore } from "@tracewright/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "./main.js";
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
+  return { code, out, err };
+}
+
+let collector: CollectorHandle;
+let store: SqliteStore;
+let db: string;
+
+beforeAll(async () => {
+  db = join(mkdtempSync(join(tmpdir(), "tw-cli-")), "traces.db");
+  store = openSqliteStore({ path: db });
+  collector = await startCollector({ store, port: 0 });
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url;
+});
+afterAll(async () => {
+  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  await collector.close();
+  await store.close();
+});
+
+describe("the tracewright command, end to end through a real collector", () => {
+  let failedRun = "";
+  let okRun = "";
+
+  it("agents run prints the run id, and exits 0 even when the run failed", async () => {
+    const failed = await cli("agents", "run", "supervisor", "--scenario", "tool_error", "--json");
+    expect(failed.code).toBe(0);
+    const parsed = JSON.parse(failed.out) as { runId: string; status: string };
+    expect(parsed).toEqual({ runId: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown as string, status: "error" });
+    failedRun = parsed.runId;
+    const ok = await cli("agents", "run", "supervisor");
+    expect(ok.code).toBe(0);
+    okRun = ok.out.trim();
+    expect(okRun).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("agents scenarios lists each scenario with its expected outcome", async () => {
+    const { out } = await cli("agents", "scenarios", "--json");
+    const list = JSON.parse(out) as { agent: string; scenario: string; expect: string }[];
+    expect(list).toContainEqual({ agent: "supervisor", scenario: "tool_error", expect: "error" });
+    expect(list).toContainEqual({ agent: "supervisor", scenario: "success", expect: "ok" });
+  });
+
+  it("runs list --json gives the contract's fields, newest first, filterable", async () => {
+    const { out, code } = await cli("runs", "list", "--json", "--db", db);
+    expect(code).toBe(0);
+    const runs = JSON.parse(out) as Record<string, unknown>[];
+    expect(runs.map((r) => r.runId)).toEqual([okRun, failedRun]);
+    expect(Object.keys(runs[1]!).sort()).toEqual(["agent", "durationMs", "runId", "startTime", "status", "steps", "traceId"]);
+    expect(runs[1]).toMatchObject({ agent: "supervisor", status: "error" });
+    const failedOnly = JSON.parse((await cli("runs", "list", "--json", "--status", "error", "--db", db)).out) as { runId: string }[];
+    expect(failedOnly.map((r) => r.runId)).toEqual([failedRun]);
+    expect((await cli("runs", "list", "--status", "bogus", "--db", db)).code).toBe(2);
+  });
+
+  it("runs show --json gives the steps with whole states and the error", async () => {
+    const { out } = await cli("runs", "show", failedRun, "--json", "--db", db);
+    const detail = JSON.parse(out) as { run: { runId: string }; steps: { key: string; kind: string; parentKey: string | null; input: unknown; error?: { type: string; message: string } }[] };
+    expect(detail.run.runId).toBe(failedRun);
+    expect(detail.steps[0]).toMatchObject({ key: "supervisor", kind: "agent", parentKey: null });
+    const failing = detail.steps.find((s) => s.key.endsWith("tool:fetch_document#0"));
+    expect(failing?.input).toEqual({ id: "doc://pricing" });
+    expect(failing?.error).toMatchObject({ type: "UpstreamError", message: expect.stringContaining("503") as unknown as string });
+    const missing = await cli("runs", "show", "0".repeat(32), "--db", db);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("no run");
+  });
+
+  it("replay reproduces the failed run and records the replay as a linked run", async () => {
+    const { out, code } = await cli("replay", failedRun, "--json", "--db", db);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { runId: string; replayRunId: string; mode: string; outcome: string; divergences: unknown[]; stats: { hits: number; live: number }; summary: string };
+    expect(report).toMatchObject({ runId: failedRun, mode: "reproduce", outcome: "reproduced", divergences: [] });
+    expect(report.stats.live).toBe(0);
+    expect(report.summary).toContain("Reproduced");
+    const runs = JSON.parse((await cli("runs", "list", "--json", "--db", db)).out) as { runId: string; replayOf?: string }[];
+    expect(runs.find((r) => r.runId === report.replayRunId)?.replayOf).toBe(failedRun);
+  });
+
+  it("rejects bad words with usage and exit code 2", async () => {
+    expect((await cli("nonsense")).code).toBe(2);
+    expect((await cli("replay", failedRun, "--mode", "sideways", "--db", db)).code).toBe(2);
+    expect((await cli("replay", failedRun, "--mode", "fork", "--db", db)).code).toBe(2);
+    expect((await cli("agents", "run", "nobody")).code).toBe(2);
+  });
+});

@@ -1,0 +1,52 @@
+import { readFile } from "node:fs/promises";
+import { replayEntryPoints } from "@tracewright/reference-agents";
+import { REPLAY_MODES, replay } from "@tracewright/replay";
+import type { ReplayMode, ReplayReport } from "@tracewright/replay";
+import { openSqliteStore } from "@tracewright/store";
+import type { Flags, Io } from "../main.js";
+import { UsageError } from "../main.js";
+
+/**
+ * `tracewright replay RUN_ID`: replays a recorded run and prints the divergence report. The
+ * replay is recorded in the same store as a new run linked to the original.
+ */
+export async function replayCommand(runId: string, flags: Flags, io: Io): Promise<number> {
+  const mode = (flags.mode ?? "reproduce") as ReplayMode;
+  if (!REPLAY_MODES.includes(mode)) throw new UsageError(`--mode takes ${REPLAY_MODES.join(", ")}; got "${flags.mode}"`);
+  if (mode === "fork" && flags.from === undefined) throw new UsageError("--mode fork needs --from STEP_KEY");
+  let patch: unknown;
+  if (flags.patch !== undefined) {
+    try {
+      patch = JSON.parse(await readFile(flags.patch, "utf8")) as unknown;
+    } catch (error) {
+      throw new UsageError(`--patch ${flags.patch}: not a readable JSON file (${(error as Error).message})`);
+    }
+  }
+  const onDivergence = flags.stop ? "stop" : "live";
+  const store = openSqliteStore(flags.db === undefined ? {} : { path: flags.db });
+  let report: ReplayReport;
+  try {
+    report = await replay({
+      store,
+      runId,
+      mode,
+      agents: replayEntryPoints,
+      onDivergence,
+      ...(flags.from === undefined ? {} : { from: flags.from }),
+      ...(patch === undefined ? {} : { patch }),
+      ...(flags.fix === undefined ? {} : { fixes: flags.fix }),
+      ...(flags["allow-side-effects"] ? { allowSideEffects: true } : {}),
+    });
+  } finally {
+    await store.close();
+  }
+  if (flags.json) {
+    io.out(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  io.out(report.summary);
+  io.out(`replay run: ${report.replayRunId}   (npx tracewright runs show ${report.replayRunId})`);
+  for (const d of report.divergences.slice(0, 10)) io.out(`  ${d.type.padEnd(16)} ${d.key}\n      ${d.message}`);
+  if (report.divergences.length > 10) io.out(`  … ${report.divergences.length - 10} more (--json prints them all)`);
+  return 0;
+}
