@@ -56,22 +56,43 @@ function tagged(value: unknown): Tagged | undefined {
   }
 }
 
+/**
+ * The hot path: called by JSON.stringify for every value, so the common cases (strings,
+ * numbers, booleans, plain objects and arrays) are decided first and cheaply. A Date reaches
+ * here already turned into its ISO string by `toJSON`, so only a string of that shape is
+ * checked against the holder's original value.
+ */
 function replacer(this: unknown, key: string, value: unknown): unknown {
-  const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Date) return dateTag(raw);
-  if (value === undefined) {
-    // Inside an object JSON drops the key, as a plain JSON.stringify would; in an array or at
-    // the top the position matters, so it is kept.
-    return Array.isArray(this) || key === "" ? { $type: "undefined" } : undefined;
+  switch (typeof value) {
+    case "string":
+      if (value.length >= 24 && value.charCodeAt(10) === 84 /* T */ && (this as Record<string, unknown>)[key] instanceof Date) return dateTag((this as Record<string, Date>)[key] as Date);
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : { $type: "Number", value: String(value) };
+    case "boolean":
+      return value;
+    case "undefined":
+      // Inside an object JSON drops the key, as a plain JSON.stringify would; in an array or at
+      // the top the position matters, so it is kept.
+      return Array.isArray(this) || key === "" ? { $type: "undefined" } : undefined;
+    case "object": {
+      if (value === null) {
+        const raw = (this as Record<string, unknown>)[key];
+        return raw instanceof Date ? dateTag(raw) : null;
+      }
+      if (Array.isArray(value)) return value;
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || proto === null) return sortedKeys(value as Record<string, unknown>);
+      if (value instanceof Map) return { $type: "Map", entries: [...value.entries()] };
+      if (value instanceof Set) return { $type: "Set", values: [...value.values()] };
+      if (value instanceof Error) return errorTag(value);
+      if (ArrayBuffer.isView(value)) return bytesTag(value);
+      if (value instanceof ArrayBuffer) return bytesTag(new Uint8Array(value));
+      return sortedKeys(value as Record<string, unknown>);
+    }
+    default:
+      return tagged(value);
   }
-  if (value === null || typeof value !== "object") return tagged(value) ?? value;
-  if (Array.isArray(value)) return value;
-  if (value instanceof Map) return { $type: "Map", entries: [...value.entries()] };
-  if (value instanceof Set) return { $type: "Set", values: [...value.values()] };
-  if (value instanceof Error) return errorTag(value);
-  if (ArrayBuffer.isView(value)) return bytesTag(value);
-  if (value instanceof ArrayBuffer) return bytesTag(new Uint8Array(value));
-  return sortedKeys(value as Record<string, unknown>);
 }
 
 function dateTag(date: Date): Tagged {

@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+// `npm run bench`: measures, prints a table and writes bench/results.json (the contract's
+// format: { name, value, unit, baseline?, ratio? }). Every ratio compares against a baseline
+// measured in the same process and run, because these machines are shared and noisy.
+// Nothing here asserts on time: a benchmark measures.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { init, runWithResult, tool, node } from "@tracewright/instrument";
+import { decodeOtlpJson, decodeOtlpProtobuf } from "@tracewright/collector-lambda";
+import { openSqliteStore } from "@tracewright/store";
+import { CollectingProcessor, replay } from "@tracewright/replay";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const only = process.argv[2];
+const results = [];
+
+function record(name, value, unit, baseline) {
+  const entry = { name, value: round(value), unit };
+  if (baseline !== undefined) {
+    entry.baseline = round(baseline);
+    entry.ratio = round(value / baseline, 3);
+  }
+  results.push(entry);
+  console.log(`${name.padEnd(34)} ${String(entry.value).padStart(12)} ${unit.padEnd(8)}${baseline === undefined ? "" : `  baseline ${entry.baseline} ${unit}, ratio ${entry.ratio}`}`);
+}
+
+function round(value, digits = 2) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Median time per operation (ms) of `fn`, run in rounds alternating with the baseline's. */
+async function paired(fn, baseline, { rounds = 15, perRound = 200 } = {}) {
+  const a = [];
+  const b = [];
+  for (let i = 0; i < 3; i++) {
+    await fn();
+    await baseline();
+  }
+  for (let r = 0; r < rounds; r++) {
+    let t = performance.now();
+    for (let i = 0; i < perRound; i++) await baseline();
+    b.push((performance.now() - t) / perRound);
+    t = performance.now();
+    for (let i = 0; i < perRound; i++) await fn();
+    a.push((performance.now() - t) / perRound);
+  }
+  const median = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return { value: median(a), baseline: median(b) };
+}
+
+function state(bytes) {
+  const items = [];
+  let size = 2;
+  for (let i = 0; size < bytes; i++) {
+    const item = { id: `doc-${i}`, score: i / 7, text: "lorem ipsum dolor sit amet ".repeat(3), tags: ["a", "b"] };
+    items.push(item);
+    size += JSON.stringify(item).length + 1;
+  }
+  return { query: "lambda pricing", items };
+}
+
+async function instrumentOverhead() {
+  const provider = new BasicTracerProvider();
+  const bare = provider.getTracer("bench");
+  const tracing = init({ spanProcessors: [], register: false });
+  for (const [label, bytes] of [["1kb", 1024], ["10kb", 10 * 1024], ["100kb", 100 * 1024]]) {
+    const input = state(bytes);
+    const output = state(bytes);
+    const perRound = bytes >= 100 * 1024 ? 20 : 200;
+    const m = await paired(
+      () => tool("web_search", input, () => output),
+      async () => {
+        const span = bare.startSpan("execute_tool web_search");
+        span.setAttribute("input.value", JSON.stringify(input));
+        span.setAttribute("output.value", JSON.stringify(output));
+        span.end();
+        return output;
+      },
+      { perRound },
+    );
+    record(`instrument.overhead.${label}`, m.value * 1000, "µs/call", m.baseline * 1000);
+  }
+  await tracing.shutdown();
+}
+
+async function makeSpans(count) {
+  const collected = new CollectingProcessor();
+  const provider = new BasicTracerProvider({ spanProcessors: [{ onStart() {}, onEnd: (s) => readable.push(s), forceFlush: async () => {}, shutdown: async () => {} }] });
+  const readable = [];
+  const tracer = provider.getTracer("bench");
+  await runWithResult("bench", { n: count }, async () => {
+    for (let i = 0; i < count - 1; i++) await tool("t", { i, q: "small state" }, () => ({ ok: i }));
+  }, { tracer });
+  void collected;
+  return readable;
+}
+
+async function collectorThroughput() {
+  const spans = await makeSpans(5000);
+  const json = Buffer.from(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)));
+  const proto = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans));
+  for (const [label, body, decode] of [["json", json, decodeOtlpJson], ["protobuf", proto, decodeOtlpProtobuf]]) {
+    const store = openSqliteStore({ path: ":memory:" });
+    // Each round writes the same spans again under fresh ids, so every write is a real insert.
+    let round = 0;
+    const m = await paired(
+      async () => {
+        const decoded = decode(body);
+        round++;
+        for (const s of decoded.spans) s.spanId = (BigInt(`0x${s.spanId}`) ^ BigInt(round)).toString(16).padStart(16, "0");
+        await store.ingest(decoded.spans);
+      },
+      async () => JSON.parse(json.toString("utf8")),
+      { rounds: 7, perRound: 2 },
+    );
+    record(`collector.throughput.${label}`, spans.length / (m.value / 1000), "spans/s", spans.length / (m.baseline / 1000));
+    await store.close();
+  }
+}
+
+async function storeQuery() {
+  const path = join(mkdtempSync(join(tmpdir(), "tw-bench-")), "traces.db");
+  const store = openSqliteStore({ path });
+  const total = 1_000_000;
+  const perRun = 10;
+  let batch = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const run = Math.floor(i / perRun);
+    const startNs = BigInt(Date.UTC(2026, 0, 1) + i) * 1_000_000n;
+    batch.push({
+      traceId: run.toString(16).padStart(32, "0"),
+      spanId: (i + 1).toString(16).padStart(16, "0"),
+      ...(i % perRun === 0 ? {} : { parentSpanId: (run * perRun + 1).toString(16).padStart(16, "0") }),
+      name: "step",
+      kind: 1,
+      startTimeUnixNano: startNs.toString(),
+      endTimeUnixNano: (startNs + 1_000_000n).toString(),
+      status: { code: i % 97 === 0 ? 2 : 0 },
+      attributes: { "tracewright.run.id": `run-${run}`, "tracewright.step.key": `a/tool:t#${i % perRun}`, "input.value": '{"q":"x"}' },
+      events: [],
+      links: [],
+      resource: {},
+    });
+    if (batch.length === 10_000) {
+      await store.ingest(batch);
+      batch = [];
+    }
+  }
+  const ingestMs = performance.now() - t0;
+  record("store.ingest.1m", total / (ingestMs / 1000), "spans/s");
+  const runs = total / perRun;
+  const samples = [];
+  for (let i = 0; i < 200; i++) {
+    const id = `run-${Math.floor((i * 7919) % runs)}`;
+    const t = performance.now();
+    await store.getRun(id);
+    await store.getRunSpans(id);
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  record("store.query.run", samples[Math.floor(samples.length / 2)], "ms");
+  const t1 = performance.now();
+  for (let i = 0; i < 50; i++) await store.listRuns({ status: "error", limit: 50 });
+  record("store.query.list", (performance.now() - t1) / 50, "ms");
+  await store.close();
+}
+
+async function replaySpeed() {
+  const store = openSqliteStore({ path: ":memory:" });
+  const collected = new CollectingProcessor();
+  const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+  const agent = {
+    name: "bench",
+    run: (input, runOptions) =>
+      runWithResult("bench", input, async (ctx) => {
+        let total = 0;
+        for (let n = 0; n < 100; n++) {
+          total += await node("step", { n, total }, async (s) => {
+            let sum = 0;
+            for (let i = 0; i < 8; i++) sum += (await tool("lookup", { n: s.n, i }, (a) => ({ v: a.n * a.i }))).v;
+            sum += ctx.random() > 2 ? 1 : 0;
+            return sum;
+          });
+        }
+        return { total };
+      }, runOptions),
+  };
+  const t = performance.now();
+  const recorded = await agent.run({ size: 1000 }, { tracer: provider.getTracer("bench") }, { fixes: [] });
+  const recordMs = performance.now() - t;
+  await store.ingest(collected.spans);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t2 = performance.now();
+    const report = await replay({ store, runId: recorded.runId, mode: "reproduce", agents: [agent] });
+    times.push(performance.now() - t2);
+    if (report.outcome !== "reproduced") throw new Error(`bench replay did not reproduce: ${report.summary}`);
+  }
+  times.sort((a, b) => a - b);
+  record("replay.reproduce.1000steps", times[2], "ms", recordMs);
+  await store.close();
+}
+
+function dashboard() {
+  const script = join(here, "dashboard.bench.mjs");
+  if (!existsSync(script)) return;
+  const result = spawnSync(process.execPath, [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 });
+  const line = result.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  if (result.status !== 0 || line === undefined) {
+    console.log(`dashboard.run20k.ready             (failed: exit ${result.status})`);
+    return;
+  }
+  const entry = JSON.parse(line);
+  record(entry.name, entry.value, entry.unit, entry.baseline);
+}
+
+const suites = { instrument: instrumentOverhead, collector: collectorThroughput, store: storeQuery, replay: replaySpeed, dashboard };
+console.log(`Tracewright benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
+for (const [name, suite] of Object.entries(suites)) {
+  if (only !== undefined && only !== name) continue;
+  await suite();
+}
+writeFileSync(join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwrote ${join("bench", "results.json")}`);
