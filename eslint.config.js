@@ -14,7 +14,7 @@ export default tseslint.config(
   {
     files: ["**/*.ts", "**/*.tsx"],
     languageOptions: {
-      parserOptions: { project: ["./tsconfig.check.json", "./apps/dashboard/tsconfig.json"], tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ["./tsconfig.check.json", "./e2e/tsconfig.json", "./apps/dashboard/tsconfig.json"], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",

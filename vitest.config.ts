@@ -7,6 +7,8 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
+      { find: "@tracewright/store/cloudwatch", replacement: src("./packages/store/src/cloudwatch.ts") },
+      { find: "@tracewright/collector-lambda/cdk", replacement: src("./packages/collector-lambda/src/cdk.ts") },
       { find: "@tracewright/store/testing", replacement: src("./packages/store/src/testing.ts") },
       { find: "@tracewright/instrument/errors", replacement: src("./packages/instrument/src/errors.ts") },
       { find: "@tracewright/instrument/conventions", replacement: src("./packages/instrument/src/conventions.ts") },

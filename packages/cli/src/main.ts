@@ -9,7 +9,7 @@ import { runsList, runsShow } from "./commands/runs.js";
 const USAGE = `tracewright — record, browse and replay AI agent runs
 
 Usage:
-  tracewright collector [--port 4318] [--host 127.0.0.1] [--db PATH] [--sink store] [--token TOKEN]
+  tracewright collector [--port 4318] [--host 127.0.0.1] [--db PATH] [--sink store|xray|cloudwatch|langsmith …] [--token TOKEN]
   tracewright runs list [--json] [--status ok|error|running] [--agent NAME] [--limit N] [--db PATH]
   tracewright runs show RUN_ID [--json] [--db PATH]
   tracewright agents run supervisor|choreography [--scenario NAME] [--fault NAME] [--json]

@@ -7,19 +7,17 @@
  * the request's encoding; 503 with `Retry-After` when a sink fails, so that exporters retry the
  * batch — which is safe because ingest is idempotent by (traceId, spanId).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { isIPv4, isIPv6 } from "node:net";
 import type { AddressInfo } from "node:net";
-import type { SpanRecord, TraceStore } from "@tracewright/store";
-import { gunzipBody, readBody } from "./body.js";
+import type { TraceStore } from "@tracewright/store";
+import { readBody } from "./body.js";
 import type { BodyOutcome } from "./body.js";
-import { CollectorConfigError, OtlpDecodeError } from "./errors.js";
-import type { DecodedTraces } from "./otlp/common.js";
-import { decodeOtlpJson } from "./otlp/json.js";
-import { decodeOtlpProtobuf } from "./otlp/protobuf.js";
-import { CONTENT_TYPE, RpcCode, exportResponse, statusResponse } from "./otlp/response.js";
+import { CollectorConfigError } from "./errors.js";
+import { answer, describeError, exportBody, preflight, unhealthySinks } from "./export.js";
+import type { Answer } from "./export.js";
+import { RpcCode } from "./otlp/response.js";
 import type { OtlpFormat } from "./otlp/response.js";
 import { storeSink } from "./sink.js";
 import type { Sink } from "./sink.js";
@@ -67,8 +65,6 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 /** How long `close()` waits for requests in flight before cutting their connections. */
 const CLOSE_GRACE_MS = 5_000;
-/** At most this many rejection reasons go into one `partialSuccess.errorMessage`. */
-const MAX_REASONS = 10;
 
 interface Settings {
   host: string;
@@ -153,26 +149,13 @@ async function handle(settings: Settings, req: IncomingMessage, res: ServerRespo
 }
 
 async function exportTraces(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const format = formatOf(req.headers["content-type"]);
-  const answer = format ?? "json";
-  if (settings.token !== undefined && !authorized(req.headers.authorization, settings.token)) {
-    return reply(res, answer, 401, RpcCode.UNAUTHENTICATED, "Missing or wrong bearer token: send Authorization: Bearer <token> (OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>).", {
-      headers: { "WWW-Authenticate": 'Bearer realm="tracewright"' },
-      close: true,
-    });
-  }
-  if (format === undefined) {
-    return reply(res, "json", 415, RpcCode.INVALID_ARGUMENT, `Content-Type ${JSON.stringify(req.headers["content-type"] ?? "")} is not supported: send application/json or application/x-protobuf.`, { close: true });
-  }
-  const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
-  if (encoding !== "identity" && encoding !== "gzip" && encoding !== "x-gzip") {
-    return reply(res, format, 415, RpcCode.INVALID_ARGUMENT, `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip or an uncompressed body.`, { close: true });
-  }
-  const declared = Number(req.headers["content-length"] ?? Number.NaN);
-  if (declared > settings.maxBodyBytes) {
-    return reply(res, format, 413, RpcCode.INVALID_ARGUMENT, `The request body (${declared} bytes) is larger than the collector's limit of ${settings.maxBodyBytes} bytes. Send smaller batches or raise maxBodyBytes.`, { close: true });
-  }
-
+  const checked = preflight(settings, {
+    contentType: req.headers["content-type"],
+    contentEncoding: req.headers["content-encoding"],
+    contentLength: req.headers["content-length"],
+    authorization: req.headers.authorization,
+  });
+  if ("status" in checked) return sendAnswer(res, checked);
   let outcome: BodyOutcome;
   try {
     outcome = await readBody(req, settings.maxBodyBytes);
@@ -181,64 +164,12 @@ async function exportTraces(settings: Settings, req: IncomingMessage, res: Serve
     res.destroy();
     return;
   }
-  if (outcome.ok && encoding !== "identity") outcome = await gunzipBody(outcome.body, settings.maxBodyBytes);
-  if (!outcome.ok) return reply(res, format, outcome.status, RpcCode.INVALID_ARGUMENT, outcome.message, { close: outcome.status === 413 });
-
-  let decoded: DecodedTraces;
-  try {
-    decoded = format === "json" ? decodeOtlpJson(outcome.body) : decodeOtlpProtobuf(outcome.body);
-  } catch (error) {
-    if (error instanceof OtlpDecodeError) return reply(res, format, 400, RpcCode.INVALID_ARGUMENT, error.message);
-    throw error;
-  }
-
-  if (decoded.spans.length > 0) {
-    const failed = await writeAll(settings, decoded.spans);
-    if (failed.length > 0) {
-      return reply(res, format, 503, RpcCode.UNAVAILABLE, `The batch was not stored: sink ${failed.map((name) => JSON.stringify(name)).join(", ")} failed (the collector logged the cause). Retry later; delivery is idempotent.`, {
-        headers: { "Retry-After": String(settings.retryAfterSeconds) },
-      });
-    }
-  }
-
-  const { rejected } = decoded;
-  let message = "";
-  if (rejected.length > 0) {
-    const total = decoded.spans.length + rejected.length;
-    const shownReasons = rejected.slice(0, MAX_REASONS).map((r) => r.reason);
-    const more = rejected.length > MAX_REASONS ? `; and ${rejected.length - MAX_REASONS} more` : "";
-    message = `${rejected.length} of ${total} spans rejected: ${shownReasons.join("; ")}${more}`;
-    settings.log(`Tracewright collector: ${message}`);
-  }
-  send(res, format, 200, exportResponse(format, rejected.length, message));
-}
-
-/** Writes the batch to every sink; returns the names of those that failed, each failure logged with its cause. */
-async function writeAll(settings: Settings, spans: readonly SpanRecord[]): Promise<string[]> {
-  const results = await Promise.allSettled(settings.sinks.map((sink) => sink.write(spans)));
-  const failed: string[] = [];
-  results.forEach((result, i) => {
-    if (result.status === "fulfilled") return;
-    const name = settings.sinks[i]?.name ?? `#${i}`;
-    failed.push(name);
-    settings.log(`Tracewright collector: sink "${name}" failed to take ${spans.length} spans; answered 503 so the exporter retries: ${describeError(result.reason)}`);
-  });
-  return failed;
+  if (!outcome.ok) return sendAnswer(res, answer(checked.format, outcome.status, RpcCode.INVALID_ARGUMENT, outcome.message, { close: outcome.status === 413 }));
+  sendAnswer(res, await exportBody(settings, checked.format, checked.gzip, outcome.body));
 }
 
 async function health(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const unhealthy: string[] = [];
-  for (const sink of settings.sinks) {
-    if (sink.healthy === undefined) continue;
-    let ok: boolean;
-    try {
-      ok = await sink.healthy();
-    } catch (error) {
-      settings.log(`Tracewright collector: health check of sink "${sink.name}" failed: ${describeError(error)}`);
-      ok = false;
-    }
-    if (!ok) unhealthy.push(sink.name);
-  }
+  const unhealthy = await unhealthySinks(settings);
   const body = Buffer.from(JSON.stringify(unhealthy.length === 0 ? { status: "ok" } : { status: "unavailable", unhealthy }));
   res.writeHead(unhealthy.length === 0 ? 200 : 503, { "Content-Type": "application/json", "Content-Length": body.length, "Cache-Control": "no-store" });
   res.end(req.method === "HEAD" ? undefined : body);
@@ -263,28 +194,12 @@ async function shutdown(server: Server, inFlight: Set<Promise<void>>, settings: 
 }
 
 function reply(res: ServerResponse, format: OtlpFormat, status: number, code: number, message: string, options: { headers?: Record<string, string>; close?: boolean } = {}): void {
-  send(res, format, status, statusResponse(format, code, message), { ...options.headers, ...(options.close === true ? { Connection: "close" } : {}) });
+  sendAnswer(res, answer(format, status, code, message, options));
 }
 
-function send(res: ServerResponse, format: OtlpFormat, status: number, body: Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "Content-Type": CONTENT_TYPE[format], "Content-Length": body.length, ...headers });
-  res.end(body);
-}
-
-/** The OTLP encoding named by a Content-Type header (parameters such as charset allowed). */
-function formatOf(contentType: string | undefined): OtlpFormat | undefined {
-  const media = (contentType ?? "").split(";", 1)[0]?.trim().toLowerCase();
-  if (media === "application/json") return "json";
-  if (media === "application/x-protobuf") return "protobuf";
-  return undefined;
-}
-
-function authorized(header: string | undefined, token: string): boolean {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? "");
-  if (match === null) return false;
-  // Compare digests, so that neither the length nor the content leaks through timing.
-  const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
-  return timingSafeEqual(digest(match[1] as string), digest(token));
+function sendAnswer(res: ServerResponse, a: Answer): void {
+  res.writeHead(a.status, { ...a.headers, "Content-Length": a.body.length, ...(a.close === true ? { Connection: "close" } : {}) });
+  res.end(a.body);
 }
 
 /** Whether the request carries a body we have not read (then the connection is closed after answering). */
@@ -303,20 +218,4 @@ export function isLoopback(host: string): boolean {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
-}
-
-/** An error with its chain of causes, for one log message. */
-function describeError(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    if (current instanceof Error) {
-      parts.push(`${current.name}${"code" in current && typeof current.code === "string" ? ` [${current.code}]` : ""}: ${current.message}`);
-      current = current.cause;
-    } else {
-      parts.push(String(current));
-      break;
-    }
-  }
-  return parts.join("; caused by ");
 }

@@ -87,3 +87,21 @@ export function memorySink(name = "memory"): MemorySink {
     },
   };
 }
+
+/**
+ * One span a sink could not deliver and will never deliver by retrying (malformed for the
+ * backend, refused by it for good): reported per record, never dropped silently (STYLE.md §6).
+ */
+export interface SpanRejection {
+  sink: string;
+  traceId: string;
+  spanId: string;
+  reason: string;
+}
+
+/** Where rejected spans are reported. Default: one line each on stderr. */
+export type RejectionReporter = (rejection: SpanRejection) => void;
+
+export const stderrReporter: RejectionReporter = (r) => {
+  process.stderr.write(`Tracewright collector: sink "${r.sink}" rejected span ${r.traceId}/${r.spanId}: ${r.reason}\n`);
+};

@@ -19,3 +19,33 @@ export function decodeCursor(text: string): RunCursor {
   }
   return { startUs, runId: decoded.slice(colon + 1) };
 }
+
+/** A position in a run list sorted by `sort` in `order`: the last row's sort value and id. */
+export interface SortCursor {
+  sort: "start" | "duration";
+  order: "asc" | "desc";
+  value: number;
+  runId: string;
+}
+
+/**
+ * Cursors of the sorted run list carry their sort and order, so a cursor handed back with a
+ * different sort is refused rather than silently skipping runs. The newest-first cursor keeps
+ * the `encodeCursor` form, so cursors already handed out stay valid.
+ */
+export function encodeSortCursor(cursor: SortCursor): string {
+  if (cursor.sort === "start" && cursor.order === "desc") return encodeCursor({ startUs: cursor.value, runId: cursor.runId });
+  return Buffer.from(`${cursor.sort === "start" ? "s" : "d"}${cursor.order === "asc" ? "a" : "d"}~${cursor.value}:${cursor.runId}`, "utf8").toString("base64url");
+}
+
+export function decodeSortCursor(text: string, sort: SortCursor["sort"], order: SortCursor["order"]): SortCursor {
+  const decoded = Buffer.from(text, "base64url").toString("utf8");
+  const tilde = /^[sd][ad]~/.test(decoded) ? 3 : 0;
+  const tag = tilde === 0 ? "sd" : decoded.slice(0, 2);
+  const expected = `${sort === "start" ? "s" : "d"}${order === "asc" ? "a" : "d"}`;
+  const { startUs, runId } = decodeCursor(tilde === 0 ? text : Buffer.from(decoded.slice(tilde), "utf8").toString("base64url"));
+  if (tag !== expected) {
+    throw new StoreError("STORE_BAD_CURSOR", `Invalid run list cursor "${text}": it belongs to another sort order. Pass back the nextCursor of the previous page with the same sort and order.`);
+  }
+  return { sort, order, value: startUs, runId };
+}

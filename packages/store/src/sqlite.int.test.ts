@@ -4,11 +4,12 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
-import { describeStoreContract } from "./store.contract.js";
+import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
 
 describeStoreContract("SQLite in memory", () => openSqliteStore({ path: ":memory:" }));
 describeStoreContract("SQLite on disk", () => openSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tw-store-")), "nested", "traces.db") }));
+describeQueryContract("SQLite in memory", () => openSqliteStore({ path: ":memory:" }));
 
 describe("SqliteStore", () => {
   it("persists across reopen and records its schema version", async () => {
@@ -20,10 +21,34 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(1);
+    expect(raw.pragma("user_version", { simple: true })).toBe(2);
     raw.pragma("user_version = 99");
     raw.close();
     expect(() => openSqliteStore({ path })).toThrow(/schema version 99, newer than this Tracewright knows/);
+  });
+
+  it("migrates a version-1 store: backfills search text, step kinds and token counts", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const store = openSqliteStore({ path });
+    await store.ingest([
+      makeSpan({ run: "old", key: "supervisor", startMs: 0, endMs: 100, input: { question: "Where is Tromsø?" } }),
+      makeSpan({ run: "old", key: "supervisor/llm:chat#0", kind: "llm", parent: "supervisor", startMs: 1, endMs: 41, attributes: { "gen_ai.usage.input_tokens": 7 } }),
+    ]);
+    await store.close();
+    // Take the file back to schema 1, as an older Tracewright left it.
+    const raw = new Database(path);
+    raw.exec(`DROP TABLE run_text; DROP INDEX runs_duration; ALTER TABLE runs DROP COLUMN duration_us;
+      DROP INDEX spans_run_span; DROP INDEX spans_kind_start; DROP INDEX spans_tokens;
+      ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN name; ALTER TABLE spans DROP COLUMN input_tokens; ALTER TABLE spans DROP COLUMN output_tokens;
+      PRAGMA user_version = 1;`);
+    raw.close();
+    const again = openSqliteStore({ path });
+    expect((await again.listRuns({ text: "tromsø" })).runs.map((r) => r.runId)).toEqual(["old"]);
+    expect((await again.listRuns({ minDurationMs: 100 })).runs).toHaveLength(1);
+    const stats = await again.runStats();
+    expect(stats.latency.find((l) => l.kind === "llm")).toMatchObject({ name: "chat", count: 1, p50Ms: 40 });
+    expect(stats.buckets.reduce((n, b) => n + b.inputTokens, 0)).toBe(7);
+    await again.close();
   });
 
   it("names the path when it cannot open the store", () => {

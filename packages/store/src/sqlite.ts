@@ -2,10 +2,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
+import { Exception, GenAI, OpenInference } from "@tracewright/instrument/conventions";
 import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
-import type { IngestResult, RunPage, RunQuery, RunStatus, RunSummary, SpanRecord, TraceStore } from "./types.js";
+import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
+import { stepKind, stepName } from "./steps.js";
+import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsBucket, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -23,9 +25,10 @@ export function resolveDbPath(path?: string): string {
 
 /**
  * Versioned schema migrations, applied in order inside one transaction each; the version
- * lives in `PRAGMA user_version`. Append, never edit, a migration that has shipped.
+ * lives in `PRAGMA user_version`. Append, never edit, a migration that has shipped. A migration
+ * is SQL, or a function for one that must compute with the same code as ingest (a backfill).
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   `CREATE TABLE spans (
      trace_id TEXT NOT NULL,
      span_id TEXT NOT NULL,
@@ -59,7 +62,112 @@ const MIGRATIONS: readonly string[] = [
      hash TEXT PRIMARY KEY,
      body TEXT NOT NULL
    );`,
+  // 2: what the dashboard queries. Run text for search (FTS5, trigram tokenizer: any substring of
+  // three characters or more is found through the index, case-insensitively); run duration as an
+  // indexed virtual column for sorting and filtering; per-span kind, name and token counts for the
+  // charts; a lookup of one span of a run. Existing spans are backfilled by the ingest code.
+  (db) => {
+    db.exec(`CREATE VIRTUAL TABLE run_text USING fts5(run_id UNINDEXED, body, tokenize = 'trigram');
+      ALTER TABLE runs ADD COLUMN duration_us INTEGER GENERATED ALWAYS AS (end_us - start_us) VIRTUAL;
+      CREATE INDEX runs_duration ON runs (duration_us DESC, run_id DESC);
+      ALTER TABLE spans ADD COLUMN kind TEXT;
+      ALTER TABLE spans ADD COLUMN name TEXT;
+      ALTER TABLE spans ADD COLUMN input_tokens INTEGER;
+      ALTER TABLE spans ADD COLUMN output_tokens INTEGER;
+      CREATE INDEX spans_run_span ON spans (run_id, span_id);
+      CREATE INDEX spans_kind_start ON spans (kind, start_us);
+      CREATE INDEX spans_tokens ON spans (start_us) WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL;`);
+    const update = db.prepare(`UPDATE spans SET kind = ?, name = ?, input_tokens = ?, output_tokens = ? WHERE rowid = ?`);
+    const text = db.prepare(`INSERT INTO run_text (run_id, body) VALUES (?, ?)`);
+    // In pages by rowid: better-sqlite3 cannot write while a read is being iterated.
+    const page = db.prepare(`SELECT rowid AS id, run_id, body FROM spans WHERE rowid > ? ORDER BY rowid LIMIT 1000`);
+    for (let after = 0; ; ) {
+      const rows = page.all(after) as { id: number; run_id: string; body: string }[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const f = spanFacts(JSON.parse(row.body) as SpanRecord);
+        update.run(f.kind, f.name, f.inputTokens, f.outputTokens, row.id);
+        if (f.text !== "") text.run(row.run_id, f.text);
+        after = row.id;
+      }
+    }
+  },
 ];
+
+/** How much of one span's recorded text the search index keeps: the first 64 KB. */
+export const SEARCH_TEXT_LIMIT = 64 * 1024;
+
+/** The text of a span that run search looks in: its input and output state and its error messages. */
+export function searchText(span: SpanRecord): string {
+  const a = span.attributes;
+  const parts: string[] = [];
+  const add = (value: AttributeValue | undefined): void => {
+    if (value === undefined || value === null) return;
+    if (typeof value !== "string") {
+      leafText(value, parts);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parts.push(value);
+      return;
+    }
+    leafText(parsed, parts);
+  };
+  add(a[OpenInference.INPUT_VALUE] ?? a[GenAI.INPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_ARGUMENTS]);
+  add(a[OpenInference.OUTPUT_VALUE] ?? a[GenAI.OUTPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_RESULT]);
+  if (span.status.message !== undefined && span.status.message !== "") parts.push(span.status.message);
+  for (const event of span.events) if (event.name === Exception.EVENT_NAME) add(event.attributes[Exception.MESSAGE]);
+  const text = parts.join("\n");
+  return text.length > SEARCH_TEXT_LIMIT ? text.slice(0, SEARCH_TEXT_LIMIT) : text;
+}
+
+/**
+ * The keys and leaf values of a JSON value as lines of text, so that a search finds what a
+ * reader sees (a quote as typed, not as JSON text escapes it). Iterative: any depth is safe.
+ */
+function leafText(root: unknown, out: string[]): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (value === null || value === undefined) continue;
+    if (typeof value === "object") {
+      if (Array.isArray(value)) {
+        for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
+      } else {
+        const entries = Object.entries(value as Record<string, unknown>);
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const [key, child] = entries[i] as [string, unknown];
+          stack.push(child);
+          stack.push(key);
+        }
+      }
+    } else {
+      out.push(String(value));
+    }
+  }
+}
+
+interface Facts {
+  kind: string;
+  name: string;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  text: string;
+}
+
+function spanFacts(span: SpanRecord): Facts {
+  const tokens = (value: AttributeValue | undefined): number | null => (typeof value === "number" && Number.isFinite(value) ? Math.round(value) : null);
+  return {
+    kind: stepKind(span),
+    name: stepName(span),
+    inputTokens: tokens(span.attributes[GenAI.USAGE_INPUT_TOKENS]),
+    outputTokens: tokens(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]),
+    text: searchText(span),
+  };
+}
 
 interface RunRow {
   run_id: string;
@@ -74,12 +182,13 @@ interface RunRow {
 }
 
 /** The embedded store: SQLite through better-sqlite3, WAL mode, one writer. */
-export class SqliteStore implements TraceStore {
+export class SqliteStore implements TraceStore, TraceQueries {
   readonly path: string;
   private readonly db: Db;
   private readonly insertSpan: Statement;
   private readonly upsertRun: Statement;
   private readonly setRoot: Statement;
+  private readonly insertText: Statement;
   private readonly ingestBatch: (spans: readonly SpanRecord[]) => IngestResult;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -96,9 +205,10 @@ export class SqliteStore implements TraceStore {
     }
     const prepare = (sql: string): Statement => this.db.prepare(sql);
     this.insertSpan = prepare(
-      `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body, kind, name, input_tokens, output_tokens)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
+    this.insertText = prepare(`INSERT INTO run_text (run_id, body) VALUES (?, ?)`);
     this.upsertRun = prepare(
       `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors) VALUES (?, ?, ?, ?, 1, ?)
        ON CONFLICT (run_id) DO UPDATE SET
@@ -116,9 +226,11 @@ export class SqliteStore implements TraceStore {
       let inserted = 0;
       for (const span of spans) {
         const d = derive(span);
-        const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, JSON.stringify(span));
+        const f = spanFacts(span);
+        const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, JSON.stringify(span), f.kind, f.name, f.inputTokens, f.outputTokens);
         if (info.changes === 0) continue;
         inserted++;
+        if (f.text !== "") this.insertText.run(d.runId, f.text);
         this.upsertRun.run(d.runId, span.traceId, d.startUs, d.endUs, span.status.code === 2 ? 1 : 0);
         if (d.root) this.setRoot.run(span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs);
       }
@@ -146,19 +258,121 @@ export class SqliteStore implements TraceStore {
       where.push("agent = ?");
       params.push(query.agent);
     }
-    if (query.cursor !== undefined) {
-      const cursor = decodeCursor(query.cursor);
-      where.push("(start_us, run_id) < (?, ?)");
-      params.push(cursor.startUs, cursor.runId);
+    if (query.startedAfter !== undefined) {
+      where.push("start_us >= ?");
+      params.push(isoToMicros(query.startedAfter, "startedAfter"));
     }
+    if (query.minDurationMs !== undefined) {
+      if (!Number.isFinite(query.minDurationMs) || query.minDurationMs < 0) {
+        throw new StoreError("STORE_BAD_QUERY", `minDurationMs must be a number of milliseconds, 0 or more; got ${String(query.minDurationMs)}.`);
+      }
+      where.push("duration_us >= ?");
+      params.push(Math.ceil(query.minDurationMs * 1000));
+    }
+    if (query.hasErrors !== undefined) where.push(query.hasErrors ? "errors > 0" : "errors = 0");
+    const text = query.text?.trim() ?? "";
+    if (text !== "") {
+      // Three characters or more: a trigram phrase match through the index. Shorter: a scan.
+      if ([...text].length >= 3) {
+        where.push("run_id IN (SELECT run_id FROM run_text WHERE run_text MATCH ?)");
+        params.push(`"${text.replaceAll('"', '""')}"`);
+      } else {
+        where.push("run_id IN (SELECT run_id FROM run_text WHERE instr(lower(body), lower(?)) > 0)");
+        params.push(text);
+      }
+    }
+    const sort = query.sort ?? "start";
+    const order = query.order ?? "desc";
+    if (sort !== "start" && sort !== "duration") throw new StoreError("STORE_BAD_QUERY", `sort must be "start" or "duration"; got ${JSON.stringify(sort)}.`);
+    if (order !== "asc" && order !== "desc") throw new StoreError("STORE_BAD_QUERY", `order must be "asc" or "desc"; got ${JSON.stringify(order)}.`);
+    const column = sort === "start" ? "start_us" : "duration_us";
+    if (query.cursor !== undefined) {
+      const cursor = decodeSortCursor(query.cursor, sort, order);
+      where.push(`(${column}, run_id) ${order === "desc" ? "<" : ">"} (?, ?)`);
+      params.push(cursor.value, cursor.runId);
+    }
+    const direction = order === "desc" ? "DESC" : "ASC";
     const sql = `SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, replay_of FROM runs
-      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY start_us DESC, run_id DESC LIMIT ?`;
+      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${column} ${direction}, run_id ${direction} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...params, limit + 1) as RunRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       runs: page.map(toSummary),
-      ...(rows.length > limit && last !== undefined ? { nextCursor: encodeCursor({ startUs: last.start_us, runId: last.run_id }) } : {}),
+      ...(rows.length > limit && last !== undefined
+        ? { nextCursor: encodeSortCursor({ sort, order, value: sort === "start" ? last.start_us : last.end_us - last.start_us, runId: last.run_id }) }
+        : {}),
+    };
+  }
+
+  async listAgents(): Promise<string[]> {
+    const rows = this.db.prepare(`SELECT DISTINCT agent FROM runs WHERE agent <> '' ORDER BY agent`).all() as { agent: string }[];
+    return rows.map((row) => row.agent);
+  }
+
+  async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
+    const row = this.db.prepare(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId) as { body: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.body) as SpanRecord);
+  }
+
+  async runStats(query: StatsQuery = {}): Promise<RunStats> {
+    const sinceUs =
+      query.startedAfter !== undefined
+        ? isoToMicros(query.startedAfter, "startedAfter")
+        : ((this.db.prepare(`SELECT min(start_us) AS v FROM runs`).get() as { v: number | null }).v ?? 0);
+    const untilUs = Math.max(sinceUs, (this.db.prepare(`SELECT max(start_us) AS v FROM runs`).get() as { v: number | null }).v ?? sinceUs);
+    if (query.bucketMs !== undefined && !(Number.isFinite(query.bucketMs) && query.bucketMs >= 1)) {
+      throw new StoreError("STORE_BAD_QUERY", `bucketMs must be a number of milliseconds, 1 or more; got ${String(query.bucketMs)}.`);
+    }
+    const bucketMs = query.bucketMs ?? niceBucketMs((untilUs - sinceUs) / 1000 / 48);
+    const bucketUs = Math.round(bucketMs * 1000);
+    const originUs = Math.floor(sinceUs / bucketUs) * bucketUs;
+    const buckets = new Map<number, StatsBucket>();
+    const bucket = (b: number): StatsBucket => {
+      let found = buckets.get(b);
+      if (found === undefined) {
+        found = { start: new Date(Math.floor((originUs + b * bucketUs) / 1000)).toISOString(), ok: 0, error: 0, running: 0, inputTokens: 0, outputTokens: 0 };
+        buckets.set(b, found);
+      }
+      return found;
+    };
+    const runRows = this.db
+      .prepare(`SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, status, count(*) AS n FROM runs WHERE start_us >= ? GROUP BY b, status`)
+      .all(originUs, bucketUs, sinceUs) as { b: number; status: RunStatus; n: number }[];
+    let runs = 0;
+    let errors = 0;
+    for (const row of runRows) {
+      bucket(row.b)[row.status] += row.n;
+      runs += row.n;
+      if (row.status === "error") errors += row.n;
+    }
+    const tokenRows = this.db
+      .prepare(
+        `SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, coalesce(sum(input_tokens), 0) AS i, coalesce(sum(output_tokens), 0) AS o FROM spans
+         WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= ? GROUP BY b`,
+      )
+      .all(originUs, bucketUs, sinceUs) as { b: number; i: number; o: number }[];
+    for (const row of tokenRows) {
+      const b = bucket(row.b);
+      b.inputTokens += row.i;
+      b.outputTokens += row.o;
+    }
+    const latency: LatencyStat[] = [];
+    const agentRows = this.db
+      .prepare(`SELECT agent AS name, end_us - start_us AS d, status = 'error' AS failed FROM runs WHERE start_us >= ? AND status <> 'running' ORDER BY agent, d`)
+      .all(sinceUs) as GroupRow[];
+    latency.push(...percentiles("agent", agentRows));
+    for (const kind of ["node", "tool", "llm"] as const) {
+      const rows = this.db
+        .prepare(`SELECT coalesce(name, '') AS name, end_us - start_us AS d, status_code = 2 AS failed FROM spans WHERE kind = ? AND start_us >= ? ORDER BY name, d`)
+        .all(kind, sinceUs) as GroupRow[];
+      latency.push(...percentiles(kind, rows));
+    }
+    return {
+      buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b),
+      bucketMs,
+      latency,
+      totals: { runs, errors },
     };
   }
 
@@ -208,7 +422,9 @@ function migrate(db: Db): void {
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
+      const migration = MIGRATIONS[version] as string | ((db: Db) => void);
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
@@ -226,4 +442,43 @@ function toSummary(row: RunRow): RunSummary {
     errors: row.errors,
     ...(row.replay_of === null ? {} : { replayOf: row.replay_of }),
   };
+}
+
+function isoToMicros(iso: string, name: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new StoreError("STORE_BAD_QUERY", `${name} must be an ISO 8601 instant such as 2026-01-01T00:00:00Z; got ${JSON.stringify(iso)}.`);
+  return ms * 1000;
+}
+
+/** The smallest of 1 s, 10 s, 1 min, 5 min, 15 min, 1 h, 6 h, 1 d, 7 d at least `ms` long. */
+function niceBucketMs(ms: number): number {
+  const steps = [1_000, 10_000, 60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000, 604_800_000];
+  for (const step of steps) if (step >= ms) return step;
+  return steps[steps.length - 1] as number;
+}
+
+interface GroupRow {
+  name: string;
+  d: number;
+  failed: number;
+}
+
+/** Nearest-rank p50 and p95 per name, from rows sorted by name and then duration (µs). */
+function percentiles(kind: LatencyStat["kind"], rows: readonly GroupRow[]): LatencyStat[] {
+  const out: LatencyStat[] = [];
+  let start = 0;
+  while (start < rows.length) {
+    const name = (rows[start] as GroupRow).name;
+    let end = start;
+    let errors = 0;
+    while (end < rows.length && (rows[end] as GroupRow).name === name) {
+      errors += (rows[end] as GroupRow).failed;
+      end++;
+    }
+    const count = end - start;
+    const rank = (p: number): number => (rows[start + Math.max(0, Math.ceil((p / 100) * count) - 1)] as GroupRow).d / 1000;
+    out.push({ kind, name, count, errors, p50Ms: rank(50), p95Ms: rank(95) });
+    start = end;
+  }
+  return out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -123,7 +123,7 @@ function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: 
 }
 
 /** The name the step was given in its key (`kind:name#n`), else the GenAI name, else the span's. */
-function stepName(span: SpanRecord): string {
+export function stepName(span: SpanRecord): string {
   const a = span.attributes;
   const key = a[Tracewright.STEP_KEY];
   if (typeof key === "string") {

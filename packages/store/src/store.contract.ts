@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadRunDetail } from "./steps.js";
-import { makeSpan } from "./testing.js";
-import type { TraceStore } from "./types.js";
+import { makeSpan, T0_MS } from "./testing.js";
+import type { TraceQueries, TraceStore } from "./types.js";
 
 /**
  * The contract every TraceStore passes (STYLE.md §3): each backend supplies an initializer.
@@ -101,6 +101,105 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
 
     it("is healthy when writable", async () => {
       expect(await store.healthy()).toBe(true);
+    });
+  });
+}
+
+/**
+ * The contract of the dashboard's queries (`RunQuery` filters and sorts, `TraceQueries`): run
+ * against every backend that implements them.
+ */
+export function describeQueryContract(name: string, open: () => Promise<TraceStore & TraceQueries> | (TraceStore & TraceQueries)): void {
+  describe(`TraceQueries contract: ${name}`, () => {
+    let store: TraceStore & TraceQueries;
+    beforeEach(async () => {
+      store = await open();
+      // Six runs, one second apart: agents a/b alternate, durations vary, two fail, text varies.
+      const specs = [
+        { run: "q0", agent: "alpha", ms: 50, input: { city: "Paris" } },
+        { run: "q1", agent: "beta", ms: 400, input: { city: "Lyon" }, error: "HTTP 503 from upstream" },
+        { run: "q2", agent: "alpha", ms: 200, input: { note: 'say "hi" 100%' } },
+        { run: "q3", agent: "beta", ms: 10, input: { city: "paris" } },
+        { run: "q4", agent: "alpha", ms: 400, input: { city: "Oslo" }, error: "quota" },
+        { run: "q5", agent: "beta", ms: 120, input: { q: "x" } },
+      ];
+      for (const [i, spec] of specs.entries()) {
+        const start = i * 1000;
+        await store.ingest([
+          makeSpan({ run: spec.run, key: spec.agent, startMs: start, endMs: start + spec.ms, input: spec.input, ...(spec.error === undefined ? {} : { error: spec.error }) }),
+          makeSpan({ run: spec.run, key: `${spec.agent}/llm:chat#0`, kind: "llm", parent: spec.agent, startMs: start + 1, endMs: start + 1 + spec.ms / 2, output: { answer: `reply-${spec.run}` }, attributes: { "gen_ai.usage.input_tokens": 100 + i, "gen_ai.usage.output_tokens": 10 } }),
+        ]);
+      }
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+    const ids = async (query: Parameters<TraceStore["listRuns"]>[0]) => (await store.listRuns(query)).runs.map((r) => r.runId);
+
+    it("filters by start time, minimum duration and errors", async () => {
+      expect(await ids({ startedAfter: new Date(T0_MS + 3000).toISOString() })).toEqual(["q5", "q4", "q3"]);
+      expect(await ids({ minDurationMs: 200 })).toEqual(["q4", "q2", "q1"]);
+      expect(await ids({ hasErrors: true })).toEqual(["q4", "q1"]);
+      expect(await ids({ hasErrors: false, agent: "alpha" })).toEqual(["q2", "q0"]);
+      expect(await ids({ hasErrors: true, minDurationMs: 400, startedAfter: new Date(T0_MS + 2000).toISOString() })).toEqual(["q4"]);
+      await expect(store.listRuns({ startedAfter: "yesterday" })).rejects.toThrow(/startedAfter must be an ISO 8601 instant/);
+      await expect(store.listRuns({ minDurationMs: -1 })).rejects.toThrow(/minDurationMs must be/);
+    });
+
+    it("finds runs by a case-insensitive substring of any step's input, output or error, taken literally", async () => {
+      expect(await ids({ text: "PARIS" })).toEqual(["q3", "q0"]);
+      expect(await ids({ text: "reply-q4" })).toEqual(["q4"]);
+      expect(await ids({ text: "503" })).toEqual(["q1"]);
+      expect(await ids({ text: 'say "hi" 100%' })).toEqual(["q2"]);
+      expect(await ids({ text: "0%" })).toEqual(["q2"]);
+      expect(await ids({ text: "IS" })).toEqual(["q3", "q0"]);
+      expect(await ids({ text: "paris", agent: "beta" })).toEqual(["q3"]);
+      expect(await ids({ text: "nowhere to be found" })).toEqual([]);
+      expect(await ids({ text: "   " })).toHaveLength(6);
+    });
+
+    it("sorts by duration either way and pages with cursors of that sort only", async () => {
+      expect(await ids({ sort: "duration" })).toEqual(["q4", "q1", "q2", "q5", "q0", "q3"]);
+      expect(await ids({ sort: "duration", order: "asc" })).toEqual(["q3", "q0", "q5", "q2", "q1", "q4"]);
+      expect(await ids({ sort: "start", order: "asc" })).toEqual(["q0", "q1", "q2", "q3", "q4", "q5"]);
+      const first = await store.listRuns({ sort: "duration", limit: 2 });
+      expect(first.runs.map((r) => r.runId)).toEqual(["q4", "q1"]);
+      const second = await store.listRuns({ sort: "duration", limit: 2, cursor: first.nextCursor! });
+      expect(second.runs.map((r) => r.runId)).toEqual(["q2", "q5"]);
+      const asc = await store.listRuns({ sort: "start", order: "asc", limit: 4 });
+      expect((await store.listRuns({ sort: "start", order: "asc", limit: 4, cursor: asc.nextCursor! })).runs.map((r) => r.runId)).toEqual(["q4", "q5"]);
+      await expect(store.listRuns({ sort: "start", cursor: first.nextCursor! })).rejects.toThrow(/another sort order/);
+      const newest = await store.listRuns({ limit: 2 });
+      expect((await store.listRuns({ limit: 2, cursor: newest.nextCursor! })).runs.map((r) => r.runId)).toEqual(["q3", "q2"]);
+    });
+
+    it("lists agents and reads one span of a run", async () => {
+      expect(await store.listAgents()).toEqual(["alpha", "beta"]);
+      const spans = await store.getRunSpans("q1");
+      const llm = spans.find((s) => s.parentSpanId !== undefined)!;
+      expect(await store.getRunSpan("q1", llm.spanId)).toEqual(llm);
+      expect(await store.getRunSpan("q2", llm.spanId)).toBeUndefined();
+      expect(await store.getRunSpan("q1", "0000000000000000")).toBeUndefined();
+    });
+
+    it("aggregates runs by status and tokens over time, and latency percentiles by agent and step", async () => {
+      const stats = await store.runStats({ bucketMs: 2000 });
+      expect(stats.bucketMs).toBe(2000);
+      expect(stats.totals).toEqual({ runs: 6, errors: 2 });
+      expect(stats.buckets.map((b) => [b.start, b.ok, b.error, b.running, b.inputTokens, b.outputTokens])).toEqual([
+        [new Date(T0_MS).toISOString(), 1, 1, 0, 201, 20],
+        [new Date(T0_MS + 2000).toISOString(), 2, 0, 0, 205, 20],
+        [new Date(T0_MS + 4000).toISOString(), 1, 1, 0, 209, 20],
+      ]);
+      expect(stats.latency.filter((l) => l.kind === "agent")).toEqual([
+        { kind: "agent", name: "alpha", count: 3, errors: 1, p50Ms: 200, p95Ms: 400 },
+        { kind: "agent", name: "beta", count: 3, errors: 1, p50Ms: 120, p95Ms: 400 },
+      ]);
+      expect(stats.latency.filter((l) => l.kind === "llm")).toEqual([{ kind: "llm", name: "chat", count: 6, errors: 0, p50Ms: 60, p95Ms: 200 }]);
+      const recent = await store.runStats({ startedAfter: new Date(T0_MS + 4000).toISOString(), bucketMs: 60_000 });
+      expect(recent.totals).toEqual({ runs: 2, errors: 1 });
+      expect(recent.buckets).toHaveLength(1);
+      await expect(store.runStats({ bucketMs: 0 })).rejects.toThrow(/bucketMs must be/);
     });
   });
 }

@@ -97,11 +97,36 @@ export interface RunDetail {
   steps: Step[];
 }
 
+/** What the run list is ordered by: start time (the default) or duration. */
+export type RunSort = "start" | "duration";
+
+/**
+ * A run list query. Every filter is optional and they combine with AND. Kept deliberately
+ * simple so that every backend can answer it: equality, a lower bound on two numbers, a flag,
+ * and one case-insensitive substring.
+ */
 export interface RunQuery {
   status?: RunStatus;
+  /** Exact agent name. */
   agent?: string;
+  /** Only runs that started at or after this instant (ISO 8601). */
+  startedAfter?: string;
+  /** Only runs that lasted at least this many milliseconds. */
+  minDurationMs?: number;
+  /** `true`: only runs with at least one failed span; `false`: only runs with none. */
+  hasErrors?: boolean;
+  /**
+   * A case-insensitive substring of the recorded text of any of the run's steps: input and
+   * output state (`input.value`, `output.value`, the GenAI message and tool-call attributes) and
+   * error messages. Matched literally (no query syntax). Blank means no filter.
+   */
+  text?: string;
+  /** Default `"start"`. Ties are broken by run id. */
+  sort?: RunSort;
+  /** Default `"desc"` (newest, or longest, first). */
+  order?: "asc" | "desc";
   limit?: number;
-  /** Opaque cursor returned as `nextCursor` by the previous page. */
+  /** Opaque cursor returned as `nextCursor` by the previous page, for the same sort and order. */
   cursor?: string;
 }
 
@@ -115,6 +140,61 @@ export interface IngestResult {
   inserted: number;
   /** Spans already present (same traceId and spanId): ingest is idempotent. */
   duplicates: number;
+}
+
+/** What `runStats` aggregates over. */
+export interface StatsQuery {
+  /** Only runs (and steps) that started at or after this instant (ISO 8601). Default: all. */
+  startedAfter?: string;
+  /** Width of a time bucket in milliseconds. Default: the window cut in about 48 buckets. */
+  bucketMs?: number;
+}
+
+/** One time bucket of `runStats`: runs started in it by status, tokens of steps started in it. */
+export interface StatsBucket {
+  /** The bucket's start (ISO 8601). */
+  start: string;
+  ok: number;
+  error: number;
+  running: number;
+  /** Sums of `gen_ai.usage.input_tokens` / `gen_ai.usage.output_tokens`. */
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Latency of one group: runs of an agent (`kind: "agent"`), or steps of a node, tool or model call by name. */
+export interface LatencyStat {
+  kind: "agent" | "node" | "tool" | "llm";
+  name: string;
+  count: number;
+  /** Runs or steps that failed. */
+  errors: number;
+  /** Nearest-rank percentiles of the duration, in milliseconds. */
+  p50Ms: number;
+  p95Ms: number;
+}
+
+export interface RunStats {
+  /** Buckets in time order; buckets without runs or tokens are left out. */
+  buckets: StatsBucket[];
+  bucketMs: number;
+  /** Sorted by kind (agent, node, tool, llm), then by count, descending. */
+  latency: LatencyStat[];
+  totals: { runs: number; errors: number };
+}
+
+/**
+ * Queries the dashboard needs beyond `TraceStore`: the agents, one span on its own, and the
+ * aggregates behind the charts. Kept apart from `TraceStore` so that a backend can be written
+ * (and pass `describeStoreContract`) before it answers these; the dashboard requires both.
+ */
+export interface TraceQueries {
+  /** Every agent name with at least one run, sorted. */
+  listAgents(): Promise<string[]>;
+  /** One span of a run, by span id, or undefined. */
+  getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined>;
+  /** Runs over time by status, tokens over time, latency percentiles and error counts. */
+  runStats(query?: StatsQuery): Promise<RunStats>;
 }
 
 /** The trace store: the embedded SQLite store, and later a CloudWatch Logs reader. */

@@ -1,0 +1,50 @@
+/**
+ * A local LangSmith API: `POST /runs/batch` (`{ post: [...], patch: [...] }`), `GET /info`.
+ * Runs are validated as the API does (a UUID `id`, a `name`, a known `run_type`, an `inputs`
+ * object, a `parent_run_id` that is a UUID) — a bad batch is 422 — and kept one per id (a
+ * repeated create upserts). Throttling is 429, server errors 500.
+ */
+import { startFakeServer } from "./aws.fixtures.js";
+import type { FakeServer } from "./aws.fixtures.js";
+
+export interface FakeLangSmith extends FakeServer {
+  runs(): Record<string, unknown>[];
+  readonly apiKeys: string[];
+}
+
+const RUN_TYPES = new Set(["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export async function startFakeLangSmith(): Promise<FakeLangSmith> {
+  const runs = new Map<string, Record<string, unknown>>();
+  const apiKeys: string[] = [];
+  const server = await startFakeServer(
+    (req) => {
+      const path = req.path.split("?")[0];
+      if (req.method === "GET" && path === "/info") return { status: 200, body: { version: "fake", batch_ingest_config: { size_limit: 100, size_limit_bytes: 20_971_520 } } };
+      if (req.method !== "POST" || path !== "/runs/batch") return { status: 404, body: { detail: `no route ${req.method} ${path}` } };
+      apiKeys.push(String(req.headers["x-api-key"] ?? ""));
+      const body = JSON.parse(req.body.toString("utf8")) as { post?: Record<string, unknown>[]; patch?: Record<string, unknown>[] };
+      for (const run of body.post ?? []) {
+        const problem =
+          typeof run.id !== "string" || !UUID.test(run.id)
+            ? "id must be a UUID"
+            : typeof run.name !== "string" || run.name === ""
+              ? "name is required"
+              : !RUN_TYPES.has(String(run.run_type))
+                ? `run_type ${String(run.run_type)} is not one of ${[...RUN_TYPES].join(", ")}`
+                : typeof run.inputs !== "object" || run.inputs === null
+                  ? "inputs must be an object"
+                  : run.parent_run_id !== undefined && !UUID.test(String(run.parent_run_id))
+                    ? "parent_run_id must be a UUID"
+                    : undefined;
+        if (problem !== undefined) return { status: 422, body: { detail: problem } };
+      }
+      for (const run of body.post ?? []) runs.set(run.id as string, run);
+      for (const patch of body.patch ?? []) runs.set(String(patch.id), { ...runs.get(String(patch.id)), ...patch });
+      return { status: 202, body: {} };
+    },
+    { throttle: { status: 429, body: { detail: "Too many requests" } }, "server-error": { status: 500, body: { detail: "injected" } } },
+  );
+  return Object.assign(server, { runs: () => [...runs.values()], apiKeys });
+}

@@ -1,0 +1,194 @@
+/**
+ * The LangSmith sink: each span becomes a LangSmith run through the official `langsmith` client
+ * (`Client.batchIngestRuns`, `POST /runs/batch`): run type from the step kind (`llm`, `tool`,
+ * `chain` for agents and nodes, `retriever`, …), `parent_run_id` from the parent span, the
+ * recorded input/output state as `inputs`/`outputs`, the error from the span status and its
+ * exception, times, tags, and the ids that join it to the other sinks in `extra.metadata`.
+ *
+ * Run ids are UUIDs derived from (traceId, spanId), so a redelivered span upserts the same run.
+ * `trace_id`/`dotted_order` are left to the server (it derives them from `parent_run_id`): a
+ * collector batch need not hold a trace's root. Throttling, 5xx and timeouts are retried with
+ * jitter here (the client's own retries are off, so none is hidden).
+ */
+import { createHash } from "node:crypto";
+import { Client } from "langsmith";
+import type { AttributeValue, SpanRecord } from "@tracewright/store";
+import { Exception, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
+import { SinkError } from "../errors.js";
+import { resolveRetryPolicy, withRetries } from "../retry.js";
+import type { RetryPolicy } from "../retry.js";
+import { stderrReporter } from "../sink.js";
+import type { RejectionReporter, Sink } from "../sink.js";
+
+export interface LangSmithSinkOptions {
+  /** Default: `langsmith`. */
+  name?: string;
+  /** Env: `LANGSMITH_ENDPOINT`. Default: the client's (`https://api.smith.langchain.com`). */
+  apiUrl?: string;
+  /** Env: `LANGSMITH_API_KEY`. */
+  apiKey?: string;
+  /** The LangSmith project (session). Env: `LANGSMITH_PROJECT`. Default: `tracewright`. */
+  project?: string;
+  /** Per-call timeout in ms. Default: 10,000. */
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** Runs per batch call. Default: 100. */
+  batchSize?: number;
+  report?: RejectionReporter;
+  /** A client to use instead of building one. */
+  client?: Client;
+}
+
+/** The run a span becomes (the part of LangSmith's RunCreate that is written). */
+export interface LangSmithRun {
+  id: string;
+  name: string;
+  run_type: string;
+  start_time: number;
+  end_time: number;
+  inputs: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+  error?: string;
+  parent_run_id?: string;
+  session_name: string;
+  tags: string[];
+  extra: { metadata: Record<string, unknown>; tracewright: { span: SpanRecord; moved: string[] } };
+}
+
+/** A UUID (version 5 layout) from a trace and span id: stable across redeliveries. */
+export function runId(traceId: string, spanId: string): string {
+  const h = createHash("sha256").update(`tracewright:${traceId}/${spanId}`).digest("hex");
+  const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const RUN_TYPES: Record<string, string> = { llm: "llm", tool: "tool", agent: "chain", node: "chain", retriever: "retriever", embedding: "embedding", prompt: "prompt", parser: "parser" };
+
+function runType(span: SpanRecord): string {
+  const kind = span.attributes[Tracewright.STEP_KIND] ?? span.attributes[OpenInference.SPAN_KIND];
+  return typeof kind === "string" ? (RUN_TYPES[kind.toLowerCase()] ?? "chain") : "chain";
+}
+
+/** A state attribute as a LangSmith KV map: a JSON object whose text round-trips moves whole; anything else is wrapped. */
+function asMap(value: AttributeValue | undefined): { map: Record<string, unknown>; exact: boolean } {
+  if (typeof value === "string") {
+    try {
+      const parsed = JSON.parse(value) as unknown;
+      if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return { map: parsed as Record<string, unknown>, exact: JSON.stringify(parsed) === value };
+      return { map: { value: parsed }, exact: false };
+    } catch {
+      return { map: { value }, exact: false };
+    }
+  }
+  return { map: value === undefined ? {} : { value }, exact: false };
+}
+
+const ms = (nanos: string): number => Number(BigInt(nanos) / 1_000_000n);
+
+/** Translates one span into a LangSmith run. */
+export function toLangSmithRun(span: SpanRecord, project: string): LangSmithRun {
+  const attributes = { ...span.attributes };
+  const moved: string[] = [];
+  const input = asMap(attributes[OpenInference.INPUT_VALUE]);
+  const output = attributes[OpenInference.OUTPUT_VALUE] === undefined ? undefined : asMap(attributes[OpenInference.OUTPUT_VALUE]);
+  // A state already carried whole by inputs/outputs is not stored twice.
+  if (input.exact) {
+    delete attributes[OpenInference.INPUT_VALUE];
+    moved.push(OpenInference.INPUT_VALUE);
+  }
+  if (output?.exact === true) {
+    delete attributes[OpenInference.OUTPUT_VALUE];
+    moved.push(OpenInference.OUTPUT_VALUE);
+  }
+  const exception = span.events.find((e) => e.name === Exception.EVENT_NAME);
+  const error =
+    span.status.code !== 2
+      ? undefined
+      : exception === undefined
+        ? (span.status.message ?? "error")
+        : `${String(exception.attributes[Exception.TYPE] ?? "Error")}: ${String(exception.attributes[Exception.MESSAGE] ?? span.status.message ?? "")}${typeof exception.attributes[Exception.STACKTRACE] === "string" ? `\n${exception.attributes[Exception.STACKTRACE] as string}` : ""}`;
+  const kind = span.attributes[Tracewright.STEP_KIND];
+  return {
+    id: runId(span.traceId, span.spanId),
+    name: span.name,
+    run_type: runType(span),
+    start_time: ms(span.startTimeUnixNano),
+    end_time: ms(span.endTimeUnixNano),
+    inputs: input.map,
+    ...(output === undefined ? {} : { outputs: output.map }),
+    ...(error === undefined ? {} : { error }),
+    ...(span.parentSpanId === undefined || span.parentSpanId === "" ? {} : { parent_run_id: runId(span.traceId, span.parentSpanId) }),
+    session_name: project,
+    tags: typeof kind === "string" ? [kind] : [],
+    extra: {
+      metadata: {
+        trace_id: span.traceId,
+        span_id: span.spanId,
+        ...(typeof span.attributes[Tracewright.RUN_ID] === "string" ? { tracewright_run_id: span.attributes[Tracewright.RUN_ID] } : {}),
+        ...(typeof span.attributes[Tracewright.STEP_KEY] === "string" ? { tracewright_step_key: span.attributes[Tracewright.STEP_KEY] } : {}),
+      },
+      tracewright: { span: { ...span, attributes }, moved },
+    },
+  };
+}
+
+/** Rebuilds the span a run was made from (the inverse of `toLangSmithRun`). */
+export function fromLangSmithRun(run: Pick<LangSmithRun, "inputs" | "outputs" | "extra">): SpanRecord {
+  const { span, moved } = run.extra.tracewright;
+  const attributes = { ...span.attributes };
+  if (moved.includes(OpenInference.INPUT_VALUE)) attributes[OpenInference.INPUT_VALUE] = JSON.stringify(run.inputs);
+  if (moved.includes(OpenInference.OUTPUT_VALUE)) attributes[OpenInference.OUTPUT_VALUE] = JSON.stringify(run.outputs);
+  return { ...span, attributes };
+}
+
+function retryableHttp(error: unknown): boolean {
+  const e = error as { status?: number; name?: string; message?: string } | undefined;
+  const status = e?.status ?? Number(/\b(\d{3})\b/.exec(e?.message ?? "")?.[1]);
+  if (Number.isFinite(status) && status !== undefined) return status === 408 || status === 429 || status >= 500;
+  return true; // timeouts, resets
+}
+
+export function langsmithSink(options: LangSmithSinkOptions = {}): Sink {
+  const name = options.name ?? "langsmith";
+  const project = options.project ?? process.env.LANGSMITH_PROJECT ?? "tracewright";
+  const apiUrl = options.apiUrl ?? process.env.LANGSMITH_ENDPOINT;
+  const client =
+    options.client ??
+    new Client({
+      ...(apiUrl === undefined ? {} : { apiUrl }),
+      ...((options.apiKey ?? process.env.LANGSMITH_API_KEY) === undefined ? {} : { apiKey: options.apiKey ?? process.env.LANGSMITH_API_KEY }),
+      autoBatchTracing: false,
+      callerOptions: { maxRetries: 0 },
+      timeout_ms: options.timeoutMs ?? 10_000,
+    });
+  const policy = resolveRetryPolicy(options.retry);
+  const report = options.report ?? stderrReporter;
+  const batchSize = options.batchSize ?? 100;
+  let closed = false;
+  return {
+    name,
+    async write(spans) {
+      if (closed) throw new SinkError(name, `The sink "${name}" is closed; it takes no more writes.`);
+      const runs: LangSmithRun[] = [];
+      for (const span of spans) {
+        try {
+          runs.push(toLangSmithRun(span, project));
+        } catch (error) {
+          report({ sink: name, traceId: span.traceId, spanId: span.spanId, reason: `cannot become a LangSmith run: ${(error as Error).message}` });
+        }
+      }
+      for (let i = 0; i < runs.length; i += batchSize) {
+        const chunk = runs.slice(i, i + batchSize);
+        try {
+          await withRetries(() => client.batchIngestRuns({ runCreates: chunk as unknown as Parameters<Client["batchIngestRuns"]>[0]["runCreates"] }), retryableHttp, policy);
+        } catch (cause) {
+          throw new SinkError(name, `LangSmith did not take ${chunk.length} runs: ${(cause as Error).message}`, { cause });
+        }
+      }
+    },
+    async flush() {},
+    async close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Retries with capped exponential backoff and full jitter (AWS Architecture Blog, "Exponential
+ * Backoff and Jitter"): attempt n waits a uniform random time in [0, min(maxDelayMs, baseDelayMs·2ⁿ)].
+ * Used by every AWS sink, so that throttling, 5xx answers and timeouts are retried the same way.
+ */
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. Default: 6. */
+  attempts?: number;
+  /** The backoff's base. Default: 100 ms. */
+  baseDelayMs?: number;
+  /** The cap of one wait. Default: 5,000 ms. */
+  maxDelayMs?: number;
+  /** The jitter's source, in [0, 1). Default: Math.random (tests pass a fixed one). */
+  random?: () => number;
+}
+
+export interface ResolvedRetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  random: () => number;
+}
+
+export function resolveRetryPolicy(policy: RetryPolicy = {}): ResolvedRetryPolicy {
+  return {
+    attempts: Math.max(1, policy.attempts ?? 6),
+    baseDelayMs: Math.max(0, policy.baseDelayMs ?? 100),
+    maxDelayMs: Math.max(0, policy.maxDelayMs ?? 5_000),
+    random: policy.random ?? Math.random,
+  };
+}
+
+/** The wait before retry number `retry` (0 for the first retry). */
+export function backoffDelay(policy: ResolvedRetryPolicy, retry: number): number {
+  return Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `operation` until it succeeds, fails with an error `retryable` says is final, or the
+ * attempts run out; then rethrows the last error.
+ */
+export async function withRetries<T>(operation: (attempt: number) => Promise<T>, retryable: (error: unknown) => boolean, policy: ResolvedRetryPolicy): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      if (attempt + 1 >= policy.attempts || !retryable(error)) throw error;
+      await sleep(backoffDelay(policy, attempt));
+    }
+  }
+}
+
+const THROTTLING = new Set([
+  "ThrottledException",
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ProvisionedThroughputExceededException",
+  "LimitExceededException",
+  "SlowDown",
+]);
+
+/**
+ * Whether an AWS SDK v3 error is worth retrying: throttling, 5xx, timeouts and broken
+ * connections are; other client faults (validation, missing resource, access denied) are not.
+ */
+export function isRetryableAwsError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return true;
+  const e = error as { name?: string; code?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e.$retryable !== undefined) return true;
+  if (e.name !== undefined && THROTTLING.has(e.name)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  if (e.$fault === "client") return false;
+  if (e.$fault === "server") return true;
+  // No service answer at all: a timeout, a reset or refused connection, an aborted request.
+  return true;
+}

@@ -1,0 +1,160 @@
+/**
+ * How segment documents reach X-Ray, behind one interface (`XRayTransport`):
+ *
+ * - `putTraceSegmentsTransport`: the `PutTraceSegments` API through the AWS SDK v3, at most 50
+ *   documents a call; throttling, 5xx and timeouts retried with jittered backoff;
+ *   `UnprocessedTraceSegments` retried when their error is transient and reported otherwise.
+ * - `daemonTransport`: the X-Ray daemon's UDP protocol (`{"format":"json","version":1}\n<doc>`,
+ *   one datagram a document), which is what `aws-xray-sdk-core` speaks inside Lambda; the address
+ *   comes from `AWS_XRAY_DAEMON_ADDRESS` as the SDK reads it.
+ *
+ * End of support: the X-Ray SDKs and daemon reach end of support in February 2027. AWS's
+ * replacement is the X-Ray OTLP endpoint (`https://xray.<region>.amazonaws.com/v1/traces`, SigV4)
+ * or the CloudWatch agent / ADOT collector; a transport that posts OTLP there implements this same
+ * interface, and nothing above it changes.
+ */
+import { createSocket } from "node:dgram";
+import type { Socket } from "node:dgram";
+import { PutTraceSegmentsCommand, XRayClient } from "@aws-sdk/client-xray";
+import type { XRayClientConfig } from "@aws-sdk/client-xray";
+import { isRetryableAwsError, backoffDelay, resolveRetryPolicy, sleep, withRetries } from "../retry.js";
+import type { RetryPolicy } from "../retry.js";
+import type { SegmentDocument } from "./segment.js";
+
+/** PutTraceSegments takes at most this many documents a call. */
+export const MAX_DOCUMENTS_PER_CALL = 50;
+
+/** A document X-Ray refused for good, and why. */
+export interface RefusedDocument {
+  id: string;
+  reason: string;
+}
+
+export interface XRayTransport {
+  /** `put-trace-segments`, `daemon`, … */
+  readonly name: string;
+  /**
+   * Delivers the documents. Resolves with the documents refused for good (malformed, too
+   * large); rejects when transient failures outlast the retries, so the caller can retry the batch.
+   */
+  send(documents: readonly SegmentDocument[]): Promise<RefusedDocument[]>;
+  close(): Promise<void>;
+}
+
+export interface PutTraceSegmentsOptions {
+  /** A client to use (not destroyed on close). Default: one built from `clientConfig` and the environment (`AWS_ENDPOINT_URL_XRAY`, `AWS_REGION`, …). */
+  client?: XRayClient;
+  clientConfig?: XRayClientConfig;
+  /** Retries of throttling, 5xx, timeouts and transient unprocessed segments. */
+  retry?: RetryPolicy;
+  /** Per-call timeout in ms. Default: 10,000. */
+  requestTimeoutMs?: number;
+}
+
+/** `UnprocessedTraceSegments` error codes worth sending again. */
+function transientCode(code: string | undefined): boolean {
+  return code !== undefined && /thrott|limit|unavailable|internal|timeout|^5\d\d$/i.test(code);
+}
+
+export function putTraceSegmentsTransport(options: PutTraceSegmentsOptions = {}): XRayTransport {
+  const owned = options.client === undefined;
+  // The SDK's own retries are off: this transport retries (with the same policy as the other
+  // sinks), and sees every throttle, so that tests and logs can count them.
+  const client = options.client ?? new XRayClient({ maxAttempts: 1, requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, throwOnRequestTimeout: true }, ...options.clientConfig });
+  const policy = resolveRetryPolicy(options.retry);
+
+  async function sendChunk(chunk: readonly SegmentDocument[]): Promise<RefusedDocument[]> {
+    let pending = [...chunk];
+    const refused: RefusedDocument[] = [];
+    for (let round = 0; pending.length > 0; round++) {
+      const batch = pending;
+      const result = await withRetries(() => client.send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: batch.map((d) => d.json) })), isRetryableAwsError, policy);
+      const byId = new Map(batch.map((d) => [d.id, d]));
+      pending = [];
+      for (const u of result.UnprocessedTraceSegments ?? []) {
+        const doc = u.Id === undefined ? undefined : byId.get(u.Id);
+        const reason = `${u.ErrorCode ?? "Unprocessed"}: ${u.Message ?? "X-Ray did not process the segment"}`;
+        if (doc === undefined) {
+          // X-Ray could not even read the id: nothing to retry by id, so it is reported.
+          refused.push({ id: u.Id ?? "?", reason });
+        } else if (transientCode(u.ErrorCode)) {
+          pending.push(doc);
+        } else {
+          refused.push({ id: doc.id, reason });
+        }
+      }
+      if (pending.length > 0) {
+        if (round + 1 >= policy.attempts) {
+          throw new Error(`X-Ray left ${pending.length} segments unprocessed after ${policy.attempts} attempts (transient errors); the batch will be retried.`);
+        }
+        await sleep(backoffDelay(policy, round));
+      }
+    }
+    return refused;
+  }
+
+  return {
+    name: "put-trace-segments",
+    async send(documents) {
+      const refused: RefusedDocument[] = [];
+      for (let i = 0; i < documents.length; i += MAX_DOCUMENTS_PER_CALL) {
+        refused.push(...(await sendChunk(documents.slice(i, i + MAX_DOCUMENTS_PER_CALL))));
+      }
+      return refused;
+    },
+    async close() {
+      if (owned) client.destroy();
+    },
+  };
+}
+
+export interface DaemonOptions {
+  /**
+   * `host:port` of the daemon. Env: `AWS_XRAY_DAEMON_ADDRESS` (as aws-xray-sdk-core reads it;
+   * its `udp=…` form is taken too). Default: `127.0.0.1:2000`.
+   */
+  address?: string;
+}
+
+/** The daemon's header line: every datagram is this, a newline, and one document. */
+export const DAEMON_HEADER = '{"format":"json","version":1}\n';
+
+/** Parses `host:port` or `udp=host:port tcp=host:port`, as aws-xray-sdk-core does. */
+export function daemonAddress(text: string | undefined): { host: string; port: number } {
+  const value = text === undefined || text.trim() === "" ? "127.0.0.1:2000" : text.trim();
+  const udp = /(?:^|\s)udp=([^\s]+)/.exec(value)?.[1] ?? (value.includes("=") ? undefined : value);
+  const match = udp === undefined ? null : /^(.*):(\d+)$/.exec(udp);
+  if (match === null) throw new RangeError(`AWS_XRAY_DAEMON_ADDRESS: expected host:port or "udp=host:port tcp=host:port", got ${JSON.stringify(text)}`);
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(match[2]) };
+}
+
+/**
+ * The daemon transport. UDP gives no acknowledgement: a datagram the socket accepted counts as
+ * delivered; a send error rejects (the batch is retried). Documents are already ≤ 64 KB, the
+ * largest datagram the daemon reads.
+ */
+export function daemonTransport(options: DaemonOptions = {}): XRayTransport {
+  const { host, port } = daemonAddress(options.address ?? process.env.AWS_XRAY_DAEMON_ADDRESS);
+  let socket: Socket | undefined;
+  const open = (): Socket => {
+    socket ??= createSocket(host.includes(":") ? "udp6" : "udp4");
+    socket.unref();
+    return socket;
+  };
+  return {
+    name: "daemon",
+    async send(documents) {
+      const s = open();
+      for (const doc of documents) {
+        const datagram = Buffer.from(DAEMON_HEADER + doc.json, "utf8");
+        await new Promise<void>((resolve, reject) => s.send(datagram, port, host, (error) => (error ? reject(error) : resolve())));
+      }
+      return [];
+    },
+    async close() {
+      const s = socket;
+      socket = undefined;
+      if (s !== undefined) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import { createSocket } from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { makeSpan } from "@tracewright/store/testing";
+import type { SpanRecord } from "@tracewright/store";
+import { FAKE_AWS } from "../fakes/aws.fixtures.js";
+import { startFakeXRay } from "../fakes/xray.fixtures.js";
+import type { FakeXRay } from "../fakes/xray.fixtures.js";
+import { contractBatch, describeSinkContract } from "../sink.contract.js";
+import type { SpanRejection } from "../sink.js";
+import { fromSegmentDocument, MAX_DOCUMENT_BYTES } from "./segment.js";
+import { xraySink } from "./sink.js";
+import { DAEMON_HEADER, daemonAddress, daemonTransport, putTraceSegmentsTransport } from "./transport.js";
+
+const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 10 };
+
+function transportFor(fake: FakeXRay, requestTimeoutMs = 2_000) {
+  return putTraceSegmentsTransport({ clientConfig: { endpoint: fake.url, ...FAKE_AWS }, retry: fastRetry, requestTimeoutMs });
+}
+
+function run(n: number, runId = "r-many"): SpanRecord[] {
+  const spans = [makeSpan({ run: runId, key: "supervisor", startMs: 0, endMs: n + 10 })];
+  for (let i = 1; i < n; i++) spans.push(makeSpan({ run: runId, key: `supervisor/tool:t#${i}`, kind: "tool", parent: "supervisor", startMs: i, endMs: i + 1 }));
+  return spans;
+}
+
+let fake: FakeXRay;
+describeSinkContract("xray (PutTraceSegments)", async () => {
+  fake = await startFakeXRay();
+  return {
+    sink: xraySink({ transport: transportFor(fake) }),
+    idempotent: true, // X-Ray keeps one segment per id
+    delivered: async () => fake.documents().map(fromSegmentDocument),
+    teardown: () => fake.close(),
+  };
+});
+
+describeSinkContract("xray (PutTraceSegments, 30% injected failures)", async () => {
+  fake = await startFakeXRay();
+  fake.setFaults({ rate: 0.3, seed: 7 });
+  return {
+    sink: xraySink({ transport: transportFor(fake, 300) }),
+    idempotent: true,
+    delivered: async () => fake.documents().map(fromSegmentDocument),
+    teardown: () => fake.close(),
+  };
+});
+
+describe("xraySink over PutTraceSegments", () => {
+  let xray: FakeXRay;
+  let rejections: SpanRejection[];
+  beforeEach(async () => {
+    xray = await startFakeXRay();
+    rejections = [];
+  });
+  afterEach(async () => {
+    await xray.close();
+  });
+  const sinkFor = (timeout = 2_000) => xraySink({ transport: transportFor(xray, timeout), report: (r) => rejections.push(r) });
+
+  it("sends at most 50 documents a call: 51 spans take two calls, all stored", async () => {
+    const sink = sinkFor();
+    await sink.write(run(51));
+    await sink.close();
+    expect(xray.requests).toBe(2);
+    expect(xray.documents()).toHaveLength(51);
+    expect(rejections).toEqual([]);
+  });
+
+  it("retries throttling, 5xx and timeouts with backoff, then delivers", async () => {
+    const sink = sinkFor(250);
+    xray.failNext("throttle");
+    xray.failNext("server-error");
+    xray.failNext("timeout");
+    await sink.write(contractBatch());
+    await sink.close();
+    expect(xray.requests).toBe(4);
+    expect(xray.faults).toEqual({ throttle: 1, "server-error": 1, timeout: 1 });
+    expect(xray.documents()).toHaveLength(3);
+  });
+
+  it("rejects the write (so the batch is retried) when throttling outlasts the retries", async () => {
+    const sink = sinkFor();
+    xray.failNext("throttle", fastRetry.attempts);
+    await expect(sink.write(contractBatch())).rejects.toMatchObject({ code: "SINK_WRITE_FAILED", sink: "xray" });
+    expect(xray.documents()).toHaveLength(0);
+    await sink.write(contractBatch());
+    expect(xray.documents()).toHaveLength(3);
+    await sink.close();
+  });
+
+  it("resends unprocessed segments with a transient error, and reports the others per span", async () => {
+    const sink = sinkFor();
+    xray.leaveUnprocessed("ThrottledException");
+    xray.leaveUnprocessed("InvalidSegment");
+    const batch = contractBatch();
+    await sink.write(batch);
+    await sink.close();
+    expect(xray.documents().map((d) => (JSON.parse(d) as { id: string }).id).sort()).toEqual([batch[0]?.spanId, batch[2]?.spanId].sort());
+    expect(rejections).toEqual([{ sink: "xray", traceId: batch[1]?.traceId, spanId: batch[1]?.spanId, reason: "X-Ray refused the segment: InvalidSegment: injected" }]);
+  });
+
+  it("reports a span that cannot become a segment, and delivers the rest", async () => {
+    const sink = sinkFor();
+    const [a, b] = contractBatch();
+    await sink.write([a as SpanRecord, { ...(b as SpanRecord), traceId: "0123" }]);
+    await sink.close();
+    expect(xray.documents()).toHaveLength(1);
+    expect(rejections).toEqual([expect.objectContaining({ spanId: b?.spanId, reason: expect.stringContaining("cannot become an X-Ray segment") })]);
+  });
+
+  it("never sends a document over 64 KB, however large the state", async () => {
+    const sink = sinkFor();
+    const big = "é".repeat(200_000);
+    await sink.write([makeSpan({ run: "r", key: "supervisor", input: { big }, output: { big } })]);
+    await sink.close();
+    expect(xray.documents()).toHaveLength(1);
+    expect(xray.largestDocument).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
+    expect(rejections).toEqual([]);
+  });
+
+  it("refuses writes once closed", async () => {
+    const sink = sinkFor();
+    await sink.close();
+    await expect(sink.write(contractBatch())).rejects.toThrow(/closed/);
+  });
+
+  it("at a 30% failure rate, every span sent is found exactly once", async () => {
+    xray.setFaults({ rate: 0.3, seed: 42 });
+    const sink = xraySink({ transport: putTraceSegmentsTransport({ clientConfig: { endpoint: xray.url, ...FAKE_AWS }, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, requestTimeoutMs: 200 }), report: (r) => rejections.push(r) });
+    const spans = run(600, "r-flaky");
+    let failedWrites = 0;
+    for (let i = 0; i < spans.length; i += 60) {
+      // The collector answers 503 and the exporter resends: here, the loop resends.
+      for (;;) {
+        try {
+          await sink.write(spans.slice(i, i + 60));
+          break;
+        } catch {
+          failedWrites++;
+        }
+      }
+    }
+    await sink.close();
+    const ids = xray.documents().map((d) => (JSON.parse(d) as { id: string }).id);
+    expect(ids).toHaveLength(600);
+    expect(new Set(ids).size).toBe(600);
+    expect(new Set(ids)).toEqual(new Set(spans.map((s) => s.spanId)));
+    expect(xray.faults.throttle + xray.faults["server-error"] + xray.faults.timeout).toBeGreaterThan(0);
+    expect(rejections).toEqual([]);
+    expect(failedWrites).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describeSinkContract("xray (daemon UDP, a real listener)", async () => {
+  const listener = createSocket("udp4");
+  const datagrams: string[] = [];
+  await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+  listener.on("message", (msg) => datagrams.push(msg.toString("utf8")));
+  const { port } = listener.address() as AddressInfo;
+  return {
+    sink: xraySink({ transport: daemonTransport({ address: `127.0.0.1:${port}` }) }),
+    idempotent: false, // the daemon forwards every copy; X-Ray then keeps one per id
+    delivered: async () => {
+      // UDP on loopback: wait until the datagrams sent so far have landed.
+      for (let i = 0, last = -1; i < 50 && last !== datagrams.length; i++) {
+        last = datagrams.length;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return datagrams.map((d) => fromSegmentDocument(d.slice(DAEMON_HEADER.length)));
+    },
+    teardown: async () => {
+      listener.close();
+    },
+  };
+});
+
+describe("daemonTransport (UDP)", () => {
+  it("parses AWS_XRAY_DAEMON_ADDRESS in both forms", () => {
+    expect(daemonAddress(undefined)).toEqual({ host: "127.0.0.1", port: 2000 });
+    expect(daemonAddress("10.0.0.1:3000")).toEqual({ host: "10.0.0.1", port: 3000 });
+    expect(daemonAddress("tcp=127.0.0.1:2000 udp=127.0.0.2:2001")).toEqual({ host: "127.0.0.2", port: 2001 });
+    expect(() => daemonAddress("nonsense")).toThrow(/AWS_XRAY_DAEMON_ADDRESS/);
+  });
+
+  it("sends each document as one datagram with the daemon header, to a real UDP listener", async () => {
+    const listener = createSocket("udp4");
+    const datagrams: string[] = [];
+    await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+    listener.on("message", (msg) => datagrams.push(msg.toString("utf8")));
+    const { port } = listener.address() as AddressInfo;
+    const sink = xraySink({ transport: daemonTransport({ address: `127.0.0.1:${port}` }) });
+    await sink.write(contractBatch());
+    await sink.close();
+    for (let i = 0; i < 100 && datagrams.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    listener.close();
+    expect(datagrams).toHaveLength(3);
+    for (const d of datagrams) expect(d.startsWith(DAEMON_HEADER)).toBe(true);
+    const spans = datagrams.map((d) => fromSegmentDocument(d.slice(DAEMON_HEADER.length)));
+    expect(spans.map((s) => s.spanId).sort()).toEqual(contractBatch().map((s) => s.spanId).sort());
+  });
+});

@@ -1,0 +1,656 @@
+/**
+ * Traces in CloudWatch Logs: the log event format (written by the collector's CloudWatch Logs
+ * sink, read here), batching within PutLogEvents' limits, a writer, and `CloudWatchLogsStore`, a
+ * `TraceStore` over a log group.
+ *
+ * **Format.** One JSON event per span (per step), carrying the ids that join it to X-Ray and the
+ * whole span record with its full input/output state:
+ *
+ * ```json
+ * { "tw": "span", "v": 1, "traceId": "1-5f7c…-…" (X-Ray form), "otelTraceId": "…32 hex…",
+ *   "spanId": "…", "parentSpanId"?: "…", "runId": "…", "stepKey"?: "…", "stepKind"?: "…",
+ *   "name": "…", "agent": "…", "startUs": 0, "endUs": 0, "error": 0|1, "root": 0|1,
+ *   "replayOf"?: "…", "part": 0, "parts": 1, "span": { …SpanRecord… } }
+ * ```
+ *
+ * A span whose event would pass the event limit (256 KB counting 26 bytes of overhead) is split
+ * into `parts` ordered events, each with the same header and a `chunk` of the span's JSON text
+ * instead of `span`; readers reassemble them (`decodeSpanEvents`). Payloads (`putPayload`) are
+ * `{ "tw": "payload", "hash", "part", "parts", "chunk" }` events. The event timestamp is the span's
+ * end, unless that lies outside what PutLogEvents accepts (14 days back, 2 hours ahead): then it
+ * is the time of writing, and the span's own times stay in the message.
+ *
+ * **Reading.** `getRunSpans` and `getRun` filter the group by run id (FilterLogEvents, JSON filter
+ * pattern); `listRuns` asks Logs Insights for the first part of every span in the look-back window
+ * (at most 10,000 spans, Insights' row limit — runs beyond it are not listed; use the embedded store
+ * for large histories) and derives the runs as the SQLite store does. Copies of a redelivered span
+ * are read once.
+ *
+ * **Writing.** `ingest` writes through the same format (it is what the sink writes), skipping
+ * spans already present; dedup is read-before-write, so two writers racing on one span may both
+ * write it — readers still see it once. Never writes to `aws/spans` (X-Ray's own group for
+ * Transaction Search) nor any reserved `aws/` group.
+ */
+import { randomUUID } from "node:crypto";
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
+import { Tracewright } from "@tracewright/instrument/conventions";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import { derive } from "./derive.js";
+import { StoreError } from "./errors.js";
+import type { IngestResult, RunPage, RunQuery, RunSummary, SpanRecord, TraceStore } from "./types.js";
+
+/** PutLogEvents limits (CloudWatch Logs API reference, "PutLogEvents"). */
+export const LOG_LIMITS = {
+  maxEventsPerBatch: 10_000,
+  maxBatchBytes: 1_048_576,
+  /** Counted per event, on top of its UTF-8 message. */
+  eventOverheadBytes: 26,
+  /** The largest event, overhead included. */
+  maxEventBytes: 262_144,
+  maxBatchSpanMs: 24 * 3600 * 1000,
+  maxAgeMs: 14 * 24 * 3600 * 1000,
+  maxFutureMs: 2 * 3600 * 1000,
+} as const;
+
+/** The default log group. Env: `TRACEWRIGHT_LOG_GROUP`. */
+export const DEFAULT_LOG_GROUP = "/tracewright/spans";
+
+export interface LogEvent {
+  timestamp: number;
+  message: string;
+}
+
+/** The fields every span event carries, whole or in parts. */
+export interface SpanEventHeader {
+  tw: "span";
+  v: 1;
+  traceId: string;
+  otelTraceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  runId: string;
+  stepKey?: string;
+  stepKind?: string;
+  name: string;
+  agent: string;
+  startUs: number;
+  endUs: number;
+  error: 0 | 1;
+  root: 0 | 1;
+  replayOf?: string;
+  part: number;
+  parts: number;
+}
+
+/** Refuses `aws/spans` and every reserved `aws/` group; returns the name. */
+export function checkLogGroupName(name: string): string {
+  if (name === "" || /^\/?aws\//i.test(name)) {
+    throw new StoreError("STORE_LOG_GROUP_INVALID", `Log group ${JSON.stringify(name)} is reserved (aws/spans belongs to X-Ray Transaction Search): choose your own, e.g. ${DEFAULT_LOG_GROUP} (TRACEWRIGHT_LOG_GROUP).`);
+  }
+  return name;
+}
+
+/** The timestamp PutLogEvents will accept for a span: its end, else the time of writing. */
+export function eventTimestamp(span: SpanRecord, now: number): number {
+  const endMs = Math.floor(derive(span).endUs / 1000);
+  const margin = 10 * 60 * 1000;
+  return endMs < now - LOG_LIMITS.maxAgeMs + margin || endMs > now + LOG_LIMITS.maxFutureMs - margin ? now : endMs;
+}
+
+function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
+  const d = derive(span);
+  const kind = span.attributes[Tracewright.STEP_KIND];
+  return {
+    tw: "span",
+    v: 1,
+    traceId: `1-${span.traceId.slice(0, 8)}-${span.traceId.slice(8)}`,
+    otelTraceId: span.traceId,
+    spanId: span.spanId,
+    ...(span.parentSpanId === undefined || span.parentSpanId === "" ? {} : { parentSpanId: span.parentSpanId }),
+    runId: d.runId,
+    ...(d.stepKey === null ? {} : { stepKey: d.stepKey }),
+    ...(typeof kind === "string" ? { stepKind: kind } : {}),
+    name: span.name,
+    agent: d.agent,
+    startUs: d.startUs,
+    endUs: d.endUs,
+    error: span.status.code === 2 ? 1 : 0,
+    root: d.root ? 1 : 0,
+    ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
+  };
+}
+
+/** The UTF-8 bytes a character takes inside a JSON string literal. */
+function escapedBytes(code: number): number {
+  if (code === 0x22 || code === 0x5c) return 2;
+  if (code < 0x20) return code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
+  if (code < 0x80) return 1;
+  if (code < 0x800) return 2;
+  if (code >= 0xd800 && code <= 0xdfff) return 6; // a lone surrogate is escaped as \uXXXX
+  return code > 0xffff ? 4 : 3;
+}
+
+/** Cuts `text` into pieces whose JSON string literals (quotes excluded) are at most `budget` bytes, never inside a surrogate pair. */
+export function chunkForJson(text: string, budget: number): string[] {
+  if (budget < 12) throw new RangeError(`chunk budget too small: ${budget}`);
+  const chunks: string[] = [];
+  let start = 0;
+  let used = 0;
+  for (let i = 0; i < text.length; ) {
+    const code = text.codePointAt(i) as number;
+    const width = code > 0xffff ? 2 : 1;
+    const lone = width === 1 && code >= 0xd800 && code <= 0xdfff;
+    const cost = lone ? 6 : escapedBytes(code);
+    if (used + cost > budget) {
+      chunks.push(text.slice(start, i));
+      start = i;
+      used = 0;
+    }
+    used += cost;
+    i += width;
+  }
+  chunks.push(text.slice(start));
+  return chunks;
+}
+
+export interface EncodeOptions {
+  /** The largest event, 26 bytes of overhead included. Default: 262,144 (256 KB). */
+  maxEventBytes?: number;
+  /** The clock, for timestamps PutLogEvents accepts. Default: Date.now(). */
+  now?: number;
+}
+
+/** A span as one or more log events (see the format above), in part order. */
+export function encodeSpanEvents(span: SpanRecord, options: EncodeOptions = {}): LogEvent[] {
+  const maxEventBytes = options.maxEventBytes ?? LOG_LIMITS.maxEventBytes;
+  const timestamp = eventTimestamp(span, options.now ?? Date.now());
+  const head = header(span);
+  const whole = JSON.stringify({ ...head, part: 0, parts: 1, span });
+  if (Buffer.byteLength(whole, "utf8") + LOG_LIMITS.eventOverheadBytes <= maxEventBytes) return [{ timestamp, message: whole }];
+  return chunked(JSON.stringify(span), (part, parts, chunk) => JSON.stringify({ ...head, part, parts, chunk }), maxEventBytes, Buffer.byteLength(JSON.stringify({ ...head, part: 0, parts: 1, chunk: "" }), "utf8")).map((message) => ({ timestamp, message }));
+}
+
+function chunked(text: string, build: (part: number, parts: number, chunk: string) => string, maxEventBytes: number, emptyBytes: number): string[] {
+  // 12 bytes of slack for the part and parts numbers growing past one digit.
+  const budget = maxEventBytes - LOG_LIMITS.eventOverheadBytes - emptyBytes - 12;
+  const pieces = chunkForJson(text, budget);
+  return pieces.map((piece, part) => build(part, pieces.length, piece));
+}
+
+/** A content-addressed payload as log events. */
+export function encodePayloadEvents(hash: string, body: string, options: EncodeOptions = {}): LogEvent[] {
+  const timestamp = options.now ?? Date.now();
+  const maxEventBytes = options.maxEventBytes ?? LOG_LIMITS.maxEventBytes;
+  const empty = Buffer.byteLength(JSON.stringify({ tw: "payload", v: 1, hash, part: 0, parts: 1, chunk: "" }), "utf8");
+  return chunked(body, (part, parts, chunk) => JSON.stringify({ tw: "payload", v: 1, hash, part, parts, chunk }), maxEventBytes, empty).map((message) => ({ timestamp, message }));
+}
+
+/** A span some of whose parts are missing (not yet searchable, or lost). */
+export interface IncompleteSpan {
+  otelTraceId: string;
+  spanId: string;
+  parts: number;
+  found: number[];
+}
+
+/**
+ * Reassembles span events (any order, any copies) into spans, one per (traceId, spanId), ordered
+ * by start time. Messages that are not span events are skipped.
+ */
+export function decodeSpanEvents(messages: Iterable<string>): { spans: SpanRecord[]; incomplete: IncompleteSpan[] } {
+  const whole = new Map<string, SpanRecord>();
+  const partial = new Map<string, { otelTraceId: string; spanId: string; parts: number; chunks: Map<number, string> }>();
+  for (const message of messages) {
+    let event: Partial<SpanEventHeader> & { span?: SpanRecord; chunk?: string };
+    try {
+      event = JSON.parse(message) as typeof event;
+    } catch {
+      continue;
+    }
+    if (event.tw !== "span" || typeof event.otelTraceId !== "string" || typeof event.spanId !== "string") continue;
+    const key = `${event.otelTraceId}/${event.spanId}`;
+    if (event.span !== undefined) {
+      if (!whole.has(key)) whole.set(key, event.span);
+      continue;
+    }
+    if (typeof event.chunk !== "string" || typeof event.part !== "number" || typeof event.parts !== "number") continue;
+    let entry = partial.get(key);
+    if (entry === undefined) partial.set(key, (entry = { otelTraceId: event.otelTraceId, spanId: event.spanId, parts: event.parts, chunks: new Map() }));
+    entry.chunks.set(event.part, event.chunk);
+  }
+  const incomplete: IncompleteSpan[] = [];
+  for (const [key, entry] of partial) {
+    if (whole.has(key)) continue;
+    if (entry.chunks.size < entry.parts) {
+      incomplete.push({ otelTraceId: entry.otelTraceId, spanId: entry.spanId, parts: entry.parts, found: [...entry.chunks.keys()].sort((a, b) => a - b) });
+      continue;
+    }
+    let text = "";
+    for (let i = 0; i < entry.parts; i++) text += entry.chunks.get(i) ?? "";
+    whole.set(key, JSON.parse(text) as SpanRecord);
+  }
+  const spans = [...whole.values()].sort((a, b) => derive(a).startUs - derive(b).startUs || a.spanId.localeCompare(b.spanId));
+  return { spans, incomplete };
+}
+
+/** An event with its position in the caller's list, so rejections can be traced back. */
+export interface IndexedLogEvent extends LogEvent {
+  index: number;
+}
+
+/**
+ * Orders events chronologically (stable) and cuts them into PutLogEvents batches: at most 10,000
+ * events, 1,048,576 bytes counting 26 bytes an event, and 24 hours from first to last.
+ * Throws a RangeError for an event over the event limit (encode with `encodeSpanEvents`).
+ */
+export function planBatches(events: readonly LogEvent[]): IndexedLogEvent[][] {
+  const sorted = events.map((e, index) => ({ ...e, index })).sort((a, b) => a.timestamp - b.timestamp || a.index - b.index);
+  const batches: IndexedLogEvent[][] = [];
+  let current: IndexedLogEvent[] = [];
+  let bytes = 0;
+  for (const event of sorted) {
+    const size = Buffer.byteLength(event.message, "utf8") + LOG_LIMITS.eventOverheadBytes;
+    if (size > LOG_LIMITS.maxEventBytes) throw new RangeError(`log event ${event.index} is ${size} bytes, over the ${LOG_LIMITS.maxEventBytes}-byte limit`);
+    const first = current[0];
+    if (first !== undefined && (current.length >= LOG_LIMITS.maxEventsPerBatch || bytes + size > LOG_LIMITS.maxBatchBytes || event.timestamp - first.timestamp > LOG_LIMITS.maxBatchSpanMs)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+export interface RetrySettings {
+  /** Attempts in all. Default: 6. */
+  attempts?: number;
+  /** Default: 100 ms. */
+  baseDelayMs?: number;
+  /** Default: 5,000 ms. */
+  maxDelayMs?: number;
+  /** Jitter source in [0, 1). Default: Math.random. */
+  random?: () => number;
+}
+
+/** Throttling, 5xx, timeouts and dropped connections; not validation or missing resources. */
+function retryable(error: unknown): boolean {
+  const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (e?.name !== undefined && /Throttl|TooManyRequests|LimitExceeded|ServiceUnavailable|InternalServer/.test(e.name)) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return e?.$fault !== "client";
+}
+
+async function retrying<T>(operation: () => Promise<T>, settings: RetrySettings): Promise<T> {
+  const attempts = Math.max(1, settings.attempts ?? 6);
+  const random = settings.random ?? Math.random;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt + 1 >= attempts || !retryable(error)) throw error;
+      const cap = Math.min(settings.maxDelayMs ?? 5_000, (settings.baseDelayMs ?? 100) * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * cap)));
+    }
+  }
+}
+
+/** An event PutLogEvents accepted but did not store (`rejectedLogEventsInfo`). */
+export interface RejectedLogEvent {
+  /** The event's position in the list given to `put`. */
+  index: number;
+  reason: "tooOld" | "tooNew" | "expired";
+}
+
+export interface CloudWatchLogsWriterOptions {
+  client: CloudWatchLogsClient;
+  logGroupName: string;
+  logStreamName: string;
+  retry?: RetrySettings;
+}
+
+/**
+ * Writes log events to one stream: creates the group and the stream on first use (an existing
+ * one is fine), cuts batches within the limits, retries throttling, 5xx and timeouts with jitter,
+ * and reports what PutLogEvents accepted but rejected.
+ */
+export class CloudWatchLogsWriter {
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  private readonly client: CloudWatchLogsClient;
+  private readonly retry: RetrySettings;
+  private ready: Promise<void> | undefined;
+
+  constructor(options: CloudWatchLogsWriterOptions) {
+    this.client = options.client;
+    this.logGroupName = checkLogGroupName(options.logGroupName);
+    this.logStreamName = options.logStreamName;
+    this.retry = options.retry ?? {};
+  }
+
+  /** Creates the group and stream unless they exist. */
+  ensure(): Promise<void> {
+    this.ready ??= this.create().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async create(): Promise<void> {
+    const existsOk = (error: unknown): void => {
+      if ((error as { name?: string }).name !== "ResourceAlreadyExistsException") throw error;
+    };
+    // A group deployed ahead (the CDK construct does) may be all a least-privilege role can see:
+    // without logs:CreateLogGroup, go on to the stream, which fails clearly if the group is missing.
+    await retrying(() => this.client.send(new CreateLogGroupCommand({ logGroupName: this.logGroupName })), this.retry).catch((error: unknown) => {
+      if ((error as { name?: string }).name !== "AccessDeniedException") existsOk(error);
+    });
+    await retrying(() => this.client.send(new CreateLogStreamCommand({ logGroupName: this.logGroupName, logStreamName: this.logStreamName })), this.retry).catch(existsOk);
+  }
+
+  /**
+   * Writes the events; resolves with those CloudWatch rejected by age, rejects when a batch failed
+   * for good. With `emf`, the calls carry `x-amzn-logs-format: json/emf`, the header that tells
+   * CloudWatch Logs to extract Embedded Metric Format metrics (optional today, per the CloudWatch
+   * guide, but explicit is safer than relying on detection).
+   */
+  async put(events: readonly LogEvent[], options: { emf?: boolean } = {}): Promise<RejectedLogEvent[]> {
+    if (events.length === 0) return [];
+    await this.ensure();
+    const rejected: RejectedLogEvent[] = [];
+    for (const batch of planBatches(events)) {
+      const send = () =>
+        retrying(() => {
+          const command = new PutLogEventsCommand({ logGroupName: this.logGroupName, logStreamName: this.logStreamName, logEvents: batch.map(({ timestamp, message }) => ({ timestamp, message })) });
+          if (options.emf === true) {
+            command.middlewareStack.add(
+              (next) => async (args) => {
+                const request = args.request as { headers?: Record<string, string> };
+                if (request.headers !== undefined) request.headers["x-amzn-logs-format"] = "json/emf";
+                return next(args);
+              },
+              { step: "build", name: "tracewrightEmfHeader" },
+            );
+          }
+          return this.client.send(command);
+        }, this.retry);
+      let result;
+      try {
+        result = await send();
+      } catch (error) {
+        if ((error as { name?: string }).name !== "ResourceNotFoundException") throw error;
+        // The group or stream went away (deleted, or retention): create them again, once.
+        this.ready = undefined;
+        await this.ensure();
+        result = await send();
+      }
+      const info = result.rejectedLogEventsInfo;
+      if (info === undefined) continue;
+      batch.forEach((event, i) => {
+        if (info.tooNewLogEventStartIndex !== undefined && i >= info.tooNewLogEventStartIndex) rejected.push({ index: event.index, reason: "tooNew" });
+        else if (info.tooOldLogEventEndIndex !== undefined && i <= info.tooOldLogEventEndIndex) rejected.push({ index: event.index, reason: "tooOld" });
+        else if (info.expiredLogEventEndIndex !== undefined && i <= info.expiredLogEventEndIndex) rejected.push({ index: event.index, reason: "expired" });
+      });
+    }
+    return rejected;
+  }
+}
+
+export interface CloudWatchLogsStoreOptions {
+  /** A client to use (not destroyed on close). Default: one from `clientConfig` and the environment (`AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, `AWS_REGION`, …). */
+  client?: CloudWatchLogsClient;
+  clientConfig?: CloudWatchLogsClientConfig;
+  /** Env: `TRACEWRIGHT_LOG_GROUP`. Default: `/tracewright/spans`. Never `aws/…`. */
+  logGroupName?: string;
+  /** The stream `ingest` and `putPayload` write to. Default: `tracewright-store/<uuid>`. */
+  logStreamName?: string;
+  /** How far back `listRuns` looks. Default: 30 days. */
+  lookbackMs?: number;
+  /** Logs Insights polling interval. Default: 500 ms. */
+  pollIntervalMs?: number;
+  /** Give up on a Logs Insights query after this long. Default: 60 s. */
+  queryTimeoutMs?: number;
+  retry?: RetrySettings;
+  /** Told about spans whose parts are not all found. Default: ignored (the span is left out until complete). */
+  onIncomplete?: (span: IncompleteSpan) => void;
+}
+
+/** The `RunQuery` fields `listRuns` answers. */
+const LIST_QUERY_KEYS = new Set(["status", "agent", "limit", "cursor"]);
+
+/** Logs Insights returns at most this many rows. */
+export const INSIGHTS_MAX_ROWS = 10_000;
+
+/** A `TraceStore` over a CloudWatch Logs group written in the sink's format (see above). */
+export class CloudWatchLogsStore implements TraceStore {
+  readonly logGroupName: string;
+  private readonly client: CloudWatchLogsClient;
+  private readonly owned: boolean;
+  private readonly writer: CloudWatchLogsWriter;
+  private readonly options: CloudWatchLogsStoreOptions;
+  private closed = false;
+
+  constructor(options: CloudWatchLogsStoreOptions = {}) {
+    this.options = options;
+    this.logGroupName = checkLogGroupName(options.logGroupName ?? process.env.TRACEWRIGHT_LOG_GROUP ?? DEFAULT_LOG_GROUP);
+    this.owned = options.client === undefined;
+    this.client = options.client ?? new CloudWatchLogsClient({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000, throwOnRequestTimeout: true }, ...options.clientConfig });
+    this.writer = new CloudWatchLogsWriter({ client: this.client, logGroupName: this.logGroupName, logStreamName: options.logStreamName ?? `tracewright-store/${randomUUID()}`, ...(options.retry === undefined ? {} : { retry: options.retry }) });
+  }
+
+  private open(): void {
+    if (this.closed) throw new StoreError("STORE_CLOSED", `The CloudWatch Logs store over ${this.logGroupName} is closed.`);
+  }
+
+  /** Every event matching a JSON filter pattern, all pages. */
+  private async filter(pattern: string): Promise<string[]> {
+    const messages: string[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const page = await retrying(() => this.client.send(new FilterLogEventsCommand({ logGroupName: this.logGroupName, filterPattern: pattern, ...(nextToken === undefined ? {} : { nextToken }) })), this.options.retry ?? {});
+        for (const e of page.events ?? []) if (e.message !== undefined) messages.push(e.message);
+        nextToken = page.nextToken;
+      } while (nextToken !== undefined);
+    } catch (cause) {
+      if ((cause as { name?: string }).name === "ResourceNotFoundException") return [];
+      throw new StoreError("STORE_READ_FAILED", `Reading ${this.logGroupName} (${pattern}) failed: ${(cause as Error).message}`, { cause });
+    }
+    return messages;
+  }
+
+  async getRunSpans(runId: string): Promise<SpanRecord[]> {
+    this.open();
+    const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)} }`));
+    for (const span of incomplete) this.options.onIncomplete?.(span);
+    return spans;
+  }
+
+  async getRun(runId: string): Promise<RunSummary | undefined> {
+    return summarize(await this.getRunSpans(runId));
+  }
+
+  async listRuns(query: RunQuery = {}): Promise<RunPage> {
+    this.open();
+    // Refuse, rather than silently ignore, run-list filters this reader does not answer.
+    const unsupported = Object.entries(query)
+      .filter(([key, value]) => value !== undefined && !LIST_QUERY_KEYS.has(key) && !(key === "sort" && value === "start") && !(key === "order" && value === "desc"))
+      .map(([key]) => key);
+    if (unsupported.length > 0) {
+      throw new StoreError("STORE_QUERY_UNSUPPORTED", `The CloudWatch Logs reader lists runs by status and agent, newest first; it does not answer ${unsupported.join(", ")}. Query the embedded store, or Logs Insights directly.`);
+    }
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
+    const byRun = new Map<string, Map<string, RunRow>>();
+    for (const row of rows) {
+      const r = toRunRow(row);
+      if (r === undefined) continue;
+      let spans = byRun.get(r.runId);
+      if (spans === undefined) byRun.set(r.runId, (spans = new Map()));
+      spans.set(`${r.traceId}/${r.spanId}`, r);
+    }
+    let runs = [...byRun.values()].map((spans) => summarizeRows([...spans.values()]));
+    if (query.status !== undefined) runs = runs.filter((r) => r.run.status === query.status);
+    if (query.agent !== undefined) runs = runs.filter((r) => r.run.agent === query.agent);
+    runs.sort((a, b) => b.startUs - a.startUs || (a.run.runId < b.run.runId ? 1 : a.run.runId > b.run.runId ? -1 : 0));
+    if (cursor !== undefined) runs = runs.filter((r) => r.startUs < cursor.startUs || (r.startUs === cursor.startUs && r.run.runId < cursor.runId));
+    const page = runs.slice(0, limit);
+    const last = page[page.length - 1];
+    return { runs: page.map((r) => r.run), ...(runs.length > limit && last !== undefined ? { nextCursor: encodeCursor({ startUs: last.startUs, runId: last.run.runId }) } : {}) };
+  }
+
+  private async insights(queryString: string): Promise<Record<string, string>[]> {
+    const endTime = Math.ceil((Date.now() + LOG_LIMITS.maxFutureMs) / 1000);
+    const startTime = Math.floor((Date.now() - (this.options.lookbackMs ?? 30 * 24 * 3600 * 1000)) / 1000);
+    const retry = this.options.retry ?? {};
+    let queryId: string | undefined;
+    try {
+      queryId = (await retrying(() => this.client.send(new StartQueryCommand({ logGroupName: this.logGroupName, startTime, endTime, queryString, limit: INSIGHTS_MAX_ROWS })), retry)).queryId;
+    } catch (cause) {
+      if ((cause as { name?: string }).name === "ResourceNotFoundException") return [];
+      throw new StoreError("STORE_READ_FAILED", `Logs Insights query on ${this.logGroupName} failed to start: ${(cause as Error).message}`, { cause });
+    }
+    const deadline = Date.now() + (this.options.queryTimeoutMs ?? 60_000);
+    for (;;) {
+      const result = await retrying(() => this.client.send(new GetQueryResultsCommand({ queryId })), retry);
+      if (result.status === "Complete") {
+        return (result.results ?? []).map((fields) => Object.fromEntries(fields.filter((f) => f.field !== undefined && f.value !== undefined).map((f) => [f.field as string, f.value as string])));
+      }
+      if (result.status !== "Running" && result.status !== "Scheduled") {
+        throw new StoreError("STORE_READ_FAILED", `Logs Insights query ${queryId} on ${this.logGroupName} ended ${result.status ?? "without a status"}.`);
+      }
+      if (Date.now() > deadline) throw new StoreError("STORE_READ_FAILED", `Logs Insights query ${queryId} did not complete within ${this.options.queryTimeoutMs ?? 60_000} ms.`);
+      await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 500));
+    }
+  }
+
+  async ingest(spans: readonly SpanRecord[]): Promise<IngestResult> {
+    this.open();
+    const unique = new Map<string, SpanRecord>();
+    for (const span of spans) if (!unique.has(`${span.traceId}/${span.spanId}`)) unique.set(`${span.traceId}/${span.spanId}`, span);
+    const present = new Set<string>();
+    for (const runId of new Set([...unique.values()].map((s) => derive(s).runId))) {
+      for (const s of await this.getRunSpans(runId)) present.add(`${s.traceId}/${s.spanId}`);
+    }
+    const fresh = [...unique.entries()].filter(([key]) => !present.has(key)).map(([, span]) => span);
+    const now = Date.now();
+    try {
+      const rejected = await this.writer.put(fresh.flatMap((span) => encodeSpanEvents(span, { now })));
+      if (rejected.length > 0) throw new Error(`CloudWatch Logs rejected ${rejected.length} events (${rejected[0]?.reason})`);
+    } catch (cause) {
+      throw new StoreError("STORE_WRITE_FAILED", `Writing ${fresh.length} spans to ${this.logGroupName} failed: ${(cause as Error).message}`, { cause });
+    }
+    return { inserted: fresh.length, duplicates: spans.length - fresh.length };
+  }
+
+  async putPayload(hash: string, body: string): Promise<void> {
+    this.open();
+    if ((await this.getPayload(hash)) !== undefined) return;
+    try {
+      await this.writer.put(encodePayloadEvents(hash, body));
+    } catch (cause) {
+      throw new StoreError("STORE_WRITE_FAILED", `Writing payload ${hash} to ${this.logGroupName} failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async getPayload(hash: string): Promise<string | undefined> {
+    this.open();
+    const parts = new Map<number, string>();
+    let count = 0;
+    for (const message of await this.filter(`{ $.tw = "payload" && $.hash = ${JSON.stringify(hash)} }`)) {
+      const e = JSON.parse(message) as { part: number; parts: number; chunk: string };
+      parts.set(e.part, e.chunk);
+      count = e.parts;
+    }
+    if (count === 0 || parts.size < count) return undefined;
+    let body = "";
+    for (let i = 0; i < count; i++) body += parts.get(i) ?? "";
+    return body;
+  }
+
+  /** Whether the group and the store's stream exist or can be created. */
+  async healthy(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.writer.ensure();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.owned) this.client.destroy();
+  }
+}
+
+/** Opens a store over a log group; nothing is contacted until the first call. */
+export function openCloudWatchLogsStore(options: CloudWatchLogsStoreOptions = {}): CloudWatchLogsStore {
+  return new CloudWatchLogsStore(options);
+}
+
+interface RunRow {
+  runId: string;
+  traceId: string;
+  spanId: string;
+  startUs: number;
+  endUs: number;
+  error: boolean;
+  root: boolean;
+  agent: string;
+  replayOf?: string;
+}
+
+function toRunRow(row: Record<string, string>): RunRow | undefined {
+  const { runId, otelTraceId, spanId, agent, replayOf } = row;
+  const startUs = Number(row.startUs);
+  const endUs = Number(row.endUs);
+  if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
+  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }) };
+}
+
+/** A run from its spans' facts, as the SQLite store derives it: the earliest parentless span is the root. */
+function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: number } {
+  let start = Infinity;
+  let end = -Infinity;
+  let errors = 0;
+  let root: RunRow | undefined;
+  for (const r of rows) {
+    start = Math.min(start, r.startUs);
+    end = Math.max(end, r.endUs);
+    if (r.error) errors++;
+    if (r.root && (root === undefined || r.startUs < root.startUs)) root = r;
+  }
+  const first = rows[0] as RunRow;
+  const run: RunSummary = {
+    runId: first.runId,
+    traceId: (root ?? first).traceId,
+    agent: root?.agent ?? "",
+    status: root === undefined ? "running" : root.error ? "error" : "ok",
+    startTime: new Date(Math.floor(start / 1000)).toISOString(),
+    durationMs: Math.max(0, (end - start) / 1000),
+    steps: rows.length,
+    errors,
+    ...(root?.replayOf === undefined ? {} : { replayOf: root.replayOf }),
+  };
+  return { run, startUs: start };
+}
+
+/** The run a set of spans (of one run) makes, or undefined for none. */
+export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined {
+  if (spans.length === 0) return undefined;
+  return summarizeRows(
+    spans.map((span) => {
+      const d = derive(span);
+      return { runId: d.runId, traceId: span.traceId, spanId: span.spanId, startUs: d.startUs, endUs: d.endUs, error: span.status.code === 2, root: d.root, agent: d.agent, ...(d.replayOf === null ? {} : { replayOf: d.replayOf }) };
+    }),
+  ).run;
+}
