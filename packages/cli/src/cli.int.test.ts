@@ -91,6 +91,18 @@ describe("the tracewright command, end to end through a real collector", () => {
     expect(runs.find((r) => r.runId === report.replayRunId)?.replayOf).toBe(failedRun);
   });
 
+  it("agents run still runs with no collector, and says the run is not recorded", async () => {
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:9";
+    try {
+      const { code, out, err } = await cli("agents", "run", "supervisor", "--json");
+      expect(code).toBe(0);
+      expect((JSON.parse(out) as { status: string }).status).toBe("ok");
+      expect(err).toContain("no collector answers at http://127.0.0.1:9");
+    } finally {
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.url;
+    }
+  });
+
   it("rejects bad words with usage and exit code 2", async () => {
     expect((await cli("nonsense")).code).toBe(2);
     expect((await cli("replay", failedRun, "--mode", "sideways", "--db", db)).code).toBe(2);

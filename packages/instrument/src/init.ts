@@ -1,4 +1,4 @@
-import { propagation, trace } from "@opentelemetry/api";
+import { diag, propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -61,12 +61,17 @@ export function init(options: InitOptions = {}): Tracing {
   setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"));
   return {
     provider,
-    flush: () => provider.forceFlush(),
+    // Telemetry never breaks the program: a failed export is reported, never thrown at it.
+    flush: () => provider.forceFlush().catch(reportExportFailure),
     shutdown: async () => {
       setTracer(undefined);
-      await provider.shutdown();
+      await provider.shutdown().catch(reportExportFailure);
     },
   };
+}
+
+function reportExportFailure(error: unknown): void {
+  diag.warn(`tracewright: exporting spans failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 function resolveEndpoint(explicit: string | undefined): string {
