@@ -21,7 +21,11 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(2);
+    expect(raw.pragma("user_version", { simple: true })).toBe(3);
+    // The chart aggregates read indexes only, never span rows.
+    const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
+    expect(plan("SELECT start_us, sum(input_tokens), sum(output_tokens) FROM spans WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= 0 GROUP BY start_us")).toContain("COVERING INDEX spans_tokens");
+    expect(plan("SELECT name, end_us - start_us, status_code FROM spans WHERE kind = 'tool' AND start_us >= 0 ORDER BY name")).toContain("COVERING INDEX spans_kind_start");
     raw.pragma("user_version = 99");
     raw.close();
     expect(() => openSqliteStore({ path })).toThrow(/schema version 99, newer than this Tracewright knows/);

@@ -26,6 +26,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </Link>
           <nav aria-label="Main">
             <Link href="/">Runs</Link>
+            <Link href="/insights">Insights</Link>
           </nav>
         </header>
         {children}

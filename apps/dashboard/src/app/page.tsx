@@ -3,18 +3,21 @@ import Link from "next/link";
 import { Pager } from "../features/runs/components/Pager";
 import { RunFilters } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
-import { parseRunsParams, runsHref } from "../features/runs/fns/query";
+import { isFiltered, parseRunsParams, runsHref } from "../features/runs/fns/query";
 import { loadRunsView } from "../features/runs/server/list-runs";
 import { EmptyState, RecordARun } from "../shared/components/EmptyState";
 import type { SearchParams } from "../shared/fns/search-params";
 
 export const metadata: Metadata = { title: "Runs · Tracewright" };
 
-/** `/`: the runs, newest first, filtered by `?status=` and `?agent=`, paged by `?cursor=`. */
+/**
+ * `/`: the runs, newest first or sorted by `?sort=&order=`, filtered by status, agent, time
+ * range, minimum duration, errors and text (all applied by the store), paged by `?cursor=`.
+ */
 export default async function RunsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const filter = parseRunsParams(await searchParams);
   const view = await loadRunsView(filter);
-  const filtered = filter.status !== undefined || filter.agent !== undefined;
+  const filtered = isFiltered(filter);
 
   return (
     <main id="main" className="page">
@@ -35,7 +38,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         </EmptyState>
       ) : (
         <>
-          <RunFilters filter={filter} />
+          <RunFilters filter={filter} agents={view.state === "ready" ? view.agents : []} />
           {view.state === "bad-cursor" ? (
             <EmptyState title="That page of runs no longer exists" reason="bad-cursor">
               <p>
@@ -59,6 +62,9 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             <>
               <RunsTable runs={view.runs} filter={filter} />
               <Pager filter={filter} nextCursor={view.nextCursor} />
+              <p className="muted small" data-testid="query-time">
+                {view.runs.length} runs shown · queried in {view.elapsedMs.toFixed(1)} ms
+              </p>
             </>
           )}
         </>

@@ -1,10 +1,12 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { ComparePicker } from "../../../features/compare/components/ComparePicker";
+import { LiveRefresh } from "../../../features/run/components/LiveRefresh";
+import { RunExplorer } from "../../../features/run/components/RunExplorer";
 import { RunHeader } from "../../../features/run/components/RunHeader";
-import { StepDetail } from "../../../features/run/components/StepDetail";
-import { StepTree } from "../../../features/run/components/StepTree";
-import { buildStepTree, selectStep } from "../../../features/run/fns/tree";
-import { loadRun } from "../../../features/run/server/load-run";
+import { buildStepTree, packTreeItems, selectStep, toTreeItems } from "../../../features/run/fns/tree";
+import { loadRun, loadSiblingRuns } from "../../../features/run/server/load-run";
+import { toStepDetail } from "../../../features/step/fns/detail";
 import { shortId } from "../../../shared/fns/format";
 import { firstParam } from "../../../shared/fns/search-params";
 import type { SearchParams } from "../../../shared/fns/search-params";
@@ -22,7 +24,11 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: `${agent} ${shortId(runId)} (${detail.run.status}) · Tracewright` };
 }
 
-/** `/runs/RUN_ID`: the run's header, its step tree, and the step chosen by `?step=KEY`. */
+/**
+ * `/runs/RUN_ID`: the run's header, its steps (a virtualized tree beside a waterfall) and the
+ * step chosen by `?step=KEY`. The page ships the tree as compact rows and the selected step's
+ * detail only; every other step's detail is fetched when it is opened.
+ */
 export default async function RunPage({ params, searchParams }: Props) {
   const { runId } = await params;
   const detail = await loadRun(runId);
@@ -30,14 +36,21 @@ export default async function RunPage({ params, searchParams }: Props) {
 
   const tree = buildStepTree(detail.steps, detail.run);
   const selection = selectStep(tree.rows, firstParam(await searchParams, "step"));
+  const selectedRow = tree.rows[selection.index];
+  const siblings = await loadSiblingRuns(detail.run);
 
   return (
     <main id="main" className="page run-page">
-      <RunHeader run={detail.run} />
-      <div className="run-body">
-        <StepTree runId={detail.run.runId} tree={tree} selected={selection.index} />
-        <StepDetail runId={detail.run.runId} tree={tree} selection={selection} />
-      </div>
+      <RunHeader run={detail.run} compare={<ComparePicker run={detail.run} others={siblings} />} />
+      {detail.run.status === "running" ? <LiveRefresh /> : null}
+      <RunExplorer
+        runId={detail.run.runId}
+        rows={packTreeItems(toTreeItems(tree.rows))}
+        windowMs={tree.durationMs}
+        initialIndex={selection.index}
+        initialDetail={selectedRow === undefined ? null : toStepDetail(detail.run.runId, selectedRow.step)}
+        {...(selection.missingKey === undefined ? {} : { missingKey: selection.missingKey })}
+      />
     </main>
   );
 }

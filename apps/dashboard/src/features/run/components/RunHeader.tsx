@@ -1,11 +1,15 @@
 import Link from "next/link";
+import type { ReactNode } from "react";
 import type { RunSummary } from "@tracewright/store";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
 import { formatDuration, formatTimestamp } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 
-/** A run's identity and totals. */
-export function RunHeader({ run }: { run: RunSummary }) {
+/**
+ * A run's identity and totals, and its actions: compare with another run; the "Replay" control
+ * (reproduce / verify-fix / fork, built with packages/replay) goes in the `run-actions` slot.
+ */
+export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNode }) {
   return (
     <header className="run-header" data-testid="run-header">
       <p className="crumbs">
@@ -14,6 +18,11 @@ export function RunHeader({ run }: { run: RunSummary }) {
       <div className="run-title">
         <h1>{run.agent === "" ? "Run" : run.agent}</h1>
         <StatusBadge status={run.status} testId="run-status" />
+        <div className="run-actions" data-testid="run-actions">
+          {/* Replay control: reserved for the replay UI (packages/replay). */}
+          <span data-slot="replay" />
+          {compare}
+        </div>
       </div>
       <dl className="facts">
         <div>

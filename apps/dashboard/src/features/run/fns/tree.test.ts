@@ -1,6 +1,6 @@
 import type { Step } from "@tracewright/store";
 import { describe, expect, it } from "vitest";
-import { buildStepTree, defaultSelection, pathTo, selectStep, toTreeItems } from "./tree";
+import { buildStepTree, defaultSelection, packTreeItems, pathTo, selectStep, toTreeItems, unpackTreeItems } from "./tree";
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -126,8 +126,12 @@ describe("toTreeItems", () => {
     failing[3] = { ...(steps[3] as Step), error: { type: "ToolTimeoutError", message: "timed out" } };
     failing[0] = { ...(steps[0] as Step), error: { type: "ToolTimeoutError", message: "timed out" } };
     const items = toTreeItems(buildStepTree(failing, { startTime: run.startTime, durationMs: 300 }).rows);
-    expect(items[3]).toEqual({ k: "s/research/search", t: "node", n: "search", s: "error", d: 2, ms: 30, o: 6.67, w: 10, e: "ToolTimeoutError: timed out" });
+    expect(items[3]).toEqual({ k: "search", i: "s/research/search", t: "node", n: "search", s: "error", d: 2, ms: 30, o: 6.67, w: 10, e: "ToolTimeoutError: timed out" });
     expect(items[0]?.e).toBeUndefined();
     expect(items[1]?.e).toBeUndefined();
+    // Shipped as tuples, read back the same.
+    const packed = packTreeItems([...items, { ...(items[1] as (typeof items)[number]), a: 1 }]);
+    expect(packed[3]).toEqual(["search", "s/research/search", "node", "search", "error", 2, 30, 6.67, 10, "ToolTimeoutError: timed out", 0]);
+    expect(unpackTreeItems(packed)).toEqual([...items, { ...(items[1] as (typeof items)[number]), a: 1 }]);
   });
 });

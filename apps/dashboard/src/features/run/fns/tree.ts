@@ -1,5 +1,5 @@
 import type { RunSummary, Step } from "@tracewright/store";
-import type { Selection, StepRow, StepTree, TreeItem } from "../types";
+import type { PackedTreeItem, Selection, StepRow, StepTree, TreeItem } from "../types";
 
 /**
  * Lays out a run's steps for the tree view. The steps arrive flat in canonical order
@@ -108,13 +108,19 @@ export function pathTo(rows: readonly StepRow[], index: number): StepRow[] {
   return path.reverse();
 }
 
-/** The rows in the compact shape the client tree list renders. */
+/**
+ * The rows in the compact shape the client tree list renders. A key that extends its parent's
+ * (`parent/kind:name#n`, the usual case) is sent as the extension alone; `expandKeys` rebuilds it.
+ */
 export function toTreeItems(rows: readonly StepRow[]): TreeItem[] {
   const items: TreeItem[] = [];
   for (const row of rows) {
     const { step } = row;
+    const parentKey = rows[row.parentIndex]?.step.key;
+    const relative = parentKey !== undefined && step.key.startsWith(`${parentKey}/`);
     const item: TreeItem = {
-      k: step.key,
+      k: relative ? step.key.slice(parentKey.length + 1) : step.key,
+      i: step.spanId,
       t: step.kind,
       n: step.name,
       s: step.status,
@@ -123,6 +129,7 @@ export function toTreeItems(rows: readonly StepRow[]): TreeItem[] {
       o: round2(row.offsetPct),
       w: round2(row.widthPct),
     };
+    if (parentKey !== undefined && !relative) item.a = 1;
     if (step.error !== undefined && row.failedBelow === 0) item.e = `${step.error.type}: ${step.error.message}`;
     items.push(item);
   }
@@ -131,4 +138,19 @@ export function toTreeItems(rows: readonly StepRow[]): TreeItem[] {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** Tree items as tuples for the page payload (see `PackedTreeItem`). */
+export function packTreeItems(items: readonly TreeItem[]): PackedTreeItem[] {
+  return items.map((it) => [it.k, it.i, it.t, it.n, it.s, it.d, it.ms, it.o, it.w, it.e ?? null, it.a ?? 0]);
+}
+
+/** The inverse of `packTreeItems`. */
+export function unpackTreeItems(packed: readonly PackedTreeItem[]): TreeItem[] {
+  return packed.map(([k, i, t, n, s, d, ms, o, w, e, a]) => {
+    const item: TreeItem = { k, i, t, n, s, d, ms, o, w };
+    if (e !== null) item.e = e;
+    if (a === 1) item.a = 1;
+    return item;
+  });
 }

@@ -1,7 +1,7 @@
 import "server-only";
 import { cache } from "react";
 import { loadRunDetail } from "@tracewright/store";
-import type { RunDetail } from "@tracewright/store";
+import type { RunDetail, RunSummary } from "@tracewright/store";
 import { runIdCandidates } from "../../../shared/fns/routes";
 import { getStore } from "../../store/server/store";
 
@@ -19,3 +19,12 @@ export const loadRun = cache(async (runIdParam: string): Promise<RunDetail | und
   }
   return undefined;
 });
+
+/** Other runs of the same agent, newest first: the runs this one can be compared with. */
+export async function loadSiblingRuns(run: RunSummary, limit = 50): Promise<RunSummary[]> {
+  if (run.agent === "") return [];
+  const access = await getStore();
+  if (access.state === "absent") return [];
+  const page = await access.store.listRuns({ agent: run.agent, limit: limit + 1 });
+  return page.runs.filter((r) => r.runId !== run.runId).slice(0, limit);
+}

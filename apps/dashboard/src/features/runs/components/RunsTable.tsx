@@ -3,23 +3,36 @@ import type { RunSummary } from "@tracewright/store";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
 import { formatDuration, formatTimestamp, shortId } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
-import { runsHref } from "../fns/query";
+import { ariaSort, runsHref, sortHref } from "../fns/query";
 import type { RunsFilter } from "../types";
+
+/** A sortable column's header: a link that sorts by it, the current direction shown by an arrow. */
+function SortLink({ filter, column, label }: { filter: RunsFilter; column: "start" | "duration"; label: string }) {
+  const sorted = ariaSort(filter, column);
+  return (
+    <Link href={sortHref(filter, column)} className="sort-link" data-testid={`sort-${column}`} data-sorted={sorted}>
+      {label}
+      <span aria-hidden="true">{sorted === "descending" ? " ↓" : sorted === "ascending" ? " ↑" : " ↕"}</span>
+    </Link>
+  );
+}
 
 /** The run list: one row per run, newest first. Every recorded value is rendered as text. */
 export function RunsTable({ runs, filter }: { runs: readonly RunSummary[]; filter: RunsFilter }) {
   return (
     <div className="table-wrap">
       <table className="runs-table" data-testid="runs-table">
-        <caption className="visually-hidden">Runs, newest first</caption>
+        <caption className="visually-hidden">Runs</caption>
         <thead>
           <tr>
             <th scope="col">Status</th>
             <th scope="col">Agent</th>
             <th scope="col">Run</th>
-            <th scope="col">Started</th>
-            <th scope="col" className="num">
-              Duration
+            <th scope="col" aria-sort={ariaSort(filter, "start")}>
+              <SortLink filter={filter} column="start" label="Started" />
+            </th>
+            <th scope="col" className="num" aria-sort={ariaSort(filter, "duration")}>
+              <SortLink filter={filter} column="duration" label="Duration" />
             </th>
             <th scope="col" className="num">
               Steps
@@ -31,7 +44,7 @@ export function RunsTable({ runs, filter }: { runs: readonly RunSummary[]; filte
         </thead>
         <tbody>
           {runs.map((run) => (
-            <tr key={run.runId} data-testid="run-row" data-status={run.status} data-run-id={run.runId}>
+            <tr key={run.runId} data-testid="run-row" data-status={run.status} data-run-id={run.runId} data-agent={run.agent} data-duration-ms={run.durationMs} data-start={run.startTime}>
               <td>
                 <StatusBadge status={run.status} />
               </td>

@@ -1,9 +1,23 @@
-import type { RunStatus, RunSummary } from "@tracewright/store";
+import type { RunSort, RunStatus, RunSummary } from "@tracewright/store";
 
-/** The run list's filters and position, as read from the query string. */
+/** The time ranges the run list offers, as `?range=` spells them. */
+export type TimeRange = "15m" | "1h" | "24h" | "7d";
+
+/** The run list's filters, sort and position, as read from the query string. */
 export interface RunsFilter {
   status?: RunStatus;
   agent?: string;
+  /** Runs started within this long before now; absent for all time. */
+  range?: TimeRange;
+  /** Minimum duration in milliseconds. */
+  minMs?: number;
+  /** `yes`: only runs with a failed step; `no`: only runs without. */
+  errors?: "yes" | "no";
+  /** Text searched for in the steps' inputs, outputs and errors. */
+  q?: string;
+  /** Default: start, newest first. */
+  sort?: RunSort;
+  order?: "asc" | "desc";
   /** The store's opaque cursor: the page after the one that returned it. */
   cursor?: string;
   limit: number;
@@ -13,4 +27,4 @@ export interface RunsFilter {
 export type RunsView =
   | { readonly state: "absent"; readonly path: string }
   | { readonly state: "bad-cursor" }
-  | { readonly state: "ready"; readonly runs: readonly RunSummary[]; readonly nextCursor?: string };
+  | { readonly state: "ready"; readonly runs: readonly RunSummary[]; readonly nextCursor?: string; readonly agents: readonly string[]; readonly elapsedMs: number };

@@ -2,9 +2,9 @@ import "server-only";
 import { existsSync, readFileSync } from "node:fs";
 import { connection } from "next/server";
 import { openSqliteStore } from "@tracewright/store";
-import type { TraceStore } from "@tracewright/store";
+import type { DashboardStore, StoreAccess } from "../types";
 import { resolveDbPath } from "../fns/db-path";
-import type { StoreAccess } from "../types";
+
 
 /**
  * One store per server process, opened on first use. Kept on `globalThis` so that every route
@@ -13,7 +13,7 @@ import type { StoreAccess } from "../types";
  */
 interface Holder {
   path?: string;
-  store?: TraceStore;
+  store?: DashboardStore;
 }
 
 const HOLDER = Symbol.for("tracewright.dashboard.store");

@@ -1,0 +1,53 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { InsightsCharts } from "../../features/insights/components/InsightsCharts";
+import { loadInsights } from "../../features/insights/server/load-insights";
+import { TIME_RANGES } from "../../features/runs/fns/query";
+import { EmptyState, RecordARun } from "../../shared/components/EmptyState";
+import { firstParam } from "../../shared/fns/search-params";
+import type { SearchParams } from "../../shared/fns/search-params";
+
+export const metadata: Metadata = { title: "Insights · Tracewright" };
+
+/** `/insights?range=`: runs over time by status, error rate, tokens, latency percentiles; aggregated by the store. */
+export default async function InsightsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const rangeText = firstParam(await searchParams, "range");
+  const range = TIME_RANGES.find((r) => r.value === rangeText)?.value;
+  const view = await loadInsights(range);
+  return (
+    <main id="main" className="page">
+      <div className="page-head">
+        <h1>Insights</h1>
+        <p className="muted">Runs, errors, tokens and latency, aggregated by the trace store.</p>
+      </div>
+      <nav className="segmented" aria-label="Time range">
+        <Link href="/insights" aria-current={range === undefined ? "page" : undefined}>
+          All time
+        </Link>
+        {TIME_RANGES.map((r) => (
+          <Link key={r.value} href={`/insights?range=${r.value}`} aria-current={range === r.value ? "page" : undefined}>
+            {r.label}
+          </Link>
+        ))}
+      </nav>
+      {view.state === "absent" ? (
+        <EmptyState title="No runs recorded yet" reason="no-store">
+          <RecordARun />
+        </EmptyState>
+      ) : view.data.totals.runs === 0 ? (
+        <EmptyState title="No runs in this range" reason="no-runs">
+          <p>
+            <Link href="/insights">Show all time</Link>.
+          </p>
+        </EmptyState>
+      ) : (
+        <>
+          <p className="insights-totals" data-testid="insights-totals">
+            <strong>{view.data.totals.runs}</strong> runs · <strong>{view.data.totals.errors}</strong> failed ({Math.round((view.data.totals.errors / view.data.totals.runs) * 100)}%) · <strong>{view.data.totals.inputTokens}</strong> input tokens · <strong>{view.data.totals.outputTokens}</strong> output tokens
+          </p>
+          <InsightsCharts data={view.data} />
+        </>
+      )}
+    </main>
+  );
+}

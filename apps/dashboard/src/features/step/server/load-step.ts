@@ -1,0 +1,31 @@
+import "server-only";
+import { buildSteps } from "@tracewright/store";
+import type { Step } from "@tracewright/store";
+import { runIdCandidates } from "../../../shared/fns/routes";
+import { getStore } from "../../store/server/store";
+
+/**
+ * One step of a run, read from its span alone (an indexed lookup): what the step detail API
+ * serves, so that opening a step of a 20,000-step run never reads the other 19,999.
+ * The key is the recorded `tracewright.step.key`; the tree on the page has the canonical one.
+ */
+export async function loadStep(runIdParam: string, spanId: string): Promise<{ runId: string; step: Step } | undefined> {
+  if (!/^[0-9a-fA-F]{1,64}$/.test(spanId)) return undefined;
+  const access = await getStore();
+  if (access.state === "absent") return undefined;
+  for (const runId of runIdCandidates(runIdParam)) {
+    const span = await access.store.getRunSpan(runId, spanId.toLowerCase());
+    if (span === undefined) continue;
+    const [step] = buildSteps([span]);
+    if (step !== undefined) return { runId, step };
+  }
+  return undefined;
+}
+
+/** JSON answers of the dashboard API: never sniffed as markup, never cached across runs' changes. */
+export function jsonResponse(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "x-content-type-options": "nosniff", "cache-control": "no-store" },
+  });
+}

@@ -1,0 +1,136 @@
+import { expect, test } from "@playwright/test";
+
+// Browsing what `npm start` recorded: find a failed run by the filters, read its failing step.
+// The tool_error scenario fails on fetch_document with "HTTP 503" for doc://pricing.
+
+test("finding a failed run by filter, then reading its failing step's state and error", async ({ page }) => {
+  await page.goto("/");
+  const form = page.getByTestId("run-filter-form");
+  await form.getByTestId("errors-filter").selectOption("yes");
+  await form.getByTestId("range-filter").selectOption("1h");
+  await form.getByTestId("text-filter").fill("503");
+  await form.getByTestId("apply-filters").click();
+  await expect(page).toHaveURL(/errors=yes/);
+  await expect(page).toHaveURL(/q=503/);
+  await expect(page).toHaveURL(/range=1h/);
+
+  const rows = page.getByTestId("run-row");
+  await expect(rows.first()).toBeVisible();
+  const statuses = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-status")));
+  expect(statuses.length).toBeGreaterThanOrEqual(1);
+  expect(statuses.every((s) => s === "error")).toBe(true);
+  // The filters stay chosen on the page they produced.
+  await expect(form.getByTestId("text-filter")).toHaveValue("503");
+  await expect(form.getByTestId("errors-filter")).toHaveValue("yes");
+
+  // A text no run contains lists nothing, and says so.
+  await page.goto("/?q=no-such-text-anywhere-4711");
+  await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "no-matches");
+
+  await page.goto("/?errors=yes&q=503");
+  await page.getByTestId("run-link").first().click();
+  await expect(page).toHaveURL(/\/runs\//);
+
+  // The page opens on where the run failed: the tool step, its error with the stack, its input.
+  const detail = page.getByTestId("step-detail");
+  await expect(detail).toContainText("fetch_document");
+  await expect(page.getByTestId("step-error-message")).toContainText("503");
+  await expect(page.getByTestId("step-error-stack")).toBeVisible();
+  await expect(page.getByTestId("step-input")).toContainText("doc://pricing");
+  await expect(page.getByTestId("step-latency")).not.toBeEmpty();
+
+  // The JSON viewer searches keys and values, and folds.
+  await page.getByTestId("step-input-search").fill("pricing");
+  await expect(page.getByTestId("step-input-matches")).toContainText(/1 of \d+/);
+  await expect(page.locator('[data-testid="step-input"] .json-line.current')).toContainText("pricing");
+  await page.getByTestId("step-input-search").fill("");
+  await page.getByTestId("step-input-fold-all").click();
+  await expect(page.getByTestId("step-input")).not.toContainText("doc://pricing");
+  await expect(page.getByTestId("step-input")).toContainText(/\d+ keys?/);
+  await page.getByTestId("step-input-unfold-all").click();
+  await expect(page.getByTestId("step-input")).toContainText("doc://pricing");
+
+  // Keyboard: the selected row has focus; ArrowUp then Enter opens the step above, loaded on demand.
+  const failingKey = await detail.getAttribute("data-step-key");
+  const selectedRow = page.locator('[data-testid="step-row"][data-selected="true"]');
+  const selectedIndex = Number(await selectedRow.getAttribute("data-index"));
+  expect(selectedIndex).toBeGreaterThan(0);
+  const aboveKey = await page.locator(`[data-testid="step-row"][data-index="${selectedIndex - 1}"]`).getAttribute("data-step-key");
+  await selectedRow.getByRole("treeitem").focus();
+  await page.keyboard.press("ArrowUp");
+  await expect(page.locator(`[data-testid="step-row"][data-index="${selectedIndex - 1}"] [role="treeitem"]`)).toBeFocused();
+  const detailRequest = page.waitForResponse((r) => r.url().includes("/api/runs/") && r.url().includes("/spans/"));
+  await page.keyboard.press("Enter");
+  expect((await detailRequest).headers()["content-type"]).toContain("application/json");
+  await expect(detail).toHaveAttribute("data-step-key", aboveKey!);
+  expect(aboveKey).not.toBe(failingKey);
+  await expect(page).toHaveURL(new RegExp(`step=${encodeURIComponent(aboveKey!).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(detail).toHaveAttribute("data-step-key", failingKey!);
+  await expect(page.getByTestId("step-error-message")).toContainText("503");
+
+  // ← folds a subtree (here the whole run under its root), → unfolds it.
+  const rowCount = await page.getByTestId("step-row").count();
+  const rootItem = page.locator('[data-testid="step-row"][data-index="0"] [role="treeitem"]');
+  await rootItem.focus();
+  await page.keyboard.press("ArrowLeft");
+  await expect(rootItem).toHaveAttribute("aria-expanded", "false");
+  await expect(page.getByTestId("step-row")).toHaveCount(1);
+  await page.keyboard.press("ArrowRight");
+  await expect(rootItem).toHaveAttribute("aria-expanded", "true");
+  await expect(page.getByTestId("step-row")).toHaveCount(rowCount);
+  await page.keyboard.press("ArrowRight");
+  await expect(page.locator('[data-testid="step-row"][data-index="1"] [role="treeitem"]')).toBeFocused();
+
+  await page.screenshot({ path: test.info().outputPath("failed-step.png"), fullPage: true });
+});
+
+test("the run list sorts by duration and filters by a known agent, on the server", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("sort-duration").click();
+  await expect(page).toHaveURL(/sort=duration/);
+  const durations = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-duration-ms"))));
+  expect(durations.length).toBeGreaterThanOrEqual(2);
+  expect(durations).toEqual([...durations].sort((a, b) => b - a));
+
+  await page.getByTestId("sort-duration").click();
+  await expect(page).toHaveURL(/order=asc/);
+  const ascending = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-duration-ms"))));
+  expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
+
+  // Minimum duration: nothing shorter is listed.
+  const threshold = Math.ceil(ascending[Math.floor(ascending.length / 2)] ?? 0);
+  await page.goto(`/?min=${threshold}`);
+  const longer = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-duration-ms"))));
+  expect(longer.length).toBeGreaterThanOrEqual(1);
+  expect(longer.every((d) => d >= threshold)).toBe(true);
+
+  await page.goto("/");
+  const agents = await page.getByTestId("agent-filter").locator("option").evaluateAll((os) => os.map((o) => o.getAttribute("value") ?? "").filter((v) => v !== ""));
+  expect(agents).toContain("supervisor");
+  await page.getByTestId("agent-filter").selectOption("supervisor");
+  await page.getByTestId("apply-filters").click();
+  await expect(page).toHaveURL(/agent=supervisor/);
+  const shown = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-agent")));
+  expect(shown.length).toBeGreaterThanOrEqual(1);
+  expect(shown.every((a) => a === "supervisor")).toBe(true);
+  await page.screenshot({ path: test.info().outputPath("runs-by-agent.png"), fullPage: true });
+});
+
+test("insights chart the recorded runs: by status over time, error rate, tokens, latency by agent and tool", async ({ page }) => {
+  await page.goto("/");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Insights" }).click();
+  await expect(page).toHaveURL(/\/insights/);
+  await expect(page.getByTestId("insights-totals")).toContainText(/\d+ runs · \d+ failed/);
+  for (const chart of ["chart-runs", "chart-error-rate", "chart-tokens"]) {
+    await expect(page.getByTestId(chart).locator("svg.recharts-surface[role=application]")).toBeVisible();
+  }
+  await expect(page.getByTestId("chart-runs").locator(".recharts-bar-rectangle").first()).toBeVisible();
+  await expect(page.locator('[data-testid="latency-agent"] [data-testid="latency-row"][data-name="supervisor"]')).toBeVisible();
+  await expect(page.getByTestId("latency-tool").getByTestId("latency-row").first()).toBeVisible();
+  await page.getByRole("link", { name: "Last hour" }).click();
+  await expect(page).toHaveURL(/range=1h/);
+  await expect(page.getByTestId("chart-runs").locator("svg.recharts-surface[role=application]")).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("insights.png"), fullPage: true });
+});

@@ -1,0 +1,189 @@
+import { randomBytes } from "node:crypto";
+import { expect, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
+
+// Recorded payloads are untrusted: markup and script in them are shown as text, never run.
+// The spans are ingested the way any instrumentation sends them: OTLP/HTTP JSON to the collector.
+
+const COLLECTOR = `http://127.0.0.1:${process.env.E2E_COLLECTOR_PORT ?? 14318}/v1/traces`;
+
+type Attr = { key: string; value: { stringValue: string } | { intValue: number } };
+const str = (key: string, value: string): Attr => ({ key, value: { stringValue: value } });
+const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
+
+async function post(spans: unknown[]): Promise<void> {
+  const response = await fetch(COLLECTOR, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [str("service.name", "e2e-xss")] }, scopeSpans: [{ scope: { name: "e2e" }, spans }] }] }),
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { partialSuccess?: { rejectedSpans?: number | string } };
+  expect(Number(body.partialSuccess?.rejectedSpans ?? 0)).toBe(0);
+}
+
+const SCRIPT = "<script>window.__pwned = 'script'</script>";
+const IMG = `<img src=x onerror="window.__pwned='img';alert('img')">`;
+const LINK = "javascript:window.__pwned='link';alert('link')";
+const SVG = `<svg onload="window.__pwned='svg'"></svg>`;
+
+function watch(page: Page): string[] {
+  const dialogs: string[] = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  return dialogs;
+}
+
+test("payloads of HTML and script are displayed as text and nothing in them runs", async ({ page }) => {
+  const runId = `xss-${hex(6)}`;
+  const traceId = hex(16);
+  const root = hex(8);
+  const tool = hex(8);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const agent = `<img src=x onerror="window.__pwned='agent'">agent`;
+  await post([
+    {
+      traceId,
+      spanId: root,
+      name: "xss-agent",
+      kind: 1,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 50_000_000n),
+      status: { code: 2, message: IMG },
+      attributes: [
+        str("tracewright.run.id", runId),
+        str("tracewright.step.key", "xss-agent"),
+        str("tracewright.step.kind", "agent"),
+        str("gen_ai.agent.name", agent),
+        str("input.value", JSON.stringify({ [SCRIPT]: IMG, link: LINK, svg: SVG, nested: { html: `<a href="${LINK}">click</a>` } })),
+        str("output.value", `${SCRIPT}<b>not bold</b>`),
+      ],
+    },
+    {
+      traceId,
+      spanId: tool,
+      parentSpanId: root,
+      name: "tool",
+      kind: 1,
+      startTimeUnixNano: String(now + 1_000_000n),
+      endTimeUnixNano: String(now + 40_000_000n),
+      status: { code: 2, message: SCRIPT },
+      attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", `xss-agent/tool:${IMG}#0`), str("tracewright.step.kind", "tool"), str("input.value", JSON.stringify({ url: LINK, body: SVG }))],
+      events: [{ name: "exception", timeUnixNano: String(now + 40_000_000n), attributes: [str("exception.type", "<i>XssError</i>"), str("exception.message", IMG), str("exception.stacktrace", `${SCRIPT}\n    at tool (<b>agent.ts</b>:1:1)`)] }],
+    },
+  ]);
+
+  const dialogs = watch(page);
+
+  // The list, found by text search for the markup itself.
+  await page.goto(`/?q=${encodeURIComponent("onerror")}`);
+  const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
+  await expect(row).toBeVisible();
+  await expect(row).toContainText(agent);
+
+  // The run page: the failing tool step first, its error and input as text.
+  await page.goto(`/runs/${runId}`);
+  await expect(page.getByTestId("step-error-message")).toHaveText(IMG);
+  await expect(page.getByTestId("step-error-type")).toHaveText("<i>XssError</i>");
+  await expect(page.getByTestId("step-error-stack")).toContainText(SCRIPT);
+  // The JSON viewer shows strings as JSON writes them (quotes escaped), markup and all.
+  await expect(page.getByTestId("step-input")).toContainText(JSON.stringify(LINK));
+  await expect(page.getByTestId("step-input")).toContainText(JSON.stringify(SVG));
+  await expect(page.locator('[data-testid="step-row"]').nth(1)).toContainText(IMG);
+
+  // The root, opened from the tree: loaded through the API, rendered as text.
+  await page.locator('[data-testid="step-row"][data-index="0"] [role="treeitem"]').click();
+  await expect(page.getByTestId("step-detail")).toHaveAttribute("data-step-key", "xss-agent");
+  await expect(page.getByTestId("step-input")).toContainText(JSON.stringify(SCRIPT));
+  await expect(page.getByTestId("step-input")).toContainText(JSON.stringify(`<a href="${LINK}">click</a>`));
+  await expect(page.getByTestId("step-output")).toHaveText(`${SCRIPT}<b>not bold</b>`);
+  await page.getByTestId("step-input-search").fill("onerror");
+  await expect(page.getByTestId("step-input-matches")).toContainText("1 of 1");
+
+  // None of it became markup: no injected elements, no javascript: links, no flag, no dialog.
+  expect(await page.locator('main img, main svg, main script, main b, main i, main a[href^="javascript:"]').count()).toBe(0);
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+  expect(dialogs).toEqual([]);
+
+  // The API serves recorded data as JSON that browsers do not sniff into HTML.
+  const api = await page.request.get(`/api/runs/${runId}/spans/${tool}/input`);
+  expect(api.headers()["content-type"]).toContain("application/json");
+  expect(api.headers()["x-content-type-options"]).toBe("nosniff");
+
+  await page.screenshot({ path: test.info().outputPath("xss.png"), fullPage: true });
+});
+
+test("a running run refreshes until it ends", async ({ page }) => {
+  const runId = `live-${hex(6)}`;
+  const traceId = hex(16);
+  const root = hex(8);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  // A child arrives first: without its root the run is still running.
+  await post([
+    {
+      traceId,
+      spanId: hex(8),
+      parentSpanId: root,
+      name: "plan",
+      kind: 1,
+      startTimeUnixNano: String(now + 1_000_000n),
+      endTimeUnixNano: String(now + 5_000_000n),
+      status: { code: 1 },
+      attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", "live-agent/node:plan#0"), str("tracewright.step.kind", "node"), str("input.value", '{"step":1}')],
+    },
+  ]);
+  await page.goto(`/runs/${runId}`);
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "running");
+  await expect(page.getByTestId("live-indicator")).toBeVisible();
+
+  await post([
+    {
+      traceId,
+      spanId: root,
+      name: "live-agent",
+      kind: 1,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 9_000_000n),
+      status: { code: 1 },
+      attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", "live-agent"), str("tracewright.step.kind", "agent"), str("gen_ai.agent.name", "live-agent")],
+    },
+  ]);
+  // No reload: the page polls and picks up the end of the run.
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
+  await expect(page.getByTestId("live-indicator")).toHaveCount(0);
+  await expect(page.getByTestId("step-row")).toHaveCount(2);
+  await page.screenshot({ path: test.info().outputPath("live-ended.png"), fullPage: true });
+});
+
+test("a large state is not shipped with the page but loaded when asked for", async ({ page }) => {
+  const runId = `large-${hex(6)}`;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const rows = Array.from({ length: 3000 }, (_, i) => ({ row: i, text: `line ${i} of a large recorded state` }));
+  const input = JSON.stringify({ rows, marker: "END-OF-LARGE-STATE" });
+  expect(input.length).toBeGreaterThan(100 * 1024);
+  await post([
+    {
+      traceId: hex(16),
+      spanId: hex(8),
+      name: "large-agent",
+      kind: 1,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 2_000_000n),
+      status: { code: 1 },
+      attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", "large-agent"), str("tracewright.step.kind", "agent"), str("gen_ai.agent.name", "large-agent"), str("input.value", input), str("output.value", '{"ok":true}')],
+    },
+  ]);
+  const response = await page.goto(`/runs/${runId}`);
+  expect((await response!.text()).includes("END-OF-LARGE-STATE")).toBe(false);
+  const state = page.getByTestId("step-input");
+  await expect(state).toHaveAttribute("data-large", "true");
+  await expect(state).toContainText(/This state is \d+(\.\d)? KB/);
+  await page.getByTestId("step-input-load").click();
+  await page.getByTestId("step-input-search").fill("END-OF-LARGE");
+  await expect(page.getByTestId("step-input-matches")).toContainText("1 of 1");
+  await expect(page.locator('[data-testid="step-input"] .json-line.current')).toContainText("END-OF-LARGE-STATE");
+  await page.screenshot({ path: test.info().outputPath("large-state.png"), fullPage: false });
+});
