@@ -1,13 +1,14 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import type { RunSummary } from "@tracewright/store";
+import { ReplayControl } from "../../replay/components/ReplayControl";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
 import { formatDuration, formatTimestamp } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 
 /**
- * A run's identity and totals, and its actions: compare with another run; the "Replay" control
- * (reproduce / verify-fix / fork, built with packages/replay) goes in the `run-actions` slot.
+ * A run's identity and totals, and its actions: replay it (reproduce, verify a fix; forking is
+ * offered on each step) and compare it with another run.
  */
 export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNode }) {
   return (
@@ -19,8 +20,7 @@ export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNo
         <h1>{run.agent === "" ? "Run" : run.agent}</h1>
         <StatusBadge status={run.status} testId="run-status" />
         <div className="run-actions" data-testid="run-actions">
-          {/* Replay control: reserved for the replay UI (packages/replay). */}
-          <span data-slot="replay" />
+          <ReplayControl runId={run.runId} disabled={run.status === "running"} />
           {compare}
         </div>
       </div>

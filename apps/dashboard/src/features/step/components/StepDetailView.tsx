@@ -6,6 +6,7 @@ import { formatDuration, formatTimestamp } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 import { stepUrl } from "../fns/detail";
 import type { StatePayload, StepDetailData } from "../types";
+import { ForkForm } from "../../replay/components/ForkForm";
 import { DiffView } from "./DiffView";
 import { fetchState, StateView } from "./StateView";
 
@@ -192,6 +193,8 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
           <DiffView before={previous.value} after={input.value} testId="step-diff" empty="This node starts from the state the previous node left." />
         )}
       </section>
+
+      <ForkForm runId={runId} stepKey={place.path[place.path.length - 1]?.key ?? detail.key} kind={detail.kind} input={input?.value} output={output?.value} />
 
       <details className="attributes">
         <summary>All span attributes</summary>

@@ -1,0 +1,72 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { parseEditedState } from "../fns/request";
+import type { ReplayReport } from "../types";
+import { postReplay } from "./post-replay";
+import { ReplayReportView } from "./ReplayReportView";
+
+const BOUNDARIES = new Set(["llm", "tool", "clock", "random", "uuid", "human", "state", "message"]);
+
+/**
+ * Forks the run at this step: everything before it is served from the recording, the state
+ * here is the edited one (a node's input, or a boundary's result), and every call after it runs
+ * live. The original run is left untouched.
+ */
+export function ForkForm({ runId, stepKey, kind, input, output }: { runId: string; stepKey: string; kind: string; input?: unknown; output?: unknown }) {
+  const boundary = BOUNDARIES.has(kind);
+  const initial = boundary ? output : input;
+  const [text, setText] = useState(() => JSON.stringify(initial ?? null, null, 2));
+  const [allowSideEffects, setAllowSideEffects] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [report, setReport] = useState<ReplayReport | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    setText(JSON.stringify(initial ?? null, null, 2));
+    setReport(undefined);
+    setError(undefined);
+  }, [stepKey, initial]);
+
+  const fork = (): void => {
+    const parsed = parseEditedState(text);
+    if (!parsed.ok) {
+      setError(parsed.message);
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    setReport(undefined);
+    void postReplay(runId, { mode: "fork", from: stepKey, state: parsed.value, ...(allowSideEffects ? { allowSideEffects: true } : {}) }).then((answer) => {
+      setBusy(false);
+      if ("report" in answer) setReport(answer.report);
+      else setError(answer.error.message);
+    });
+  };
+
+  return (
+    <details className="fork" data-testid="fork-form">
+      <summary>Fork from this step</summary>
+      <p className="muted">
+        Replays up to here from the recording, continues from this {boundary ? "result" : "state"} as edited below, and runs live after it. The original run is not changed.
+      </p>
+      <label className="fork-editor">
+        <span>{boundary ? "Result to serve here" : "Input state"} (JSON)</span>
+        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(18, text.split("\n").length + 1)} spellCheck={false} data-testid="fork-state" />
+      </label>
+      <label>
+        <input type="checkbox" checked={allowSideEffects} onChange={(e) => setAllowSideEffects(e.target.checked)} /> Let side-effecting tools run live
+      </label>
+      <p>
+        <button type="button" onClick={fork} disabled={busy} data-testid="fork-submit">
+          {busy ? "Forking…" : "Fork"}
+        </button>
+      </p>
+      {error === undefined ? null : (
+        <p className="error-message" role="alert" data-testid="fork-error">
+          {error}
+        </p>
+      )}
+      {report === undefined ? null : <ReplayReportView report={report} />}
+    </details>
+  );
+}

@@ -1,0 +1,75 @@
+import { expect, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
+
+// Replay from the dashboard: the failed runs `npm start` recorded are reproduced, verified
+// against a fix, and forked from a step with an edited state — each a new run linked to the
+// original, opened from the report.
+
+/** The failed run whose failing step's error contains `text`. */
+async function failedRunWith(page: Page, text: string): Promise<string> {
+  await page.goto("/?status=error");
+  const hrefs = await page.locator("[data-testid='run-row'] a[href^='/runs/']").evaluateAll((links) => [...new Set(links.map((a) => a.getAttribute("href") ?? ""))]);
+  for (const href of hrefs) {
+    await page.goto(href);
+    const error = page.getByTestId("step-error");
+    await expect(error).toBeVisible();
+    if ((await error.innerText()).includes(text)) return href;
+  }
+  throw new Error(`no failed run shows "${text}"`);
+}
+
+test("reproducing a failed run replays it exactly and opens the replay as a linked run", async ({ page }) => {
+  const href = await failedRunWith(page, "503");
+  await page.getByTestId("replay-reproduce").click();
+  const report = page.getByTestId("replay-report");
+  await expect(report).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("replay-outcome")).toHaveText(/reproduced/);
+  await expect(page.getByTestId("replay-summary")).toContainText("the same error (UpstreamError: fetch_document: upstream returned 503 for doc://pricing)");
+  await page.screenshot({ path: test.info().outputPath("replay-report.png"), fullPage: true });
+
+  await page.getByTestId("replay-open").click();
+  await expect(page.getByTestId("run-status")).toContainText("error");
+  const replayOf = page.getByTestId("replay-of");
+  await expect(replayOf).toBeVisible();
+  expect(await replayOf.getAttribute("href")).toBe(href);
+  await expect(page.getByTestId("step-error")).toContainText("503");
+});
+
+test("verify-fix with the bug fixed completes and shows the first divergence", async ({ page }) => {
+  await failedRunWith(page, "TypeError");
+  await page.getByTestId("replay-fixes").fill("agent_bug");
+  await page.getByTestId("replay-verify").click();
+  await expect(page.getByTestId("replay-report")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("replay-outcome")).toHaveText(/completed/);
+  await expect(page.getByTestId("replay-first")).toContainText("node:analysis#0");
+  await page.screenshot({ path: test.info().outputPath("verify-fix.png"), fullPage: true });
+  await page.getByTestId("replay-open").click();
+  await expect(page.getByTestId("run-status")).toContainText("ok");
+});
+
+test("forking from the failing tool call with an edited result continues live to the end", async ({ page }) => {
+  await failedRunWith(page, "503");
+  // The default selection is the failing step: fetch_document.
+  await expect(page.getByTestId("step-detail")).toContainText("fetch_document");
+  const fork = page.getByTestId("fork-form");
+  await fork.locator("summary").click();
+  await page.getByTestId("fork-state").fill(JSON.stringify({ id: "doc://pricing", title: "AWS Lambda pricing", summary: "Duration is billed per GB-second.", text: "Duration is billed per GB-second: $0.0000166667 on x86_64, 20% less on arm64." }));
+  await page.getByTestId("fork-submit").click();
+  const report = fork.getByTestId("replay-report");
+  await expect(report).toBeVisible({ timeout: 60_000 });
+  await expect(fork.getByTestId("replay-outcome")).toHaveText(/completed/);
+  await page.screenshot({ path: test.info().outputPath("fork.png"), fullPage: true });
+  await fork.getByTestId("replay-open").click();
+  await expect(page.getByTestId("run-status")).toContainText("ok");
+  await expect(page.getByTestId("replay-of")).toBeVisible();
+});
+
+test("a bad fork state is refused with a message, and nothing runs", async ({ page }) => {
+  await failedRunWith(page, "503");
+  const fork = page.getByTestId("fork-form");
+  await fork.locator("summary").click();
+  await page.getByTestId("fork-state").fill("{ not json");
+  await page.getByTestId("fork-submit").click();
+  await expect(page.getByTestId("fork-error")).toContainText("not valid JSON");
+  await expect(fork.getByTestId("replay-report")).toHaveCount(0);
+});
