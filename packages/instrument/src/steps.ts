@@ -249,17 +249,22 @@ function endError(started: Started, error: unknown): void {
  * are written once.
  */
 export async function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<R>): Promise<R> {
-  const parentCtx = otelContext.active();
-  const parent = currentFrame(parentCtx);
-  let started: Started | undefined;
+  const s = tryStart(spec);
+  if (s === undefined) return fn(spec.input);
+  return settle(s, spec, (...override: unknown[]) => otelContext.with(s.ctx, async () => fn(override.length > 0 ? override[0] : spec.input)));
+}
+
+/** Opens a step under the active one; undefined when recording itself failed (the work still runs). */
+function tryStart(spec: StepSpec, root?: RunOptions): Started | undefined {
   try {
-    started = startStep(spec, parent, parentCtx);
+    return startStep(spec, currentFrame(otelContext.active()), otelContext.active(), root);
   } catch {
-    started = undefined;
+    return undefined;
   }
-  if (started === undefined) return fn(spec.input);
-  const s = started;
-  const live = (...override: unknown[]): Promise<R> => otelContext.with(s.ctx, async () => fn(override.length > 0 ? override[0] : spec.input));
+}
+
+/** Runs a started step's work (live, or through the run's interceptor) and ends its span. */
+async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown[]) => Promise<R>): Promise<R> {
   try {
     const interceptor = s.frame.run.interceptor;
     const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
@@ -273,16 +278,8 @@ export async function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Pr
 
 /** A synchronous step (clock, random, uuid reads): {@link withStep} without a promise. */
 export function withSyncStep<R>(spec: StepSpec, fn: () => R): R {
-  const parentCtx = otelContext.active();
-  const parent = currentFrame(parentCtx);
-  let started: Started | undefined;
-  try {
-    started = startStep(spec, parent, parentCtx);
-  } catch {
-    started = undefined;
-  }
-  if (started === undefined) return fn();
-  const s = started;
+  const s = tryStart(spec);
+  if (s === undefined) return fn();
   try {
     const interceptor = s.frame.run.interceptor;
     const output = interceptor === undefined ? fn() : interceptor.interceptSync(s.call, fn);
@@ -325,12 +322,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
       ...options.attributes,
     },
   };
-  let started: Started | undefined;
-  try {
-    started = startStep(spec, parent, parentCtx, parent === undefined ? options : undefined);
-  } catch {
-    started = undefined;
-  }
+  const started = tryStart(spec, parent === undefined ? options : undefined);
   const traceId = started?.span.spanContext().traceId ?? "";
   const ctx: RunContext<I> = {
     runId: started?.frame.run.runId || parent?.run.runId || newRunId(),
@@ -339,22 +331,13 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => Math.random()),
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => randomUUID()),
   };
-  if (started === undefined) {
-    try {
-      return { runId: ctx.runId, traceId, status: "ok", output: await fn(ctx) };
-    } catch (error) {
-      return { runId: ctx.runId, traceId, status: "error", error };
-    }
-  }
-  const s = started;
   try {
-    const live = (...override: unknown[]): Promise<O> => otelContext.with(s.ctx, async () => fn(override.length > 0 ? { ...ctx, state: override[0] as I } : ctx));
-    const interceptor = s.frame.run.interceptor;
-    const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
-    endOk(s, spec, output);
+    const output =
+      started === undefined
+        ? await fn(ctx)
+        : await settle(started, spec, (...override: unknown[]) => otelContext.with(started.ctx, async () => fn(override.length > 0 ? { ...ctx, state: override[0] as I } : ctx)));
     return { runId: ctx.runId, traceId, status: "ok", output };
   } catch (error) {
-    endError(s, error);
     return { runId: ctx.runId, traceId, status: "error", error };
   }
 }
