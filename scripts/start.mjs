@@ -5,7 +5,8 @@
 // http://127.0.0.1:3000, prints both addresses, and runs until Ctrl-C.
 //
 // Environment: TRACEWRIGHT_DB (default .tracewright/traces.db under the repo root),
-// TRACEWRIGHT_COLLECTOR_PORT (4318), TRACEWRIGHT_DASHBOARD_PORT (3000),
+// TRACEWRIGHT_COLLECTOR_PORT (4318), TRACEWRIGHT_DASHBOARD_PORT (3000), TRACEWRIGHT_DASHBOARD_HOST
+// (127.0.0.1; anything else needs TRACEWRIGHT_DASHBOARD_TOKEN),
 // TRACEWRIGHT_SKIP_AGENTS=1 to start without running the scenarios.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -17,6 +18,11 @@ const dashboardDir = join(root, "apps", "dashboard");
 const db = resolve(root, process.env.TRACEWRIGHT_DB ?? ".tracewright/traces.db");
 const collectorPort = Number(process.env.TRACEWRIGHT_COLLECTOR_PORT ?? 4318);
 const dashboardPort = Number(process.env.TRACEWRIGHT_DASHBOARD_PORT ?? 3000);
+const dashboardHost = process.env.TRACEWRIGHT_DASHBOARD_HOST ?? "127.0.0.1";
+if (!/^(127\.|localhost$|::1$)/.test(dashboardHost) && !process.env.TRACEWRIGHT_DASHBOARD_TOKEN) {
+  console.error(`npm start: the dashboard would listen on ${dashboardHost}, beyond this machine, without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN (every request must then carry it), or leave TRACEWRIGHT_DASHBOARD_HOST unset for 127.0.0.1.`);
+  process.exit(2);
+}
 const env = { ...process.env, TRACEWRIGHT_DB: db, NEXT_TELEMETRY_DISABLED: "1" };
 const started = Date.now();
 const log = (text) => console.log(`[start ${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
@@ -116,7 +122,7 @@ if (dashboardBuild !== undefined) {
   log("waiting for the dashboard build");
   await dashboardBuild.done;
 }
-const dashboard = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", String(dashboardPort)], {
+const dashboard = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", dashboardHost, "-p", String(dashboardPort)], {
   cwd: dashboardDir,
   env,
   stdio: ["ignore", "inherit", "inherit"],
