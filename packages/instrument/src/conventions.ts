@@ -88,6 +88,14 @@ export const StepKind = {
 } as const;
 export type StepKind = (typeof StepKind)[keyof typeof StepKind];
 
+/** OpenTelemetry messaging conventions, on message steps and the consumers they start. */
+export const Messaging = {
+  SYSTEM: "messaging.system",
+  OPERATION_TYPE: "messaging.operation.type",
+  DESTINATION_NAME: "messaging.destination.name",
+  MESSAGE_ID: "messaging.message.id",
+} as const;
+
 /** OpenTelemetry's exception event and its attributes. */
 export const Exception = {
   EVENT_NAME: "exception",

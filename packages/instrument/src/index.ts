@@ -2,12 +2,17 @@ export { TracewrightError } from "./errors.js";
 export { init } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
 export { XRayIdGenerator } from "./xray-ids.js";
-export { currentRunId, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
-export type { LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";
+export { currentRunId, currentStepKey, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
+export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";
 export { hashJson, revive, serialize } from "./serialize.js";
+export { carry, EVENTBRIDGE_FIELD, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, resume, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
+export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
+export { consume, publish } from "./messaging.js";
+export type { Delivery, MessageTarget } from "./messaging.js";
 export {
   Exception,
   GenAI,
+  Messaging,
   MIME_JSON,
   OpenInference,
   OpenInferenceKind,

@@ -50,8 +50,10 @@ export interface StepInterceptor {
 export interface RunOptions {
   /** Extra span attributes on the run's root span. */
   attributes?: Attributes;
-  /** Span links on the root (e.g. to the run a replay replays). */
+  /** Span links on the root (e.g. to the run a replay replays, or a message's producer). */
   links?: Link[];
+  /** The root span's kind: `CONSUMER` for a run started by a message. Default: `INTERNAL`. */
+  spanKind?: SpanKind;
   /** Replay's hook: see {@link StepInterceptor}. */
   interceptor?: StepInterceptor;
   /**
@@ -100,6 +102,37 @@ interface StepFrame {
 }
 
 const FRAME = createContextKey("tracewright.step");
+const CARRIED = createContextKey("tracewright.carried-run");
+
+/**
+ * A run carried across a hop (a queue, a bus, an HTTP call): what a consumer needs to continue
+ * the producer's run rather than start a new one. See `propagation.ts`.
+ */
+export interface CarriedRun {
+  runId: string;
+  /** The producer step's key: the consumer's root step is keyed under it. */
+  parentKey?: string;
+  /** Delivery attempt (0 for the first), so a redelivered message gets its own key. */
+  attempt?: number;
+}
+
+/** A context in which `run()` continues the carried run. */
+export function withCarriedRun(ctx: Context, carried: CarriedRun): Context {
+  return ctx.setValue(CARRIED, carried);
+}
+
+/** The step key of the step active in this async context, if any. */
+export function currentStepKey(): string | undefined {
+  const key = currentFrame()?.key;
+  return key === "" ? undefined : key;
+}
+
+/**
+ * Runs open in this process, by run id: a consumer continuing a carried run in the same process
+ * (the in-process bus, a replay) shares the run's interceptor and tracer, so replay serves its
+ * steps too.
+ */
+const openRuns = new Map<string, RunFrame>();
 const INSTRUMENTATION = { name: "@tracewright/instrument", version: "0.1.0" };
 
 let configuredTracer: Tracer | undefined;
@@ -186,7 +219,15 @@ interface Started {
  * trace id), and without one the step is detached (outside any run: no run id, no counter).
  */
 function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Context, root?: RunOptions): Started {
-  const key = parent !== undefined ? childKey(parent, spec.kind, spec.name) : root !== undefined ? spec.name : `${spec.kind}:${spec.name}`;
+  const carried = parent === undefined && root !== undefined ? (parentCtx.getValue(CARRIED) as CarriedRun | undefined) : undefined;
+  const key =
+    parent !== undefined
+      ? childKey(parent, spec.kind, spec.name)
+      : carried?.parentKey !== undefined
+        ? `${carried.parentKey}/${spec.kind}:${spec.name}#${carried.attempt ?? 0}`
+        : root !== undefined
+          ? spec.name
+          : `${spec.kind}:${spec.name}`;
   const inputJson = serialize(spec.input);
   const inputHash = hashJson(inputJson);
   const attributes: Attributes = {
@@ -203,16 +244,21 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     attributes[Tracewright.STEP_SEQ] = parent.children++;
   }
   const links = root?.links;
-  const span = (parent?.run.tracer ?? root?.tracer ?? tracer()).startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
+  const local = carried === undefined ? undefined : openRuns.get(carried.runId);
+  const span = (parent?.run.tracer ?? root?.tracer ?? local?.tracer ?? tracer()).startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
   let run: RunFrame;
   if (parent !== undefined) {
     run = parent.run;
+  } else if (carried !== undefined) {
+    run = local ?? { runId: carried.runId, interceptor: root?.interceptor, tracer: root?.tracer };
+    safely(() => span.setAttribute(Tracewright.RUN_ID, carried.runId));
   } else if (root !== undefined) {
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
     run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer };
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
+    openRuns.set(runId, run);
   } else {
     run = DETACHED;
   }
@@ -321,6 +367,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
       [OpenInference.SPAN_KIND]: OpenInferenceKind.AGENT,
       ...options.attributes,
     },
+    ...(options.spanKind === undefined ? {} : { spanKind: options.spanKind }),
   };
   const started = tryStart(spec, parent === undefined ? options : undefined);
   const traceId = started?.span.spanContext().traceId ?? "";
@@ -331,6 +378,8 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => Math.random()),
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => randomUUID()),
   };
+  // Only a fresh root (keyed by the agent's name alone) opened its run here; a continued one did not.
+  const opened = started !== undefined && parent === undefined && started.frame.key === agent;
   try {
     const output =
       started === undefined
@@ -339,6 +388,8 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     return { runId: ctx.runId, traceId, status: "ok", output };
   } catch (error) {
     return { runId: ctx.runId, traceId, status: "error", error };
+  } finally {
+    if (opened) openRuns.delete(ctx.runId);
   }
 }
 

@@ -1,0 +1,72 @@
+import { SpanKind, context as otelContext, trace } from "@opentelemetry/api";
+import type { Link } from "@opentelemetry/api";
+import { Messaging, OpenInference, OpenInferenceKind, StepKind } from "./conventions.js";
+import { carry, resume } from "./propagation.js";
+import type { Carried } from "./propagation.js";
+import { runWithResult, withStep } from "./steps.js";
+import type { RunContext, RunOptions, RunResult } from "./steps.js";
+
+export interface MessageTarget {
+  /** `messaging.system`: `aws_sqs`, `aws.eventbridge`, `in_process`, … */
+  system: string;
+  /** The queue or bus (`messaging.destination.name`). */
+  destination: string;
+}
+
+/**
+ * Publishes a message as a `message` step (span kind PRODUCER): the message is the step's input,
+ * `send` gets it with the context to carry (taken inside the step, so the consumer hangs under
+ * it) and returns the message id, which is the step's recorded output — so replay serves it.
+ */
+export function publish<M>(target: MessageTarget, message: M, send: (message: M, carried: Carried) => string | Promise<string>): Promise<string> {
+  return withStep(
+    {
+      kind: StepKind.MESSAGE,
+      name: target.destination,
+      spanName: `send ${target.destination}`,
+      spanKind: SpanKind.PRODUCER,
+      input: message,
+      attributes: {
+        [Messaging.SYSTEM]: target.system,
+        [Messaging.OPERATION_TYPE]: "send",
+        [Messaging.DESTINATION_NAME]: target.destination,
+        [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN,
+      },
+    },
+    (input) => send(input as M, carry()),
+  );
+}
+
+export interface Delivery<M> {
+  message: M;
+  carried: Carried;
+  /** 0 for the first delivery, 1 for the first redelivery, … */
+  attempt: number;
+  /** The message id, if the transport has one. */
+  messageId?: string;
+}
+
+/**
+ * Processes a delivered message as a run that continues the producer's run (span kind
+ * CONSUMER, linked to the producer's span, keyed under the producer's step). Without a carried
+ * run id it starts a new run. Resolves like `runWithResult`: never rejects for the handler's error.
+ */
+export function consume<M, O>(agent: string, target: MessageTarget, delivery: Delivery<M>, handler: (ctx: RunContext<M>) => O | Promise<O>, options: RunOptions = {}): Promise<RunResult<O>> {
+  const ctx = resume(delivery.carried, delivery.attempt);
+  const producer = trace.getSpanContext(ctx);
+  const links: Link[] = producer === undefined ? [] : [{ context: producer }];
+  return otelContext.with(ctx, () =>
+    runWithResult(agent, delivery.message, handler, {
+      ...options,
+      spanKind: SpanKind.CONSUMER,
+      links: [...links, ...(options.links ?? [])],
+      attributes: {
+        [Messaging.SYSTEM]: target.system,
+        [Messaging.OPERATION_TYPE]: "process",
+        [Messaging.DESTINATION_NAME]: target.destination,
+        ...(delivery.messageId === undefined ? {} : { [Messaging.MESSAGE_ID]: delivery.messageId }),
+        ...options.attributes,
+      },
+    }),
+  );
+}

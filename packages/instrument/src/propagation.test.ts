@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { Tracing } from "./init.js";
+import { init } from "./init.js";
+import { Tracewright } from "./conventions.js";
+import { consume, publish } from "./messaging.js";
+import { carry, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
+import type { Carried } from "./propagation.js";
+import { node, run, runWithResult, tool } from "./steps.js";
+
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+beforeAll(() => {
+  tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
+});
+afterAll(async () => {
+  await tracing.shutdown();
+});
+beforeEach(() => exporter.reset());
+
+const attr = (key: string) => exporter.getFinishedSpans().map((s) => s.attributes[key]);
+
+describe("carriers", () => {
+  const carried: Carried = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate: "vendor=x", runId: "0af7651916cd43dd8448eb211c80319c", parentKey: "choreography/message:research#0" };
+
+  it("round-trips through SQS message attributes, as the SDK sends and as Lambda delivers", () => {
+    const attributes = toSqsAttributes(carried);
+    expect(Object.keys(attributes)).toHaveLength(4);
+    expect(fromSqsMessage({ MessageAttributes: attributes })).toEqual(carried);
+    const lambdaShape = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: "String" }]));
+    expect(fromSqsMessage({ messageAttributes: lambdaShape, attributes: { ApproximateReceiveCount: "3" } })).toEqual(carried);
+    expect(sqsAttempt({ attributes: { ApproximateReceiveCount: "3" } })).toBe(2);
+  });
+
+  it("reads the trace from AWSTraceHeader when no traceparent came", () => {
+    expect(fromSqsMessage({ Attributes: { AWSTraceHeader: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1" } })).toEqual({ traceparent: "00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-01" });
+    expect(xrayToTraceparent("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0")).toBe("00-5759e988bd862e3fe1be46a994272793-53995c3f42cd8ad8-00");
+    expect(xrayToTraceparent("Root=garbage;Parent=1")).toBeUndefined();
+    expect(xrayToTraceparent(undefined)).toBeUndefined();
+  });
+
+  it("round-trips through an EventBridge detail and HTTP headers", () => {
+    const detail = withEventBridgeContext({ goal: "g" }, carried);
+    expect(detail.goal).toBe("g");
+    expect(fromEventBridgeEvent({ detail: JSON.parse(JSON.stringify(detail)) })).toEqual(carried);
+    expect(fromEventBridgeEvent({ detail: { goal: "g" } })).toEqual({});
+    const headers = toHttpHeaders(carried);
+    expect(fromHttpHeaders(Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v])))).toEqual(carried);
+  });
+});
+
+describe("one run across a hop", () => {
+  it("a consumer continues the producer's run, keyed under the message step and linked to it", async () => {
+    const queue: { body: unknown; carried: Carried }[] = [];
+    const producer = await runWithResult("choreography", { goal: "g" }, async () => {
+      await node("intake", {}, () => publish({ system: "in_process", destination: "research" }, { goal: "g" }, (message, c) => {
+        queue.push({ body: message, carried: c });
+        return "m-1";
+      }));
+    });
+    // Delivered later, outside the producer's async context (as a queue would).
+    const delivered = queue.shift()!;
+    const consumed = await consume("research", { system: "in_process", destination: "research" }, { message: delivered.body, carried: delivered.carried, attempt: 0, messageId: "m-1" }, () => tool("web_search", { q: "x" }, () => ["doc"]));
+    expect(consumed.runId).toBe(producer.runId);
+    const keys = attr(Tracewright.STEP_KEY);
+    expect(keys).toContain("choreography/node:intake#0/message:research#0");
+    expect(keys).toContain("choreography/node:intake#0/message:research#0/agent:research#0");
+    expect(keys).toContain("choreography/node:intake#0/message:research#0/agent:research#0/tool:web_search#0");
+    expect(new Set(attr(Tracewright.RUN_ID))).toEqual(new Set([producer.runId]));
+    const spans = exporter.getFinishedSpans();
+    const message = spans.find((s) => s.attributes[Tracewright.STEP_KEY] === "choreography/node:intake#0/message:research#0")!;
+    const consumer = spans.find((s) => s.name === "invoke_agent research")!;
+    expect(message.kind).toBe(3); // PRODUCER
+    expect(message.attributes["output.value"]).toBe('"m-1"');
+    expect(consumer.kind).toBe(4); // CONSUMER
+    expect(consumer.parentSpanContext?.spanId).toBe(message.spanContext().spanId);
+    expect(consumer.links[0]?.context.spanId).toBe(message.spanContext().spanId);
+    expect(consumer.attributes["messaging.operation.type"]).toBe("process");
+    // A redelivery gets its own key.
+    await consume("research", { system: "in_process", destination: "research" }, { message: delivered.body, carried: delivered.carried, attempt: 1 }, () => 1);
+    expect(attr(Tracewright.STEP_KEY)).toContain("choreography/node:intake#0/message:research#0/agent:research#1");
+  });
+
+  it("carries nothing but the trace outside a run", () => {
+    const c = carry();
+    expect(c.runId).toBeUndefined();
+  });
+
+  it("a message without context starts its own run", async () => {
+    const result = await consume("research", { system: "in_process", destination: "q" }, { message: {}, carried: {}, attempt: 0 }, () => run("inner", {}, () => 1));
+    expect(result.status).toBe("ok");
+    expect(attr(Tracewright.STEP_KEY)).toContain("research");
+  });
+});

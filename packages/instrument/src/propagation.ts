@@ -1,0 +1,164 @@
+import type { Context } from "@opentelemetry/api";
+import { ROOT_CONTEXT, context as otelContext, TraceFlags } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { currentRunId, currentStepKey, withCarriedRun } from "./steps.js";
+import type { CarriedRun } from "./steps.js";
+
+/**
+ * One run across hops. A producer injects the W3C trace context and the run (id and the
+ * producer step's key) into what it sends; a consumer extracts them and runs its work under the
+ * returned context, where `run()` continues the producer's run instead of starting one:
+ *
+ * ```ts
+ * await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody, MessageAttributes: toSqsAttributes(carry()) }));
+ * // in the consumer (a Lambda SQS handler):
+ * await context.with(fromSqsMessage(record), () => run("analysis", event, handler));
+ * ```
+ *
+ * The W3C propagator is used directly (not the global one), so propagation works whatever the
+ * application registered.
+ */
+const w3c = new W3CTraceContextPropagator();
+
+/** What crosses a hop: plain strings, to put in any carrier. */
+export interface Carried {
+  traceparent?: string;
+  tracestate?: string;
+  runId?: string;
+  parentKey?: string;
+}
+
+const RUN_ID = "tracewright-run-id";
+const PARENT_KEY = "tracewright-parent-key";
+
+/** Captures the active trace context and run, to send along. */
+export function carry(ctx: Context = otelContext.active()): Carried {
+  const headers: Record<string, string> = {};
+  w3c.inject(ctx, headers, { set: (c, k, v) => void (c[k] = v) });
+  const runId = currentRunId();
+  const parentKey = currentStepKey();
+  return {
+    ...(headers.traceparent === undefined ? {} : { traceparent: headers.traceparent }),
+    ...(headers.tracestate === undefined ? {} : { tracestate: headers.tracestate }),
+    ...(runId === undefined || runId === "" ? {} : { runId }),
+    ...(parentKey === undefined ? {} : { parentKey }),
+  };
+}
+
+/**
+ * The context a consumer runs under: the remote parent span from `traceparent` and, when a run
+ * id came along, the run to continue. `attempt` (0 for a first delivery) keys redeliveries apart.
+ */
+export function resume(carried: Carried, attempt = 0): Context {
+  let ctx = w3c.extract(ROOT_CONTEXT, carried, { get: (c, k) => c[k as keyof Carried], keys: (c) => Object.keys(c) });
+  if (carried.runId !== undefined && carried.runId !== "") {
+    const run: CarriedRun = { runId: carried.runId, attempt, ...(carried.parentKey === undefined ? {} : { parentKey: carried.parentKey }) };
+    ctx = withCarriedRun(ctx, run);
+  }
+  return ctx;
+}
+
+/** SQS message attributes as the AWS SDK sends them. (SQS allows 10 attributes a message: this uses up to 4.) */
+export type SqsMessageAttributes = Record<string, { DataType: "String"; StringValue: string }>;
+
+/** The carried context as SQS message attributes (merge them into yours). */
+export function toSqsAttributes(carried: Carried = carry()): SqsMessageAttributes {
+  const out: SqsMessageAttributes = {};
+  if (carried.traceparent !== undefined) out.traceparent = { DataType: "String", StringValue: carried.traceparent };
+  if (carried.tracestate !== undefined) out.tracestate = { DataType: "String", StringValue: carried.tracestate };
+  if (carried.runId !== undefined) out[RUN_ID] = { DataType: "String", StringValue: carried.runId };
+  if (carried.parentKey !== undefined) out[PARENT_KEY] = { DataType: "String", StringValue: carried.parentKey };
+  return out;
+}
+
+/** A received SQS message, as the SDK's ReceiveMessage or a Lambda SQS event record gives it. */
+export interface SqsMessageLike {
+  MessageAttributes?: Record<string, { StringValue?: string } | undefined>;
+  messageAttributes?: Record<string, { stringValue?: string } | undefined>;
+  Attributes?: Record<string, string | undefined>;
+  attributes?: Record<string, string | undefined>;
+}
+
+/**
+ * The carried context of a received SQS message: its message attributes, else the
+ * `AWSTraceHeader` system attribute (X-Ray format) for the trace alone.
+ */
+export function fromSqsMessage(message: SqsMessageLike): Carried {
+  const read = (name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue ?? message.messageAttributes?.[name]?.stringValue;
+  const carried: Carried = {};
+  const traceparent = read("traceparent") ?? xrayToTraceparent(message.Attributes?.AWSTraceHeader ?? message.attributes?.AWSTraceHeader);
+  if (traceparent !== undefined) carried.traceparent = traceparent;
+  const tracestate = read("tracestate");
+  if (tracestate !== undefined) carried.tracestate = tracestate;
+  const runId = read(RUN_ID);
+  if (runId !== undefined) carried.runId = runId;
+  const parentKey = read(PARENT_KEY);
+  if (parentKey !== undefined) carried.parentKey = parentKey;
+  return carried;
+}
+
+/** How many times SQS has delivered a message, less one: the `attempt` for {@link resume}. */
+export function sqsAttempt(message: SqsMessageLike): number {
+  const count = Number(message.Attributes?.ApproximateReceiveCount ?? message.attributes?.ApproximateReceiveCount ?? 1);
+  return Number.isFinite(count) && count >= 1 ? count - 1 : 0;
+}
+
+/**
+ * Translates X-Ray's `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`
+ * into a W3C traceparent, or undefined when it is not one.
+ */
+export function xrayToTraceparent(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const fields = new Map(header.split(";").map((part) => part.trim().split("=") as [string, string]));
+  const root = fields.get("Root")?.match(/^1-([0-9a-f]{8})-([0-9a-f]{24})$/i);
+  const parent = fields.get("Parent");
+  if (root === null || root === undefined || parent === undefined || !/^[0-9a-f]{16}$/i.test(parent)) return undefined;
+  const sampled = fields.get("Sampled") === "1" ? TraceFlags.SAMPLED : TraceFlags.NONE;
+  return `00-${`${root[1]}${root[2]}`.toLowerCase()}-${parent.toLowerCase()}-0${sampled}`;
+}
+
+/** The key EventBridge details carry the context under: EventBridge delivers no trace header to targets. */
+export const EVENTBRIDGE_FIELD = "_tracewright";
+
+/** An EventBridge `detail` with the carried context added. */
+export function withEventBridgeContext<D extends object>(detail: D, carried: Carried = carry()): D & { [EVENTBRIDGE_FIELD]: Carried } {
+  return { ...detail, [EVENTBRIDGE_FIELD]: carried };
+}
+
+/** The carried context of an EventBridge event (its `detail._tracewright`), or none. */
+export function fromEventBridgeEvent(event: { detail?: unknown }): Carried {
+  const field = (event.detail as Record<string, unknown> | undefined)?.[EVENTBRIDGE_FIELD];
+  if (field === null || typeof field !== "object") return {};
+  const f = field as Record<string, unknown>;
+  const out: Carried = {};
+  for (const key of ["traceparent", "tracestate", "runId", "parentKey"] as const) if (typeof f[key] === "string") out[key] = f[key];
+  return out;
+}
+
+/** HTTP headers carrying the context: `traceparent`, `tracestate`, `tracewright-run-id`, `tracewright-parent-key`. */
+export function toHttpHeaders(carried: Carried = carry()): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (carried.traceparent !== undefined) headers.traceparent = carried.traceparent;
+  if (carried.tracestate !== undefined) headers.tracestate = carried.tracestate;
+  if (carried.runId !== undefined) headers[RUN_ID] = carried.runId;
+  if (carried.parentKey !== undefined) headers[PARENT_KEY] = encodeURIComponent(carried.parentKey);
+  return headers;
+}
+
+/** The carried context of an HTTP request's headers (any case; Node's lower-cased headers object works). */
+export function fromHttpHeaders(headers: Record<string, string | string[] | undefined>): Carried {
+  const get = (name: string): string | undefined => {
+    const found = Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+    return Array.isArray(found) ? found[0] : found;
+  };
+  const out: Carried = {};
+  const traceparent = get("traceparent");
+  if (traceparent !== undefined) out.traceparent = traceparent;
+  const tracestate = get("tracestate");
+  if (tracestate !== undefined) out.tracestate = tracestate;
+  const runId = get(RUN_ID);
+  if (runId !== undefined) out.runId = runId;
+  const parentKey = get(PARENT_KEY);
+  if (parentKey !== undefined) out.parentKey = decodeURIComponent(parentKey);
+  return out;
+}
