@@ -42,3 +42,7 @@ export {
 } from "./errors.js";
 export { replayEntryPoints } from "./replay.js";
 export type { ReferenceEntryPoint } from "./replay.js";
+export { CHOREOGRAPHY_GOAL, choreographyScript, DeadLetterError, PoisonMessageError, RULES, runChoreography } from "./choreography/agents.js";
+export type { ChoreographyFault, ChoreographyInput, ChoreographyOptions, ChoreographyReport } from "./choreography/agents.js";
+export { BusError, InProcessBus, ruleMatches } from "./choreography/bus.js";
+export type { BusEvent, MessageBus, QueueSettings, ReceivedMessage, Rule } from "./choreography/bus.js";

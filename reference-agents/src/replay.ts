@@ -1,5 +1,7 @@
 import type { RunOptions, RunResult } from "@tracewright/instrument";
 import { isFaultName } from "./faults.js";
+import { runChoreography } from "./choreography/agents.js";
+import type { ChoreographyFault } from "./choreography/agents.js";
 import { runSupervisor } from "./supervisor/agent.js";
 import type { SupervisorInput } from "./supervisor/types.js";
 
@@ -30,6 +32,19 @@ export const replayEntryPoints: readonly ReferenceEntryPoint[] = [
     run(input, runOptions, { fixes }) {
       const { fault, ...rest } = supervisorInput(input);
       return runSupervisor({ ...rest, ...(fault !== undefined && !fixes.includes(fault) ? { fault } : {}), runOptions });
+    },
+  },
+  {
+    name: "choreography",
+    run(input, runOptions, { fixes }) {
+      const value = (input ?? {}) as { goal?: unknown; scenario?: unknown; fault?: unknown };
+      const fault = typeof value.fault === "string" && !fixes.includes(value.fault) ? (value.fault as ChoreographyFault) : undefined;
+      return runChoreography({
+        goal: typeof value.goal === "string" ? value.goal : "",
+        ...(typeof value.scenario === "string" ? { scenario: value.scenario } : {}),
+        ...(fault === undefined ? {} : { fault }),
+        runOptions,
+      });
     },
   },
 ];

@@ -1,11 +1,12 @@
 import type { RunOptions, RunResult } from "@tracewright/instrument";
 import { UnknownNameError } from "./errors.js";
-import type { FaultName } from "./faults.js";
+import { CHOREOGRAPHY_GOAL, runChoreography } from "./choreography/agents.js";
+import type { ChoreographyFault, ChoreographyReport } from "./choreography/agents.js";
 import { SUPERVISOR_GOAL, runSupervisor } from "./supervisor/agent.js";
 import type { SupervisorReport } from "./supervisor/types.js";
 
 /** The reference agents. */
-export const AGENTS = ["supervisor"] as const;
+export const AGENTS = ["supervisor", "choreography"] as const;
 export type AgentName = (typeof AGENTS)[number];
 
 /** A named way to run a reference agent, and how that run is expected to end. */
@@ -13,7 +14,7 @@ export interface Scenario {
   agent: AgentName;
   scenario: string;
   expect: "ok" | "error";
-  fault?: FaultName;
+  fault?: ChoreographyFault;
   description: string;
 }
 
@@ -60,6 +61,13 @@ export const scenarios: readonly Scenario[] = [
     fault: "agent_bug",
     description: "An off-by-one in the analysis node's own code throws a TypeError.",
   },
+  { agent: "choreography", scenario: "success", expect: "ok", description: "Research, analysis and writer agents hand the goal along the bus; the report arrives." },
+  { agent: "choreography", scenario: "tool_error", expect: "error", fault: "tool_error", description: "fetch_document answers 503 in research on every delivery; after 3 receives the message goes to the research DLQ." },
+  { agent: "choreography", scenario: "tool_timeout", expect: "error", fault: "tool_timeout", description: "fetch_document never answers; each delivery hits the deadline and the message ends in the DLQ." },
+  { agent: "choreography", scenario: "malformed_model_output", expect: "ok", fault: "malformed_model_output", description: "The researcher's first reply is cut off mid-JSON; the handler fails, SQS redelivers, and the second attempt succeeds." },
+  { agent: "choreography", scenario: "rate_limit_then_ok", expect: "ok", fault: "rate_limit_then_ok", description: "The first two model calls are throttled; the handler backs off and completes on the first delivery." },
+  { agent: "choreography", scenario: "poison_message", expect: "error", fault: "poison_message", description: "The intake publishes goal.received without a goal; research can never process it and it lands in the DLQ." },
+  { agent: "choreography", scenario: "agent_bug", expect: "error", fault: "agent_bug", description: "An off-by-one in the analysis handler throws a TypeError on every delivery; the message ends in the DLQ." },
 ];
 
 /** Finds a scenario, or throws an error listing the agent's scenarios. */
@@ -75,7 +83,7 @@ export function findScenario(agent: AgentName, scenario: string): Scenario {
 
 export interface ScenarioRunOptions {
   /** Inject this fault instead of the scenario's own. */
-  fault?: FaultName;
+  fault?: ChoreographyFault;
   /** Scales the scripted model's simulated latency; `0` answers at once. Default: 1. */
   latencyScale?: number;
   /** Passed to the run (e.g. replay's interceptor). */
@@ -86,9 +94,19 @@ export interface ScenarioRunOptions {
  * Runs one scenario of a reference agent with its fault injected. Resolves to the run's id and
  * outcome whether the run succeeded or failed; rejects only for an unknown agent or scenario.
  */
-export async function runScenario(agent: AgentName, scenario: string, options: ScenarioRunOptions = {}): Promise<RunResult<SupervisorReport>> {
+export async function runScenario(agent: AgentName, scenario: string, options: ScenarioRunOptions = {}): Promise<RunResult<SupervisorReport | ChoreographyReport>> {
   const found = findScenario(agent, scenario);
   const fault = options.fault ?? found.fault;
+  if (agent === "choreography") {
+    return runChoreography({
+      goal: CHOREOGRAPHY_GOAL,
+      scenario: found.scenario,
+      ...(fault === undefined ? {} : { fault }),
+      ...(options.latencyScale === undefined ? {} : { latencyScale: options.latencyScale }),
+      ...(options.runOptions === undefined ? {} : { runOptions: options.runOptions }),
+    });
+  }
+  if (fault === "poison_message") throw new UnknownNameError("supervisor fault", fault, []);
   return runSupervisor({
     goal: SUPERVISOR_GOAL,
     scenario: found.scenario,

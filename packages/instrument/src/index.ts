@@ -8,7 +8,7 @@ export { hashJson, revive, serialize } from "./serialize.js";
 export { carry, EVENTBRIDGE_FIELD, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, resume, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
 export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
 export { consume, publish } from "./messaging.js";
-export type { Delivery, MessageTarget } from "./messaging.js";
+export type { Delivery, MessageTarget, Published } from "./messaging.js";
 export {
   Exception,
   GenAI,

@@ -13,13 +13,27 @@ export interface MessageTarget {
   destination: string;
 }
 
+/** What {@link publish} resolves to. */
+export interface Published {
+  messageId: string;
+  /** The context the message carries (its consumer continues the run under the message step). */
+  carried: Carried;
+  /**
+   * False when replay served the send from the recording: nothing was sent. A transport that is
+   * part of the program itself (an in-process bus) then delivers the recorded message again.
+   */
+  sent: boolean;
+}
+
 /**
  * Publishes a message as a `message` step (span kind PRODUCER): the message is the step's input,
  * `send` gets it with the context to carry (taken inside the step, so the consumer hangs under
  * it) and returns the message id, which is the step's recorded output — so replay serves it.
  */
-export function publish<M>(target: MessageTarget, message: M, send: (message: M, carried: Carried) => string | Promise<string>): Promise<string> {
-  return withStep(
+export async function publish<M>(target: MessageTarget, message: M, send: (message: M, carried: Carried) => string | Promise<string>): Promise<Published> {
+  let carried: Carried = {};
+  let sent = false;
+  const messageId = await withStep(
     {
       kind: StepKind.MESSAGE,
       name: target.destination,
@@ -32,9 +46,16 @@ export function publish<M>(target: MessageTarget, message: M, send: (message: M,
         [Messaging.DESTINATION_NAME]: target.destination,
         [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN,
       },
+      onStart: (ctx) => {
+        carried = carry(ctx);
+      },
     },
-    (input) => send(input as M, carry()),
+    (input) => {
+      sent = true;
+      return send(input as M, carried);
+    },
   );
+  return { messageId, carried, sent };
 }
 
 export interface Delivery<M> {

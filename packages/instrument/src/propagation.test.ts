@@ -53,10 +53,11 @@ describe("one run across a hop", () => {
   it("a consumer continues the producer's run, keyed under the message step and linked to it", async () => {
     const queue: { body: unknown; carried: Carried }[] = [];
     const producer = await runWithResult("choreography", { goal: "g" }, async () => {
-      await node("intake", {}, () => publish({ system: "in_process", destination: "research" }, { goal: "g" }, (message, c) => {
+      const published = await node("intake", {}, () => publish({ system: "in_process", destination: "research" }, { goal: "g" }, (message, c) => {
         queue.push({ body: message, carried: c });
         return "m-1";
       }));
+      expect(published).toMatchObject({ messageId: "m-1", sent: true, carried: { parentKey: "choreography/node:intake#0/message:research#0" } });
     });
     // Delivered later, outside the producer's async context (as a queue would).
     const delivered = queue.shift()!;

@@ -35,8 +35,8 @@ const PARENT_KEY = "tracewright-parent-key";
 export function carry(ctx: Context = otelContext.active()): Carried {
   const headers: Record<string, string> = {};
   w3c.inject(ctx, headers, { set: (c, k, v) => void (c[k] = v) });
-  const runId = currentRunId();
-  const parentKey = currentStepKey();
+  const runId = otelContext.with(ctx, () => currentRunId());
+  const parentKey = otelContext.with(ctx, () => currentStepKey());
   return {
     ...(headers.traceparent === undefined ? {} : { traceparent: headers.traceparent }),
     ...(headers.tracestate === undefined ? {} : { tracestate: headers.tracestate }),

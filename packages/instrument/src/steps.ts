@@ -204,6 +204,8 @@ export interface StepSpec {
   spanKind?: SpanKind;
   /** Attributes derived from the output (e.g. token usage). */
   onOutput?: (output: unknown, span: Span) => void;
+  /** Told the step's context once it has started, live or replayed (e.g. to carry it along a message). */
+  onStart?: (ctx: Context) => void;
 }
 
 interface Started {
@@ -302,11 +304,15 @@ export async function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Pr
 
 /** Opens a step under the active one; undefined when recording itself failed (the work still runs). */
 function tryStart(spec: StepSpec, root?: RunOptions): Started | undefined {
+  let started: Started | undefined;
   try {
-    return startStep(spec, currentFrame(otelContext.active()), otelContext.active(), root);
+    started = startStep(spec, currentFrame(otelContext.active()), otelContext.active(), root);
   } catch {
     return undefined;
   }
+  const ctx = started.ctx;
+  if (spec.onStart !== undefined) safely(() => spec.onStart?.(ctx));
+  return started;
 }
 
 /** Runs a started step's work (live, or through the run's interceptor) and ends its span. */
