@@ -3,7 +3,7 @@ import { expect, test } from "@playwright/test";
 // Comparing the failed tool_error run with a successful run of the same agent, from its run page.
 
 test("comparing a failed run with another run of the same agent shows where they diverge", async ({ page }) => {
-  await page.goto("/?status=error&q=503");
+  await page.goto("/?status=error&agent=supervisor&q=503");
   await page.getByTestId("run-link").first().click();
   const failedId = (await page.getByTestId("run-id").innerText()).trim();
 

@@ -5,9 +5,9 @@ import type { Page } from "@playwright/test";
 // against a fix, and forked from a step with an edited state — each a new run linked to the
 // original, opened from the report.
 
-/** The failed run whose failing step's error contains `text`. */
-async function failedRunWith(page: Page, text: string): Promise<string> {
-  await page.goto("/?status=error");
+/** The failed run of `agent` whose failing step's error contains `text`. */
+async function failedRunWith(page: Page, text: string, agent = "supervisor"): Promise<string> {
+  await page.goto(`/?status=error&agent=${agent}`);
   const hrefs = await page.locator("[data-testid='run-row'] a[href^='/runs/']").evaluateAll((links) => [...new Set(links.map((a) => a.getAttribute("href") ?? ""))]);
   for (const href of hrefs) {
     await page.goto(href);
@@ -62,6 +62,14 @@ test("forking from the failing tool call with an edited result continues live to
   await fork.getByTestId("replay-open").click();
   await expect(page.getByTestId("run-status")).toContainText("ok");
   await expect(page.getByTestId("replay-of")).toBeVisible();
+});
+
+test("a choreography run that ended in a dead-letter queue reproduces across its hops", async ({ page }) => {
+  await failedRunWith(page, "PoisonMessageError", "choreography");
+  await page.getByTestId("replay-reproduce").click();
+  await expect(page.getByTestId("replay-report")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("replay-outcome")).toHaveText(/reproduced/);
+  await expect(page.getByTestId("replay-summary")).toContainText("dead-letter queue");
 });
 
 test("a bad fork state is refused with a message, and nothing runs", async ({ page }) => {
