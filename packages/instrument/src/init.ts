@@ -7,6 +7,8 @@ import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
+import type { RedactionOptions } from "./redact.js";
+import { setRedaction } from "./serialize.js";
 import { setTracer } from "./steps.js";
 
 export interface InitOptions {
@@ -22,6 +24,11 @@ export interface InitOptions {
   exporter?: SpanExporter;
   /** Use these span processors instead of one batch processor around the exporter. */
   spanProcessors?: SpanProcessor[];
+  /**
+   * What to mask in recorded states before they are hashed and exported (see redact.ts). On by
+   * default for secret-named keys and secret-shaped strings; `{ enabled: false }` turns it off.
+   */
+  redact?: RedactionOptions;
   /** Trace and span id generator (e.g. X-Ray-compatible ids, or fixed ids in tests). */
   idGenerator?: IdGenerator;
   /**
@@ -58,6 +65,7 @@ export function init(options: InitOptions = {}): Tracing {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   }
   ensureContextManager();
+  setRedaction(options.redact);
   setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"));
   return {
     provider,

@@ -1,4 +1,23 @@
 import { createHash } from "node:crypto";
+import { compileRedaction, MASK } from "./redact.js";
+import type { RedactionOptions, Redactor } from "./redact.js";
+
+/** The redaction in force: on by default; `init({ redact })` replaces it. */
+let redactor: Redactor | undefined = compileRedaction();
+
+/** Sets the redaction applied to every state from now on (see redact.ts). */
+export function setRedaction(options: RedactionOptions | undefined): void {
+  redactor = compileRedaction(options);
+}
+
+/** A free text (an error message, a stack) with secret-looking parts masked. */
+export function redactText(text: string): string {
+  try {
+    return redactor === undefined ? text : redactor.text(text);
+  } catch {
+    return MASK;
+  }
+}
 
 /**
  * The safe serializer: any JavaScript value to canonical JSON, never a throw (STYLE.md §4).
@@ -18,13 +37,25 @@ import { createHash } from "node:crypto";
  * rewrites objects whose `$type` is one of the tags above and whose other keys match.
  */
 export function serialize(value: unknown): string {
+  let text: string;
   try {
-    const text = JSON.stringify(value, replacer);
-    return text === undefined ? UNDEFINED_JSON : text;
-  } catch {
-    // A cycle, a throwing getter or toJSON, a Proxy trap, or a structure deeper than the stack.
-    return serializeSlow(value);
+    text = JSON.stringify(value, replacer) ?? UNDEFINED_JSON;
+  } catch (error) {
+    // A cycle, a throwing getter or toJSON, a Proxy trap, a structure deeper than the stack — or
+    // redaction failing, which the slow path meets again and masks the whole value for.
+    text = serializeSlow(value, error);
   }
+  const post = redactor?.post;
+  if (post === undefined) return text;
+  try {
+    return JSON.stringify(post(JSON.parse(text)), replacer) ?? UNDEFINED_JSON;
+  } catch (error) {
+    return redactionFailed(error);
+  }
+}
+
+function redactionFailed(error: unknown): string {
+  return JSON.stringify({ $type: "Redacted", reason: `redaction failed: ${describe(error)}` });
 }
 
 /** sha256 of a serialized state, lower-case hex: the `tracewright.input.hash`. */
@@ -66,7 +97,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   switch (typeof value) {
     case "string":
       if (value.length >= 24 && value.charCodeAt(10) === 84 /* T */ && (this as Record<string, unknown>)[key] instanceof Date) return dateTag((this as Record<string, Date>)[key] as Date);
-      return value;
+      return redactor === undefined ? value : redactor.text(value);
     case "number":
       return Number.isFinite(value) ? value : { $type: "Number", value: String(value) };
     case "boolean":
@@ -118,16 +149,15 @@ function bytesTag(view: ArrayBufferView): Tagged {
 function sortedKeys(object: Record<string, unknown>): Record<string, unknown> {
   const keys = Object.keys(object);
   let sorted = true;
-  for (let i = 1; i < keys.length; i++) {
-    if ((keys[i - 1] as string) > (keys[i] as string)) {
-      sorted = false;
-      break;
-    }
+  let secret = false;
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && (keys[i - 1] as string) > (keys[i] as string)) sorted = false;
+    if (redactor !== undefined && redactor.key(keys[i] as string)) secret = true;
   }
-  if (sorted) return object;
+  if (sorted && !secret) return object;
   keys.sort();
   const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = object[key];
+  for (const key of keys) out[key] = secret && redactor?.key(key) === true ? MASK : object[key];
   return out;
 }
 
@@ -135,10 +165,12 @@ function sortedKeys(object: Record<string, unknown>): Record<string, unknown> {
  * The slow path: an explicit-stack walk that copies the value into plain JSON, marking cycles
  * and anything that throws when read. Iterative, so depth is bounded by memory, not the stack.
  */
-function serializeSlow(root: unknown): string {
+function serializeSlow(root: unknown, first: unknown): string {
   try {
     return emit(toPlain(root));
   } catch (error) {
+    // Never leak: if masking failed, nothing of the value is recorded.
+    if (redactor !== undefined) return redactionFailed(first ?? error);
     return JSON.stringify({ $type: "Unserializable", reason: describe(error) });
   }
 }
@@ -155,7 +187,7 @@ function emit(root: unknown): string {
     }
     if (value === null || typeof value !== "object") {
       const tag = tagged(value);
-      out.push(tag === undefined ? JSON.stringify(value) : JSON.stringify(tag));
+      out.push(tag === undefined ? JSON.stringify(typeof value === "string" && redactor !== undefined ? redactor.text(value) : value) : JSON.stringify(tag));
       return true;
     }
     const array = Array.isArray(value);
@@ -209,6 +241,10 @@ function toPlain(root: unknown): unknown {
       continue;
     }
     const key = frame.keys[frame.index++] as string;
+    if (!Array.isArray(frame.target) && redactor !== undefined && redactor.key(key)) {
+      assign(frame.target, key, MASK);
+      continue;
+    }
     const path = Array.isArray(frame.target) ? `${frame.path}[${key}]` : `${frame.path}.${key}`;
     let child: unknown;
     try {

@@ -12,7 +12,7 @@ import {
   Tracewright,
 } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
-import { hashJson, serialize } from "./serialize.js";
+import { hashJson, redactText, serialize } from "./serialize.js";
 
 /** A replayable boundary about to be crossed: what an interceptor sees. */
 export interface StepCall {
@@ -175,12 +175,13 @@ function safely(action: () => void): void {
 export function recordError(span: Span, error: unknown): void {
   safely(() => {
     const e = error instanceof Error ? error : undefined;
+    const message = redactText(e?.message ?? safeString(error));
     span.addEvent(Exception.EVENT_NAME, {
       [Exception.TYPE]: e?.name ?? typeof error,
-      [Exception.MESSAGE]: e?.message ?? safeString(error),
-      ...(e?.stack === undefined ? {} : { [Exception.STACKTRACE]: e.stack }),
+      [Exception.MESSAGE]: message,
+      ...(e?.stack === undefined ? {} : { [Exception.STACKTRACE]: redactText(e.stack) }),
     });
-    span.setStatus({ code: SpanStatusCode.ERROR, message: e?.message ?? safeString(error) });
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
     // The whole error (class name, code, own fields), so replay can rethrow what was thrown.
     span.setAttribute(Tracewright.ERROR_VALUE, serialize(error));
   });

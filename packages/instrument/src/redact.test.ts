@@ -1,0 +1,92 @@
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { init } from "./init.js";
+import { MASK } from "./redact.js";
+import { hashJson, serialize, setRedaction } from "./serialize.js";
+import { tool } from "./steps.js";
+
+afterEach(() => setRedaction(undefined));
+
+describe("redaction, on by default", () => {
+  it("masks values under secret-named keys, at any depth, and leaves counts alone", () => {
+    const state = { user: "ana", password: "hunter2", nested: { apiKey: "k-123", headers: { Authorization: "Basic x", "x-api-key": "z" } }, aws_secret_access_key: "wJalr", usage: { inputTokens: 12, maxTokens: 100 }, client_secret: 7, access_token: "t" };
+    const out = JSON.parse(serialize(state)) as typeof state;
+    expect(out).toEqual({ access_token: MASK, aws_secret_access_key: MASK, client_secret: MASK, nested: { apiKey: MASK, headers: { Authorization: MASK, "x-api-key": MASK } }, password: MASK, usage: { inputTokens: 12, maxTokens: 100 }, user: "ana" });
+  });
+
+  it("masks secret-shaped strings anywhere in a value", () => {
+    const text = "call with AKIAIOSFODNN7EXAMPLE and header Bearer eyJhbGciOi.payload.sig then sk-abcdefghijklmnopqrstuvwx";
+    expect(JSON.parse(serialize({ note: text }))).toEqual({ note: `call with ${MASK} and header ${MASK} then ${MASK}` });
+    expect(serialize(["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"])).toBe(`["${MASK}"]`);
+  });
+
+  it("hashes the redacted state, so the secret cannot be recovered from the hash", () => {
+    expect(hashJson(serialize({ password: "a" }))).toBe(hashJson(serialize({ password: "b" })));
+  });
+
+  it("applies configured keys, patterns, paths and a custom function", () => {
+    setRedaction({ keys: ["ssn", /^card/i], patterns: [/\b\d{4}-\d{4}-\d{4}-\d{4}\b/g], paths: ["$.user.email", "$.items[*].note"], custom: (value, path) => (path === "$.user.name" ? "<name>" : value) });
+    const out = JSON.parse(serialize({ ssn: "1", cardNumber: "x", memo: "pay 1234-5678-9012-3456 now", user: { email: "a@b.c", name: "Ana" }, items: [{ note: "n1", id: 1 }, { note: "n2", id: 2 }] }));
+    expect(out).toEqual({ cardNumber: MASK, items: [{ id: 1, note: MASK }, { id: 2, note: MASK }], memo: `pay ${MASK} now`, ssn: MASK, user: { email: MASK, name: "<name>" } });
+  });
+
+  it("masks the whole value when redaction itself fails, never leaking it", () => {
+    setRedaction({ custom: () => {
+      throw new Error("custom redactor broke");
+    } });
+    const out = JSON.parse(serialize({ secretish: "do not leak me" })) as { $type: string; reason: string };
+    expect(out.$type).toBe("Redacted");
+    expect(out.reason).toContain("custom redactor broke");
+    expect(JSON.stringify(out)).not.toContain("do not leak me");
+  });
+
+  it("can be turned off", () => {
+    setRedaction({ enabled: false });
+    expect(serialize({ password: "p" })).toBe('{"password":"p"}');
+  });
+
+  it("masks secrets in recorded errors too", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
+    await expect(tool("login", { user: "ana", password: "hunter2" }, () => {
+      throw new Error("rejected token Bearer abc.def.ghi for AKIAIOSFODNN7EXAMPLE");
+    })).rejects.toThrow("Bearer abc.def.ghi");
+    const span = exporter.getFinishedSpans()[0]!;
+    const recorded = JSON.stringify({ attributes: span.attributes, events: span.events, status: span.status });
+    expect(recorded).not.toContain("hunter2");
+    expect(recorded).not.toContain("abc.def.ghi");
+    expect(recorded).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(recorded).toContain(MASK);
+    await tracing.shutdown();
+  });
+});
+
+describe("redaction, property-based", () => {
+  const secret = fc.oneof(
+    fc.stringMatching(/^AKIA[A-Z0-9]{16}$/),
+    fc.stringMatching(/^sk-[A-Za-z0-9]{24}$/),
+    fc.stringMatching(/^[A-Za-z0-9]{20}$/).map((t) => `Bearer ${t}`),
+  );
+  const secretKey = fc.constantFrom("password", "apiKey", "API_KEY", "authorization", "client_secret", "accessToken", "x-api-key", "db.password");
+  const plainKey = fc.stringMatching(/^[a-z]{1,8}$/).filter((k) => !/pass|secret|token|key|auth|cookie|session|credential/.test(k));
+
+  it("no generated secret survives, under a secret key or inside text", () => {
+    fc.assert(
+      fc.property(secret, secretKey, plainKey, fc.string(), (s, k, plain, filler) => {
+        const out = serialize({ [k]: { value: `${filler}` }, [plain]: [`${filler} ${s} ${filler}`], nested: { deeper: [{ [k]: s }] } });
+        return !out.includes(s);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps the structure of values without secrets", () => {
+    fc.assert(
+      fc.property(fc.dictionary(plainKey, fc.oneof(fc.integer(), fc.boolean(), fc.stringMatching(/^[a-z ]{0,15}$/))), (value) => {
+        expect(JSON.parse(serialize(value))).toEqual(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Redaction, on by default: secrets are masked before a state is hashed, recorded or exported.
+ *
+ * - Keys named like a secret (password, passwd, secret, client_secret, token, access_token,
+ *   authToken, api_key/apiKey/x-api-key, authorization, credentials, private_key, cookie,
+ *   session_id, aws_secret_access_key…, case-insensitive; `inputTokens` and other counts are not)
+ *   have their value replaced by `"[REDACTED]"`, whatever it is.
+ * - String values that look like a secret anywhere have the secret part replaced: AWS access key
+ *   ids (`AKIA…`/`ASIA…`), bearer tokens (`Bearer …`), PEM private keys, and the common
+ *   `sk-…`, `ghp_…`, `xox…-` token shapes.
+ * - `paths` (`$.user.email`, `$.items[*].card`) and a `custom(value, path)` function can mask more;
+ *   they run on the parsed state, so they cost only when configured.
+ * - If redaction itself fails, the whole value is masked (`{"$type":"Redacted","reason":…}`):
+ *   never leaked.
+ *
+ * Replay works on redacted runs: the recording is what replay serves, so the agent receives the
+ * masked values where secrets were. Code that only passes a secret along replays the same; code
+ * that needs the secret's content diverges at that step, and the report says where.
+ */
+export interface RedactionOptions {
+  /** Default: true. `false` records states exactly as given. */
+  enabled?: boolean;
+  /** More key names to mask (exact, case-insensitive) or patterns to match keys against. */
+  keys?: readonly (string | RegExp)[];
+  /** More value patterns to mask inside strings (use the `g` flag). */
+  patterns?: readonly RegExp[];
+  /** JSON paths whose values are masked: `$.a.b`, `$.list[*].c`, `$.list[0]`. */
+  paths?: readonly string[];
+  /** Returns the value to record at `path` (e.g. a hash of an email), or the value unchanged. */
+  custom?: (value: unknown, path: string) => unknown;
+}
+
+export const MASK = "[REDACTED]";
+
+const SECRET_KEY = /^(?:.*[-_.])?(?:pass(?:word|wd|phrase)?|secret|client[-_]?secret|token|api[-_]?key|authorization|credentials?|private[-_]?key|cookie|set-cookie|session[-_]?id|access[-_]?key(?:[-_]?id)?|secret[-_]?access[-_]?key)$|(?:auth|access|refresh|id|session|bearer|csrf)[-_]?token$/i;
+
+const SECRET_VALUE = [
+  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
+  /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  /\bsk-[A-Za-z0-9_-]{20,}\b/g,
+  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g,
+  /\bxox[abpr]-[A-Za-z0-9-]{10,}\b/g,
+];
+
+/** The compiled form the serializer consults on its hot path. */
+export interface Redactor {
+  key(name: string): boolean;
+  /** The string with secrets masked, or the same string when it holds none. */
+  text(value: string): string;
+  /** The post-pass for paths and the custom function, if configured. */
+  post?: (value: unknown) => unknown;
+}
+
+export function compileRedaction(options: RedactionOptions = {}): Redactor | undefined {
+  if (options.enabled === false) return undefined;
+  const extraKeys = new Set((options.keys ?? []).filter((k): k is string => typeof k === "string").map((k) => k.toLowerCase()));
+  const keyPatterns = (options.keys ?? []).filter((k): k is RegExp => k instanceof RegExp);
+  const valuePatterns = [...SECRET_VALUE, ...(options.patterns ?? [])];
+  const custom = options.patterns !== undefined && options.patterns.length > 0;
+  return {
+    key: (name) => SECRET_KEY.test(name) || extraKeys.has(name.toLowerCase()) || keyPatterns.some((p) => p.test(name)),
+    text: (value) => {
+      // A cheap screen first: most strings hold none of the shapes.
+      if (!custom && !(value.length >= 16 && (value.includes("AKIA") || value.includes("ASIA") || value.includes("earer") || value.includes("sk-") || value.includes("gh") || value.includes("xox") || value.includes("PRIVATE KEY")))) return value;
+      let out = value;
+      for (const pattern of valuePatterns) {
+        pattern.lastIndex = 0;
+        out = out.replace(pattern, MASK);
+      }
+      return out;
+    },
+    ...(options.paths === undefined && options.custom === undefined ? {} : { post: postPass(options.paths ?? [], options.custom) }),
+  };
+}
+
+/** Masks configured paths and applies the custom function, iteratively over the parsed state. */
+function postPass(paths: readonly string[], custom: RedactionOptions["custom"]): (value: unknown) => unknown {
+  const matchers = paths.map(toMatcher);
+  return (root) => {
+    const holder: Record<string, unknown> = { $: root };
+    const stack: { parent: Record<string, unknown> | unknown[]; key: string | number; path: string }[] = [{ parent: holder, key: "$", path: "$" }];
+    while (stack.length > 0) {
+      const { parent, key, path } = stack.pop() as (typeof stack)[number];
+      let value = (parent as Record<string | number, unknown>)[key];
+      if (matchers.some((m) => m.test(path))) {
+        (parent as Record<string | number, unknown>)[key] = MASK;
+        continue;
+      }
+      if (custom !== undefined) {
+        value = custom(value, path);
+        (parent as Record<string | number, unknown>)[key] = value;
+      }
+      if (Array.isArray(value)) value.forEach((_, i) => stack.push({ parent: value as unknown[], key: i, path: `${path}[${i}]` }));
+      else if (value !== null && typeof value === "object") for (const k of Object.keys(value)) stack.push({ parent: value as Record<string, unknown>, key: k, path: `${path}.${k}` });
+    }
+    return holder.$;
+  };
+}
+
+/** Path segments: `$.a[0].b` → `["a", "[0]", "b"]`; `[*]` in a pattern matches any index. */
+function segments(path: string): string[] {
+  return [...path.matchAll(/\.([^.[\]]+)|(\[(?:\d+|\*)\])/g)].map((m) => m[1] ?? m[2] ?? "");
+}
+
+function toMatcher(path: string): { test(candidate: string): boolean } {
+  const pattern = segments(path);
+  return {
+    test(candidate) {
+      const parts = segments(candidate);
+      return parts.length === pattern.length && pattern.every((p, i) => p === parts[i] || (p === "[*]" && /^\[\d+\]$/.test(parts[i] ?? "")));
+    },
+  };
+}
