@@ -1,6 +1,8 @@
 export { TracewrightError } from "./errors.js";
 export { init } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
+export { ByteBoundedSpanProcessor } from "./export-queue.js";
+export type { ExportQueueOptions, ExportStats } from "./export-queue.js";
 export { XRayIdGenerator } from "./xray-ids.js";
 export { currentRunId, currentStepKey, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
 export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";

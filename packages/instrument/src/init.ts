@@ -3,10 +3,11 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
+import { ByteBoundedSpanProcessor } from "./export-queue.js";
+import type { ExportQueueOptions, ExportStats } from "./export-queue.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
 import { setTracer } from "./steps.js";
@@ -22,7 +23,9 @@ export interface InitOptions {
   endpoint?: string;
   /** Export with this exporter instead of OTLP/HTTP (tests, other backends). */
   exporter?: SpanExporter;
-  /** Use these span processors instead of one batch processor around the exporter. */
+  /** The export queue's bounds (see export-queue.ts). */
+  exportQueue?: ExportQueueOptions;
+  /** Use these span processors instead of the byte-bounded export queue around the exporter. */
   spanProcessors?: SpanProcessor[];
   /**
    * What to mask in recorded states before they are hashed and exported (see redact.ts). On by
@@ -45,6 +48,8 @@ export interface Tracing {
   flush(): Promise<void>;
   /** Flushes and stops exporting; the wrappers fall back to the global tracer. */
   shutdown(): Promise<void>;
+  /** What the export queue has exported, dropped and failed (zeros with custom span processors). */
+  stats(): ExportStats;
 }
 
 /**
@@ -54,7 +59,8 @@ export interface Tracing {
  */
 export function init(options: InitOptions = {}): Tracing {
   const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? "tracewright-agent";
-  const processors = options.spanProcessors ?? [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter({ url: resolveEndpoint(options.endpoint) }))];
+  const queue = options.spanProcessors === undefined ? new ByteBoundedSpanProcessor(options.exporter ?? new OTLPTraceExporter({ url: resolveEndpoint(options.endpoint) }), options.exportQueue) : undefined;
+  const processors = options.spanProcessors ?? [queue as ByteBoundedSpanProcessor];
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [Resource.SERVICE_NAME]: serviceName }),
     spanProcessors: processors,
@@ -75,6 +81,7 @@ export function init(options: InitOptions = {}): Tracing {
       setTracer(undefined);
       await provider.shutdown().catch(reportExportFailure);
     },
+    stats: () => ({ ...(queue?.counters ?? { exported: 0, dropped: 0, droppedBytes: 0, failedExports: 0, failedSpans: 0, queuedBytes: 0 }) }),
   };
 }
 
