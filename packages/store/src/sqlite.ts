@@ -85,9 +85,11 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
       const rows = page.all(after) as { id: number; run_id: string; body: string }[];
       if (rows.length === 0) break;
       for (const row of rows) {
-        const f = spanFacts(JSON.parse(row.body) as SpanRecord);
+        const span = JSON.parse(row.body) as SpanRecord;
+        const f = spanFacts(span);
         update.run(f.kind, f.name, f.inputTokens, f.outputTokens, row.id);
-        if (f.text !== "") text.run(row.run_id, f.text);
+        const body = searchText(span);
+        if (body !== "") text.run(row.run_id, body);
         after = row.id;
       }
     }
@@ -161,7 +163,6 @@ interface Facts {
   name: string;
   inputTokens: number | null;
   outputTokens: number | null;
-  text: string;
 }
 
 function spanFacts(span: SpanRecord): Facts {
@@ -171,7 +172,6 @@ function spanFacts(span: SpanRecord): Facts {
     name: stepName(span),
     inputTokens: tokens(span.attributes[GenAI.USAGE_INPUT_TOKENS]),
     outputTokens: tokens(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]),
-    text: searchText(span),
   };
 }
 
@@ -195,6 +195,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly upsertRun: Statement;
   private readonly setRoot: Statement;
   private readonly insertText: Statement;
+  /** Root updates of the batch being ingested, applied once its runs exist. */
+  private readonly setRootLater: unknown[][] = [];
   private readonly ingestBatch: (spans: readonly SpanRecord[]) => IngestResult;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -216,11 +218,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
     );
     this.insertText = prepare(`INSERT INTO run_text (run_id, body) VALUES (?, ?)`);
     this.upsertRun = prepare(
-      `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors) VALUES (?, ?, ?, ?, 1, ?)
+      `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
          start_us = min(start_us, excluded.start_us),
          end_us = max(end_us, excluded.end_us),
-         steps = steps + 1,
+         steps = steps + excluded.steps,
          errors = errors + excluded.errors`,
     );
     // Among parentless spans of a run, the earliest is its root: it names the run and ends it.
@@ -228,18 +230,32 @@ export class SqliteStore implements TraceStore, TraceQueries {
       `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?
        WHERE run_id = ? AND (root_start_us IS NULL OR root_start_us >= ?)`,
     );
+    // One upsert and one search-text row per run per batch, not per span: a batch of a run's
+    // steps costs one index update.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
+      const touched = new Map<string, { traceId: string; startUs: number; endUs: number; steps: number; errors: number; text: string[] }>();
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
         const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, JSON.stringify(span), f.kind, f.name, f.inputTokens, f.outputTokens);
         if (info.changes === 0) continue;
         inserted++;
-        if (f.text !== "") this.insertText.run(d.runId, f.text);
-        this.upsertRun.run(d.runId, span.traceId, d.startUs, d.endUs, span.status.code === 2 ? 1 : 0);
-        if (d.root) this.setRoot.run(span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs);
+        let run = touched.get(d.runId);
+        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0, text: [] }));
+        run.startUs = Math.min(run.startUs, d.startUs);
+        run.endUs = Math.max(run.endUs, d.endUs);
+        run.steps++;
+        if (span.status.code === 2) run.errors++;
+        const text = searchText(span);
+        if (text !== "") run.text.push(text);
+        if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs]);
       }
+      for (const [runId, run] of touched) {
+        this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors);
+        if (run.text.length > 0) this.insertText.run(runId, run.text.join("\n"));
+      }
+      for (const args of this.setRootLater.splice(0)) this.setRoot.run(...args);
       return { inserted, duplicates: spans.length - inserted };
     });
   }
