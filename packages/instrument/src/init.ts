@@ -2,6 +2,7 @@ import { diag, propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
+import { ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
@@ -32,6 +33,12 @@ export interface InitOptions {
    * default for secret-named keys and secret-shaped strings; `{ enabled: false }` turns it off.
    */
   redact?: RedactionOptions;
+  /**
+   * The share of runs recorded, decided at the root and followed by every step and hop of the
+   * run (parent-based), so a run is exported whole or not at all. Env: `OTEL_TRACES_SAMPLER` /
+   * `OTEL_TRACES_SAMPLER_ARG` as the SDK reads them. Default: 1 (every run).
+   */
+  sampleRatio?: number;
   /** Trace and span id generator (e.g. X-Ray-compatible ids, or fixed ids in tests). */
   idGenerator?: IdGenerator;
   /**
@@ -65,6 +72,7 @@ export function init(options: InitOptions = {}): Tracing {
     resource: resourceFromAttributes({ [Resource.SERVICE_NAME]: serviceName }),
     spanProcessors: processors,
     ...(options.idGenerator === undefined ? {} : { idGenerator: options.idGenerator }),
+    ...(options.sampleRatio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }) }),
   });
   if (options.register ?? true) {
     trace.setGlobalTracerProvider(provider);
@@ -96,4 +104,19 @@ function resolveEndpoint(explicit: string | undefined): string {
   const base = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (base) return `${base.replace(/\/+$/, "")}/v1/traces`;
   return "http://127.0.0.1:4318/v1/traces";
+}
+
+/**
+ * A Lambda handler that flushes every recorded step before it returns — on success and on error —
+ * so nothing is lost when the execution environment freezes. Per-invocation state stays on the
+ * call; the tracing handle is the only thing shared across invocations.
+ */
+export function wrapLambdaHandler<E, C, R>(tracing: Pick<Tracing, "flush">, handler: (event: E, context: C) => Promise<R>): (event: E, context: C) => Promise<R> {
+  return async (event, context) => {
+    try {
+      return await handler(event, context);
+    } finally {
+      await tracing.flush();
+    }
+  };
 }
