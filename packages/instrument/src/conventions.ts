@@ -65,6 +65,11 @@ export const Tracewright = {
   /** The error a step threw, serialized whole (name, message, stack, own fields). */
   ERROR_VALUE: "tracewright.error.value",
   PAYLOAD_REF: "tracewright.payload.ref",
+  /** A step stopped by control flow, not by a failure (a LangGraph interrupt waiting for a human). */
+  STEP_SUSPENDED: "tracewright.step.suspended",
+  /** LangGraph's thread and checkpoint, on graph node steps. */
+  GRAPH_THREAD_ID: "tracewright.graph.thread_id",
+  GRAPH_CHECKPOINT_ID: "tracewright.graph.checkpoint_id",
   /** On a tool step: the tool changes the world (sends, pays, deletes); fork runs it live only when allowed. */
   TOOL_SIDE_EFFECTS: "tracewright.tool.side_effects",
   /** On a step whose result replay served from the recording. */

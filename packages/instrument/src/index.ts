@@ -12,6 +12,7 @@ export type { RedactionOptions } from "./redact.js";
 export { carry, EVENTBRIDGE_FIELD, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, resume, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
 export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
 export { consume, publish } from "./messaging.js";
+export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";
 export type { Delivery, MessageTarget, Published } from "./messaging.js";
 export {
   Exception,

@@ -207,6 +207,11 @@ export interface StepSpec {
   onOutput?: (output: unknown, span: Span) => void;
   /** Told the step's context once it has started, live or replayed (e.g. to carry it along a message). */
   onStart?: (ctx: Context) => void;
+  /**
+   * Errors that are control flow, not failures (a LangGraph interrupt): the step ends without an
+   * error status, marked `tracewright.step.suspended`, and the error is rethrown unchanged.
+   */
+  isSuspension?: (error: unknown) => boolean;
 }
 
 interface Started {
@@ -324,7 +329,12 @@ async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown
     endOk(s, spec, output);
     return output;
   } catch (error) {
-    endError(s, error);
+    if (spec.isSuspension?.(error) === true) {
+      safely(() => s.span.setAttribute(Tracewright.STEP_SUSPENDED, true));
+      safely(() => s.span.end());
+    } else {
+      endError(s, error);
+    }
     throw error;
   }
 }

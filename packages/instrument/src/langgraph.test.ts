@@ -1,0 +1,82 @@
+import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from "@langchain/langgraph";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Tracewright } from "./conventions.js";
+import { init } from "./init.js";
+import type { Tracing } from "./init.js";
+import { humanInput, traceNode } from "./langgraph.js";
+import { run, tool } from "./steps.js";
+
+const exporter = new InMemorySpanExporter();
+let tracing: Tracing;
+beforeAll(() => {
+  tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
+});
+afterAll(async () => {
+  await tracing.shutdown();
+});
+beforeEach(() => exporter.reset());
+
+const State = Annotation.Root({
+  goal: Annotation<string>(),
+  plan: Annotation<string[]>({ reducer: (_, b) => b, default: () => [] }),
+  approved: Annotation<string | undefined>(),
+  findings: Annotation<string[]>({ reducer: (a, b) => [...a, ...b], default: () => [] }),
+});
+type S = typeof State.State;
+
+function graph() {
+  return new StateGraph(State)
+    .addNode("planner", traceNode("planner", (state: S) => ({ plan: [`search ${state.goal}`] })))
+    .addNode("approve", traceNode("approve", async () => ({ approved: await humanInput("approve the plan?", (q) => interrupt<string, string>(q)) })))
+    .addNode("research", traceNode("research", async (state: S) => ({ findings: [await tool("web_search", { q: state.plan[0] }, (a) => `found: ${a.q}`)] })))
+    .addEdge(START, "planner")
+    .addEdge("planner", "approve")
+    .addEdge("approve", "research")
+    .addEdge("research", END)
+    .compile({ checkpointer: new MemorySaver() });
+}
+
+const keyed = () => new Map(exporter.getFinishedSpans().map((s) => [String(s.attributes[Tracewright.STEP_KEY]), s]));
+
+describe("the LangGraph.js adapter", () => {
+  it("records each node with its state in and out, and nested tool calls", async () => {
+    const g = graph();
+    const config = { configurable: { thread_id: "thread-1" } };
+    await run("graph-agent", { goal: "lambda" }, () => g.invoke({ goal: "lambda" }, config));
+    const first = keyed();
+    const plan = first.get("graph-agent/node:planner#0")!;
+    expect(JSON.parse(String(plan.attributes["input.value"]))).toMatchObject({ goal: "lambda" });
+    expect(JSON.parse(String(plan.attributes["output.value"]))).toEqual({ plan: ["search lambda"] });
+    expect(plan.attributes[Tracewright.GRAPH_THREAD_ID]).toBe("thread-1");
+    // The interrupt stopped the graph: recorded as suspended, not as a failure.
+    const asked = first.get("graph-agent/node:approve#0/human:input#0")!;
+    expect(asked.attributes[Tracewright.STEP_SUSPENDED]).toBe(true);
+    expect(asked.status.code).toBe(0);
+    expect(first.get("graph-agent/node:approve#0")!.status.code).toBe(0);
+    expect(first.get("graph-agent")!.status.code).toBe(0);
+    expect(first.has("graph-agent/node:research#0")).toBe(false);
+
+    exporter.reset();
+    const result = await run("graph-agent", { resume: "yes" }, () => g.invoke(new Command({ resume: "yes" }), config));
+    expect(result).toMatchObject({ approved: "yes", findings: ["found: search lambda"] });
+    const second = keyed();
+    const answered = second.get("graph-agent/node:approve#0/human:input#0")!;
+    expect(answered.attributes["output.value"]).toBe('"yes"');
+    expect(answered.attributes[Tracewright.STEP_KIND]).toBe("human");
+    expect(second.get("graph-agent/node:research#0/tool:web_search#0")?.attributes["output.value"]).toBe('"found: search lambda"');
+  });
+
+  it("records a failing node as an error and lets the error through unchanged", async () => {
+    const boom = new Error("node failed");
+    const g = new StateGraph(State)
+      .addNode("planner", traceNode("planner", () => {
+        throw boom;
+      }))
+      .addEdge(START, "planner")
+      .addEdge("planner", END)
+      .compile();
+    await expect(run("graph-agent", {}, () => g.invoke({ goal: "x" }))).rejects.toThrow("node failed");
+    expect(keyed().get("graph-agent/node:planner#0")?.status.code).toBe(2);
+  });
+});

@@ -1,0 +1,73 @@
+import { GenAI, OpenInference, OpenInferenceKind, Operation, StepKind, Tracewright } from "./conventions.js";
+import { withStep } from "./steps.js";
+
+/**
+ * The LangGraph.js adapter. It has no dependency on LangGraph: it wraps the functions you give
+ * `addNode`, and reads LangGraph's config and interrupt errors by their documented shape.
+ *
+ * ```ts
+ * const graph = new StateGraph(State)
+ *   .addNode("plan", traceNode("plan", plan))
+ *   .addNode("approve", traceNode("approve", async (state) => ({ approved: await humanInput("approve the plan?", (q) => interrupt(q)) })))
+ *   …
+ *   .compile({ checkpointer });
+ * await run("supervisor", input, () => graph.invoke(input, { configurable: { thread_id } }));
+ * ```
+ *
+ * Each node is a `node` step with the state it was given in and the update it returned out;
+ * model and tool calls inside it nest under it; the thread and checkpoint ids are recorded. An
+ * interrupt is a `human` step: the first pass, which stops the graph, is recorded as suspended
+ * (not as a failure), and the resumed pass records the human's answer as the step's output —
+ * which replay serves.
+ */
+interface GraphConfig {
+  configurable?: { thread_id?: unknown; checkpoint_id?: unknown; checkpoint_ns?: unknown; [key: string]: unknown };
+}
+
+/** LangGraph signals interrupts and parent commands by throwing errors marked `is_bubble_up`. */
+export function isGraphBubbleUp(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { is_bubble_up?: unknown }).is_bubble_up === true;
+}
+
+function graphAttributes(config: unknown): Record<string, string> {
+  const configurable = (config as GraphConfig | undefined)?.configurable;
+  const out: Record<string, string> = {};
+  if (typeof configurable?.thread_id === "string") out[Tracewright.GRAPH_THREAD_ID] = configurable.thread_id;
+  if (typeof configurable?.checkpoint_id === "string") out[Tracewright.GRAPH_CHECKPOINT_ID] = configurable.checkpoint_id;
+  if (typeof configurable?.thread_id === "string") out[GenAI.CONVERSATION_ID] = configurable.thread_id;
+  return out;
+}
+
+/** Wraps a LangGraph node function so that each call is a recorded `node` step. */
+export function traceNode<S, U, C = unknown>(name: string, fn: (state: S, config: C) => U | Promise<U>): (state: S, config: C) => Promise<U> {
+  return (state, config) =>
+    withStep(
+      {
+        kind: StepKind.NODE,
+        name,
+        spanName: `node ${name}`,
+        input: state,
+        attributes: { [GenAI.OPERATION_NAME]: Operation.INVOKE_WORKFLOW, [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN, ...graphAttributes(config) },
+        isSuspension: isGraphBubbleUp,
+      },
+      (input) => fn(input as S, config),
+    );
+}
+
+/**
+ * Human input as a recorded `human` step: `ask` is typically `(q) => interrupt(q)`. The value it
+ * returns (the resume value) is the step's output; replay serves it without asking again.
+ */
+export function humanInput<Q, A>(question: Q, ask: (question: Q) => A | Promise<A>): Promise<A> {
+  return withStep(
+    {
+      kind: StepKind.HUMAN,
+      name: "input",
+      spanName: "human input",
+      input: question,
+      attributes: { [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN },
+      isSuspension: isGraphBubbleUp,
+    },
+    (input) => ask(input as Q),
+  );
+}
