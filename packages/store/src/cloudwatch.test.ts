@@ -120,7 +120,7 @@ describe("summarize", () => {
   it("derives a run as the SQLite store does, running until its root is there", () => {
     const root = makeSpan({ run: "r", key: "supervisor", endMs: 100, error: "x" });
     const child = makeSpan({ run: "r", key: "supervisor/node:a#0", parent: "supervisor", startMs: 10, endMs: 120 });
-    expect(summarize([child])).toMatchObject({ status: "running", steps: 1, agent: "" });
+    expect(summarize([child])).toMatchObject({ status: "running", steps: 1, agent: "supervisor" });
     expect(summarize([root, child])).toEqual({ runId: "r", traceId: root.traceId, agent: "supervisor", status: "error", startTime: new Date(T0_MS).toISOString(), durationMs: 120, steps: 2, errors: 1 });
     expect(summarize([])).toBeUndefined();
   });

@@ -633,7 +633,7 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
   const run: RunSummary = {
     runId: first.runId,
     traceId: (root ?? first).traceId,
-    agent: root?.agent ?? "",
+    agent: root?.agent ?? first.agent,
     status: root === undefined ? "running" : root.error ? "error" : "ok",
     startTime: new Date(Math.floor(start / 1000)).toISOString(),
     durationMs: Math.max(0, (end - start) / 1000),

@@ -10,7 +10,7 @@ export interface SpanFacts {
   endUs: number;
   /** A parentless span: a candidate root of its run. */
   root: boolean;
-  /** The run's agent, as named by its root. */
+  /** The run's agent: as its root names it, or as the first segment of a step key. */
   agent: string;
   replayOf: string | null;
 }
@@ -20,10 +20,12 @@ export function derive(span: SpanRecord): SpanFacts {
   const runId = typeof a[Tracewright.RUN_ID] === "string" && a[Tracewright.RUN_ID] !== "" ? (a[Tracewright.RUN_ID] as string) : span.traceId;
   const startUs = nanosToMicros(span.startTimeUnixNano);
   const endUs = Math.max(startUs, nanosToMicros(span.endTimeUnixNano));
-  const agent = str(a[GenAI.AGENT_NAME]) ?? str(span.resource[Resource.SERVICE_NAME]) ?? span.name;
+  const stepKey = str(a[Tracewright.STEP_KEY]);
+  // A root names its agent; any other step of a run names it by its key's first segment.
+  const agent = str(a[GenAI.AGENT_NAME]) ?? (stepKey === undefined ? undefined : stepKey.split("/")[0]) ?? str(span.resource[Resource.SERVICE_NAME]) ?? span.name;
   return {
     runId,
-    stepKey: str(a[Tracewright.STEP_KEY]) ?? null,
+    stepKey: stepKey ?? null,
     startUs,
     endUs,
     root: span.parentSpanId === undefined || span.parentSpanId === "",

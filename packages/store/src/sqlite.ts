@@ -218,8 +218,9 @@ export class SqliteStore implements TraceStore, TraceQueries {
     );
     this.insertText = prepare(`INSERT INTO run_text (run_id, body) VALUES (?, ?)`);
     this.upsertRun = prepare(
-      `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors, agent) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
+         agent = CASE WHEN agent = '' THEN excluded.agent ELSE agent END,
          start_us = min(start_us, excluded.start_us),
          end_us = max(end_us, excluded.end_us),
          steps = steps + excluded.steps,
@@ -234,7 +235,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     // steps costs one index update.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
-      const touched = new Map<string, { traceId: string; startUs: number; endUs: number; steps: number; errors: number; text: string[] }>();
+      const touched = new Map<string, { traceId: string; agent: string; startUs: number; endUs: number; steps: number; errors: number; text: string[] }>();
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
@@ -242,7 +243,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
         if (info.changes === 0) continue;
         inserted++;
         let run = touched.get(d.runId);
-        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0, text: [] }));
+        // Until its root arrives, a running run is named by the first segment of its step keys.
+        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0, text: [] }));
         run.startUs = Math.min(run.startUs, d.startUs);
         run.endUs = Math.max(run.endUs, d.endUs);
         run.steps++;
@@ -252,7 +254,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
         if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs]);
       }
       for (const [runId, run] of touched) {
-        this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors);
+        this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent);
         if (run.text.length > 0) this.insertText.run(runId, run.text.join("\n"));
       }
       for (const args of this.setRootLater.splice(0)) this.setRoot.run(...args);
