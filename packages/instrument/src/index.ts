@@ -13,6 +13,8 @@ export { carry, EVENTBRIDGE_FIELD, fromEventBridgeEvent, fromHttpHeaders, fromSq
 export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
 export { consume, publish } from "./messaging.js";
 export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";
+export { tracedBedrock } from "./bedrock.js";
+export type { BedrockClientLike, ConverseInputLike, TracedBedrock } from "./bedrock.js";
 export type { Delivery, MessageTarget, Published } from "./messaging.js";
 export {
   Exception,
