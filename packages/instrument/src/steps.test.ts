@@ -213,3 +213,23 @@ describe("wrappers record each step as a span", () => {
     expect(a).toMatchObject({ status: "ok", output: 1 });
   });
 });
+
+describe("deterministic runs", () => {
+  it("route Date.now, Math.random and crypto.randomUUID inside the run to recorded steps, and nowhere else", async () => {
+    let inside: { now: number; random: number; uuid: string } | undefined;
+    const outsideBefore = Date.now();
+    await run("supervisor", {}, async () => {
+      await node("work", {}, () => {
+        inside = { now: Date.now(), random: Math.random(), uuid: globalThis.crypto.randomUUID() };
+      });
+    }, { deterministic: true });
+    expect(byKey("supervisor/node:work#0/clock:now#0").attributes["output.value"]).toBe(String(inside?.now));
+    expect(byKey("supervisor/node:work#0/random:random#0").attributes["output.value"]).toBe(String(inside?.random));
+    expect(byKey("supervisor/node:work#0/uuid:uuid#0").attributes["output.value"]).toBe(JSON.stringify(inside?.uuid));
+    // Outside the run, and in a run that did not ask, the real functions answer and nothing is recorded.
+    exporter.reset();
+    expect(Date.now()).toBeGreaterThanOrEqual(outsideBefore);
+    await run("other", {}, () => [Date.now(), Math.random()]);
+    expect(spans().map((s) => s.attributes[Tracewright.STEP_KIND])).toEqual(["agent"]);
+  });
+});

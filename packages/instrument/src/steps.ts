@@ -57,6 +57,13 @@ export interface RunOptions {
   /** Replay's hook: see {@link StepInterceptor}. */
   interceptor?: StepInterceptor;
   /**
+   * Route `Date.now()`, `Math.random()` and `crypto.randomUUID()` called anywhere inside this run
+   * (its own code and libraries it calls) to `ctx.now()`, `ctx.random()` and `ctx.uuid()`, so
+   * they are recorded and replayed. Scoped to the run's async context: other runs and the rest
+   * of the process see the real functions. Default: false.
+   */
+  deterministic?: boolean;
+  /**
    * The tracer for this run's spans, instead of the one `init()` set up (replay records its
    * runs through its own provider, without touching the process's other runs).
    */
@@ -90,6 +97,8 @@ interface RunFrame {
   runId: string;
   interceptor: StepInterceptor | undefined;
   tracer: Tracer | undefined;
+  /** `Date.now`, `Math.random` and `crypto.randomUUID` inside the run are recorded steps. */
+  deterministic?: boolean;
 }
 
 interface StepFrame {
@@ -263,7 +272,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   } else if (root !== undefined) {
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
-    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer };
+    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer, ...(root.deterministic === true ? { deterministic: true } : {}) };
+    if (root.deterministic === true) installRouting();
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
     openRuns.set(runId, run);
@@ -391,9 +401,9 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
   const ctx: RunContext<I> = {
     runId: started?.frame.run.runId || parent?.run.runId || newRunId(),
     state: input,
-    now: () => withSyncStep(boundary(StepKind.CLOCK, "now", null), () => Date.now()),
-    random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => Math.random()),
-    uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => randomUUID()),
+    now: () => withSyncStep(boundary(StepKind.CLOCK, "now", null), () => realNow()),
+    random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => realRandom()),
+    uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => realUuid()),
   };
   // Only a fresh root (keyed by the agent's name alone) opened its run here; a continued one did not.
   const opened = started !== undefined && parent === undefined && started.frame.key === agent;
@@ -407,6 +417,40 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     return { runId: ctx.runId, traceId, status: "error", error };
   } finally {
     if (opened) openRuns.delete(ctx.runId);
+  }
+}
+
+const realNow = Date.now.bind(Date);
+const realRandom = Math.random.bind(Math);
+const realUuid = randomUUID;
+let routingInstalled = false;
+
+/**
+ * Installs, once, the process-wide functions that route to recorded steps inside a run that
+ * asked for it (`deterministic: true`) and to the real ones everywhere else. Inside a step's own
+ * recording (the boundary functions above) the real functions are called directly.
+ */
+function installRouting(): void {
+  if (routingInstalled) return;
+  routingInstalled = true;
+  // While a routed read is being recorded, reads made by the recording itself (the SDK, the
+  // serializer) get the real functions: no recursion.
+  let recording = false;
+  const route = <T>(kind: StepKind, name: string, real: () => T): T => {
+    if (recording || currentFrame()?.run.deterministic !== true) return real();
+    recording = true;
+    try {
+      return withSyncStep(boundary(kind, name, null), real);
+    } finally {
+      recording = false;
+    }
+  };
+  Date.now = () => route(StepKind.CLOCK, "now", realNow);
+  Math.random = () => route(StepKind.RANDOM, "random", realRandom);
+  const cryptoObject = globalThis.crypto as { randomUUID?: () => string } | undefined;
+  if (cryptoObject?.randomUUID !== undefined) {
+    const original = cryptoObject.randomUUID.bind(cryptoObject) as () => string;
+    cryptoObject.randomUUID = (() => route(StepKind.UUID, "uuid", original)) as typeof cryptoObject.randomUUID;
   }
 }
 
