@@ -1,6 +1,6 @@
 import type { RunOptions, RunResult } from "@tracewright/instrument";
 import { isFaultName } from "./faults.js";
-import { runChoreography } from "./choreography/agents.js";
+import { HANDLER_NAMES, invokeHandler, runChoreography } from "./choreography/agents.js";
 import type { ChoreographyFault } from "./choreography/agents.js";
 import { runSupervisor } from "./supervisor/agent.js";
 import type { SupervisorInput } from "./supervisor/types.js";
@@ -14,7 +14,7 @@ import type { SupervisorInput } from "./supervisor/types.js";
  */
 export interface ReferenceEntryPoint {
   name: string;
-  run(input: unknown, runOptions: RunOptions, context: { fixes: readonly string[] }): Promise<RunResult<unknown>>;
+  run(input: unknown, runOptions: RunOptions, context: { fixes: readonly string[]; runInput?: unknown }): Promise<RunResult<unknown>>;
 }
 
 function supervisorInput(input: unknown): SupervisorInput {
@@ -47,4 +47,15 @@ export const replayEntryPoints: readonly ReferenceEntryPoint[] = [
       });
     },
   },
+  // Each choreography handler alone, for replaying one invocation from its recorded event.
+  ...HANDLER_NAMES.map(
+    (name): ReferenceEntryPoint => ({
+      name,
+      run(input, runOptions, { fixes, runInput }) {
+        const recorded = (runInput ?? {}) as { fault?: unknown };
+        const fault = typeof recorded.fault === "string" && !fixes.includes(recorded.fault) ? (recorded.fault as ChoreographyFault) : undefined;
+        return invokeHandler(name, (input ?? {}) as Record<string, unknown>, { ...(fault === undefined ? {} : { fault }), runOptions });
+      },
+    }),
+  ),
 ];

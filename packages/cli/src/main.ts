@@ -14,7 +14,7 @@ Usage:
   tracewright runs show RUN_ID [--json] [--db PATH]
   tracewright agents run supervisor|choreography [--scenario NAME] [--fault NAME] [--json]
   tracewright agents scenarios [--json]
-  tracewright replay RUN_ID [--mode reproduce|verify-fix|fork] [--from STEP_KEY] [--patch FILE]
+  tracewright replay RUN_ID [--mode reproduce|verify-fix|fork] [--from STEP_KEY] [--patch FILE] [--step AGENT_STEP_KEY]
                      [--fix NAME …] [--stop] [--allow-side-effects] [--json] [--db PATH]
 
 The store is .tracewright/traces.db under the current directory unless --db or TRACEWRIGHT_DB
@@ -52,6 +52,7 @@ const OPTIONS = {
   fault: { type: "string" },
   mode: { type: "string" },
   from: { type: "string" },
+  step: { type: "string" },
   patch: { type: "string" },
   fix: { type: "string", multiple: true },
   stop: { type: "boolean" },

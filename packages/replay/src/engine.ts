@@ -11,7 +11,7 @@ import { withoutNetwork } from "./guard.js";
 import { Cassette } from "./interceptor.js";
 import type { CassetteOptions } from "./interceptor.js";
 import { jsonDiff } from "./json-patch.js";
-import { loadRecording, toRecording } from "./recording.js";
+import { loadRecording, subRecording, toRecording } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 import type { Divergence, ReplayReport, ReplayableAgent } from "./types.js";
@@ -25,6 +25,11 @@ export interface ReplayOptions extends CassetteOptions {
   agents: readonly ReplayableAgent[];
   /** Named fixes the agent's entry point applies (e.g. a bug switched off by a flag). */
   fixes?: readonly string[];
+  /**
+   * Replay one agent invocation inside the run on its own — e.g. the consumer that handled one
+   * message — from its recorded input event: the key of that `agent` step.
+   */
+  step?: string;
 }
 
 /**
@@ -34,11 +39,12 @@ export interface ReplayOptions extends CassetteOptions {
  */
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   if (!REPLAY_MODES.includes(options.mode)) throw new ReplayError("REPLAY_BAD_MODE", `Unknown replay mode "${String(options.mode)}": use ${REPLAY_MODES.join(", ")}.`);
-  const recording = await loadRecording(options.store, options.runId);
+  const whole = await loadRecording(options.store, options.runId);
+  const recording = options.step === undefined ? whole : subRecording(whole, options.step);
   const agent = options.agents.find((a) => a.name === recording.root.name);
   if (agent === undefined) {
     const known = options.agents.map((a) => a.name).join(", ") || "none";
-    throw new ReplayError("REPLAY_NO_AGENT", `Run ${options.runId} was recorded by agent "${recording.root.name}", which has no registered replay entry point (registered: ${known}).`);
+    throw new ReplayError("REPLAY_NO_AGENT", `${options.step === undefined ? `Run ${options.runId}` : `Step ${options.step}`} was recorded by agent "${recording.root.name}", which has no registered replay entry point (registered: ${known}).`);
   }
   if (options.mode === "fork") {
     if (options.from === undefined) throw new ReplayError("REPLAY_FORK_NEEDS_FROM", "Fork mode needs the step to fork from (--from STEP_KEY).");
@@ -58,7 +64,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   };
 
   const started = performance.now();
-  const execute = () => agent.run(revive(recording.inputJson), runOptions, { fixes: options.fixes ?? [] });
+  const execute = () => agent.run(revive(recording.inputJson), runOptions, { fixes: options.fixes ?? [], runInput: revive(whole.inputJson) });
   const result = options.mode === "reproduce" ? await withoutNetwork(execute) : await execute();
   const replayMs = performance.now() - started;
   const unusedKeys = cassette.finish();

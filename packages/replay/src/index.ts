@@ -2,7 +2,7 @@ export { replay, summarize } from "./engine.js";
 export type { ReplayOptions } from "./engine.js";
 export { Cassette } from "./interceptor.js";
 export type { CassetteOptions } from "./interceptor.js";
-export { BOUNDARY_KINDS, loadRecording, toRecording } from "./recording.js";
+export { BOUNDARY_KINDS, loadRecording, subRecording, toRecording } from "./recording.js";
 export type { RecordedStep, Recording } from "./recording.js";
 export { jsonDiff, mergePatch } from "./json-patch.js";
 export { CollectingProcessor, toSpanRecord } from "./spans.js";

@@ -110,3 +110,29 @@ export function parentKeyOf(key: string): string | null {
   const slash = key.lastIndexOf("/");
   return slash === -1 ? null : key.slice(0, slash);
 }
+
+/**
+ * The recording of one agent invocation inside a run (a consumer handling one message), as if it
+ * were a run of its own: the subtree under `key`, its keys rebased so that the invocation's root
+ * is keyed by its agent's name, as a fresh `run()` of that agent keys it.
+ */
+export function subRecording(recording: Recording, key: string): Recording {
+  const root = recording.byKey.get(key);
+  if (root === undefined) throw new ReplayError("REPLAY_NO_STEP", `Run ${recording.run.runId} has no step ${key}.`);
+  if (root.kind !== StepKind.AGENT) throw new ReplayError("REPLAY_NOT_AN_INVOCATION", `Step ${key} is a ${root.kind} step; replaying one invocation alone takes an agent step (a run inside the run, e.g. a consumer's).`);
+  const rebase = (k: string): string => root.name + k.slice(key.length);
+  const steps = recording.steps
+    .filter((s) => s.key === key || s.key.startsWith(`${key}/`))
+    .map((s, order) => ({ ...s, key: rebase(s.key), parentKey: s.key === key ? null : rebase(s.parentKey ?? ""), order }));
+  const byKey = new Map(steps.map((s) => [s.key, s]));
+  const childrenOf = new Map<string, RecordedStep[]>();
+  for (const step of steps) {
+    if (step.parentKey === null) continue;
+    let list = childrenOf.get(step.parentKey);
+    if (list === undefined) childrenOf.set(step.parentKey, (list = []));
+    list.push(step);
+  }
+  for (const list of childrenOf.values()) list.sort((a, b) => a.seq - b.seq);
+  const newRoot = steps[0] as RecordedStep;
+  return { run: recording.run, root: newRoot, inputJson: newRoot.inputJson ?? "null", steps, byKey, childrenOf };
+}

@@ -94,6 +94,21 @@ describe("verify-fix and fork on the reference agents", () => {
     expect((await store.getRun(runId))?.status).toBe("error");
   });
 
+  it("replays one agent invocation of a choreography alone, from its recorded event", async () => {
+    const runId = await record("choreography", "agent_bug");
+    const steps = (await canonicalTrace(runId)) as [string, string][];
+    const invocation = steps.find(([key, kind]) => kind === "agent" && /agent:analysis#1$/.test(key))![0];
+    const alone = await replay({ store, runId, step: invocation, mode: "reproduce", agents: replayEntryPoints });
+    expect(alone).toMatchObject({ outcome: "reproduced", divergences: [], stats: { live: 0, traceIdentical: true } });
+    expect(alone.error).toContain("TypeError");
+    expect((await store.getRun(alone.replayRunId))?.agent).toBe("analysis");
+    const fixed = await replay({ store, runId, step: invocation, mode: "verify-fix", fixes: ["agent_bug"], agents: replayEntryPoints });
+    expect(fixed.outcome).toBe("completed");
+    // Fixed, the handler gets as far as publishing analysis.done: a call the failed recording never made.
+    expect(fixed.first).toMatchObject({ type: "unexpected_call", key: "analysis/message:analysis.done#0" });
+    await expect(replay({ store, runId, step: steps[1]![0], mode: "reproduce", agents: replayEntryPoints })).rejects.toThrow(/replaying one invocation alone takes an agent step/);
+  });
+
   it("says clearly what is wrong with a bad request", async () => {
     await expect(replay({ store, runId: "nope", mode: "reproduce", agents: replayEntryPoints })).rejects.toThrow(/No run nope in the store/);
     const runId = await record("supervisor", "success");

@@ -75,5 +75,9 @@ export interface ReplayReport {
  */
 export interface ReplayableAgent {
   name: string;
-  run(input: unknown, runOptions: RunOptions, context: { fixes: readonly string[] }): Promise<RunResult<unknown>>;
+  /**
+   * `context.runInput` is the input of the whole recorded run, for an entry point that replays
+   * one invocation inside it (a consumer) and needs the run's settings.
+   */
+  run(input: unknown, runOptions: RunOptions, context: { fixes: readonly string[]; runInput?: unknown }): Promise<RunResult<unknown>>;
 }

@@ -100,14 +100,9 @@ export const choreographyScript: readonly ScriptRule[] = [
   },
 ];
 
-export function runChoreography(options: ChoreographyOptions): Promise<RunResult<ChoreographyReport>> {
-  const input: ChoreographyInput = {
-    goal: options.goal,
-    ...(options.scenario === undefined ? {} : { scenario: options.scenario }),
-    ...(options.fault === undefined ? {} : { fault: options.fault }),
-  };
+function makeDeps(options: Omit<ChoreographyOptions, "goal">): Deps {
   const modelFault = options.fault === "poison_message" ? undefined : options.fault;
-  const deps: Deps = {
+  return {
     model: withModelFaults(options.model ?? createScriptedModel(choreographyScript, { latencyScale: options.latencyScale ?? 1 }), modelFault),
     tools: withToolFaults(options.tools ?? createToolbox(), modelFault),
     toolTimeoutMs: options.toolTimeoutMs ?? 200,
@@ -115,8 +110,28 @@ export function runChoreography(options: ChoreographyOptions): Promise<RunResult
     bug: options.fault === "agent_bug",
     bus: new InProcessBus(RULES, { visibilityTimeoutMs: 30_000, maxReceiveCount: 3 }),
   };
+}
+
+export function runChoreography(options: ChoreographyOptions): Promise<RunResult<ChoreographyReport>> {
+  const input: ChoreographyInput = {
+    goal: options.goal,
+    ...(options.scenario === undefined ? {} : { scenario: options.scenario }),
+    ...(options.fault === undefined ? {} : { fault: options.fault }),
+  };
+  const deps = makeDeps(options);
   return runWithResult("choreography", input, (ctx) => choreograph(ctx, deps), options.runOptions);
 }
+
+/**
+ * One handler invoked alone on one event, as a Lambda would be: what replaying a single
+ * invocation of a recorded choreography runs. `fault` is the recorded run's.
+ */
+export function invokeHandler(queue: "research" | "analysis" | "writer", event: Record<string, unknown>, options: Omit<ChoreographyOptions, "goal"> = {}): Promise<RunResult<unknown>> {
+  const deps = makeDeps(options);
+  return runWithResult(queue, event, (ctx) => HANDLERS[queue](ctx.state, deps, ctx), options.runOptions);
+}
+
+export const HANDLER_NAMES = ["research", "analysis", "writer"] as const;
 
 async function choreograph(ctx: RunContext<ChoreographyInput>, deps: Deps): Promise<ChoreographyReport> {
   const detail = ctx.state.fault === "poison_message" ? { request: ctx.state.goal } : { goal: ctx.state.goal };

@@ -33,6 +33,7 @@ export async function replayCommand(runId: string, flags: Flags, io: Io): Promis
       agents: replayEntryPoints,
       onDivergence,
       ...(flags.from === undefined ? {} : { from: flags.from }),
+      ...(flags.step === undefined ? {} : { step: flags.step }),
       ...(patch === undefined ? {} : { patch }),
       ...(flags.fix === undefined ? {} : { fixes: flags.fix }),
       ...(flags["allow-side-effects"] ? { allowSideEffects: true } : {}),
