@@ -43,6 +43,9 @@ const SECRET_VALUE = [
   /\bxox[abpr]-[A-Za-z0-9-]{10,}\b/g,
 ];
 
+/** Any of the secret shapes' fixed parts: one scan decides most strings. */
+const SCREEN = /AKIA|ASIA|earer|sk-|gh[pousr]_|xox|PRIVATE KEY/;
+
 /** The compiled form the serializer consults on its hot path. */
 export interface Redactor {
   key(name: string): boolean;
@@ -58,11 +61,21 @@ export function compileRedaction(options: RedactionOptions = {}): Redactor | und
   const keyPatterns = (options.keys ?? []).filter((k): k is RegExp => k instanceof RegExp);
   const valuePatterns = [...SECRET_VALUE, ...(options.patterns ?? [])];
   const custom = options.patterns !== undefined && options.patterns.length > 0;
+  // Keys repeat across states: each name is judged once (a bounded memo).
+  const judged = new Map<string, boolean>();
   return {
-    key: (name) => SECRET_KEY.test(name) || extraKeys.has(name.toLowerCase()) || keyPatterns.some((p) => p.test(name)),
+    key: (name) => {
+      let secret = judged.get(name);
+      if (secret === undefined) {
+        secret = SECRET_KEY.test(name) || extraKeys.has(name.toLowerCase()) || keyPatterns.some((p) => p.test(name));
+        if (judged.size >= 10_000) judged.clear();
+        judged.set(name, secret);
+      }
+      return secret;
+    },
     text: (value) => {
       // A cheap screen first: most strings hold none of the shapes.
-      if (!custom && !(value.length >= 16 && (value.includes("AKIA") || value.includes("ASIA") || value.includes("earer") || value.includes("sk-") || value.includes("gh") || value.includes("xox") || value.includes("PRIVATE KEY")))) return value;
+      if (!custom && (value.length < 16 || !SCREEN.test(value))) return value;
       let out = value;
       for (const pattern of valuePatterns) {
         pattern.lastIndex = 0;
