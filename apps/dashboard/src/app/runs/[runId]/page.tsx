@@ -1,5 +1,7 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { AgentGraphView } from "../../../features/graph/components/AgentGraphView";
+import { buildAgentGraph } from "../../../features/graph/fns/graph";
 import { ComparePicker } from "../../../features/compare/components/ComparePicker";
 import { LiveRefresh } from "../../../features/run/components/LiveRefresh";
 import { RunExplorer } from "../../../features/run/components/RunExplorer";
@@ -43,6 +45,7 @@ export default async function RunPage({ params, searchParams }: Props) {
     <main id="main" className="page run-page">
       <RunHeader run={detail.run} compare={<ComparePicker run={detail.run} others={siblings} />} />
       {detail.run.status === "running" ? <LiveRefresh /> : null}
+      <AgentGraphView graph={buildAgentGraph(detail.steps)} />
       <RunExplorer
         runId={detail.run.runId}
         rows={packTreeItems(toTreeItems(tree.rows))}
