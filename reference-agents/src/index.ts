@@ -45,4 +45,6 @@ export type { ReferenceEntryPoint } from "./replay.js";
 export { CHOREOGRAPHY_GOAL, choreographyScript, DeadLetterError, PoisonMessageError, RULES, runChoreography } from "./choreography/agents.js";
 export type { ChoreographyFault, ChoreographyInput, ChoreographyOptions, ChoreographyReport } from "./choreography/agents.js";
 export { BusError, InProcessBus, ruleMatches } from "./choreography/bus.js";
+export { AwsBus } from "./choreography/aws-bus.js";
+export type { AwsBusOptions } from "./choreography/aws-bus.js";
 export type { BusEvent, MessageBus, QueueSettings, ReceivedMessage, Rule } from "./choreography/bus.js";

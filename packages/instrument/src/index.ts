@@ -9,7 +9,23 @@ export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunRes
 export { hashJson, redactText, revive, serialize, setRedaction } from "./serialize.js";
 export { MASK } from "./redact.js";
 export type { RedactionOptions } from "./redact.js";
-export { carry, EVENTBRIDGE_FIELD, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, resume, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
+export {
+  carry,
+  EVENTBRIDGE_FIELD,
+  fromEventBridgeEvent,
+  fromHttpHeaders,
+  fromSqsMessage,
+  mergeSqsAttributes,
+  resume,
+  SQS_MAX_MESSAGE_ATTRIBUTES,
+  sqsAttempt,
+  toHttpHeaders,
+  toSqsAttributes,
+  toSqsSystemAttributes,
+  traceparentToXray,
+  withEventBridgeContext,
+  xrayToTraceparent,
+} from "./propagation.js";
 export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
 export { consume, publish } from "./messaging.js";
 export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";

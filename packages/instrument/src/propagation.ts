@@ -71,6 +71,46 @@ export function toSqsAttributes(carried: Carried = carry()): SqsMessageAttribute
   return out;
 }
 
+/** SQS's limit on message attributes per message (system attributes such as `AWSTraceHeader` do not count). */
+export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
+
+/**
+ * The user's message attributes with the carried context added, within SQS's limit of
+ * {@link SQS_MAX_MESSAGE_ATTRIBUTES}. The user's own attributes are never dropped or
+ * overwritten; ours are added while there is room, most useful first: `traceparent`,
+ * `tracewright-run-id`, `tracewright-parent-key`, `tracestate`. A user already at 10 attributes
+ * gets none of ours: send {@link toSqsSystemAttributes} as `MessageSystemAttributes` too, so the
+ * trace still crosses as `AWSTraceHeader`. The consumer then joins the trace (remote parent and
+ * link) and — a fresh run's id being its root's trace id — carries the same `tracewright.run.id`
+ * as a producer whose run started fresh, but without the parent step key its root is keyed as an
+ * entry point of its own (`worker`, not `producer/message:jobs#0/agent:worker#0`).
+ */
+export function mergeSqsAttributes<A extends Record<string, unknown>>(user: A | undefined, carried: Carried = carry()): A & SqsMessageAttributes {
+  const out: Record<string, unknown> = { ...user };
+  const ours = toSqsAttributes(carried);
+  for (const name of ["traceparent", RUN_ID, PARENT_KEY, "tracestate"]) {
+    const value = ours[name];
+    if (value === undefined || name in out) continue;
+    if (Object.keys(out).length >= SQS_MAX_MESSAGE_ATTRIBUTES) break;
+    out[name] = value;
+  }
+  return out as A & SqsMessageAttributes;
+}
+
+/** The carried trace as SQS's `AWSTraceHeader` system attribute (X-Ray format), or none without a traceparent. */
+export function toSqsSystemAttributes(carried: Carried = carry()): { AWSTraceHeader?: { DataType: "String"; StringValue: string } } {
+  const header = traceparentToXray(carried.traceparent);
+  return header === undefined ? {} : { AWSTraceHeader: { DataType: "String", StringValue: header } };
+}
+
+/** A W3C traceparent as an X-Ray trace header (`Root=1-…;Parent=…;Sampled=…`), or undefined when it is not one. */
+export function traceparentToXray(traceparent: string | undefined): string | undefined {
+  const m = traceparent?.match(/^00-([0-9a-f]{8})([0-9a-f]{24})-([0-9a-f]{16})-([0-9a-f]{2})$/i);
+  if (m === null || m === undefined) return undefined;
+  const sampled = (Number.parseInt(m[4]!, 16) & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? 1 : 0;
+  return `Root=1-${m[1]!.toLowerCase()}-${m[2]!.toLowerCase()};Parent=${m[3]!.toLowerCase()};Sampled=${sampled}`;
+}
+
 /** A received SQS message, as the SDK's ReceiveMessage or a Lambda SQS event record gives it. */
 export interface SqsMessageLike {
   MessageAttributes?: Record<string, { StringValue?: string } | undefined>;

@@ -276,7 +276,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     if (root.deterministic === true) installRouting();
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
-    openRuns.set(runId, run);
+    // A root under a remote parent shares the producer's trace id; an open producer keeps its entry.
+    if (!openRuns.has(runId)) openRuns.set(runId, run);
   } else {
     run = DETACHED;
   }
@@ -406,7 +407,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => realUuid()),
   };
   // Only a fresh root (keyed by the agent's name alone) opened its run here; a continued one did not.
-  const opened = started !== undefined && parent === undefined && started.frame.key === agent;
+  const opened = started !== undefined && parent === undefined && started.frame.key === agent && openRuns.get(started.frame.run.runId) === started.frame.run;
   try {
     const output =
       started === undefined

@@ -65,6 +65,15 @@ export interface ChoreographyOptions extends ChoreographyInput {
   toolTimeoutMs?: number;
   retry?: RetryPolicy;
   runOptions?: RunOptions;
+  /**
+   * The bus the agents talk through. Default: a fresh {@link InProcessBus} over {@link RULES}
+   * (simulated time, deterministic). Another bus (e.g. `AwsBus`) is polled in real time.
+   */
+  bus?: MessageBus;
+  /** With a bus other than the in-process one: the pause between empty polls. Default: 50 ms. */
+  pollIntervalMs?: number;
+  /** With a bus other than the in-process one: how long to poll without any message before giving up. Default: 30,000 ms. */
+  idleTimeoutMs?: number;
 }
 
 export interface ChoreographyReport {
@@ -81,6 +90,8 @@ interface Deps {
   retry: RetryPolicy;
   bug: boolean;
   bus: MessageBus;
+  pollIntervalMs: number;
+  idleTimeoutMs: number;
 }
 
 /** The script the choreography's scripted model plays: same request, same reply. */
@@ -108,18 +119,24 @@ function makeDeps(options: Omit<ChoreographyOptions, "goal">): Deps {
     toolTimeoutMs: options.toolTimeoutMs ?? 200,
     retry: options.retry ?? DEFAULT_RETRY,
     bug: options.fault === "agent_bug",
-    bus: new InProcessBus(RULES, { visibilityTimeoutMs: 30_000, maxReceiveCount: 3 }),
+    bus: options.bus ?? new InProcessBus(RULES, { visibilityTimeoutMs: 30_000, maxReceiveCount: 3 }),
+    pollIntervalMs: options.pollIntervalMs ?? 50,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
   };
 }
 
-export function runChoreography(options: ChoreographyOptions): Promise<RunResult<ChoreographyReport>> {
+/**
+ * Runs one goal as one run. `runOptions` (or `options.runOptions`; the argument wins) are the
+ * root run's options: attributes, links, replay's interceptor, a tracer.
+ */
+export function runChoreography(options: ChoreographyOptions, runOptions?: RunOptions): Promise<RunResult<ChoreographyReport>> {
   const input: ChoreographyInput = {
     goal: options.goal,
     ...(options.scenario === undefined ? {} : { scenario: options.scenario }),
     ...(options.fault === undefined ? {} : { fault: options.fault }),
   };
   const deps = makeDeps(options);
-  return runWithResult("choreography", input, (ctx) => choreograph(ctx, deps), options.runOptions);
+  return runWithResult("choreography", input, (ctx) => choreograph(ctx, deps), runOptions ?? options.runOptions);
 }
 
 /**
@@ -153,9 +170,11 @@ async function emit(bus: MessageBus, detailType: string, detail: Record<string, 
 
 /** The Lambda service's part: poll each queue, invoke its handler, delete on success. */
 async function drive(deps: Deps): Promise<ChoreographyReport> {
-  const bus = deps.bus as InProcessBus;
+  const bus = deps.bus;
+  const simulated = bus instanceof InProcessBus;
   const lastError = new Map<string, unknown>();
-  for (let round = 0; round < 200; round++) {
+  let idleMs = 0;
+  for (let round = 0; !simulated || round < 200; round++) {
     let received = 0;
     for (const queue of WORKER_QUEUES) {
       for (const message of await bus.receive(queue, 1)) {
@@ -172,7 +191,13 @@ async function drive(deps: Deps): Promise<ChoreographyReport> {
       await bus.delete("results", done.receiptHandle);
       return done.event.detail.report as ChoreographyReport;
     }
-    if (received === 0) {
+    if (received > 0) idleMs = 0;
+    else if (!simulated) {
+      // A real bus: wait for the next poll, as Lambda's event source mapping does.
+      if (idleMs >= deps.idleTimeoutMs) throw new ReferenceAgentError("CHOREOGRAPHY_STUCK", `No message arrived for ${deps.idleTimeoutMs} ms and no report either: an agent dropped the flow.`);
+      await new Promise((resolve) => setTimeout(resolve, deps.pollIntervalMs));
+      idleMs += deps.pollIntervalMs;
+    } else {
       const next = bus.nextVisibleAt();
       if (next === undefined) throw new ReferenceAgentError("CHOREOGRAPHY_STUCK", "No message is queued and no report arrived: an agent dropped the flow.");
       bus.advance(next - bus.clock);
