@@ -93,6 +93,21 @@ export const StepKind = {
 } as const;
 export type StepKind = (typeof StepKind)[keyof typeof StepKind];
 
+/**
+ * The kinds whose results come from outside the agent's own code: what replay serves from a
+ * recording (and what a fork's state editor edits as a result rather than an input).
+ */
+export const BOUNDARY_STEP_KINDS: ReadonlySet<string> = new Set<string>([
+  StepKind.LLM,
+  StepKind.TOOL,
+  StepKind.CLOCK,
+  StepKind.RANDOM,
+  StepKind.UUID,
+  StepKind.HUMAN,
+  StepKind.STATE,
+  StepKind.MESSAGE,
+]);
+
 /** OpenTelemetry messaging conventions, on message steps and the consumers they start. */
 export const Messaging = {
   SYSTEM: "messaging.system",

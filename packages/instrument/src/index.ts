@@ -1,5 +1,5 @@
 export { TracewrightError } from "./errors.js";
-export { init, wrapLambdaHandler } from "./init.js";
+export { init, resolveEndpoint, wrapLambdaHandler } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
 export { ByteBoundedSpanProcessor } from "./export-queue.js";
 export type { ExportQueueOptions, ExportStats } from "./export-queue.js";

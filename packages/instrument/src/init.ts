@@ -97,7 +97,12 @@ function reportExportFailure(error: unknown): void {
   diag.warn(`tracewright: exporting spans failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-function resolveEndpoint(explicit: string | undefined): string {
+/**
+ * The OTLP/HTTP traces endpoint spans go to: the explicit one, else
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else
+ * the local collector.
+ */
+export function resolveEndpoint(explicit?: string): string {
   if (explicit !== undefined) return explicit;
   const traces = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (traces) return traces;

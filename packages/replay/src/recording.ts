@@ -1,19 +1,10 @@
-import { OpenInference, StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { BOUNDARY_STEP_KINDS, OpenInference, StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import { buildSteps } from "@tracewright/store";
 import type { RunSummary, SpanRecord, Step, TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
 
 /** The kinds whose results come from outside the agent's code: what replay serves. */
-export const BOUNDARY_KINDS: ReadonlySet<string> = new Set<string>([
-  StepKind.LLM,
-  StepKind.TOOL,
-  StepKind.CLOCK,
-  StepKind.RANDOM,
-  StepKind.UUID,
-  StepKind.HUMAN,
-  StepKind.STATE,
-  StepKind.MESSAGE,
-]);
+export const BOUNDARY_KINDS = BOUNDARY_STEP_KINDS;
 
 /** One recorded step, as the cassette keeps it. */
 export interface RecordedStep {

@@ -5,6 +5,7 @@ import type { RetryPolicy } from "../calls.js";
 import { ModelOutputError, ReferenceAgentError } from "../errors.js";
 import type { FaultName } from "../faults.js";
 import { withModelFaults, withToolFaults } from "../faults.js";
+import type { AgentRunOptions } from "../supervisor/agent.js";
 import { createScriptedModel, lastUserText, systemText } from "../model/scripted.js";
 import type { ScriptRule } from "../model/scripted.js";
 import type { ChatModel } from "../model/types.js";
@@ -57,14 +58,7 @@ export interface ChoreographyInput {
 
 export type ChoreographyFault = FaultName | "poison_message";
 
-export interface ChoreographyOptions extends ChoreographyInput {
-  model?: ChatModel;
-  tools?: Toolbox;
-  latencyScale?: number;
-  /** The deadline of every tool call. Default: 200 ms. */
-  toolTimeoutMs?: number;
-  retry?: RetryPolicy;
-  runOptions?: RunOptions;
+export interface ChoreographyOptions extends ChoreographyInput, AgentRunOptions {
   /**
    * The bus the agents talk through. Default: a fresh {@link InProcessBus} over {@link RULES}
    * (simulated time, deterministic). Another bus (e.g. `AwsBus`) is polled in real time.

@@ -20,24 +20,28 @@ export const SUPERVISOR_GOAL = "Find the biggest savings on our AWS Lambda bill 
 /** Routing decisions after which a run that has not reached `done` fails. */
 export const MAX_ROUTING_DECISIONS = 8;
 
-export interface SupervisorOptions {
-  goal: string;
-  /** A label recorded with the run's input; it injects nothing (see `runScenario`). */
-  scenario?: string;
-  /** The fault to inject; recorded with the run's input. */
-  fault?: FaultName;
-  /** The chat model. Default: the scripted model playing {@link supervisorScript}. */
+/** What a run of a reference agent can be given besides its goal (both agents take these). */
+export interface AgentRunOptions {
+  /** The chat model. Default: the agent's scripted model. */
   model?: ChatModel;
   /** The tools. Default: the toolbox over the bundled data. */
   tools?: Toolbox;
   /** Scales the default scripted model's simulated latency; `0` answers at once. Default: 1. */
   latencyScale?: number;
-  /** The deadline of every tool call. Default: 1000 ms. */
+  /** The deadline of every tool call. Default: 1000 ms for the supervisor, 200 ms for the choreography. */
   toolTimeoutMs?: number;
   /** Retries of throttled model calls. Default: 4 attempts, backoff from 50 ms. */
   retry?: RetryPolicy;
   /** Passed to `runWithResult` (e.g. replay's interceptor). */
   runOptions?: RunOptions;
+}
+
+export interface SupervisorOptions extends AgentRunOptions {
+  goal: string;
+  /** A label recorded with the run's input; it injects nothing (see `runScenario`). */
+  scenario?: string;
+  /** The fault to inject; recorded with the run's input. */
+  fault?: FaultName;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { init } from "@tracewright/instrument";
+import { init, resolveEndpoint } from "@tracewright/instrument";
 import { AGENTS, isFaultName, runScenario, scenarios } from "@tracewright/reference-agents";
 import type { AgentName } from "@tracewright/reference-agents";
 import type { Flags, Io } from "../main.js";
@@ -38,8 +38,7 @@ export async function agentsRun(agent: string, flags: Flags, io: Io): Promise<nu
  * user who sees a run id and then no run deserves to know why.
  */
 async function collectorAnswers(io: Io): Promise<boolean> {
-  const traces = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  const base = traces ? traces.replace(/\/v1\/traces\/?$/, "") : (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "http://127.0.0.1:4318").replace(/\/+$/, "");
+  const base = resolveEndpoint().replace(/\/v1\/traces\/?$/, "");
   try {
     const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
     if (!response.ok) io.err(`tracewright: the collector at ${base} answered ${response.status} to /healthz; this run may not be recorded.`);

@@ -1,12 +1,12 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { BOUNDARY_STEP_KINDS } from "@tracewright/instrument/conventions";
 import { parseEditedState } from "../fns/request";
 import type { ReplayReport } from "../types";
 import { postReplay } from "./post-replay";
 import { ReplayReportView } from "./ReplayReportView";
 
-const BOUNDARIES = new Set(["llm", "tool", "clock", "random", "uuid", "human", "state", "message"]);
 
 /**
  * Forks the run at this step: everything before it is served from the recording, the state
@@ -14,7 +14,7 @@ const BOUNDARIES = new Set(["llm", "tool", "clock", "random", "uuid", "human", "
  * live. The original run is left untouched.
  */
 export function ForkForm({ runId, stepKey, kind, input, output }: { runId: string; stepKey: string; kind: string; input?: unknown; output?: unknown }) {
-  const boundary = BOUNDARIES.has(kind);
+  const boundary = BOUNDARY_STEP_KINDS.has(kind);
   const initial = boundary ? output : input;
   const [text, setText] = useState(() => JSON.stringify(initial ?? null, null, 2));
   const [allowSideEffects, setAllowSideEffects] = useState(false);
