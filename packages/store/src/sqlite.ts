@@ -187,6 +187,9 @@ interface RunRow {
   replay_of: string | null;
 }
 
+/** How long a write waits for another connection's lock before failing with STORE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
 /** The embedded store: SQLite through better-sqlite3, WAL mode, one writer. */
 export class SqliteStore implements TraceStore, TraceQueries {
   readonly path: string;
@@ -204,7 +207,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     try {
       if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
       this.db = new Database(this.path);
-      this.db.pragma("busy_timeout = 5000");
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
       migrate(this.db);
@@ -266,6 +269,10 @@ export class SqliteStore implements TraceStore, TraceQueries {
     try {
       return this.ingestBatch(spans);
     } catch (cause) {
+      // Another process holds the write lock (e.g. a BEGIN EXCLUSIVE): a failure that passes, said so.
+      if (/^SQLITE_(BUSY|LOCKED)/.test(String((cause as { code?: unknown }).code))) {
+        throw new StoreError("STORE_BUSY", `Writing ${spans.length} spans to ${this.path} failed: the database is locked by another connection for longer than the ${BUSY_TIMEOUT_MS} ms busy timeout. Nothing was written; retry once the lock is released.`, { cause });
+      }
       throw new StoreError("STORE_WRITE_FAILED", `Writing ${spans.length} spans to ${this.path} failed: ${(cause as Error).message}`, { cause });
     }
   }
