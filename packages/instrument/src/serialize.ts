@@ -96,7 +96,8 @@ function tagged(value: unknown): Tagged | undefined {
 function replacer(this: unknown, key: string, value: unknown): unknown {
   switch (typeof value) {
     case "string":
-      if (value.length >= 24 && value.charCodeAt(10) === 84 /* T */ && (this as Record<string, unknown>)[key] instanceof Date) return dateTag((this as Record<string, Date>)[key] as Date);
+      // YYYY-MM-DDT… or, for years outside 0–9999, ±YYYYYY-MM-DDT…
+      if (value.length >= 24 && (value.charCodeAt(10) === 84 /* T */ || value.charCodeAt(13) === 84) && (this as Record<string, unknown>)[key] instanceof Date) return dateTag((this as Record<string, Date>)[key] as Date);
       return redactor === undefined ? value : redactor.text(value);
     case "number":
       return Number.isFinite(value) ? value : { $type: "Number", value: String(value) };
