@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -19,6 +19,8 @@ export default defineConfig({
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "reference-agents/src/**/*.test.ts", "apps/dashboard/src/**/*.test.ts"],
+    // The reliability tier (minutes of load and faults) runs on its own: vitest.reliability.config.ts.
+    exclude: [...configDefaults.exclude, "packages/*/src/reliability/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
