@@ -97,3 +97,21 @@ export class UnknownNameError extends ReferenceAgentError {
     super("UNKNOWN_NAME", `unknown ${what} "${name}"; known: ${known.join(", ")}`);
   }
 }
+
+/** A session store refused a key or a state, or could not read what it holds. */
+export class SessionStoreError extends ReferenceAgentError {
+  override name = "SessionStoreError";
+
+  constructor(code: "SESSION_KEY_INVALID" | "SESSION_STATE_INVALID" | "SESSION_STORE_FAILED" | "SESSION_STORE_CONFIG", message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+/** The human asked to approve the supervisor's plan said no. */
+export class PlanRejectedError extends ReferenceAgentError {
+  override name = "PlanRejectedError";
+
+  constructor(comment: string) {
+    super("PLAN_REJECTED", `the plan was rejected${comment === "" ? "" : `: ${comment}`}`);
+  }
+}

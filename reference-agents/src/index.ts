@@ -1,8 +1,22 @@
-export { runSupervisor, MAX_ROUTING_DECISIONS, SUPERVISOR_GOAL } from "./supervisor/agent.js";
-export type { SupervisorOptions } from "./supervisor/agent.js";
+export { runSupervisor, MAX_ROUTING_DECISIONS, scriptedApprover, SUPERVISOR_GOAL } from "./supervisor/agent.js";
+export type { AgentRunOptions, Approver, SupervisorOptions } from "./supervisor/agent.js";
+export { RECURSION_LIMIT, SupervisorAnnotation, supervisorGraph } from "./supervisor/graph.js";
+export { APPROVAL_QUESTION } from "./supervisor/workers.js";
+export type { SupervisorDeps } from "./supervisor/workers.js";
+export { loadSession, saveSession } from "./supervisor/session.js";
+export { checkSessionKey, fileSessionStore, MAX_SESSION_KEY_LENGTH, memorySessionStore, sqliteSessionStore } from "./state/store.js";
+export type { SessionStore } from "./state/store.js";
+export { dynamoDbSessionStore, s3SessionStore } from "./state/aws.js";
+export type { DynamoDbSessionStoreOptions, S3SessionStoreOptions } from "./state/aws.js";
+export { DEFAULT_SESSION_STORE, openSessionStore, SESSION_STORE_ENV } from "./state/open.js";
+export { BEDROCK_PROVIDER, bedrockModel } from "./model/bedrock.js";
+export type { BedrockModelOptions } from "./model/bedrock.js";
+export { AGENT_MODEL_ENV, resolveModel } from "./model/resolve.js";
 export { supervisorScript } from "./supervisor/script.js";
 export { WORKERS } from "./supervisor/types.js";
 export type {
+  ApprovalAnswer,
+  ApprovalRequest,
   CostStats,
   Finding,
   FunctionCost,
@@ -12,7 +26,9 @@ export type {
   RouteDecision,
   SupervisorInput,
   SupervisorReport,
+  SupervisorSession,
   SupervisorState,
+  SessionStatus,
   Worker,
 } from "./supervisor/types.js";
 export { AGENTS, findScenario, runScenario, scenarios } from "./scenarios.js";
@@ -31,9 +47,11 @@ export type { CorpusDocument, FetchDocumentArgs, SearchHit, WebSearchArgs, WebSe
 export type { ComputeStatsArgs, StatsGroup, StatsResult } from "./tools/stats.js";
 export {
   ModelOutputError,
+  PlanRejectedError,
   ReferenceAgentError,
   RoutingError,
   ScriptError,
+  SessionStoreError,
   ThrottlingException,
   ToolInputError,
   ToolTimeoutError,

@@ -23,6 +23,8 @@ function supervisorInput(input: unknown): SupervisorInput {
     goal: typeof value.goal === "string" ? value.goal : "",
     ...(typeof value.scenario === "string" ? { scenario: value.scenario } : {}),
     ...(typeof value.fault === "string" && isFaultName(value.fault) ? { fault: value.fault } : {}),
+    ...(value.approval === true ? { approval: true } : {}),
+    ...(typeof value.session === "string" ? { session: value.session } : {}),
   };
 }
 
@@ -30,8 +32,8 @@ export const replayEntryPoints: readonly ReferenceEntryPoint[] = [
   {
     name: "supervisor",
     run(input, runOptions, { fixes }) {
-      const { fault, ...rest } = supervisorInput(input);
-      return runSupervisor({ ...rest, ...(fault !== undefined && !fixes.includes(fault) ? { fault } : {}), runOptions });
+      const { fault, session, ...rest } = supervisorInput(input);
+      return runSupervisor({ ...rest, ...(session === undefined ? {} : { sessionId: session }), ...(fault !== undefined && !fixes.includes(fault) ? { fault } : {}), runOptions });
     },
   },
   {

@@ -4,7 +4,7 @@ import { FAULT_NAMES } from "./faults.js";
 import type { AgentName } from "./scenarios.js";
 import type { SupervisorReport } from "./supervisor/types.js";
 import { findScenario, runScenario, scenarios } from "./scenarios.js";
-import { spanRecorder, withoutClock } from "./test-support/spans.js";
+import { spanRecorder, withoutClockAndUuids } from "./test-support/spans.js";
 
 const recorder = spanRecorder();
 const supervisorScenarios = scenarios.filter((s) => s.agent === "supervisor");
@@ -25,15 +25,16 @@ const outcomes: Record<string, { error?: { type: new (...args: never[]) => Error
   },
   malformed_model_output: {
     error: { type: ModelOutputError, message: "planner reply is not valid JSON (stopReason: max_tokens): Unterminated string in JSON at position 370" },
-    failed: ["supervisor/node:plan#0", "supervisor"],
+    failed: ["supervisor/node:planner#0", "supervisor"],
   },
   rate_limit_then_ok: {
-    failed: ["supervisor/node:plan#0/llm:planner#0", "supervisor/node:plan#0/llm:planner#1"],
+    failed: ["supervisor/node:planner#0/llm:planner#0", "supervisor/node:planner#0/llm:planner#1"],
   },
   agent_bug: {
     error: { type: TypeError, message: "Cannot read properties of undefined (reading 'total')" },
     failed: ["supervisor/node:analysis#0", "supervisor"],
   },
+  human_approval: { failed: [] },
 };
 
 describe("the scenario registry", () => {
@@ -42,13 +43,14 @@ describe("the scenario registry", () => {
     expect(new Set(names).size).toBe(names.length);
     expect(scenarios[0]).toMatchObject({ agent: "supervisor", scenario: "success", expect: "ok" });
     expect(scenarios.find((s) => s.fault === undefined)?.scenario).toBe("success");
+    expect(supervisorScenarios.filter((s) => s.approval === true).map((s) => s.scenario)).toEqual(["human_approval"]);
     expect(new Set(supervisorScenarios.flatMap((s) => (s.fault === undefined ? [] : [s.fault])))).toEqual(new Set(FAULT_NAMES));
     expect(Object.keys(outcomes).sort()).toEqual(supervisorScenarios.map((s) => s.scenario).sort());
     for (const s of scenarios) expect(s.description.length).toBeGreaterThan(20);
   });
 
   it("rejects an unknown agent or scenario, listing what exists", async () => {
-    expect(() => findScenario("supervisor", "nope")).toThrow('unknown supervisor scenario "nope"; known: success, tool_error, tool_timeout, malformed_model_output, rate_limit_then_ok, agent_bug');
+    expect(() => findScenario("supervisor", "nope")).toThrow('unknown supervisor scenario "nope"; known: success, tool_error, tool_timeout, malformed_model_output, rate_limit_then_ok, agent_bug, human_approval');
     await expect(runScenario("planner" as AgentName, "success")).rejects.toThrow(new UnknownNameError("agent", "planner", ["supervisor", "choreography"]));
     expect(recorder.spans()).toHaveLength(0);
   });
@@ -70,15 +72,19 @@ describe.each(supervisorScenarios)("scenario $agent/$scenario (expect $expect)",
       expect(result.output).toBeUndefined();
     }
     expect(recorder.steps().filter((step) => step.status === "error").map((step) => step.key)).toEqual(outcome?.failed);
-    expect(recorder.step("supervisor").input).toEqual({ goal: expect.any(String) as string, scenario: scenario.scenario, ...(scenario.fault === undefined ? {} : { fault: scenario.fault }) });
+    expect(recorder.step("supervisor").input).toEqual({ goal: expect.any(String) as string, scenario: scenario.scenario, ...(scenario.fault === undefined ? {} : { fault: scenario.fault }), ...(scenario.approval === true ? { approval: true } : {}) });
+    // The session is loaded first and saved last, saying how the goal ended.
+    const states = recorder.steps().filter((step) => step.kind === "state");
+    expect(states.at(0)?.key).toBe("supervisor/state:load#0");
+    expect(states.at(-1)).toMatchObject({ status: "ok", input: { state: { status: scenario.expect === "ok" ? "done" : "failed" } } });
   });
 
   it("records the same steps, inputs, outputs and errors on every run", async () => {
     await runScenario(scenario.agent, scenario.scenario, { latencyScale: 0 });
-    const first = withoutClock(recorder.steps());
+    const first = withoutClockAndUuids(recorder.steps());
     recorder.reset();
     await runScenario(scenario.agent, scenario.scenario, { latencyScale: 0 });
-    const second = withoutClock(recorder.steps());
+    const second = withoutClockAndUuids(recorder.steps());
     expect(second).toEqual(first);
     expect(first.length).toBeGreaterThan(2);
     // Keys address steps uniquely: what replay matches recorded results by.
@@ -96,7 +102,7 @@ describe("runScenario", () => {
 
   it("retries throttled planner calls in rate_limit_then_ok and records each attempt", async () => {
     await runScenario("supervisor", "rate_limit_then_ok", { latencyScale: 0 });
-    const attempts = recorder.steps().filter((step) => step.key.startsWith("supervisor/node:plan#0/llm:planner#"));
+    const attempts = recorder.steps().filter((step) => step.key.startsWith("supervisor/node:planner#0/llm:planner#"));
     expect(attempts.map((step) => [step.key.slice(-1), step.status, step.error?.type])).toEqual([
       ["0", "error", "ThrottlingException"],
       ["1", "error", "ThrottlingException"],
@@ -108,7 +114,7 @@ describe("runScenario", () => {
 
   it("records the cut-off planner reply that malformed_model_output makes the plan node fail on", async () => {
     await runScenario("supervisor", "malformed_model_output", { latencyScale: 0 });
-    const planner = recorder.step("supervisor/node:plan#0/llm:planner#0");
+    const planner = recorder.step("supervisor/node:planner#0/llm:planner#0");
     expect(planner.status).toBe("ok");
     expect(planner.output).toMatchObject({ stopReason: "max_tokens" });
   });

@@ -1,5 +1,6 @@
 import type { RunOptions, RunResult } from "@tracewright/instrument";
 import { UnknownNameError } from "./errors.js";
+import type { SessionStore } from "./state/store.js";
 import { CHOREOGRAPHY_GOAL, runChoreography } from "./choreography/agents.js";
 import type { ChoreographyFault, ChoreographyReport } from "./choreography/agents.js";
 import { SUPERVISOR_GOAL, runSupervisor } from "./supervisor/agent.js";
@@ -15,6 +16,8 @@ export interface Scenario {
   scenario: string;
   expect: "ok" | "error";
   fault?: ChoreographyFault;
+  /** The supervisor asks a human to approve its plan (an interrupt, resumed with the answer). */
+  approval?: boolean;
   description: string;
 }
 
@@ -61,6 +64,13 @@ export const scenarios: readonly Scenario[] = [
     fault: "agent_bug",
     description: "An off-by-one in the analysis node's own code throws a TypeError.",
   },
+  {
+    agent: "supervisor",
+    scenario: "human_approval",
+    expect: "ok",
+    approval: true,
+    description: "The supervisor asks a human to approve its plan: the graph interrupts, the session is saved as waiting, and the answer resumes it.",
+  },
   { agent: "choreography", scenario: "success", expect: "ok", description: "Research, analysis and writer agents hand the goal along the bus; the report arrives." },
   { agent: "choreography", scenario: "tool_error", expect: "error", fault: "tool_error", description: "fetch_document answers 503 in research on every delivery; after 3 receives the message goes to the research DLQ." },
   { agent: "choreography", scenario: "tool_timeout", expect: "error", fault: "tool_timeout", description: "fetch_document never answers; each delivery hits the deadline and the message ends in the DLQ." },
@@ -88,6 +98,8 @@ export interface ScenarioRunOptions {
   latencyScale?: number;
   /** Passed to the run (e.g. replay's interceptor). */
   runOptions?: RunOptions;
+  /** The supervisor's session store. Default: see `runSupervisor`. */
+  sessions?: SessionStore;
 }
 
 /**
@@ -111,7 +123,9 @@ export async function runScenario(agent: AgentName, scenario: string, options: S
     goal: SUPERVISOR_GOAL,
     scenario: found.scenario,
     ...(fault === undefined ? {} : { fault }),
+    ...(found.approval === true ? { approval: true } : {}),
     ...(options.latencyScale === undefined ? {} : { latencyScale: options.latencyScale }),
     ...(options.runOptions === undefined ? {} : { runOptions: options.runOptions }),
+    ...(options.sessions === undefined ? {} : { sessions: options.sessions }),
   });
 }

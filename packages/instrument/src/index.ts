@@ -29,6 +29,7 @@ export {
 export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
 export { consume, publish } from "./messaging.js";
 export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";
+export { loadState, saveState } from "./state.js";
 export { tracedBedrock } from "./bedrock.js";
 export type { BedrockClientLike, ConverseInputLike, TracedBedrock } from "./bedrock.js";
 export type { Delivery, MessageTarget, Published } from "./messaging.js";

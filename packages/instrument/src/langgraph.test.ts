@@ -25,6 +25,8 @@ const State = Annotation.Root({
 });
 type S = typeof State.State;
 
+const saver = new MemorySaver();
+
 function graph() {
   return new StateGraph(State)
     .addNode("planner", traceNode("planner", (state: S) => ({ plan: [`search ${state.goal}`] })))
@@ -34,7 +36,7 @@ function graph() {
     .addEdge("planner", "approve")
     .addEdge("approve", "research")
     .addEdge("research", END)
-    .compile({ checkpointer: new MemorySaver() });
+    .compile({ checkpointer: saver });
 }
 
 const keyed = () => new Map(exporter.getFinishedSpans().map((s) => [String(s.attributes[Tracewright.STEP_KEY]), s]));
@@ -49,6 +51,12 @@ describe("the LangGraph.js adapter", () => {
     expect(JSON.parse(String(plan.attributes["input.value"]))).toMatchObject({ goal: "lambda" });
     expect(JSON.parse(String(plan.attributes["output.value"]))).toEqual({ plan: ["search lambda"] });
     expect(plan.attributes[Tracewright.GRAPH_THREAD_ID]).toBe("thread-1");
+    // The checkpoint each node's task was planned from: one per superstep, as the checkpointer saved it.
+    const checkpoints: unknown[] = [];
+    for await (const saved of saver.list(config)) checkpoints.push(saved.config.configurable?.checkpoint_id);
+    const planCheckpoint = plan.attributes[Tracewright.GRAPH_CHECKPOINT_ID];
+    expect(checkpoints).toContain(planCheckpoint);
+    expect(first.get("graph-agent/node:approve#0")!.attributes[Tracewright.GRAPH_CHECKPOINT_ID]).not.toBe(planCheckpoint);
     // The interrupt stopped the graph: recorded as suspended, not as a failure.
     const asked = first.get("graph-agent/node:approve#0/human:input#0")!;
     expect(asked.attributes[Tracewright.STEP_SUSPENDED]).toBe(true);

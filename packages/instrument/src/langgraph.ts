@@ -21,7 +21,7 @@ import { withStep } from "./steps.js";
  * which replay serves.
  */
 interface GraphConfig {
-  configurable?: { thread_id?: unknown; checkpoint_id?: unknown; checkpoint_ns?: unknown; [key: string]: unknown };
+  configurable?: { thread_id?: unknown; checkpoint_id?: unknown; checkpoint_ns?: unknown; checkpoint_map?: unknown; [key: string]: unknown };
 }
 
 /** LangGraph signals interrupts and parent commands by throwing errors marked `is_bubble_up`. */
@@ -33,9 +33,24 @@ function graphAttributes(config: unknown): Record<string, string> {
   const configurable = (config as GraphConfig | undefined)?.configurable;
   const out: Record<string, string> = {};
   if (typeof configurable?.thread_id === "string") out[Tracewright.GRAPH_THREAD_ID] = configurable.thread_id;
-  if (typeof configurable?.checkpoint_id === "string") out[Tracewright.GRAPH_CHECKPOINT_ID] = configurable.checkpoint_id;
+  const checkpointId = checkpointOf(configurable);
+  if (checkpointId !== undefined) out[Tracewright.GRAPH_CHECKPOINT_ID] = checkpointId;
   if (typeof configurable?.thread_id === "string") out[GenAI.CONVERSATION_ID] = configurable.thread_id;
   return out;
+}
+
+/**
+ * The checkpoint a node's task was planned from. LangGraph.js hands a node `checkpoint_id`
+ * unset and keeps the ids in `checkpoint_map`, by namespace: the node's own namespace
+ * (`checkpoint_ns`, `node:task` segments joined by `|`) without its last segment is its graph's.
+ */
+function checkpointOf(configurable: GraphConfig["configurable"]): string | undefined {
+  if (typeof configurable?.checkpoint_id === "string") return configurable.checkpoint_id;
+  const map = configurable?.checkpoint_map;
+  if (map === null || typeof map !== "object") return undefined;
+  const ns = typeof configurable?.checkpoint_ns === "string" ? configurable.checkpoint_ns.split("|").slice(0, -1).join("|") : "";
+  const id = (map as Record<string, unknown>)[ns];
+  return typeof id === "string" ? id : undefined;
 }
 
 /** Wraps a LangGraph node function so that each call is a recorded `node` step. */

@@ -164,6 +164,8 @@ export class Cassette implements StepInterceptor {
       );
     }
 
+    // A human step that interrupted its graph recorded no answer: asked again, it interrupts again.
+    if (recorded.suspended) return goLive();
     this.hits++;
     call.annotate({ [Tracewright.REPLAY_SERVED]: true });
     if (recorded.outputJson === undefined) return fail(this.recordedError(recorded));

@@ -27,6 +27,8 @@ export interface RecordedStep {
   spanId: string;
   traceId: string;
   sideEffects: boolean;
+  /** The step stopped its graph (a LangGraph interrupt) instead of ending: nothing to serve. */
+  suspended: boolean;
   durationMs: number;
 }
 
@@ -68,6 +70,7 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       spanId: step.spanId,
       traceId: traceBySpan.get(step.spanId) ?? run.traceId,
       sideEffects: a[Tracewright.TOOL_SIDE_EFFECTS] === true,
+      suspended: a[Tracewright.STEP_SUSPENDED] === true,
       durationMs: step.durationMs,
     };
   });

@@ -1,7 +1,7 @@
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { openSqliteStore } from "@tracewright/store";
 import type { TraceStore } from "@tracewright/store";
-import { replayEntryPoints, runScenario, scenarios } from "@tracewright/reference-agents";
+import { replayEntryPoints, runScenario, runSupervisor, scenarios, SUPERVISOR_GOAL } from "@tracewright/reference-agents";
 import type { AgentName } from "@tracewright/reference-agents";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
@@ -107,6 +107,22 @@ describe("verify-fix and fork on the reference agents", () => {
     // Fixed, the handler gets as far as publishing analysis.done: a call the failed recording never made.
     expect(fixed.first).toMatchObject({ type: "unexpected_call", key: "analysis/message:analysis.done#0" });
     await expect(replay({ store, runId, step: steps[1]![0], mode: "reproduce", agents: replayEntryPoints })).rejects.toThrow(/replaying one invocation alone takes an agent step/);
+  });
+
+  it("serves a human's recorded answer to the supervisor's plan instead of asking again", async () => {
+    const collected = new CollectingProcessor();
+    const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+    const answer = { approved: true, comment: "approved by a person, not the scripted approver" };
+    const recorded = await runSupervisor({ goal: SUPERVISOR_GOAL, approval: true, approver: () => answer, latencyScale: 0, runOptions: { tracer: provider.getTracer("test") } });
+    await store.ingest(collected.spans);
+    // The entry point's approver is the scripted one: the replayed answer can only come from the recording.
+    const report = await replay({ store, runId: recorded.runId, mode: "reproduce", agents: replayEntryPoints });
+    expect(report).toMatchObject({ outcome: "reproduced", divergences: [], stats: { live: 0 } });
+    const { toRecording } = await import("./recording.js");
+    const replayed = toRecording((await store.getRun(report.replayRunId))!, await store.getRunSpans(report.replayRunId));
+    const approved = replayed.byKey.get("supervisor/node:approve#1");
+    expect((JSON.parse(approved?.outputJson ?? "{}") as { approval: unknown }).approval).toEqual(answer);
+    expect(replayed.byKey.get("supervisor/node:approve#0/human:input#0")?.suspended).toBe(true);
   });
 
   it("says clearly what is wrong with a bad request", async () => {

@@ -6,7 +6,8 @@ import { ModelOutputError, ReferenceAgentError } from "../errors.js";
 import type { FaultName } from "../faults.js";
 import { withModelFaults, withToolFaults } from "../faults.js";
 import type { AgentRunOptions } from "../supervisor/agent.js";
-import { createScriptedModel, lastUserText, systemText } from "../model/scripted.js";
+import { resolveModel } from "../model/resolve.js";
+import { lastUserText, systemText } from "../model/scripted.js";
 import type { ScriptRule } from "../model/scripted.js";
 import type { ChatModel } from "../model/types.js";
 import { replyText } from "../model/types.js";
@@ -108,7 +109,7 @@ export const choreographyScript: readonly ScriptRule[] = [
 function makeDeps(options: Omit<ChoreographyOptions, "goal">): Deps {
   const modelFault = options.fault === "poison_message" ? undefined : options.fault;
   return {
-    model: withModelFaults(options.model ?? createScriptedModel(choreographyScript, { latencyScale: options.latencyScale ?? 1 }), modelFault),
+    model: withModelFaults(resolveModel(options.model, choreographyScript, options.latencyScale ?? 1), modelFault),
     tools: withToolFaults(options.tools ?? createToolbox(), modelFault),
     toolTimeoutMs: options.toolTimeoutMs ?? 200,
     retry: options.retry ?? DEFAULT_RETRY,

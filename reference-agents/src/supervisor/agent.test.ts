@@ -3,6 +3,7 @@ import { GenAI } from "@tracewright/instrument";
 import { RoutingError } from "../errors.js";
 import type { ScriptRule } from "../model/scripted.js";
 import { createScriptedModel } from "../model/scripted.js";
+import { memorySessionStore } from "../state/store.js";
 import { spanRecorder } from "../test-support/spans.js";
 import { MAX_ROUTING_DECISIONS, SUPERVISOR_GOAL, runSupervisor } from "./agent.js";
 import { ROUTER_SYSTEM } from "./prompts.js";
@@ -60,8 +61,10 @@ describe("runSupervisor", () => {
     // In the order the steps ended: children before their node.
     expect(recorder.keys()).toMatchInlineSnapshot(`
       [
-        "supervisor/node:plan#0/llm:planner#0",
-        "supervisor/node:plan#0",
+        "supervisor/uuid:uuid#0",
+        "supervisor/state:load#0",
+        "supervisor/node:planner#0/llm:planner#0",
+        "supervisor/node:planner#0",
         "supervisor/node:supervisor#0/llm:router#0",
         "supervisor/node:supervisor#0",
         "supervisor/node:research#0/tool:web_search#0",
@@ -86,6 +89,7 @@ describe("runSupervisor", () => {
         "supervisor/node:supervisor#3/llm:router#0",
         "supervisor/node:supervisor#3",
         "supervisor/clock:now#0",
+        "supervisor/state:save#0",
         "supervisor",
       ]
     `);
@@ -96,8 +100,8 @@ describe("runSupervisor", () => {
   it("passes the state from node to node: each node's output is the next one's input", async () => {
     await runSupervisor({ goal: SUPERVISOR_GOAL, latencyScale: 0 });
     const nodes = recorder.steps().filter((step) => step.kind === "node");
-    expect(nodes.map((step) => step.key.replace("supervisor/node:", ""))).toEqual(["plan#0", "supervisor#0", "research#0", "supervisor#1", "analysis#0", "supervisor#2", "writer#0", "supervisor#3"]);
-    expect(nodes[0]?.input).toEqual({ goal: SUPERVISOR_GOAL, plan: null, findings: [], stats: null, draft: null, routes: [] });
+    expect(nodes.map((step) => step.key.replace("supervisor/node:", ""))).toEqual(["planner#0", "supervisor#0", "research#0", "supervisor#1", "analysis#0", "supervisor#2", "writer#0", "supervisor#3"]);
+    expect(nodes[0]?.input).toEqual({ goal: SUPERVISOR_GOAL, plan: null, approval: null, findings: [], stats: null, draft: null, routes: [] });
     for (let i = 1; i < nodes.length; i++) expect(nodes[i]?.input, nodes[i]?.key).toEqual(nodes[i - 1]?.output);
 
     const planned = nodes[0]?.output as SupervisorState;
@@ -121,8 +125,8 @@ describe("runSupervisor", () => {
 
   it("records model calls with their model, provider and token usage, and tool calls with their arguments", async () => {
     await runSupervisor({ goal: SUPERVISOR_GOAL, latencyScale: 0 });
-    const planner = recorder.span("supervisor/node:plan#0/llm:planner#0");
-    const response = recorder.step("supervisor/node:plan#0/llm:planner#0").output as { usage: { inputTokens: number; outputTokens: number } };
+    const planner = recorder.span("supervisor/node:planner#0/llm:planner#0");
+    const response = recorder.step("supervisor/node:planner#0/llm:planner#0").output as { usage: { inputTokens: number; outputTokens: number } };
     expect(planner.attributes[GenAI.REQUEST_MODEL]).toBe("scripted-converse-1");
     expect(planner.attributes[GenAI.PROVIDER_NAME]).toBe("tracewright.scripted");
     expect(planner.attributes[GenAI.USAGE_INPUT_TOKENS]).toBe(response.usage.inputTokens);
@@ -139,7 +143,7 @@ describe("runSupervisor", () => {
   });
 
   it("fails a run whose router never says done, after the routing limit", async () => {
-    const result = await runSupervisor({ goal: SUPERVISOR_GOAL, model: withRouter(() => '{"next":"research","reason":"more reading"}') });
+    const result = await runSupervisor({ goal: SUPERVISOR_GOAL, model: withRouter(() => '{"next":"research","reason":"more reading"}'), sessions: memorySessionStore() });
     expect(result.status).toBe("error");
     expect(result.error).toBeInstanceOf(RoutingError);
     expect((result.error as Error).message).toBe(`no "done" after ${MAX_ROUTING_DECISIONS} routing decisions (${Array(MAX_ROUTING_DECISIONS).fill("research").join(" → ")})`);
@@ -148,7 +152,7 @@ describe("runSupervisor", () => {
   });
 
   it("fails a run whose router says done before the report exists", async () => {
-    const result = await runSupervisor({ goal: SUPERVISOR_GOAL, model: withRouter(() => '{"next":"done","reason":"nothing to do"}') });
+    const result = await runSupervisor({ goal: SUPERVISOR_GOAL, model: withRouter(() => '{"next":"done","reason":"nothing to do"}'), sessions: memorySessionStore() });
     expect(result.status).toBe("error");
     expect((result.error as Error).message).toBe('the router said "done" before analysis produced statistics');
     expect(recorder.step("supervisor").status).toBe("error");

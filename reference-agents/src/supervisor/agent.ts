@@ -1,28 +1,31 @@
+import { Command, INTERRUPT, isInterrupted } from "@langchain/langgraph";
 import type { RunContext, RunOptions, RunResult } from "@tracewright/instrument";
-import { node, runWithResult } from "@tracewright/instrument";
+import { humanInput, runWithResult } from "@tracewright/instrument";
 import type { RetryPolicy } from "../calls.js";
 import { DEFAULT_RETRY } from "../calls.js";
-import { RoutingError } from "../errors.js";
+import { ReferenceAgentError, RoutingError } from "../errors.js";
 import type { FaultName } from "../faults.js";
 import { withModelFaults, withToolFaults } from "../faults.js";
-import { createScriptedModel } from "../model/scripted.js";
+import { resolveModel } from "../model/resolve.js";
 import type { ChatModel } from "../model/types.js";
+import { openSessionStore } from "../state/open.js";
+import type { SessionStore } from "../state/store.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { createToolbox } from "../tools/toolbox.js";
+import { RECURSION_LIMIT, supervisorGraph } from "./graph.js";
 import { supervisorScript } from "./script.js";
-import type { SupervisorInput, SupervisorReport, SupervisorState } from "./types.js";
+import { loadSession, saveSession } from "./session.js";
+import type { ApprovalAnswer, ApprovalRequest, SupervisorInput, SupervisorReport, SupervisorSession, SupervisorState } from "./types.js";
 import type { SupervisorDeps } from "./workers.js";
-import { WORKER_NODES, plan, route } from "./workers.js";
+
+export { MAX_ROUTING_DECISIONS } from "./workers.js";
 
 /** The goal the scenarios give the supervisor. */
 export const SUPERVISOR_GOAL = "Find the biggest savings on our AWS Lambda bill and say what to change first.";
 
-/** Routing decisions after which a run that has not reached `done` fails. */
-export const MAX_ROUTING_DECISIONS = 8;
-
 /** What a run of a reference agent can be given besides its goal (both agents take these). */
 export interface AgentRunOptions {
-  /** The chat model. Default: the agent's scripted model. */
+  /** The chat model. Default: `TRACEWRIGHT_AGENT_MODEL` (`bedrock:MODEL_ID`), else the agent's scripted model. */
   model?: ChatModel;
   /** The tools. Default: the toolbox over the bundled data. */
   tools?: Toolbox;
@@ -36,18 +39,38 @@ export interface AgentRunOptions {
   runOptions?: RunOptions;
 }
 
+/** Who answers the supervisor's request to approve its plan. */
+export type Approver = (request: ApprovalRequest) => ApprovalAnswer | Promise<ApprovalAnswer>;
+
 export interface SupervisorOptions extends AgentRunOptions {
   goal: string;
   /** A label recorded with the run's input; it injects nothing (see `runScenario`). */
   scenario?: string;
   /** The fault to inject; recorded with the run's input. */
   fault?: FaultName;
+  /** Ask a human to approve the plan before the work starts (recorded with the run's input). Default: false. */
+  approval?: boolean;
+  /** Answers the approval. Default: {@link scriptedApprover}. */
+  approver?: Approver;
+  /** The session to continue (recorded with the run's input). Default: a new session, its id a recorded uuid. */
+  sessionId?: string;
+  /**
+   * Where sessions are kept. Default: the store `TRACEWRIGHT_SESSION_STORE` names, else
+   * `file:.tracewright/sessions`; opened for the run and closed after it.
+   */
+  sessions?: SessionStore;
 }
 
+/** The default approver, standing in for a person: approves every plan, saying what it approved. */
+export const scriptedApprover: Approver = (request) => ({ approved: true, comment: `Approved: ${request.plan.steps.map((step) => step.worker).join(", ")} over ${request.plan.dataset}.` });
+
 /**
- * The supervisor agent: a planner, then a loop in which the supervisor node asks the model
- * where the work goes next (`research`, `analysis`, `writer`) and runs that worker as a node,
- * until the model says `done`. Every node takes the whole state and returns the next one.
+ * The supervisor agent, a LangGraph.js `StateGraph` (see `graph.ts`): a planner, then a loop
+ * in which the supervisor node asks the model where the work goes next (`research`,
+ * `analysis`, `writer`) until it says `done`. Each invocation loads the session from the
+ * session store and saves it back, as recorded `state` steps; a run that asks for approval
+ * interrupts the graph, saves the session as waiting, gets the human's answer (a `human` step)
+ * and resumes the graph from the stored session.
  *
  * Resolves to the run's id and outcome; a failure of the agent itself (an injected fault, a
  * bad model reply) is a run with status `error`, not a rejection.
@@ -60,33 +83,84 @@ export function runSupervisor(options: SupervisorOptions): Promise<RunResult<Sup
     goal: options.goal,
     ...(options.scenario === undefined ? {} : { scenario: options.scenario }),
     ...(options.fault === undefined ? {} : { fault: options.fault }),
+    ...(options.approval === true ? { approval: true } : {}),
+    ...(options.sessionId === undefined ? {} : { session: options.sessionId }),
   };
-  // Built per run: a fault's wrappers count calls, and a count must start afresh with each run.
-  const deps: SupervisorDeps = {
-    model: withModelFaults(options.model ?? createScriptedModel(supervisorScript, { latencyScale: options.latencyScale ?? 1 }), options.fault),
-    tools: withToolFaults(options.tools ?? createToolbox(), options.fault),
-    toolTimeoutMs: options.toolTimeoutMs ?? 1000,
-    retry: options.retry ?? DEFAULT_RETRY,
-    fault: options.fault,
-  };
-  return runWithResult("supervisor", input, (ctx) => supervise(ctx, deps), options.runOptions);
+  let deps: SupervisorDeps;
+  try {
+    // Built per run: a fault's wrappers count calls, and a count must start afresh with each run.
+    deps = {
+      model: withModelFaults(resolveModel(options.model, supervisorScript, options.latencyScale ?? 1), options.fault),
+      tools: withToolFaults(options.tools ?? createToolbox(), options.fault),
+      toolTimeoutMs: options.toolTimeoutMs ?? 1000,
+      retry: options.retry ?? DEFAULT_RETRY,
+      fault: options.fault,
+    };
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+  const approver = options.approver ?? scriptedApprover;
+  return runWithResult(
+    "supervisor",
+    input,
+    async (ctx) => {
+      const sessions = options.sessions ?? openSessionStore();
+      try {
+        return await supervise(ctx, deps, sessions, approver);
+      } finally {
+        if (options.sessions === undefined) await sessions.close();
+      }
+    },
+    options.runOptions,
+  );
 }
 
-async function supervise(ctx: RunContext<SupervisorInput>, deps: SupervisorDeps): Promise<SupervisorReport> {
-  let state: SupervisorState = { goal: ctx.state.goal, plan: null, findings: [], stats: null, draft: null, routes: [] };
-  state = await node("plan", state, (s) => plan(s, deps));
-  for (;;) {
-    if (state.routes.length === MAX_ROUTING_DECISIONS) {
-      throw new RoutingError(`no "done" after ${MAX_ROUTING_DECISIONS} routing decisions (${state.routes.map((r) => r.next).join(" → ")})`);
+async function supervise(ctx: RunContext<SupervisorInput>, deps: SupervisorDeps, sessions: SessionStore, approver: Approver): Promise<SupervisorReport> {
+  const { goal } = ctx.state;
+  // A new session's id is a recorded uuid: a replay continues the same session.
+  const sessionId = ctx.state.session ?? ctx.uuid();
+  const previous = await loadSession(sessions, sessionId);
+  let session: SupervisorSession = {
+    id: sessionId,
+    threadId: `${sessionId}#${previous?.invocations ?? 0}`,
+    status: "done",
+    invocations: (previous?.invocations ?? 0) + 1,
+    goal,
+    pending: null,
+    reports: previous?.reports ?? [],
+    error: null,
+  };
+  const graph = supervisorGraph(deps, { approval: ctx.state.approval === true });
+  const config = (threadId: string) => ({ configurable: { thread_id: threadId }, recursionLimit: RECURSION_LIMIT });
+  try {
+    let result = await graph.invoke(initialState(goal), config(session.threadId));
+    while (isInterrupted<ApprovalRequest>(result)) {
+      const request = result[INTERRUPT][0]!.value!;
+      await saveSession(sessions, { ...session, status: "awaiting_approval", pending: request });
+      // The human's answer comes from outside the program: a recorded step, served on replay.
+      const answer = await humanInput(request, approver);
+      // The next invocation starts from the stored session alone, as a resumed Lambda would.
+      const stored = await loadSession(sessions, sessionId);
+      if (stored?.status !== "awaiting_approval") {
+        throw new ReferenceAgentError("SESSION_CONFLICT", `session "${sessionId}" is ${stored === null ? "gone" : `"${stored.status}"`}, not awaiting approval: another invocation moved it on`);
+      }
+      session = { ...stored, status: "done", invocations: stored.invocations + 1, pending: null };
+      result = await graph.invoke(new Command({ resume: answer }), config(stored.threadId));
     }
-    state = await node("supervisor", state, (s) => route(s, deps));
-    const next = state.routes.at(-1)?.next ?? "done";
-    if (next === "done") break;
-    state = await node(next, state, (s) => WORKER_NODES[next](s, deps));
+    // The clock is read through the run context: a recorded step, so a replay dates the report
+    // as the original run did.
+    const report = finalReport(result, new Date(ctx.now()).toISOString());
+    await saveSession(sessions, { ...session, reports: [...session.reports, { title: report.title, generatedAt: report.generatedAt, month: report.stats.month }] });
+    return report;
+  } catch (error) {
+    // The session says the goal failed; a store that cannot take that leaves the agent's own error to tell.
+    await saveSession(sessions, { ...session, status: "failed", pending: null, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }).catch(() => undefined);
+    throw error;
   }
-  // The clock is read through the run context: a recorded step, so a replay dates the report
-  // as the original run did.
-  return finalReport(state, new Date(ctx.now()).toISOString());
+}
+
+function initialState(goal: string): SupervisorState {
+  return { goal, plan: null, approval: null, findings: [], stats: null, draft: null, routes: [] };
 }
 
 function finalReport(state: SupervisorState, generatedAt: string): SupervisorReport {

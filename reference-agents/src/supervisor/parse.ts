@@ -1,7 +1,7 @@
-import { ModelOutputError } from "../errors.js";
+import { ModelOutputError, ReferenceAgentError } from "../errors.js";
 import type { ConverseResponse } from "../model/types.js";
 import { replyText } from "../model/types.js";
-import type { Plan, PlanStep, Route, RouteDecision, Worker } from "./types.js";
+import type { ApprovalAnswer, Plan, PlanStep, Route, RouteDecision, Worker } from "./types.js";
 import { WORKERS } from "./types.js";
 
 /**
@@ -63,4 +63,12 @@ function isWorker(value: unknown): value is Worker {
 
 function isRoute(value: unknown): value is Route {
   return value === "done" || isWorker(value);
+}
+
+/** A human's answer to the plan, checked: `{ approved: boolean, comment?: string }`. */
+export function parseApproval(answer: unknown): ApprovalAnswer {
+  if (!isRecord(answer) || typeof answer.approved !== "boolean" || (answer.comment !== undefined && typeof answer.comment !== "string")) {
+    throw new ReferenceAgentError("APPROVAL_INVALID", `a plan approval must be {"approved": boolean, "comment"?: string}; got ${JSON.stringify(answer) ?? String(answer)}`);
+  }
+  return { approved: answer.approved, comment: answer.comment ?? "" };
 }

@@ -59,10 +59,24 @@ export interface RouteDecision {
   reason: string;
 }
 
+/** What the supervisor asks a human before it acts on a plan. */
+export interface ApprovalRequest {
+  question: string;
+  plan: Plan;
+}
+
+/** The human's answer: approve, or reject with a reason. */
+export interface ApprovalAnswer {
+  approved: boolean;
+  comment: string;
+}
+
 /** The state that flows into and out of every node: plain, JSON-serialisable data. */
 export interface SupervisorState {
   goal: string;
   plan: Plan | null;
+  /** The human's answer to the plan, when the run asked for one. */
+  approval: ApprovalAnswer | null;
   findings: Finding[];
   stats: CostStats | null;
   draft: string | null;
@@ -77,6 +91,38 @@ export interface SupervisorInput {
   scenario?: string;
   /** The injected fault, when there is one. */
   fault?: FaultName;
+  /** Ask a human to approve the plan before working on it. */
+  approval?: boolean;
+  /**
+   * The id of the session to continue; without one, the run starts a session (its id a recorded
+   * uuid). Not `sessionId`: redaction masks fields of that name, as web session ids are secrets.
+   */
+  session?: string;
+}
+
+/** Where a session stands after an invocation. */
+export type SessionStatus = "awaiting_approval" | "done" | "failed";
+
+/**
+ * The supervisor's session, kept in the session store between invocations (each load and save
+ * a recorded `state` step): which graph thread it is on, whether it waits for a human, and what
+ * it produced so far.
+ */
+export interface SupervisorSession {
+  /** The session's id: its key in the store. */
+  id: string;
+  /** The LangGraph thread of the goal in hand: what a resumed invocation continues. */
+  threadId: string;
+  status: SessionStatus;
+  /** Supervisor invocations in this session so far, the saving one included. */
+  invocations: number;
+  goal: string;
+  /** Set while the session waits for a human. */
+  pending: ApprovalRequest | null;
+  /** The reports of this session's goals, oldest first. */
+  reports: { title: string; generatedAt: string; month: string }[];
+  /** The last invocation's error, when it failed. */
+  error: string | null;
 }
 
 /** What a successful run returns. */

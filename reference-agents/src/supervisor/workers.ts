@@ -1,6 +1,8 @@
+import { interrupt } from "@langchain/langgraph";
+import { humanInput } from "@tracewright/instrument";
 import type { RetryPolicy } from "../calls.js";
 import { callModel, callTool } from "../calls.js";
-import { ReferenceAgentError, RoutingError } from "../errors.js";
+import { PlanRejectedError, ReferenceAgentError, RoutingError } from "../errors.js";
 import type { FaultName } from "../faults.js";
 import type { ChatModel } from "../model/types.js";
 import { replyText } from "../model/types.js";
@@ -8,9 +10,15 @@ import type { StatsGroup, StatsResult } from "../tools/stats.js";
 import { round } from "../tools/stats.js";
 import type { Toolbox } from "../tools/toolbox.js";
 import { ToolName } from "../tools/toolbox.js";
-import { parsePlan, parseRoute } from "./parse.js";
+import { parseApproval, parsePlan, parseRoute } from "./parse.js";
 import { plannerRequest, routerRequest, writerRequest } from "./prompts.js";
-import type { CostStats, Finding, Plan, SupervisorState, Worker } from "./types.js";
+import type { ApprovalRequest, CostStats, Finding, Plan, SupervisorState, Worker } from "./types.js";
+
+/** Routing decisions after which a run that has not reached `done` fails. */
+export const MAX_ROUTING_DECISIONS = 8;
+
+/** What `approve` asks. */
+export const APPROVAL_QUESTION = "Approve this plan before the supervisor starts on it?";
 
 /** What the nodes work with besides their state; built once per run. */
 export interface SupervisorDeps {
@@ -36,8 +44,23 @@ export async function plan(state: SupervisorState, deps: SupervisorDeps): Promis
   return { ...state, plan: parsePlan(response) };
 }
 
+/**
+ * `approve`: asks a human to approve the plan. The first pass interrupts the graph (LangGraph's
+ * `interrupt`, a suspended `human` step); the resumed pass gets the answer, recorded as the
+ * step's output. A rejected plan ends the run.
+ */
+export async function approve(state: SupervisorState): Promise<SupervisorState> {
+  const request: ApprovalRequest = { question: APPROVAL_QUESTION, plan: requirePlan(state, "approve") };
+  const answer = parseApproval(await humanInput(request, (q) => interrupt<ApprovalRequest, unknown>(q)));
+  if (!answer.approved) throw new PlanRejectedError(answer.comment);
+  return { ...state, approval: answer };
+}
+
 /** `supervisor`: asks the router where the work goes next and records the decision. */
 export async function route(state: SupervisorState, deps: SupervisorDeps): Promise<SupervisorState> {
+  if (state.routes.length === MAX_ROUTING_DECISIONS) {
+    throw new RoutingError(`no "done" after ${MAX_ROUTING_DECISIONS} routing decisions (${state.routes.map((r) => r.next).join(" → ")})`);
+  }
   const response = await callModel(deps.model, "router", routerRequest(deps.model.id, state), deps.retry);
   return { ...state, routes: [...state.routes, parseRoute(response)] };
 }
@@ -117,7 +140,7 @@ export async function writer(state: SupervisorState, deps: SupervisorDeps): Prom
 
 export const WORKER_NODES: Readonly<Record<Worker, (state: SupervisorState, deps: SupervisorDeps) => Promise<SupervisorState>>> = { research, analysis, writer };
 
-function requirePlan(state: SupervisorState, worker: Worker): Plan {
+function requirePlan(state: SupervisorState, worker: Worker | "approve"): Plan {
   if (state.plan === null) throw new RoutingError(`${worker}: routed here before a plan was made`);
   return state.plan;
 }

@@ -70,12 +70,18 @@ function toStep(span: ReadableSpan): RecordedStep {
 }
 
 /**
- * The steps with the run's clock reading replaced by a placeholder wherever it appears (the
- * clock step's output, the report's timestamp): the one value two runs legitimately differ in.
+ * The steps with the values two runs legitimately differ in replaced by placeholders wherever
+ * they appear: the run's clock reading (the clock step's output, the report's timestamp) and
+ * its recorded uuids (a new session's id, in the state steps' inputs and outputs). A step whose
+ * input held one gets a placeholder input hash too; everything else must match exactly.
  */
-export function withoutClock(steps: readonly RecordedStep[]): RecordedStep[] {
-  const clock = steps.find((step) => step.kind === "clock");
-  if (clock === undefined || typeof clock.output !== "number") return [...steps];
-  const iso = new Date(clock.output).toISOString();
-  return JSON.parse(JSON.stringify(steps).replaceAll(iso, "<now>").replaceAll(`"output":${clock.output}`, '"output":"<now>"')) as RecordedStep[];
+export function withoutClockAndUuids(steps: readonly RecordedStep[]): RecordedStep[] {
+  let text = JSON.stringify(steps);
+  for (const step of steps) {
+    if (step.kind === "clock" && typeof step.output === "number") {
+      text = text.replaceAll(new Date(step.output).toISOString(), "<now>").replaceAll(`"output":${step.output}`, '"output":"<now>"');
+    }
+    if (step.kind === "uuid" && typeof step.output === "string") text = text.replaceAll(step.output, "<uuid>");
+  }
+  return (JSON.parse(text) as RecordedStep[]).map((step) => (/<now>|<uuid>/.test(JSON.stringify(step.input)) ? { ...step, inputHash: "<volatile>" } : step));
 }
