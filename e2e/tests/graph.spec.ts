@@ -7,7 +7,7 @@ test("a supervisor run shows the routes it took, and a choreography run its hops
   await page.getByTestId("run-link").first().click();
   const graph = page.getByTestId("agent-graph");
   await expect(graph).toBeVisible();
-  await expect(graph.getByTestId("graph-route").first()).toContainText("start → plan");
+  await expect(graph.getByTestId("graph-route").first()).toContainText("start → planner");
   await expect(graph).toContainText("supervisor → research");
 
   await page.goto("/?agent=choreography&status=error");
