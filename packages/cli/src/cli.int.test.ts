@@ -65,6 +65,9 @@ describe("the tracewright command, end to end through a real collector", () => {
     const failedOnly = JSON.parse((await cli("runs", "list", "--json", "--status", "error", "--db", db)).out) as { runId: string }[];
     expect(failedOnly.map((r) => r.runId)).toEqual([failedRun]);
     expect((await cli("runs", "list", "--status", "bogus", "--db", db)).code).toBe(2);
+    const none = await cli("runs", "list", "--agent", "nobody", "--db", db);
+    expect(none.code).toBe(0);
+    expect(none.out).toContain("No runs match --agent nobody");
   });
 
   it("runs show --json gives the steps with whole states and the error", async () => {

@@ -30,7 +30,12 @@ export async function runsList(flags: Flags, io: Io): Promise<number> {
     return 0;
   }
   if (page.runs.length === 0) {
-    io.out("No runs recorded yet. Start the collector (npx tracewright collector) and run an agent (npx tracewright agents run supervisor).");
+    const filtered = status !== undefined || flags.agent !== undefined;
+    io.out(
+      filtered
+        ? `No runs match${status === undefined ? "" : ` --status ${status}`}${flags.agent === undefined ? "" : ` --agent ${flags.agent}`}. Drop a filter to see every run.`
+        : "No runs recorded yet. Start the collector (npx tracewright collector) and run an agent (npx tracewright agents run supervisor).",
+    );
     return 0;
   }
   io.out(table(["RUN", "AGENT", "STATUS", "STARTED", "DURATION", "STEPS"], page.runs.map((r) => [r.runId, r.agent, `${MARK[r.status] ?? ""} ${r.status}`, r.startTime, formatMs(r.durationMs), String(r.steps)])));
