@@ -19,6 +19,7 @@ describe("CloudWatch Logs event format", () => {
       runId: "r1",
       stepKey: "supervisor",
       stepKind: "agent",
+      stepName: "supervisor",
       name: "supervisor",
       agent: "supervisor",
       startUs: T0_MS * 1000,

@@ -8,10 +8,14 @@
  *
  * ```json
  * { "tw": "span", "v": 1, "traceId": "1-5f7c…-…" (X-Ray form), "otelTraceId": "…32 hex…",
- *   "spanId": "…", "parentSpanId"?: "…", "runId": "…", "stepKey"?: "…", "stepKind"?: "…",
- *   "name": "…", "agent": "…", "startUs": 0, "endUs": 0, "error": 0|1, "root": 0|1,
- *   "replayOf"?: "…", "part": 0, "parts": 1, "span": { …SpanRecord… } }
+ *   "spanId": "…", "parentSpanId"?: "…", "runId": "…", "stepKey"?: "…", "stepKind": "…",
+ *   "stepName": "…", "name": "…", "agent": "…", "startUs": 0, "endUs": 0, "error": 0|1, "root": 0|1,
+ *   "replayOf"?: "…", "inputTokens"?: 0, "outputTokens"?: 0, "part": 0, "parts": 1, "span": { …SpanRecord… } }
  * ```
+ *
+ * `stepKind` and `stepName` are the step's kind and name as the store derives them (`stepKind`,
+ * `stepName`: for spans of other instrumentation too); the token counts are the span's
+ * `gen_ai.usage.*`. They let Logs Insights answer the dashboard's charts without reading states.
  *
  * A span whose event would pass the event limit (256 KB counting 26 bytes of overhead) is split
  * into `parts` ordered events, each with the same header and a `chunk` of the span's JSON text
@@ -21,10 +25,12 @@
  * is the time of writing, and the span's own times stay in the message.
  *
  * **Reading.** `getRunSpans` and `getRun` filter the group by run id (FilterLogEvents, JSON filter
- * pattern); `listRuns` asks Logs Insights for the first part of every span in the look-back window
- * (at most 10,000 spans, Insights' row limit — runs beyond it are not listed; use the embedded store
- * for large histories) and derives the runs as the SQLite store does. Copies of a redelivered span
- * are read once.
+ * pattern), `getRunSpan` by run and span id; `listRuns`, `listAgents` and `runStats` ask Logs
+ * Insights for the header of every span in the look-back window (at most 10,000 spans, Insights'
+ * row limit — runs beyond it are not listed; use the embedded store for large histories) and
+ * derive the runs as the SQLite store does. `listRuns` filters and sorts as `RunQuery` says, except
+ * by `text`, which it refuses (`STORE_QUERY_UNSUPPORTED`): the states are not in the headers.
+ * Copies of a redelivered span are read once.
  *
  * **Writing.** `ingest` writes through the same format (it is what the sink writes), skipping
  * spans already present; dedup is read-before-write, so two writers racing on one span may both
@@ -34,11 +40,14 @@
 import { randomUUID } from "node:crypto";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
-import { Tracewright } from "@tracewright/instrument/conventions";
-import { decodeCursor, encodeCursor } from "./cursor.js";
+import { GenAI } from "@tracewright/instrument/conventions";
+import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
 import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
-import type { IngestResult, RunPage, RunQuery, RunSummary, SpanRecord, TraceStore } from "./types.js";
+import { aggregateStats, isoToMicros } from "./stats.js";
+import type { StatsStep } from "./stats.js";
+import { stepKind, stepName } from "./steps.js";
+import type { IngestResult, RunPage, RunQuery, RunStats, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
 /** PutLogEvents limits (CloudWatch Logs API reference, "PutLogEvents"). */
 export const LOG_LIMITS = {
@@ -71,7 +80,9 @@ export interface SpanEventHeader {
   parentSpanId?: string;
   runId: string;
   stepKey?: string;
+  /** Absent in events written before it was added, as are `stepName` and the token counts. */
   stepKind?: string;
+  stepName?: string;
   name: string;
   agent: string;
   startUs: number;
@@ -79,6 +90,8 @@ export interface SpanEventHeader {
   error: 0 | 1;
   root: 0 | 1;
   replayOf?: string;
+  inputTokens?: number;
+  outputTokens?: number;
   part: number;
   parts: number;
 }
@@ -100,7 +113,12 @@ export function eventTimestamp(span: SpanRecord, now: number): number {
 
 function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
   const d = derive(span);
-  const kind = span.attributes[Tracewright.STEP_KIND];
+  const tokens = (key: string) => {
+    const value = span.attributes[key];
+    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  };
+  const inputTokens = tokens(GenAI.USAGE_INPUT_TOKENS);
+  const outputTokens = tokens(GenAI.USAGE_OUTPUT_TOKENS);
   return {
     tw: "span",
     v: 1,
@@ -110,7 +128,8 @@ function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
     ...(span.parentSpanId === undefined || span.parentSpanId === "" ? {} : { parentSpanId: span.parentSpanId }),
     runId: d.runId,
     ...(d.stepKey === null ? {} : { stepKey: d.stepKey }),
-    ...(typeof kind === "string" ? { stepKind: kind } : {}),
+    stepKind: stepKind(span),
+    stepName: stepName(span),
     name: span.name,
     agent: d.agent,
     startUs: d.startUs,
@@ -118,6 +137,8 @@ function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
     error: span.status.code === 2 ? 1 : 0,
     root: d.root ? 1 : 0,
     ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
+    ...(inputTokens === undefined ? {} : { inputTokens }),
+    ...(outputTokens === undefined ? {} : { outputTokens }),
   };
 }
 
@@ -420,14 +441,11 @@ export interface CloudWatchLogsStoreOptions {
   onIncomplete?: (span: IncompleteSpan) => void;
 }
 
-/** The `RunQuery` fields `listRuns` answers. */
-const LIST_QUERY_KEYS = new Set(["status", "agent", "limit", "cursor"]);
-
 /** Logs Insights returns at most this many rows. */
 export const INSIGHTS_MAX_ROWS = 10_000;
 
 /** A `TraceStore` over a CloudWatch Logs group written in the sink's format (see above). */
-export class CloudWatchLogsStore implements TraceStore {
+export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   readonly logGroupName: string;
   private readonly client: CloudWatchLogsClient;
   private readonly owned: boolean;
@@ -475,34 +493,79 @@ export class CloudWatchLogsStore implements TraceStore {
     return summarize(await this.getRunSpans(runId));
   }
 
+  async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
+    this.open();
+    const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)} && $.spanId = ${JSON.stringify(spanId)} }`));
+    for (const span of incomplete) this.options.onIncomplete?.(span);
+    return spans[0];
+  }
+
   async listRuns(query: RunQuery = {}): Promise<RunPage> {
     this.open();
-    // Refuse, rather than silently ignore, run-list filters this reader does not answer.
-    const unsupported = Object.entries(query)
-      .filter(([key, value]) => value !== undefined && !LIST_QUERY_KEYS.has(key) && !(key === "sort" && value === "start") && !(key === "order" && value === "desc"))
-      .map(([key]) => key);
-    if (unsupported.length > 0) {
-      throw new StoreError("STORE_QUERY_UNSUPPORTED", `The CloudWatch Logs reader lists runs by status and agent, newest first; it does not answer ${unsupported.join(", ")}. Query the embedded store, or Logs Insights directly.`);
+    // Refuse, rather than silently ignore, what this reader cannot answer: the states are not in the headers.
+    if (query.text !== undefined && query.text.trim() !== "") {
+      throw new StoreError("STORE_QUERY_UNSUPPORTED", `The CloudWatch Logs reader does not search the recorded text of runs (text ${JSON.stringify(query.text)}): it filters by status, agent, start time, duration and errors. Query the embedded store, or Logs Insights directly.`);
     }
+    const sinceUs = query.startedAfter === undefined ? undefined : isoToMicros(query.startedAfter, "startedAfter");
+    if (query.minDurationMs !== undefined && !(Number.isFinite(query.minDurationMs) && query.minDurationMs >= 0)) {
+      throw new StoreError("STORE_BAD_QUERY", `minDurationMs must be a number of milliseconds, 0 or more; got ${String(query.minDurationMs)}.`);
+    }
+    const sort = query.sort ?? "start";
+    const order = query.order ?? "desc";
+    const cursor = query.cursor === undefined ? undefined : decodeSortCursor(query.cursor, sort, order);
     const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
+    const value = (r: { run: RunSummary; startUs: number }): number => (sort === "start" ? r.startUs : Math.round(r.run.durationMs * 1000));
+    const sign = order === "asc" ? 1 : -1;
+    const runs = (await this.runHeaders()).runs
+      .filter(({ run, startUs }) => (query.status === undefined || run.status === query.status) && (query.agent === undefined || run.agent === query.agent) && (sinceUs === undefined || startUs >= sinceUs))
+      .filter(({ run }) => (query.minDurationMs === undefined || run.durationMs >= query.minDurationMs) && (query.hasErrors === undefined || run.errors > 0 === query.hasErrors))
+      .map((r) => ({ ...r, value: value(r) }))
+      .sort((a, b) => sign * (a.value - b.value) || sign * (a.run.runId < b.run.runId ? -1 : a.run.runId > b.run.runId ? 1 : 0));
+    const after = cursor === undefined ? runs : runs.filter((r) => sign * (r.value - cursor.value) > 0 || (r.value === cursor.value && sign * (r.run.runId < cursor.runId ? -1 : r.run.runId > cursor.runId ? 1 : 0) > 0));
+    const page = after.slice(0, limit);
+    const last = page[page.length - 1];
+    return { runs: page.map((r) => r.run), ...(after.length > limit && last !== undefined ? { nextCursor: encodeSortCursor({ sort, order, value: last.value, runId: last.run.runId }) } : {}) };
+  }
+
+  async listAgents(): Promise<string[]> {
+    this.open();
+    return [...new Set((await this.runHeaders()).runs.map(({ run }) => run.agent).filter((agent) => agent !== ""))].sort();
+  }
+
+  async runStats(query: StatsQuery = {}): Promise<RunStats> {
+    this.open();
+    const { runs, steps } = await this.runHeaders();
+    return aggregateStats(
+      runs.map(({ run, startUs }) => ({ agent: run.agent, status: run.status, startUs, endUs: startUs + Math.round(run.durationMs * 1000) })),
+      steps,
+      query,
+    );
+  }
+
+  /** The runs in the look-back window, derived from the first part of each span event, and their steps' facts. */
+  private async runHeaders(): Promise<{ runs: { run: RunSummary; startUs: number }[]; steps: StatsStep[] }> {
+    const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
     const byRun = new Map<string, Map<string, RunRow>>();
+    const steps = new Map<string, StatsStep>();
     for (const row of rows) {
       const r = toRunRow(row);
       if (r === undefined) continue;
       let spans = byRun.get(r.runId);
       if (spans === undefined) byRun.set(r.runId, (spans = new Map()));
       spans.set(`${r.traceId}/${r.spanId}`, r);
+      const inputTokens = Number(row.inputTokens);
+      const outputTokens = Number(row.outputTokens);
+      steps.set(`${r.traceId}/${r.spanId}`, {
+        kind: row.stepKind ?? "span",
+        name: row.stepName ?? row.name ?? "",
+        startUs: r.startUs,
+        endUs: r.endUs,
+        error: r.error,
+        ...(row.inputTokens !== undefined && Number.isFinite(inputTokens) ? { inputTokens } : {}),
+        ...(row.outputTokens !== undefined && Number.isFinite(outputTokens) ? { outputTokens } : {}),
+      });
     }
-    let runs = [...byRun.values()].map((spans) => summarizeRows([...spans.values()]));
-    if (query.status !== undefined) runs = runs.filter((r) => r.run.status === query.status);
-    if (query.agent !== undefined) runs = runs.filter((r) => r.run.agent === query.agent);
-    runs.sort((a, b) => b.startUs - a.startUs || (a.run.runId < b.run.runId ? 1 : a.run.runId > b.run.runId ? -1 : 0));
-    if (cursor !== undefined) runs = runs.filter((r) => r.startUs < cursor.startUs || (r.startUs === cursor.startUs && r.run.runId < cursor.runId));
-    const page = runs.slice(0, limit);
-    const last = page[page.length - 1];
-    return { runs: page.map((r) => r.run), ...(runs.length > limit && last !== undefined ? { nextCursor: encodeCursor({ startUs: last.startUs, runId: last.run.runId }) } : {}) };
+    return { runs: [...byRun.values()].map((spans) => summarizeRows([...spans.values()])), steps: [...steps.values()] };
   }
 
   private async insights(queryString: string): Promise<Record<string, string>[]> {

@@ -105,11 +105,17 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
   });
 }
 
+/** What a backend declares it cannot answer; the contract then checks that it refuses it clearly. */
+export interface QueryCapabilities {
+  /** `RunQuery.text`. Default: true. Without it, a text query must fail with `STORE_QUERY_UNSUPPORTED`. */
+  textSearch?: boolean;
+}
+
 /**
  * The contract of the dashboard's queries (`RunQuery` filters and sorts, `TraceQueries`): run
  * against every backend that implements them.
  */
-export function describeQueryContract(name: string, open: () => Promise<TraceStore & TraceQueries> | (TraceStore & TraceQueries)): void {
+export function describeQueryContract(name: string, open: () => Promise<TraceStore & TraceQueries> | (TraceStore & TraceQueries), capabilities: QueryCapabilities = {}): void {
   describe(`TraceQueries contract: ${name}`, () => {
     let store: TraceStore & TraceQueries;
     beforeEach(async () => {
@@ -146,17 +152,24 @@ export function describeQueryContract(name: string, open: () => Promise<TraceSto
       await expect(store.listRuns({ minDurationMs: -1 })).rejects.toThrow(/minDurationMs must be/);
     });
 
-    it("finds runs by a case-insensitive substring of any step's input, output or error, taken literally", async () => {
-      expect(await ids({ text: "PARIS" })).toEqual(["q3", "q0"]);
-      expect(await ids({ text: "reply-q4" })).toEqual(["q4"]);
-      expect(await ids({ text: "503" })).toEqual(["q1"]);
-      expect(await ids({ text: 'say "hi" 100%' })).toEqual(["q2"]);
-      expect(await ids({ text: "0%" })).toEqual(["q2"]);
-      expect(await ids({ text: "IS" })).toEqual(["q3", "q0"]);
-      expect(await ids({ text: "paris", agent: "beta" })).toEqual(["q3"]);
-      expect(await ids({ text: "nowhere to be found" })).toEqual([]);
-      expect(await ids({ text: "   " })).toHaveLength(6);
-    });
+    if (capabilities.textSearch === false) {
+      it("refuses a text query with STORE_QUERY_UNSUPPORTED, naming the text, and ignores a blank one", async () => {
+        await expect(store.listRuns({ text: "paris" })).rejects.toMatchObject({ code: "STORE_QUERY_UNSUPPORTED", message: expect.stringContaining('"paris"') as unknown as string });
+        expect(await ids({ text: "   " })).toHaveLength(6);
+      });
+    } else {
+      it("finds runs by a case-insensitive substring of any step's input, output or error, taken literally", async () => {
+        expect(await ids({ text: "PARIS" })).toEqual(["q3", "q0"]);
+        expect(await ids({ text: "reply-q4" })).toEqual(["q4"]);
+        expect(await ids({ text: "503" })).toEqual(["q1"]);
+        expect(await ids({ text: 'say "hi" 100%' })).toEqual(["q2"]);
+        expect(await ids({ text: "0%" })).toEqual(["q2"]);
+        expect(await ids({ text: "IS" })).toEqual(["q3", "q0"]);
+        expect(await ids({ text: "paris", agent: "beta" })).toEqual(["q3"]);
+        expect(await ids({ text: "nowhere to be found" })).toEqual([]);
+        expect(await ids({ text: "   " })).toHaveLength(6);
+      });
+    }
 
     it("sorts by duration either way and pages with cursors of that sort only", async () => {
       expect(await ids({ sort: "duration" })).toEqual(["q4", "q1", "q2", "q5", "q0", "q3"]);

@@ -1,0 +1,118 @@
+/**
+ * `runStats` computed in memory, from the facts of runs and steps a reader has in hand (the
+ * CloudWatch Logs reader gets them from one Logs Insights query). The same aggregates, with the
+ * same rules, as the embedded store computes in SQL: runs are bucketed by their start, tokens by
+ * their step's start, latency percentiles are nearest-rank.
+ */
+import { StoreError } from "./errors.js";
+import type { LatencyStat, RunStats, RunStatus, StatsBucket, StatsQuery } from "./types.js";
+
+/** A run, as `runStats` needs it. Microseconds since the epoch. */
+export interface StatsRun {
+  agent: string;
+  status: RunStatus;
+  startUs: number;
+  endUs: number;
+}
+
+/** A step, as `runStats` needs it: its derived kind and name (`stepKind`, `stepName`). */
+export interface StatsStep {
+  kind: string;
+  name: string;
+  startUs: number;
+  endUs: number;
+  error: boolean;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/** An ISO 8601 instant as microseconds, or a `STORE_BAD_QUERY` naming the field. */
+export function isoToMicros(iso: string, name: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new StoreError("STORE_BAD_QUERY", `${name} must be an ISO 8601 instant such as 2026-01-01T00:00:00Z; got ${JSON.stringify(iso)}.`);
+  return ms * 1000;
+}
+
+/** The smallest of 1 s, 10 s, 1 min, 5 min, 15 min, 1 h, 6 h, 1 d, 7 d at least `ms` long. */
+export function niceBucketMs(ms: number): number {
+  const steps = [1_000, 10_000, 60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000, 604_800_000];
+  return steps.find((step) => step >= ms) ?? (steps[steps.length - 1] as number);
+}
+
+/** Latency groups of one kind: nearest-rank p50/p95 of each name's durations, most frequent first. */
+export function latencyGroups(kind: LatencyStat["kind"], items: Iterable<{ name: string; durationUs: number; failed: boolean }>): LatencyStat[] {
+  const groups = new Map<string, { durations: number[]; errors: number }>();
+  for (const item of items) {
+    let group = groups.get(item.name);
+    if (group === undefined) groups.set(item.name, (group = { durations: [], errors: 0 }));
+    group.durations.push(item.durationUs);
+    if (item.failed) group.errors++;
+  }
+  const out: LatencyStat[] = [];
+  for (const [name, { durations, errors }] of groups) {
+    durations.sort((a, b) => a - b);
+    const at = (p: number): number => (durations[Math.max(0, Math.ceil((p / 100) * durations.length) - 1)] as number) / 1000;
+    out.push({ kind, name, count: durations.length, errors, p50Ms: at(50), p95Ms: at(95) });
+  }
+  return out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The window and the buckets of a `runStats` query: from `startedAfter` (else the earliest run's
+ * start) to the latest run's start, cut in about 48 buckets of a round width unless `bucketMs`
+ * is given. Throws `STORE_BAD_QUERY` for a bad instant or width.
+ */
+export function statsWindow(query: StatsQuery, earliestStartUs: number | undefined, latestStartUs: number | undefined): { sinceUs: number; bucketMs: number; bucketUs: number; originUs: number } {
+  const sinceUs = query.startedAfter !== undefined ? isoToMicros(query.startedAfter, "startedAfter") : (earliestStartUs ?? 0);
+  const untilUs = Math.max(sinceUs, latestStartUs ?? sinceUs);
+  if (query.bucketMs !== undefined && !(Number.isFinite(query.bucketMs) && query.bucketMs >= 1)) {
+    throw new StoreError("STORE_BAD_QUERY", `bucketMs must be a number of milliseconds, 1 or more; got ${String(query.bucketMs)}.`);
+  }
+  const bucketMs = query.bucketMs ?? niceBucketMs((untilUs - sinceUs) / 1000 / 48);
+  const bucketUs = Math.round(bucketMs * 1000);
+  return { sinceUs, bucketMs, bucketUs, originUs: Math.floor(sinceUs / bucketUs) * bucketUs };
+}
+
+/** Runs over time by status, tokens over time, latency by agent, node, tool and model call. */
+export function aggregateStats(runs: readonly StatsRun[], steps: readonly StatsStep[], query: StatsQuery = {}): RunStats {
+  let earliest = Infinity;
+  let latest = -Infinity;
+  for (const run of runs) {
+    earliest = Math.min(earliest, run.startUs);
+    latest = Math.max(latest, run.startUs);
+  }
+  const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, Number.isFinite(earliest) ? earliest : undefined, Number.isFinite(latest) ? latest : undefined);
+  const buckets = new Map<number, StatsBucket>();
+  const bucketOf = (startUs: number): StatsBucket => {
+    const b = Math.trunc((startUs - originUs) / bucketUs);
+    let found = buckets.get(b);
+    if (found === undefined) buckets.set(b, (found = { start: new Date(Math.floor((originUs + b * bucketUs) / 1000)).toISOString(), ok: 0, error: 0, running: 0, inputTokens: 0, outputTokens: 0 }));
+    return found;
+  };
+  const inWindow = runs.filter((run) => run.startUs >= sinceUs);
+  let errors = 0;
+  for (const run of inWindow) {
+    bucketOf(run.startUs)[run.status]++;
+    if (run.status === "error") errors++;
+  }
+  const stepsInWindow = steps.filter((step) => step.startUs >= sinceUs);
+  for (const step of stepsInWindow) {
+    if (step.inputTokens === undefined && step.outputTokens === undefined) continue;
+    const bucket = bucketOf(step.startUs);
+    bucket.inputTokens += step.inputTokens ?? 0;
+    bucket.outputTokens += step.outputTokens ?? 0;
+  }
+  const latency = latencyGroups(
+    "agent",
+    inWindow.filter((run) => run.status !== "running").map((run) => ({ name: run.agent, durationUs: run.endUs - run.startUs, failed: run.status === "error" })),
+  );
+  for (const kind of ["node", "tool", "llm"] as const) {
+    latency.push(...latencyGroups(kind, stepsInWindow.filter((step) => step.kind === kind).map((step) => ({ name: step.name, durationUs: step.endUs - step.startUs, failed: step.error }))));
+  }
+  return {
+    buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, bucket]) => bucket),
+    bucketMs,
+    latency,
+    totals: { runs: inWindow.length, errors },
+  };
+}
