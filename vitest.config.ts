@@ -15,6 +15,8 @@ export default defineConfig({
       { find: /^@tracewright\/(instrument|store|replay|cli)$/, replacement: src("./packages/$1/src/index.ts") },
       { find: "@tracewright/collector-lambda", replacement: src("./packages/collector-lambda/src/index.ts") },
       { find: "@tracewright/reference-agents", replacement: src("./reference-agents/src/index.ts") },
+      // The dashboard's server modules mark themselves `server-only`; Next resolves that name itself.
+      { find: /^server-only$/, replacement: src("./node_modules/next/dist/compiled/server-only/empty.js") },
     ],
   },
   test: {

@@ -1,6 +1,8 @@
 import type { Metadata, Viewport } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { SourceBadge } from "../features/store/components/SourceBadge";
+import { currentSource } from "../features/store/server/store";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,6 +11,23 @@ export const metadata: Metadata = {
 };
 
 export const viewport: Viewport = { colorScheme: "light" };
+
+/**
+ * Every page reads the trace source at request time: nothing read from it (nor the source's name
+ * in the top bar) is ever prerendered at build time.
+ */
+export const dynamic = "force-dynamic";
+
+/** The source, or what is wrong with its settings, in the top bar of every page. */
+function CurrentSource() {
+  let source: Parameters<typeof SourceBadge>[0]["source"];
+  try {
+    source = currentSource();
+  } catch (error) {
+    source = { error: (error as Error).message };
+  }
+  return <SourceBadge source={source} />;
+}
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
@@ -28,6 +47,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/">Runs</Link>
             <Link href="/insights">Insights</Link>
           </nav>
+          <CurrentSource />
         </header>
         {children}
       </body>

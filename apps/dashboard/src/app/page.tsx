@@ -38,8 +38,15 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         </EmptyState>
       ) : (
         <>
-          <RunFilters filter={filter} agents={view.state === "ready" ? view.agents : []} />
-          {view.state === "bad-cursor" ? (
+          <RunFilters filter={filter} agents={view.agents} textSearch={view.textSearch} />
+          {view.state === "unsupported" ? (
+            <EmptyState title="This source cannot answer that filter" reason="unsupported">
+              <p data-testid="unsupported-message">{view.message}</p>
+              <p>
+                <Link href={runsHref({ ...filter, q: undefined, cursor: undefined })}>Show these runs without the text filter</Link>, or point the dashboard at the local store (unset <code>TRACEWRIGHT_SOURCE</code>) to search recorded text.
+              </p>
+            </EmptyState>
+          ) : view.state === "bad-cursor" ? (
             <EmptyState title="That page of runs no longer exists" reason="bad-cursor">
               <p>
                 The <code>cursor</code> in the address is not one this dashboard handed out. <Link href={runsHref({ ...filter, cursor: undefined })}>Start from the newest runs</Link>.

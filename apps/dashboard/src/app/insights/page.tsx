@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { INSIGHTS_MAX_ROWS } from "@tracewright/store/cloudwatch";
 import { InsightsCharts } from "../../features/insights/components/InsightsCharts";
 import { loadInsights } from "../../features/insights/server/load-insights";
 import { TIME_RANGES } from "../../features/runs/fns/query";
@@ -45,6 +46,11 @@ export default async function InsightsPage({ searchParams }: { searchParams: Pro
           <p className="insights-totals" data-testid="insights-totals">
             <strong>{view.data.totals.runs}</strong> runs · <strong>{view.data.totals.errors}</strong> failed ({Math.round((view.data.totals.errors / view.data.totals.runs) * 100)}%) · <strong>{view.data.totals.inputTokens}</strong> input tokens · <strong>{view.data.totals.outputTokens}</strong> output tokens
           </p>
+          {view.source.kind === "cloudwatch" ? (
+            <p className="muted small" data-testid="insights-scope">
+              From CloudWatch Logs: the span headers in <code>{view.source.logGroup}</code> of the last 30 days, at most {INSIGHTS_MAX_ROWS.toLocaleString("en-US")} spans (Logs Insights&apos; row limit).
+            </p>
+          ) : null}
           <InsightsCharts data={view.data} />
         </>
       )}

@@ -8,7 +8,7 @@ const STATUS_LABELS: Record<string, string> = { error: "✕ error", ok: "✓ ok"
  * Status links, then a GET form for the other filters: plain links and a form, so they work
  * without JavaScript. Every filter is applied by the store, on the server.
  */
-export function RunFilters({ filter, agents }: { filter: RunsFilter; agents: readonly string[] }) {
+export function RunFilters({ filter, agents, textSearch = true }: { filter: RunsFilter; agents: readonly string[]; textSearch?: boolean }) {
   const keep = { ...filter, cursor: undefined };
   // An agent asked for by the address but not (or no longer) recorded still shows as chosen.
   const agentOptions = filter.agent !== undefined && !agents.includes(filter.agent) ? [filter.agent, ...agents] : agents;
@@ -64,7 +64,16 @@ export function RunFilters({ filter, agents }: { filter: RunsFilter; agents: rea
         </label>
         <label className="grow">
           <span>Text in inputs and outputs</span>
-          <input name="q" type="search" defaultValue={filter.q ?? ""} placeholder="e.g. 503, doc://pricing" autoComplete="off" spellCheck={false} data-testid="text-filter" />
+          {textSearch ? (
+            <input name="q" type="search" defaultValue={filter.q ?? ""} placeholder="e.g. 503, doc://pricing" autoComplete="off" spellCheck={false} data-testid="text-filter" />
+          ) : (
+            <input type="search" disabled placeholder="not searchable in CloudWatch Logs: use the local store" aria-describedby="text-filter-note" data-testid="text-filter" />
+          )}
+          {textSearch ? null : (
+            <span id="text-filter-note" className="visually-hidden">
+              Text search needs the local store; this dashboard reads CloudWatch Logs.
+            </span>
+          )}
         </label>
         <button type="submit" data-testid="apply-filters">
           Apply

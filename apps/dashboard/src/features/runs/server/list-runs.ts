@@ -9,15 +9,20 @@ import type { RunsFilter, RunsView } from "../types";
 export async function loadRunsView(filter: RunsFilter): Promise<RunsView> {
   const access = await getStore();
   if (access.state === "absent") return { state: "absent", path: access.path };
+  // Only the embedded store indexes the recorded text; CloudWatch Logs refuses a text query.
+  const textSearch = access.source.kind === "store";
+  const agents = access.store.listAgents();
   try {
     const started = performance.now();
     const page = await access.store.listRuns(toRunQuery(filter, Date.now()));
     const elapsedMs = performance.now() - started;
-    const agents = await access.store.listAgents();
-    return { state: "ready", runs: page.runs, agents, elapsedMs, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+    return { state: "ready", runs: page.runs, agents: await agents, elapsedMs, textSearch, ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
   } catch (error) {
     // A hand-edited or stale `?cursor=` is the visitor's mistake, not a server fault.
-    if (error instanceof StoreError && error.code === "STORE_BAD_CURSOR") return { state: "bad-cursor" };
+    if (error instanceof StoreError && error.code === "STORE_BAD_CURSOR") return { state: "bad-cursor", agents: await agents, textSearch };
+    // A filter this source cannot answer is said, with the way out, rather than failing the page.
+    if (error instanceof StoreError && error.code === "STORE_QUERY_UNSUPPORTED") return { state: "unsupported", message: error.message, agents: await agents, textSearch };
+    agents.catch(() => undefined);
     throw error;
   }
 }

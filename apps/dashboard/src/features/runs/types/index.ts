@@ -26,5 +26,15 @@ export interface RunsFilter {
 /** What the runs page renders. */
 export type RunsView =
   | { readonly state: "absent"; readonly path: string }
-  | { readonly state: "bad-cursor" }
-  | { readonly state: "ready"; readonly runs: readonly RunSummary[]; readonly nextCursor?: string; readonly agents: readonly string[]; readonly elapsedMs: number };
+  | { readonly state: "bad-cursor"; readonly agents: readonly string[]; readonly textSearch: boolean }
+  /** The source cannot answer one of the filters (CloudWatch Logs: text search); `message` says which. */
+  | { readonly state: "unsupported"; readonly message: string; readonly agents: readonly string[]; readonly textSearch: boolean }
+  | {
+      readonly state: "ready";
+      readonly runs: readonly RunSummary[];
+      readonly nextCursor?: string;
+      readonly agents: readonly string[];
+      readonly elapsedMs: number;
+      /** Whether the source searches recorded text (`q`). */
+      readonly textSearch: boolean;
+    };
