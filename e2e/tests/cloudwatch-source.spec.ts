@@ -1,8 +1,4 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { cloudwatchSink, startCollector } from "@tracewright/collector-lambda";
 import type { CollectorHandle } from "@tracewright/collector-lambda";
@@ -11,41 +7,20 @@ import { runScenario } from "@tracewright/reference-agents";
 import { FAKE_AWS } from "../../packages/collector-lambda/src/fakes/aws.fixtures.js";
 import { startFakeLogs } from "../../packages/collector-lambda/src/fakes/logs.fixtures.js";
 import type { FakeLogs } from "../../packages/collector-lambda/src/fakes/logs.fixtures.js";
+import { ROOT, startDashboard } from "../support/dashboard.js";
+import type { RunningDashboard } from "../support/dashboard.js";
 
 // The dashboard reading CloudWatch Logs instead of the local store. Runs of the reference agents
 // go agent → OTLP/HTTP → a collector whose only sink is the CloudWatch Logs sink (real SDK client)
 // → the local CloudWatch Logs endpoint. A second, built dashboard is started pointed at that
 // endpoint by the environment alone (TRACEWRIGHT_SOURCE=cloudwatch), as a deployment would be.
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const GROUP = "/tracewright/e2e";
 let logs: FakeLogs;
 let collector: CollectorHandle;
-let dashboard: ChildProcess | undefined;
+let dashboard: RunningDashboard | undefined;
 let base = "";
 const runs = { failed: "", ok: "" };
-
-/** A port nothing listens on now (the OS picks it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(5000) })).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the CloudWatch-backed dashboard did not answer on ${url} within ${timeoutMs} ms`);
-}
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
@@ -59,32 +34,20 @@ test.beforeAll(async () => {
   await tracing.shutdown();
   expect(logs.events(GROUP).length, "the sink shipped the runs' steps to CloudWatch Logs").toBeGreaterThan(10);
 
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  dashboard = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
-    cwd: join(root, "apps", "dashboard"),
-    env: {
-      ...process.env,
-      TRACEWRIGHT_SOURCE: "cloudwatch",
-      TRACEWRIGHT_LOG_GROUP: GROUP,
-      TRACEWRIGHT_DB: join(root, "no-such-dir", "never-read.db"),
-      AWS_REGION: FAKE_AWS.region,
-      AWS_ACCESS_KEY_ID: FAKE_AWS.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: FAKE_AWS.credentials.secretAccessKey,
-      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url,
-      NEXT_TELEMETRY_DISABLED: "1",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
+  dashboard = await startDashboard({
+    TRACEWRIGHT_SOURCE: "cloudwatch",
+    TRACEWRIGHT_LOG_GROUP: GROUP,
+    TRACEWRIGHT_DB: join(ROOT, "no-such-dir", "never-read.db"),
+    AWS_REGION: FAKE_AWS.region,
+    AWS_ACCESS_KEY_ID: FAKE_AWS.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_AWS.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.url,
   });
-  await waitForHttp(base, 60_000);
+  base = dashboard.url;
 });
 
 test.afterAll(async () => {
-  if (dashboard?.pid !== undefined && dashboard.exitCode === null) {
-    const exited = new Promise((r) => dashboard?.once("exit", r));
-    dashboard.kill("SIGTERM");
-    await exited;
-  }
+  await dashboard?.stop();
   await collector?.close();
   await logs?.close();
 });
@@ -149,4 +112,22 @@ test("from CloudWatch Logs: a text search is refused with the way out, insights 
   await expect(page.getByTestId("replay-of")).toBeVisible();
   await expect(page.getByTestId("step-error-message")).toContainText("503");
   await page.screenshot({ path: test.info().outputPath("cloudwatch-replay.png"), fullPage: true });
+});
+
+test("when CloudWatch Logs cannot be read, the page says so and what to check, and recovers once it can", async ({ page }) => {
+  logs.setFaults({ rate: 1, kinds: ["server-error"] });
+  try {
+    await page.goto(`${base}/`);
+    const error = page.getByTestId("error-state");
+    await expect(error).toBeVisible({ timeout: 30_000 });
+    await expect(error).toContainText("Could not read the trace store");
+    await expect(error).toContainText("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS");
+    await expect(error).toContainText("TRACEWRIGHT_LOG_GROUP");
+    await expect(error.getByRole("link", { name: "Back to runs" })).toBeVisible();
+    await page.screenshot({ path: test.info().outputPath("cloudwatch-unreachable.png"), fullPage: true });
+  } finally {
+    logs.setFaults({});
+  }
+  await page.reload();
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
 });

@@ -3,10 +3,20 @@
  * `npm start` refuses to run without `TRACEWRIGHT_DASHBOARD_TOKEN`, and every request must then
  * carry the token: `Authorization: Bearer TOKEN`, the `tracewright_token` cookie, or once
  * `?token=TOKEN` on any page (which sets the cookie and drops the token from the address).
+ *
+ * Without a token, only requests addressed to a loopback host (`Host: 127.0.0.1…`, `localhost`,
+ * `[::1]`) are served: a dashboard started by other means on another interface, reached through
+ * a proxy, or targeted by DNS rebinding (a page on another site resolving its own name to
+ * 127.0.0.1) is refused with what to set, rather than showing recorded data to whoever asks.
  */
 export const TOKEN_COOKIE = "tracewright_token";
 
-export type AccessDecision = { kind: "allow" } | { kind: "set-cookie-and-redirect"; location: string } | { kind: "deny" };
+export type AccessDecision = { kind: "allow" } | { kind: "set-cookie-and-redirect"; location: string } | { kind: "deny" } | { kind: "deny-beyond-loopback"; host: string };
+
+/** A Host header naming this machine: 127.0.0.0/8, localhost, or [::1], with any port. */
+export function isLoopbackHost(host: string): boolean {
+  return /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i.test(host.trim());
+}
 
 /** Compares in time independent of where the strings first differ. */
 function same(a: string, b: string): boolean {
@@ -16,8 +26,11 @@ function same(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export function decideAccess(expected: string | undefined, request: { url: string; authorization: string | null; cookie: string | undefined }): AccessDecision {
-  if (expected === undefined || expected === "") return { kind: "allow" };
+export function decideAccess(expected: string | undefined, request: { url: string; authorization: string | null; cookie: string | undefined; host: string | null }): AccessDecision {
+  if (expected === undefined || expected === "") {
+    const host = request.host ?? "";
+    return isLoopbackHost(host) ? { kind: "allow" } : { kind: "deny-beyond-loopback", host };
+  }
   const bearer = request.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
   if (bearer !== undefined && same(bearer, expected)) return { kind: "allow" };
   if (request.cookie !== undefined && same(request.cookie, expected)) return { kind: "allow" };

@@ -1,0 +1,80 @@
+import { spawnSync } from "node:child_process";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { expect, test } from "@playwright/test";
+import { ROOT, startDashboard } from "../support/dashboard.js";
+import type { RunningDashboard } from "../support/dashboard.js";
+
+// Safety beyond loopback: with TRACEWRIGHT_DASHBOARD_TOKEN set, the built dashboard serves nothing
+// without the token; without one, it serves only requests addressed to this machine; and
+// `npm start` refuses to bind elsewhere without a token.
+
+const TOKEN = "e2e-token-7f3a9c";
+let guarded: RunningDashboard;
+
+test.beforeAll(async () => {
+  test.setTimeout(90_000);
+  guarded = await startDashboard({ TRACEWRIGHT_DB: process.env.E2E_DB ?? "", TRACEWRIGHT_DASHBOARD_TOKEN: TOKEN });
+});
+
+test.afterAll(async () => {
+  await guarded?.stop();
+});
+
+/** A GET with a Host header of our choosing (fetch may not set Host). */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("with a token set, nothing is served without it; ?token= once becomes an http-only cookie; a bearer header works", async ({ page, request }) => {
+  const bare = await request.get(`${guarded.url}/`, { maxRedirects: 0 });
+  expect(bare.status()).toBe(401);
+  expect(await bare.text()).toContain("requires a token");
+  expect((await request.get(`${guarded.url}/api/runs/x/spans/0000000000000000`)).status()).toBe(401);
+  expect((await request.get(`${guarded.url}/?token=wrong`, { maxRedirects: 0 })).status()).toBe(401);
+  const bearer = await request.get(`${guarded.url}/api/runs/x/spans/0000000000000000`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  expect(bearer.status()).toBe(404); // through the gate: the step is simply not there
+  expect((await bearer.json()) as unknown).toMatchObject({ error: { code: "STEP_NOT_FOUND" } });
+
+  const exchange = await request.get(`${guarded.url}/?status=error&token=${TOKEN}`, { maxRedirects: 0 });
+  expect(exchange.status()).toBeGreaterThanOrEqual(300);
+  expect(exchange.status()).toBeLessThan(400);
+  expect(exchange.headers()["location"]).toMatch(/\/\?status=error$/);
+  expect(exchange.headers()["set-cookie"]).toMatch(/tracewright_token=.*HttpOnly/i);
+
+  // In the browser: the token leaves the address, and the pages work with the cookie.
+  await page.goto(`${guarded.url}/?token=${TOKEN}`);
+  await expect(page).toHaveURL(`${guarded.url}/`);
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
+  await page.getByTestId("run-link").first().click();
+  await expect(page.getByTestId("step-detail")).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("token-access.png"), fullPage: false });
+});
+
+test("without a token, a request addressed to another host is refused with what to set", async ({ baseURL }) => {
+  const loopback = await getWithHost(`${baseURL}/`, new URL(baseURL!).host);
+  expect(loopback.status).toBe(200);
+  const elsewhere = await getWithHost(`${baseURL}/`, "tracewright.evil.example");
+  expect(elsewhere.status).toBe(403);
+  expect(elsewhere.body).toContain("TRACEWRIGHT_DASHBOARD_TOKEN");
+  expect(elsewhere.body).not.toContain("run-row");
+});
+
+test("npm start refuses to bind the dashboard beyond loopback without a token", () => {
+  const result = spawnSync(process.execPath, [join(ROOT, "scripts", "start.mjs")], {
+    env: { ...process.env, TRACEWRIGHT_DASHBOARD_HOST: "0.0.0.0", TRACEWRIGHT_DASHBOARD_TOKEN: "", TRACEWRIGHT_DB: join(ROOT, "no-such-dir", "x.db") },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toContain("without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN");
+});
