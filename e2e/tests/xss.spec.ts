@@ -1,26 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
+import { hex, post, str } from "../support/otlp.js";
 
 // Recorded payloads are untrusted: markup and script in them are shown as text, never run.
 // The spans are ingested the way any instrumentation sends them: OTLP/HTTP JSON to the collector.
-
-const COLLECTOR = `http://127.0.0.1:${process.env.E2E_COLLECTOR_PORT ?? 14318}/v1/traces`;
-
-type Attr = { key: string; value: { stringValue: string } | { intValue: number } };
-const str = (key: string, value: string): Attr => ({ key, value: { stringValue: value } });
-const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
-
-async function post(spans: unknown[]): Promise<void> {
-  const response = await fetch(COLLECTOR, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [str("service.name", "e2e-xss")] }, scopeSpans: [{ scope: { name: "e2e" }, spans }] }] }),
-  });
-  expect(response.status).toBe(200);
-  const body = (await response.json()) as { partialSuccess?: { rejectedSpans?: number | string } };
-  expect(Number(body.partialSuccess?.rejectedSpans ?? 0)).toBe(0);
-}
 
 const SCRIPT = "<script>window.__pwned = 'script'</script>";
 const IMG = `<img src=x onerror="window.__pwned='img';alert('img')">`;
@@ -114,48 +97,6 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   expect(api.headers()["x-content-type-options"]).toBe("nosniff");
 
   await page.screenshot({ path: test.info().outputPath("xss.png"), fullPage: true });
-});
-
-test("a running run refreshes until it ends", async ({ page }) => {
-  const runId = `live-${hex(6)}`;
-  const traceId = hex(16);
-  const root = hex(8);
-  const now = BigInt(Date.now()) * 1_000_000n;
-  // A child arrives first: without its root the run is still running.
-  await post([
-    {
-      traceId,
-      spanId: hex(8),
-      parentSpanId: root,
-      name: "plan",
-      kind: 1,
-      startTimeUnixNano: String(now + 1_000_000n),
-      endTimeUnixNano: String(now + 5_000_000n),
-      status: { code: 1 },
-      attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", "live-agent/node:plan#0"), str("tracewright.step.kind", "node"), str("input.value", '{"step":1}')],
-    },
-  ]);
-  await page.goto(`/runs/${runId}`);
-  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "running");
-  await expect(page.getByTestId("live-indicator")).toBeVisible();
-
-  await post([
-    {
-      traceId,
-      spanId: root,
-      name: "live-agent",
-      kind: 1,
-      startTimeUnixNano: String(now),
-      endTimeUnixNano: String(now + 9_000_000n),
-      status: { code: 1 },
-      attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", "live-agent"), str("tracewright.step.kind", "agent"), str("gen_ai.agent.name", "live-agent")],
-    },
-  ]);
-  // No reload: the page polls and picks up the end of the run.
-  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
-  await expect(page.getByTestId("live-indicator")).toHaveCount(0);
-  await expect(page.getByTestId("step-row")).toHaveCount(2);
-  await page.screenshot({ path: test.info().outputPath("live-ended.png"), fullPage: true });
 });
 
 test("a large state is not shipped with the page but loaded when asked for", async ({ page }) => {

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { LiveRefresh } from "../features/run/components/LiveRefresh";
 import { Pager } from "../features/runs/components/Pager";
 import { RunFilters } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
@@ -67,6 +68,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             )
           ) : (
             <>
+              {view.runs.some((run) => run.status === "running") ? <LiveRefresh until="no run listed here is running" /> : null}
               <RunsTable runs={view.runs} filter={filter} />
               <Pager filter={filter} nextCursor={view.nextCursor} />
               <p className="muted small" data-testid="query-time">

@@ -4,10 +4,11 @@ import { useRouter } from "next/navigation";
 import { useEffect } from "react";
 
 /**
- * Re-renders the page from the server every `intervalMs` while it is shown; the page mounts
- * this only for a run still running, so polling stops once a refresh finds it ended.
+ * Re-renders the page from the server every `intervalMs` while it is shown; a page mounts this
+ * only while something it shows is still running (a run's page, or a run list with a running
+ * run), so polling stops once a refresh finds it ended.
  */
-export function LiveRefresh({ intervalMs = 2000 }: { intervalMs?: number }) {
+export function LiveRefresh({ intervalMs = 2000, until = "the run ends" }: { intervalMs?: number; until?: string }) {
   const router = useRouter();
   useEffect(() => {
     const timer = window.setInterval(() => router.refresh(), intervalMs);
@@ -15,7 +16,7 @@ export function LiveRefresh({ intervalMs = 2000 }: { intervalMs?: number }) {
   }, [router, intervalMs]);
   return (
     <p className="live muted small" role="status" data-testid="live-indicator">
-      <span className="live-dot" aria-hidden="true" /> Live: refreshing every {Math.round(intervalMs / 1000)} s until the run ends
+      <span className="live-dot" aria-hidden="true" /> Live: refreshing every {Math.round(intervalMs / 1000)} s until {until}
     </p>
   );
 }
