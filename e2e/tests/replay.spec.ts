@@ -81,3 +81,28 @@ test("a bad fork state is refused with a message, and nothing runs", async ({ pa
   await expect(page.getByTestId("fork-error")).toContainText("not valid JSON");
   await expect(fork.getByTestId("replay-report")).toHaveCount(0);
 });
+
+test("a replay in progress says so, with its elapsed time, and the controls wait for it", async ({ page }) => {
+  await failedRunWith(page, "503");
+  // Hold the answer until the progress has been seen: the replay itself runs on the server as usual.
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/runs/*/replay", async (route) => {
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+  });
+  await page.getByTestId("replay-reproduce").click();
+  const progress = page.getByTestId("replay-progress");
+  await expect(progress).toBeVisible();
+  await expect(progress).toHaveAttribute("role", "status");
+  await expect(progress).toContainText(/Reproducing… \d+ s/);
+  await expect(page.getByTestId("replay-reproduce")).toBeDisabled();
+  await expect(page.getByTestId("replay-verify")).toBeDisabled();
+  await expect(progress).toContainText(/Reproducing… [1-9]\d* s/, { timeout: 5000 });
+  await page.screenshot({ path: test.info().outputPath("replay-progress.png"), fullPage: false });
+  release();
+  await expect(page.getByTestId("replay-outcome")).toHaveText(/reproduced/, { timeout: 30_000 });
+  await expect(progress).toHaveCount(0);
+  await expect(page.getByTestId("replay-reproduce")).toBeEnabled();
+});

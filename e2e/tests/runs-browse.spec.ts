@@ -82,6 +82,11 @@ test("finding a failed run by filter, then reading its failing step's state and 
   await expect(page.getByTestId("step-row")).toHaveCount(rowCount);
   await page.keyboard.press("ArrowRight");
   await expect(page.locator('[data-testid="step-row"][data-index="1"] [role="treeitem"]')).toBeFocused();
+  // End and Home jump to the last and the first step.
+  await page.keyboard.press("End");
+  await expect(page.locator(`[data-testid="step-row"][data-index="${rowCount - 1}"] [role="treeitem"]`)).toBeFocused();
+  await page.keyboard.press("Home");
+  await expect(rootItem).toBeFocused();
 
   await page.screenshot({ path: test.info().outputPath("failed-step.png"), fullPage: true });
 });
@@ -129,6 +134,21 @@ test("insights chart the recorded runs: by status over time, error rate, tokens,
   await expect(page.getByTestId("chart-runs").locator(".recharts-bar-rectangle").first()).toBeVisible();
   await expect(page.locator('[data-testid="latency-agent"] [data-testid="latency-row"][data-name="supervisor"]')).toBeVisible();
   await expect(page.getByTestId("latency-tool").getByTestId("latency-row").first()).toBeVisible();
+  await expect(page.locator('[data-testid="latency-node"] [data-testid="latency-row"][data-name="research"]')).toBeVisible();
+  await expect(page.locator('[data-testid="latency-tool"] [data-testid="latency-row"][data-name="fetch_document"]')).toBeVisible();
+  // p50 and p95 of every group, by agent, node, tool and model call: nearest-rank, so p50 ≤ p95.
+  for (const kind of ["agent", "node", "tool", "llm"]) {
+    const stats = await page
+      .getByTestId(`latency-${kind}`)
+      .getByTestId("latency-row")
+      .evaluateAll((rows) => rows.map((r) => ({ count: Number(r.getAttribute("data-count")), p50: Number(r.getAttribute("data-p50-ms")), p95: Number(r.getAttribute("data-p95-ms")) })));
+    expect(stats.length, `latency rows for ${kind}`).toBeGreaterThan(0);
+    for (const s of stats) {
+      expect(s.count).toBeGreaterThan(0);
+      expect(s.p50).toBeGreaterThanOrEqual(0);
+      expect(s.p95).toBeGreaterThanOrEqual(s.p50);
+    }
+  }
   await page.getByRole("link", { name: "Last hour" }).click();
   await expect(page).toHaveURL(/range=1h/);
   await expect(page.getByTestId("chart-runs").locator("svg.recharts-surface[role=application]")).toBeVisible();

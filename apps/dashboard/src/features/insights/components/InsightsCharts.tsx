@@ -90,7 +90,7 @@ export function InsightsCharts({ data }: { data: InsightsData }) {
               </thead>
               <tbody>
                 {rows.map((row) => (
-                  <tr key={row.name} data-testid="latency-row" data-name={row.name}>
+                  <tr key={row.name} data-testid="latency-row" data-name={row.name} data-count={row.count} data-p50-ms={row.p50Ms} data-p95-ms={row.p95Ms}>
                     <td className="mono">{row.name}</td>
                     <td>{row.count}</td>
                     <td>

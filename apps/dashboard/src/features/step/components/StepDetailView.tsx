@@ -131,7 +131,7 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
           <dd className="mono">{detail.spanId}</dd>
         </div>
         {detail.facts.map((fact) => (
-          <div key={fact.label}>
+          <div key={fact.label} data-fact={fact.label}>
             <dt>{fact.label}</dt>
             <dd className="mono">{fact.value}</dd>
           </div>

@@ -1,0 +1,112 @@
+import { expect, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
+
+// A step, read closely, on a successful supervisor run that `npm start` recorded: a model call's
+// model, tokens and latency; its state copied whole; the JSON search stepped through by keyboard;
+// what a node changed, from its input to its output and from the previous node's output.
+
+async function openSuccessfulRun(page: Page): Promise<void> {
+  await page.goto("/?agent=supervisor&status=ok");
+  await page.getByTestId("run-link").first().click();
+  await expect(page.getByTestId("step-detail")).toBeVisible();
+}
+
+async function openStep(page: Page, keyPart: string): Promise<string> {
+  const row = page.locator(`[data-testid="step-row"][data-step-key*="${keyPart}"]`).first();
+  const key = (await row.getAttribute("data-step-key")) ?? "";
+  await row.getByRole("treeitem").click();
+  await expect(page.getByTestId("step-detail")).toHaveAttribute("data-step-key", key);
+  return key;
+}
+
+test("a model call shows its model, tokens and latency; its state copies whole; search steps with Enter and Shift+Enter", async ({ page, context, baseURL }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL! });
+  await openSuccessfulRun(page);
+  await openStep(page, "/llm:");
+  const facts = page.getByTestId("step-facts");
+  await expect(facts.locator('[data-fact="model"] dd')).not.toBeEmpty();
+  await expect(facts.locator('[data-fact="input tokens"] dd')).toHaveText(/^\d+$/);
+  await expect(facts.locator('[data-fact="output tokens"] dd')).toHaveText(/^\d+$/);
+  await expect(facts.locator('[data-fact="operation"] dd')).toHaveText("chat");
+  await expect(page.getByTestId("step-latency")).toHaveText(/\d/);
+
+  // Copy: the whole state, as JSON, on the clipboard.
+  await page.getByTestId("step-input-copy").click();
+  await expect(page.getByTestId("step-input-copy")).toHaveText("Copied");
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  const parsed = JSON.parse(copied) as unknown;
+  expect(typeof parsed).toBe("object");
+  const shown = await page.getByTestId("step-input").innerText();
+  const firstKey = Object.keys(parsed as Record<string, unknown>)[0]!;
+  expect(shown).toContain(firstKey);
+
+  // Search: Enter goes to the next hit, Shift+Enter back, wrapping around.
+  const search = page.getByTestId("step-input-search");
+  await search.fill('"');
+  const matches = page.getByTestId("step-input-matches");
+  await expect(matches).toContainText(/^1 of (\d+)/);
+  const total = Number((await matches.innerText()).match(/of (\d+)/)?.[1]);
+  expect(total).toBeGreaterThan(1);
+  await search.press("Enter");
+  await expect(matches).toContainText(`2 of ${total}`);
+  await search.press("Shift+Enter");
+  await expect(matches).toContainText(`1 of ${total}`);
+  await search.press("Shift+Enter");
+  await expect(matches).toContainText(`${total} of ${total}`);
+  await page.screenshot({ path: test.info().outputPath("model-call.png"), fullPage: true });
+});
+
+test("what a node changed: input to output, and from the previous node's output to its input", async ({ page }) => {
+  await openSuccessfulRun(page);
+  await openStep(page, "/node:plan#");
+  const diff = page.getByTestId("step-diff");
+  await expect(page.getByTestId("diff-io")).toHaveAttribute("aria-pressed", "true");
+  await expect(diff).toHaveAttribute("data-changes", /^[1-9]\d*$/);
+  // Each change says what it is in words and signs, not colour alone.
+  await expect(diff.locator("tbody tr").first()).toContainText(/\+ added|− removed|~ changed/);
+
+  await openStep(page, "/node:supervisor#");
+  await page.getByTestId("diff-previous").click();
+  await expect(page.getByTestId("diff-previous")).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByTestId("diff-previous")).toContainText("Previous node (plan)");
+  await expect(page.getByTestId("step-diff")).toHaveAttribute("data-changes", /^\d+$/);
+  await page.screenshot({ path: test.info().outputPath("node-diff.png"), fullPage: true });
+});
+
+test("statuses read without colour: a failed step's row names its status to assistive technology and shows a shape", async ({ page }) => {
+  await page.goto("/?status=error&agent=supervisor");
+  await page.getByTestId("run-link").first().click();
+  const failing = page.locator('[data-testid="step-row"][data-status="error"]').first();
+  await expect(failing).toContainText("✕");
+  await expect(failing.getByRole("treeitem")).toHaveAccessibleName(/\berror\b/);
+  const ok = page.locator('[data-testid="step-row"][data-status="ok"]').first();
+  await expect(ok).toContainText("✓");
+  await expect(ok.getByRole("treeitem")).toHaveAccessibleName(/\bok\b/);
+  await expect(page.getByTestId("run-status")).toContainText("error");
+});
+
+test("empty and error states say what to do next", async ({ page }) => {
+  const missing = await page.goto("/runs/no-such-run-4711");
+  expect(missing?.status()).toBe(404);
+  const notFound = page.getByTestId("run-not-found");
+  await expect(notFound).toContainText("no-such-run-4711");
+  await expect(notFound).toContainText("not have been recorded on this machine");
+  await notFound.getByRole("link", { name: "See every run" }).click();
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
+
+  await page.goto("/compare");
+  await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "missing-params");
+  await expect(page.getByTestId("empty-state")).toContainText("/compare?a=RUN_ID&b=RUN_ID");
+
+  await page.goto("/compare?a=nope-a&b=nope-b");
+  await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "not-found");
+  await expect(page.getByTestId("empty-state")).toContainText("nope-a");
+  await page.getByTestId("empty-state").getByRole("link", { name: "See every run" }).click();
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
+
+  await page.goto("/?cursor=not-a-cursor");
+  await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "bad-cursor");
+  await page.getByTestId("empty-state").getByRole("link", { name: "Start from the newest runs" }).click();
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
+
+});
