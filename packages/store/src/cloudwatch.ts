@@ -452,6 +452,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   private readonly writer: CloudWatchLogsWriter;
   private readonly options: CloudWatchLogsStoreOptions;
   private closed = false;
+  private pendingHeaders: Promise<RunHeaders> | undefined;
 
   constructor(options: CloudWatchLogsStoreOptions = {}) {
     this.options = options;
@@ -542,8 +543,19 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     );
   }
 
-  /** The runs in the look-back window, derived from the first part of each span event, and their steps' facts. */
-  private async runHeaders(): Promise<{ runs: { run: RunSummary; startUs: number }[]; steps: StatsStep[] }> {
+  /**
+   * The runs in the look-back window, derived from the first part of each span event, and their
+   * steps' facts. Calls made while one query is in flight share it (a page asks for the runs and
+   * the agents at once); nothing is kept once it has answered.
+   */
+  private runHeaders(): Promise<RunHeaders> {
+    this.pendingHeaders ??= this.queryRunHeaders().finally(() => {
+      this.pendingHeaders = undefined;
+    });
+    return this.pendingHeaders;
+  }
+
+  private async queryRunHeaders(): Promise<RunHeaders> {
     const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
     const byRun = new Map<string, Map<string, RunRow>>();
     const steps = new Map<string, StatsStep>();
@@ -658,6 +670,12 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
 /** Opens a store over a log group; nothing is contacted until the first call. */
 export function openCloudWatchLogsStore(options: CloudWatchLogsStoreOptions = {}): CloudWatchLogsStore {
   return new CloudWatchLogsStore(options);
+}
+
+/** What one Logs Insights pass over the span headers yields. */
+interface RunHeaders {
+  runs: { run: RunSummary; startUs: number }[];
+  steps: StatsStep[];
 }
 
 interface RunRow {

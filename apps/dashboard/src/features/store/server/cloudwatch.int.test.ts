@@ -58,7 +58,9 @@ describe("the dashboard reading CloudWatch Logs", () => {
   });
 
   it("lists the runs, newest first, with their agents, and filters by status, errors and time", async () => {
+    const queries = logs.calls.StartQuery ?? 0;
     const view = await loadRunsView({ limit: 50 });
+    expect((logs.calls.StartQuery ?? 0) - queries, "the runs and the agents of one page come from one Logs Insights query").toBe(1);
     expect(view.state).toBe("ready");
     if (view.state !== "ready") return;
     expect(view.textSearch).toBe(false);
