@@ -108,6 +108,13 @@ export const BOUNDARY_STEP_KINDS: ReadonlySet<string> = new Set<string>([
   StepKind.MESSAGE,
 ]);
 
+/**
+ * The boundary kinds whose results differ between any two live runs by nature (a clock reading,
+ * a random number, a fresh UUID): comparing two runs, another result there is expected, not a
+ * divergence. Replay serves them from the recording, so a replay and its original agree on them.
+ */
+export const ENTROPY_STEP_KINDS: ReadonlySet<string> = new Set<string>([StepKind.CLOCK, StepKind.RANDOM, StepKind.UUID]);
+
 /** OpenTelemetry messaging conventions, on message steps and the consumers they start. */
 export const Messaging = {
   SYSTEM: "messaging.system",

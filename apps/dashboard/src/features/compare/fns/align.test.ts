@@ -49,6 +49,17 @@ describe("alignRuns", () => {
     expect(cmp.firstDivergence).toBe(2);
   });
 
+  it("does not take another clock, random or uuid reading for the divergence, but what follows from it", () => {
+    const a = [step("s"), step("s/uuid:uuid#0", { kind: "uuid", output: "a1" }), step("s/clock:now#0", { kind: "clock", output: 1 }), step("s/tool:t#0", { kind: "tool", output: { n: 1 } })];
+    const b = [step("s"), step("s/uuid:uuid#0", { kind: "uuid", output: "b2" }), step("s/clock:now#0", { kind: "clock", output: 2 }), step("s/tool:t#0", { kind: "tool", output: { n: 2 } })];
+    const cmp = alignRuns(a, b);
+    expect(cmp.rows[1]?.diff.output).toBe(true);
+    expect(cmp.counts.changed).toBe(3);
+    expect(cmp.firstDivergence).toBe(3);
+    const sameRest = alignRuns(a.slice(0, 3), b.slice(0, 3));
+    expect(sameRest.firstDivergence).toBe(-1);
+  });
+
   it("uses input hashes when both have one, else the inputs themselves", () => {
     const changed = alignRuns([step("s", { attributes: { "tracewright.input.hash": "x" } })], [step("s", { attributes: { "tracewright.input.hash": "y" } })]);
     expect(changed.rows[0]?.diff.input).toBe(true);

@@ -1,4 +1,4 @@
-import { Tracewright } from "@tracewright/instrument/conventions";
+import { ENTROPY_STEP_KINDS, Tracewright } from "@tracewright/instrument/conventions";
 import type { Step } from "@tracewright/store";
 import type { AlignedStep, CompareSide, Comparison, StepDifferences } from "../types";
 
@@ -61,7 +61,8 @@ export function alignRuns(a: readonly Step[], b: readonly Step[]): Comparison {
     else if (r.diff.status || r.diff.input || r.diff.output || r.diff.duration) counts.changed++;
     else counts.same++;
     const container = hasChildren(a, r.a?.index) || hasChildren(b, r.b?.index);
-    if (firstDivergence === -1 && diverges(r.diff, container)) firstDivergence = index;
+    const entropy = r.a !== undefined && r.b !== undefined && ENTROPY_STEP_KINDS.has(r.a.kind) && ENTROPY_STEP_KINDS.has(r.b.kind);
+    if (firstDivergence === -1 && diverges(r.diff, container, entropy)) firstDivergence = index;
   });
   return { rows, firstDivergence, counts };
 }
@@ -70,10 +71,12 @@ export function alignRuns(a: readonly Step[], b: readonly Step[]): Comparison {
  * What makes a step the divergence: present in one run only, another input hash, or another
  * output. A step with children (a node, the run's root) returns what its children produced, so
  * its output differing is a consequence, not a cause: for such steps only presence and input
- * count, and the divergence is found where it started, below.
+ * count, and the divergence is found where it started, below. Likewise a clock, random or uuid
+ * read (`entropy`) gives another result in every live run: its output differing is shown as a
+ * change but is not where two runs diverged.
  */
-export function diverges(diff: StepDifferences, hasChildren = false): boolean {
-  return diff.presence || diff.input || (diff.output && !hasChildren);
+export function diverges(diff: StepDifferences, hasChildren = false, entropy = false): boolean {
+  return diff.presence || diff.input || (diff.output && !hasChildren && !entropy);
 }
 
 function row(a: Step | undefined, ai: number, b: Step | undefined, bi: number): AlignedStep {
