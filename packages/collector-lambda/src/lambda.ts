@@ -20,7 +20,9 @@
 import { CollectorConfigError } from "./errors.js";
 import { answer, decodeBody, describeError, exportBody, preflight, rejectionMessage, unhealthySinks, writeAll } from "./export.js";
 import type { Answer, ExportSettings } from "./export.js";
+import { exportPayload, isPayloadPath, payloadPreflight } from "./payload.js";
 import { RpcCode } from "./otlp/response.js";
+import type { OtlpFormat } from "./otlp/response.js";
 import type { Sink } from "./sink.js";
 import { DEFAULT_LAMBDA_SINKS, createSinks, parseSinkNames } from "./sinks.js";
 
@@ -128,23 +130,33 @@ export function createHttpHandler(options: LambdaHandlerOptions = {}): (event: H
       const body = JSON.stringify(unhealthy.length === 0 ? { status: "ok" } : { status: "unavailable", unhealthy });
       return { statusCode: unhealthy.length === 0 ? 200 : 503, headers: { "Content-Type": "application/json", "Cache-Control": "no-store" }, body: method === "HEAD" ? "" : body, isBase64Encoded: false };
     }
-    if (!(path === "/v1/traces" || path.endsWith("/v1/traces"))) return toResult(answer("json", 404, RpcCode.NOT_FOUND, `No route ${path}: the collector serves POST /v1/traces and GET /healthz.`));
-    if (method !== "POST") return toResult(answer("json", 405, RpcCode.UNIMPLEMENTED, `${method} is not supported on /v1/traces; use POST.`, { headers: { Allow: "POST" } }));
     const body = event.body === undefined || event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded === true ? "base64" : "utf8");
-    const checked = preflight(settings, {
+    const headers = {
       contentType: headerOf(event, "content-type"),
       contentEncoding: headerOf(event, "content-encoding"),
       contentLength: String(body.length),
       authorization: headerOf(event, "authorization"),
-    });
-    if ("status" in checked) return toResult(checked);
-    let result = await exportBody(settings, checked.format, checked.gzip, body);
-    if (result.status === 200) {
-      const failed = await flushAll(settings);
-      if (failed.length > 0) result = answer(checked.format, 503, RpcCode.UNAVAILABLE, `The batch was not stored: sink ${failed.map((n) => JSON.stringify(n)).join(", ")} failed to flush. Retry later; delivery is idempotent.`, { headers: { "Retry-After": String(settings.retryAfterSeconds) } });
+    };
+    if (isPayloadPath(path)) {
+      if (method !== "PUT") return toResult(answer("json", 405, RpcCode.UNIMPLEMENTED, `${method} is not supported on /v1/payloads/<sha256>; use PUT.`, { headers: { Allow: "PUT" } }));
+      const pre = payloadPreflight(settings, path, headers);
+      if ("status" in pre) return toResult(pre);
+      return toResult(await flushedOrUnavailable(settings, await exportPayload(settings, pre.hash, pre.gzip, body), "json"));
     }
-    return toResult(result);
+    if (!(path === "/v1/traces" || path.endsWith("/v1/traces"))) return toResult(answer("json", 404, RpcCode.NOT_FOUND, `No route ${path}: the collector serves POST /v1/traces, PUT /v1/payloads/<sha256> and GET /healthz.`));
+    if (method !== "POST") return toResult(answer("json", 405, RpcCode.UNIMPLEMENTED, `${method} is not supported on /v1/traces; use POST.`, { headers: { Allow: "POST" } }));
+    const checked = preflight(settings, headers);
+    if ("status" in checked) return toResult(checked);
+    return toResult(await flushedOrUnavailable(settings, await exportBody(settings, checked.format, checked.gzip, body), checked.format));
   };
+}
+
+/** A success stands only once every sink has flushed (before the handler returns); else 503, to be retried. */
+async function flushedOrUnavailable(settings: ExportSettings, result: Answer, format: OtlpFormat): Promise<Answer> {
+  if (result.status !== 200 && result.status !== 204) return result;
+  const failed = await flushAll(settings);
+  if (failed.length === 0) return result;
+  return answer(format, 503, RpcCode.UNAVAILABLE, `Not stored: sink ${failed.map((n) => JSON.stringify(n)).join(", ")} failed to flush. Retry later; delivery is idempotent.`, { headers: { "Retry-After": String(settings.retryAfterSeconds) } });
 }
 
 /** Builds an SQS handler; `sqsHandler` is this with the defaults. */

@@ -319,7 +319,7 @@ describe("startCollector", () => {
     const { collector } = await start();
     const response = await fetch(`${collector.url}/v1/metrics`, { method: "POST", body: "{}", headers: JSON_TYPE });
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ code: 5, message: "No route /v1/metrics: the collector serves POST /v1/traces and GET /healthz." });
+    expect(await response.json()).toEqual({ code: 5, message: "No route /v1/metrics: the collector serves POST /v1/traces, PUT /v1/payloads/<sha256> and GET /healthz." });
   });
 
   describe("GET /healthz", () => {

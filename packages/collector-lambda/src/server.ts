@@ -16,7 +16,8 @@ import { readBody } from "./body.js";
 import type { BodyOutcome } from "./body.js";
 import { CollectorConfigError } from "./errors.js";
 import { answer, describeError, exportBody, preflight, unhealthySinks } from "./export.js";
-import type { Answer } from "./export.js";
+import type { Answer, ExportHeaders } from "./export.js";
+import { exportPayload, isPayloadPath, payloadPreflight } from "./payload.js";
 import { RpcCode } from "./otlp/response.js";
 import type { OtlpFormat } from "./otlp/response.js";
 import { storeSink } from "./sink.js";
@@ -136,7 +137,7 @@ function resolveOptions(options: CollectorOptions): Settings {
 }
 
 async function handle(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? "/").split("?", 1)[0];
+  const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
   if (path === "/v1/traces") {
     if (req.method !== "POST") return reply(res, "json", 405, RpcCode.UNIMPLEMENTED, `${req.method} is not supported on /v1/traces; use POST.`, { headers: { Allow: "POST" }, close: hasBody(req) });
     return exportTraces(settings, req, res);
@@ -145,16 +146,38 @@ async function handle(settings: Settings, req: IncomingMessage, res: ServerRespo
     if (req.method !== "GET" && req.method !== "HEAD") return reply(res, "json", 405, RpcCode.UNIMPLEMENTED, `${req.method} is not supported on /healthz; use GET.`, { headers: { Allow: "GET, HEAD" }, close: hasBody(req) });
     return health(settings, req, res);
   }
-  return reply(res, "json", 404, RpcCode.NOT_FOUND, `No route ${path}: the collector serves POST /v1/traces and GET /healthz.`, { close: hasBody(req) });
+  if (isPayloadPath(path)) {
+    if (req.method !== "PUT") return reply(res, "json", 405, RpcCode.UNIMPLEMENTED, `${req.method} is not supported on /v1/payloads/<sha256>; use PUT.`, { headers: { Allow: "PUT" }, close: hasBody(req) });
+    return putPayload(settings, path, req, res);
+  }
+  return reply(res, "json", 404, RpcCode.NOT_FOUND, `No route ${path}: the collector serves POST /v1/traces, PUT /v1/payloads/<sha256> and GET /healthz.`, { close: hasBody(req) });
+}
+
+/** `PUT /v1/payloads/<sha256>`: a whole state sent by reference (see payload.ts). */
+async function putPayload(settings: Settings, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const checked = payloadPreflight(settings, path, requestHeaders(req));
+  return receive(settings, req, res, checked, "json", (c, body) => exportPayload(settings, c.hash, c.gzip, body));
 }
 
 async function exportTraces(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const checked = preflight(settings, {
+  const checked = preflight(settings, requestHeaders(req));
+  return receive(settings, req, res, checked, "status" in checked ? "json" : checked.format, (c, body) => exportBody(settings, c.format, c.gzip, body));
+}
+
+function requestHeaders(req: IncomingMessage): ExportHeaders {
+  return {
     contentType: req.headers["content-type"],
     contentEncoding: req.headers["content-encoding"],
     contentLength: req.headers["content-length"],
     authorization: req.headers.authorization,
-  });
+  };
+}
+
+/**
+ * Answers at once when the headers were refused (`checked` is an answer); else reads the body
+ * under the size cap and answers with what `handle` makes of it.
+ */
+async function receive<C extends object>(settings: Settings, req: IncomingMessage, res: ServerResponse, checked: Answer | C, format: OtlpFormat, handle: (checked: C, body: Buffer) => Promise<Answer>): Promise<void> {
   if ("status" in checked) return sendAnswer(res, checked);
   let outcome: BodyOutcome;
   try {
@@ -164,8 +187,8 @@ async function exportTraces(settings: Settings, req: IncomingMessage, res: Serve
     res.destroy();
     return;
   }
-  if (!outcome.ok) return sendAnswer(res, answer(checked.format, outcome.status, RpcCode.INVALID_ARGUMENT, outcome.message, { close: outcome.status === 413 }));
-  sendAnswer(res, await exportBody(settings, checked.format, checked.gzip, outcome.body));
+  if (!outcome.ok) return sendAnswer(res, answer(format, outcome.status, RpcCode.INVALID_ARGUMENT, outcome.message, { close: outcome.status === 413 }));
+  sendAnswer(res, await handle(checked, outcome.body));
 }
 
 async function health(settings: Settings, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -16,6 +16,12 @@ export interface Sink {
    * can (the store) deduplicates by (traceId, spanId).
    */
   write(spans: readonly SpanRecord[]): Promise<void>;
+  /**
+   * Keeps a whole state sent by reference (`PUT /v1/payloads/<sha256>`), its hash verified by the
+   * collector; idempotent. Absent on sinks that keep no payloads (X-Ray's 64 KB documents,
+   * LangSmith): they see the span's marker and preview. Rejects as `write` does (then retried).
+   */
+  putPayload?(hash: string, body: string): Promise<void>;
   /** Delivers whatever the sink buffers. Called before a Lambda handler returns and on close. */
   flush(): Promise<void>;
   /** Flushes, then releases the sink's resources. Idempotent. */
@@ -42,6 +48,7 @@ export function storeSink(store: TraceStore, options: StoreSinkOptions = {}): Si
     async write(spans) {
       if (spans.length > 0) await store.ingest(spans);
     },
+    putPayload: (hash, body) => store.putPayload(hash, body),
     async flush() {
       // ingest is synchronous to durable storage; nothing is buffered.
     },
@@ -58,6 +65,9 @@ export function storeSink(store: TraceStore, options: StoreSinkOptions = {}): Si
 export interface MemorySink extends Sink {
   /** The spans received so far. */
   readonly spans: readonly SpanRecord[];
+  /** The payloads received so far, by hash. */
+  readonly payloads: ReadonlyMap<string, string>;
+  putPayload(hash: string, body: string): Promise<void>;
   /** False once closed. */
   healthy(): Promise<boolean>;
 }
@@ -65,11 +75,17 @@ export interface MemorySink extends Sink {
 /** The in-memory sink: for tests, and for embedding the collector where nothing is persisted. */
 export function memorySink(name = "memory"): MemorySink {
   const byId = new Map<string, SpanRecord>();
+  const payloads = new Map<string, string>();
   let closed = false;
   return {
     name,
     get spans() {
       return [...byId.values()];
+    },
+    payloads,
+    async putPayload(hash, body) {
+      if (closed) throw new SinkError(name, `The sink "${name}" is closed; it takes no more payloads.`);
+      if (!payloads.has(hash)) payloads.set(hash, body);
     },
     async write(spans) {
       if (closed) throw new SinkError(name, `The sink "${name}" is closed; it takes no more writes.`);

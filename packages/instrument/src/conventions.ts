@@ -64,6 +64,11 @@ export const Tracewright = {
   STEP_SEQ: "tracewright.step.seq",
   /** The error a step threw, serialized whole (name, message, stack, own fields). */
   ERROR_VALUE: "tracewright.error.value",
+  /**
+   * On a step with a state sent by reference (larger than `init({ maxInlineBytes })`): the
+   * sha256 (lower-case hex) of each such state, as a string array, input's before output's. The
+   * state's own `input.value` / `output.value` then holds a {@link PayloadMarker} naming its ref.
+   */
   PAYLOAD_REF: "tracewright.payload.ref",
   /** A step stopped by control flow, not by a failure (a LangGraph interrupt waiting for a human). */
   STEP_SUSPENDED: "tracewright.step.suspended",
@@ -76,6 +81,17 @@ export const Tracewright = {
   REPLAY_SERVED: "tracewright.replay.served",
   REPLAY_OF: "tracewright.replay.of",
   REPLAY_MODE: "tracewright.replay.mode",
+} as const;
+
+/**
+ * The `$type` of the JSON object that stands in `input.value` / `output.value` for a state sent
+ * by reference: `{"$type":"Offloaded","bytes":N,"preview":"<the JSON text's head>","ref":"<sha256>"}`
+ * (valid JSON, keys sorted). Stores resolve it to the whole state on read; when the payload never
+ * arrived they answer `{"$type":"PayloadMissing", …same fields}` instead, never a cut state.
+ */
+export const PayloadMarker = {
+  OFFLOADED: "Offloaded",
+  MISSING: "PayloadMissing",
 } as const;
 
 /** Values of `tracewright.step.kind`. */

@@ -1,7 +1,8 @@
-import { diag } from "@opentelemetry/api";
+import { ROOT_CONTEXT, context as otelContext, diag } from "@opentelemetry/api";
 import type { Context } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { PayloadSink } from "./offload.js";
 
 /** What the export queue has done, for `tracing.stats()`. */
 export interface ExportStats {
@@ -14,8 +15,71 @@ export interface ExportStats {
   failedExports: number;
   /** Spans given up on: refused for good by the collector (a 4xx answer but 408 and 429), or still unexported at shutdown. */
   failedSpans: number;
-  /** Bytes waiting now. */
+  /** Bytes waiting now, spans and payloads. */
   queuedBytes: number;
+  /** Payloads (states sent by reference) the collector acknowledged. */
+  payloadsExported: number;
+  /** Payloads dropped because the queue was over its byte budget. */
+  droppedPayloads: number;
+  /** Payloads given up on after every retry (collector down too long, or refusing them). */
+  failedPayloads: number;
+}
+
+/** Zero counters. */
+export function emptyStats(): ExportStats {
+  return { exported: 0, dropped: 0, droppedBytes: 0, failedExports: 0, failedSpans: 0, queuedBytes: 0, payloadsExported: 0, droppedPayloads: 0, failedPayloads: 0 };
+}
+
+/**
+ * How whole payloads reach the collector. `put` resolves once the collector has the payload,
+ * rejects with a {@link PayloadRefused} for an answer retrying cannot change (400, 401, 413, 501)
+ * and with any other error for one it may (connection refused, timeout, 5xx, 429).
+ */
+export interface PayloadTransport {
+  put(hash: string, body: string): Promise<void>;
+}
+
+/** A payload the collector refused for good: not retried. */
+export class PayloadRefused extends Error {
+  override readonly name = "PayloadRefused";
+}
+
+/**
+ * `PUT <endpoint>/<sha256>` with the JSON text as the body, over fetch, with the OTLP exporter's
+ * headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: e.g. the bearer
+ * token a collector bound beyond loopback requires).
+ */
+export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): PayloadTransport {
+  const base = endpoint.replace(/\/+$/, "");
+  const headers = { ...otlpHeadersFromEnv(), ...options.headers, "content-type": "application/json" };
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    async put(hash, body) {
+      const res = await fetch(`${base}/${hash}`, { method: "PUT", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      const text = await res.text().catch(() => "");
+      if (res.ok) return;
+      const message = `the collector answered ${res.status} to PUT ${base}/${hash}: ${text.slice(0, 300)}`;
+      if (res.status === 429 || res.status >= 500 && res.status !== 501) throw new Error(message);
+      throw new PayloadRefused(message);
+    },
+  };
+}
+
+/** `k=v,k2=v2` (values URL-encoded), as the OTLP exporter reads its headers variables. */
+function otlpHeadersFromEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const text of [process.env.OTEL_EXPORTER_OTLP_HEADERS, process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS]) {
+    for (const pair of (text ?? "").split(",")) {
+      const eq = pair.indexOf("=");
+      if (eq <= 0) continue;
+      try {
+        out[decodeURIComponent(pair.slice(0, eq).trim()).toLowerCase()] = decodeURIComponent(pair.slice(eq + 1).trim());
+      } catch {
+        // A malformed pair is skipped, as the exporter skips it.
+      }
+    }
+  }
+  return out;
 }
 
 export interface ExportQueueOptions {
@@ -27,6 +91,10 @@ export interface ExportQueueOptions {
   maxBatchBytes?: number;
   /** How often a partial batch is sent. Default: 1000 ms. */
   scheduledDelayMs?: number;
+  /** Attempts to send one payload before it is counted as failed. Default: 6. */
+  payloadAttempts?: number;
+  /** The first retry's delay; each next one doubles, up to 4 s. Default: 250 ms. */
+  payloadRetryDelayMs?: number;
 }
 
 /** Roughly what a span weighs: its string attributes and events, where its states live. */
@@ -60,7 +128,7 @@ function refusedForGood(error: Error | undefined): boolean {
  * 503) goes back to the head of the queue, still counted in its budget, and is retried with
  * backoff; delivery is at least once, which the collector's idempotent ingest makes exactly once.
  */
-export class ByteBoundedSpanProcessor implements SpanProcessor {
+export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private readonly queue: { span: ReadableSpan; bytes: number }[] = [];
   private readonly maxQueueBytes: number;
   private readonly maxBatchSpans: number;
@@ -73,17 +141,102 @@ export class ByteBoundedSpanProcessor implements SpanProcessor {
   private consecutiveFailures = 0;
   private warned = false;
   private stopped = false;
-  readonly counters: ExportStats = { exported: 0, dropped: 0, droppedBytes: 0, failedExports: 0, failedSpans: 0, queuedBytes: 0 };
+  readonly counters: ExportStats = emptyStats();
+  /** Payloads waiting, in arrival order; the head is the one being sent. */
+  private readonly payloads: { hash: string; body: string; bytes: number }[] = [];
+  /** Hashes queued or recently sent: a state passed from step to step is sent once. */
+  private readonly known = new Set<string>();
+  private payloadLoop: Promise<void> | undefined;
+  private readonly payloadAttempts: number;
+  private readonly payloadRetryDelayMs: number;
+  /** See {@link PayloadSink}: Infinity when no transport was given (every state rides inline). */
+  readonly maxInlineBytes: number;
 
   constructor(
     private readonly exporter: SpanExporter,
     options: ExportQueueOptions = {},
+    private readonly transport?: PayloadTransport,
+    maxInlineBytes = Infinity,
   ) {
     const fromEnv = Number(process.env.TRACEWRIGHT_EXPORT_QUEUE_BYTES);
     this.maxQueueBytes = options.maxQueueBytes ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 64 * 1024 * 1024);
     this.maxBatchSpans = options.maxBatchSpans ?? 512;
     this.maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
     this.delayMs = options.scheduledDelayMs ?? 1000;
+    this.payloadAttempts = Math.max(1, options.payloadAttempts ?? 6);
+    this.payloadRetryDelayMs = options.payloadRetryDelayMs ?? 250;
+    this.maxInlineBytes = transport === undefined ? Infinity : maxInlineBytes;
+  }
+
+  /**
+   * Queues a whole payload within the same byte budget as spans; sent one at a time in the
+   * background, retried with backoff while the collector is down. Never blocks, never throws.
+   */
+  offerPayload(hash: string, body: string): boolean {
+    if (this.stopped || this.transport === undefined) return false;
+    if (this.known.has(hash)) return true;
+    const bytes = body.length;
+    if (this.counters.queuedBytes + bytes > this.maxQueueBytes) {
+      this.counters.droppedPayloads++;
+      this.counters.droppedBytes += bytes;
+      this.warnOverBudget();
+      return false;
+    }
+    this.remember(hash);
+    this.payloads.push({ hash, body, bytes });
+    this.counters.queuedBytes += bytes;
+    // Outside the step's context: nothing the sender calls is recorded as part of the run.
+    this.payloadLoop ??= otelContext.with(ROOT_CONTEXT, () => this.sendPayloads());
+    return true;
+  }
+
+  private remember(hash: string): void {
+    this.known.add(hash);
+    if (this.known.size > 1024) this.known.delete(this.known.values().next().value as string);
+  }
+
+  /** Sends queued payloads until none is left; then, in the same tick, marks the loop as ended. */
+  private async sendPayloads(): Promise<void> {
+    const transport = this.transport as PayloadTransport;
+    // Never ends synchronously, so the caller has stored this loop before it clears it.
+    await Promise.resolve();
+    try {
+      for (let next = this.payloads[0]; next !== undefined; next = this.payloads[0]) {
+        await this.sendOne(transport, next);
+        this.payloads.shift();
+        this.counters.queuedBytes -= next.bytes;
+      }
+    } finally {
+      this.payloadLoop = undefined;
+    }
+  }
+
+  /** One payload, retried with backoff on what retrying can change; counted either way. */
+  private async sendOne(transport: PayloadTransport, next: { hash: string; bytes: number; body: string }): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transport.put(next.hash, next.body);
+        this.counters.payloadsExported++;
+        return;
+      } catch (error) {
+        if (error instanceof PayloadRefused || attempt >= this.payloadAttempts) {
+          this.counters.failedPayloads++;
+          // Sent again if a later step offers it: the collector may be back by then.
+          this.known.delete(next.hash);
+          diag.warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
+        const cap = Math.min(4_000, this.payloadRetryDelayMs * 2 ** (attempt - 1));
+        // Unref'd, as the batch timer is: flush() is how to wait for a retry.
+        await new Promise((resolve) => setTimeout(resolve, cap / 2 + Math.random() * (cap / 2)).unref());
+      }
+    }
+  }
+
+  private warnOverBudget(): void {
+    if (this.warned) return;
+    this.warned = true;
+    diag.warn(`tracewright: the export queue is over its ${this.maxQueueBytes}-byte budget (is the collector down or slow?); spans and payloads are being dropped and counted in tracing.stats()`);
   }
 
   onStart(_span: Span, _ctx: Context): void {}
@@ -94,10 +247,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor {
     if (this.counters.queuedBytes + bytes > this.maxQueueBytes) {
       this.counters.dropped++;
       this.counters.droppedBytes += bytes;
-      if (!this.warned) {
-        this.warned = true;
-        diag.warn(`tracewright: the export queue is over its ${this.maxQueueBytes}-byte budget (is the collector down or slow?); spans are being dropped and counted in tracing.stats()`);
-      }
+      this.warnOverBudget();
       return;
     }
     this.queue.push({ span, bytes });
@@ -106,13 +256,18 @@ export class ByteBoundedSpanProcessor implements SpanProcessor {
     else this.schedule();
   }
 
-  /** Exports everything queued, now (backoff or not); stops at the first failed export, leaving the rest queued for the background retry. */
+  /**
+   * Exports every queued span now (backoff or not), stopping at the first failed export and
+   * leaving the rest queued for the background retry; then waits for queued payloads, which are
+   * sent or given up on within their bounded retries.
+   */
   async forceFlush(): Promise<void> {
     const failures = this.counters.failedExports;
     while ((this.queue.length > 0 || this.inFlight !== undefined) && this.counters.failedExports === failures) {
       if (this.inFlight !== undefined) await this.inFlight;
       else this.kick(true);
     }
+    while (this.payloadLoop !== undefined) await this.payloadLoop;
   }
 
   async shutdown(): Promise<void> {

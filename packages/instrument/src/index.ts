@@ -1,8 +1,9 @@
 export { TracewrightError } from "./errors.js";
-export { init, resolveEndpoint, wrapLambdaHandler } from "./init.js";
+export { init, resolveEndpoint, resolveMaxInlineBytes, wrapLambdaHandler } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
-export { ByteBoundedSpanProcessor } from "./export-queue.js";
-export type { ExportQueueOptions, ExportStats } from "./export-queue.js";
+export { ByteBoundedSpanProcessor, httpPayloadTransport, PayloadRefused } from "./export-queue.js";
+export type { ExportQueueOptions, ExportStats, PayloadTransport } from "./export-queue.js";
+export { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 export { XRayIdGenerator } from "./xray-ids.js";
 export { currentRunId, currentStepKey, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
 export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";
@@ -41,6 +42,7 @@ export {
   OpenInference,
   OpenInferenceKind,
   Operation,
+  PayloadMarker,
   Resource,
   StepKind,
   Tracewright,

@@ -7,8 +7,10 @@ import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sd
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
-import { ByteBoundedSpanProcessor } from "./export-queue.js";
-import type { ExportQueueOptions, ExportStats } from "./export-queue.js";
+import { TracewrightError } from "./errors.js";
+import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport } from "./export-queue.js";
+import type { ExportQueueOptions, ExportStats, PayloadTransport } from "./export-queue.js";
+import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
 import { setTracer } from "./steps.js";
@@ -26,6 +28,22 @@ export interface InitOptions {
   exporter?: SpanExporter;
   /** The export queue's bounds (see export-queue.ts). */
   exportQueue?: ExportQueueOptions;
+  /**
+   * The largest state (UTF-8 bytes of its canonical JSON) that rides whole in its span. A larger
+   * one is sent to the collector by reference (`PUT /v1/payloads/<sha256>`, through the export
+   * queue and its byte budget), and the span carries a valid-JSON marker with a preview and the
+   * ref (`tracewright.payload.ref`); the store hands readers the whole state back. `Infinity`
+   * keeps every state inline. Env: `TRACEWRIGHT_MAX_INLINE_BYTES`. Default: 262,144 (256 KiB,
+   * CloudWatch Logs' event size; a span stays well inside the collector's request limit).
+   */
+  maxInlineBytes?: number;
+  /**
+   * Where payloads are sent. Env: `TRACEWRIGHT_PAYLOAD_ENDPOINT`. Default: the traces endpoint
+   * with `/v1/traces` replaced by `/v1/payloads` — none for a custom `exporter` without one, and
+   * then every state rides inline, whole. A {@link PayloadTransport} instead of a URL sends them
+   * some other way.
+   */
+  payloadEndpoint?: string | PayloadTransport;
   /** Use these span processors instead of the byte-bounded export queue around the exporter. */
   spanProcessors?: SpanProcessor[];
   /**
@@ -66,7 +84,12 @@ export interface Tracing {
  */
 export function init(options: InitOptions = {}): Tracing {
   const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? "tracewright-agent";
-  const queue = options.spanProcessors === undefined ? new ByteBoundedSpanProcessor(options.exporter ?? new OTLPTraceExporter({ url: resolveEndpoint(options.endpoint) }), options.exportQueue) : undefined;
+  const endpoint = resolveEndpoint(options.endpoint);
+  const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined);
+  const queue =
+    options.spanProcessors === undefined
+      ? new ByteBoundedSpanProcessor(options.exporter ?? new OTLPTraceExporter({ url: endpoint }), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
+      : undefined;
   const processors = options.spanProcessors ?? [queue as ByteBoundedSpanProcessor];
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [Resource.SERVICE_NAME]: serviceName }),
@@ -80,7 +103,7 @@ export function init(options: InitOptions = {}): Tracing {
   }
   ensureContextManager();
   setRedaction(options.redact);
-  setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"));
+  setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"), queue);
   return {
     provider,
     // Telemetry never breaks the program: a failed export is reported, never thrown at it.
@@ -89,7 +112,7 @@ export function init(options: InitOptions = {}): Tracing {
       setTracer(undefined);
       await provider.shutdown().catch(reportExportFailure);
     },
-    stats: () => ({ ...(queue?.counters ?? { exported: 0, dropped: 0, droppedBytes: 0, failedExports: 0, failedSpans: 0, queuedBytes: 0 }) }),
+    stats: () => ({ ...(queue?.counters ?? emptyStats()) }),
   };
 }
 
@@ -109,6 +132,33 @@ export function resolveEndpoint(explicit?: string): string {
   const base = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (base) return `${base.replace(/\/+$/, "")}/v1/traces`;
   return "http://127.0.0.1:4318/v1/traces";
+}
+
+/** `maxInlineBytes`: the option, else `TRACEWRIGHT_MAX_INLINE_BYTES`, else 256 KiB. */
+export function resolveMaxInlineBytes(explicit?: number): number {
+  const valid = (n: number): boolean => n === Infinity || (Number.isInteger(n) && n >= 1024);
+  const rule = "a whole number of bytes, 1024 or more, or Infinity";
+  if (explicit !== undefined) {
+    if (!valid(explicit)) throw new TracewrightError("CONFIG_INVALID", `maxInlineBytes must be ${rule}; got ${String(explicit)}.`);
+    return explicit;
+  }
+  const fromEnv = process.env.TRACEWRIGHT_MAX_INLINE_BYTES?.trim();
+  if (fromEnv === undefined || fromEnv === "") return DEFAULT_MAX_INLINE_BYTES;
+  const parsed = Number(fromEnv);
+  if (valid(parsed)) return parsed;
+  // A typo in the environment must not stop the agent: the default, and a warning.
+  diag.warn(`tracewright: TRACEWRIGHT_MAX_INLINE_BYTES must be ${rule}; got ${JSON.stringify(fromEnv)}, using ${DEFAULT_MAX_INLINE_BYTES}.`);
+  return DEFAULT_MAX_INLINE_BYTES;
+}
+
+/**
+ * Where payloads go: the explicit endpoint or transport, else `TRACEWRIGHT_PAYLOAD_ENDPOINT`,
+ * else the collector's `/v1/payloads` beside the traces endpoint (when it ends in `/v1/traces`).
+ */
+function resolvePayloadTransport(explicit: string | PayloadTransport | undefined, tracesEndpoint: string | undefined): PayloadTransport | undefined {
+  if (explicit !== undefined && typeof explicit !== "string") return explicit;
+  const url = explicit ?? process.env.TRACEWRIGHT_PAYLOAD_ENDPOINT ?? (tracesEndpoint !== undefined && /\/v1\/traces\/?$/.test(tracesEndpoint) ? tracesEndpoint.replace(/\/v1\/traces\/?$/, "/v1/payloads") : undefined);
+  return url === undefined || url === "" ? undefined : httpPayloadTransport(url);
 }
 
 /**

@@ -12,6 +12,8 @@ import {
   Tracewright,
 } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
+import { inlineOrRef, overInlineLimit } from "./offload.js";
+import type { PayloadSink } from "./offload.js";
 import { hashJson, redactText, serialize } from "./serialize.js";
 
 /** A replayable boundary about to be crossed: what an interceptor sees. */
@@ -145,10 +147,33 @@ const openRuns = new Map<string, RunFrame>();
 const INSTRUMENTATION = { name: "@tracewright/instrument", version: "0.1.0" };
 
 let configuredTracer: Tracer | undefined;
+let configuredPayloads: PayloadSink | undefined;
 
-/** Used by `init()`: the tracer wrappers use instead of the global one. */
-export function setTracer(tracer: Tracer | undefined): void {
+/**
+ * Used by `init()`: the tracer wrappers use instead of the global one, and where states too
+ * large to ride in a span are sent (none: every state rides inline, whole).
+ */
+export function setTracer(tracer: Tracer | undefined, payloads?: PayloadSink): void {
   configuredTracer = tracer;
+  configuredPayloads = tracer === undefined ? undefined : payloads;
+}
+
+/**
+ * Where a run's oversized states go: init's payload sink for runs on init's tracer; none for a
+ * run on a tracer of its own (replay's, which writes its spans straight into a store, whole).
+ */
+function payloadsOf(run: RunFrame): PayloadSink | undefined {
+  return run.tracer === undefined ? configuredPayloads : undefined;
+}
+
+/** Records a state on a span: inline, or by reference with its ref listed in `tracewright.payload.ref`. */
+function setState(span: Span, key: string, json: string, run: RunFrame, refs: string[], hash?: string): void {
+  const { value, ref } = inlineOrRef(json, payloadsOf(run), hash);
+  span.setAttribute(key, value);
+  if (ref !== undefined) {
+    refs.push(ref);
+    span.setAttribute(Tracewright.PAYLOAD_REF, refs);
+  }
 }
 
 function tracer(): Tracer {
@@ -228,6 +253,8 @@ interface Started {
   ctx: Context;
   call: StepCall;
   frame: StepFrame;
+  /** The refs of this step's states sent by reference so far (`tracewright.payload.ref`). */
+  refs: string[];
 }
 
 /**
@@ -255,6 +282,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     [OpenInference.INPUT_VALUE]: inputJson,
     [OpenInference.INPUT_MIME_TYPE]: MIME_JSON,
   };
+  const refs: string[] = [];
   if (parent !== undefined) {
     if (parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
     // The order in which the parent called its children: replay checks call order with it.
@@ -281,10 +309,16 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   } else {
     run = DETACHED;
   }
+  // The input rides in the start attributes (samplers see it); an oversized one is replaced by its marker.
+  const payloads = payloadsOf(run);
+  if (payloads !== undefined && overInlineLimit(inputJson, payloads.maxInlineBytes)) {
+    const offloadRun = run;
+    safely(() => setState(span, OpenInference.INPUT_VALUE, inputJson, offloadRun, refs, inputHash));
+  }
   const frame: StepFrame = { run, key, counters: new Map(), children: 0 };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
-  return { span, ctx, frame, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, annotate } };
+  return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, annotate } };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
@@ -293,7 +327,7 @@ function endOk(started: Started, spec: StepSpec, output: unknown): void {
   let outputJson: string | undefined;
   safely(() => {
     outputJson = serialize(output);
-    started.span.setAttribute(OpenInference.OUTPUT_VALUE, outputJson);
+    setState(started.span, OpenInference.OUTPUT_VALUE, outputJson, started.frame.run, started.refs);
     started.span.setAttribute(OpenInference.OUTPUT_MIME_TYPE, MIME_JSON);
     spec.onOutput?.(output, started.span);
   });

@@ -48,6 +48,7 @@ import { aggregateStats, isoToMicros } from "./stats.js";
 import type { StatsStep } from "./stats.js";
 import { stepKind, stepName } from "./steps.js";
 import type { IngestResult, RunPage, RunQuery, RunStats, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
+import { resolvePayloads } from "./payloads.js";
 
 /** PutLogEvents limits (CloudWatch Logs API reference, "PutLogEvents"). */
 export const LOG_LIMITS = {
@@ -483,7 +484,13 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     return messages;
   }
 
+  /** A run's spans with every state sent by reference resolved whole from the group's payload events. */
   async getRunSpans(runId: string): Promise<SpanRecord[]> {
+    return resolvePayloads(await this.spansOf(runId), (hash) => this.getPayload(hash));
+  }
+
+  /** A run's spans as written (states sent by reference still markers). */
+  private async spansOf(runId: string): Promise<SpanRecord[]> {
     this.open();
     const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)} }`));
     for (const span of incomplete) this.options.onIncomplete?.(span);
@@ -491,14 +498,17 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   }
 
   async getRun(runId: string): Promise<RunSummary | undefined> {
-    return summarize(await this.getRunSpans(runId));
+    return summarize(await this.spansOf(runId));
   }
 
   async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
     this.open();
     const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)} && $.spanId = ${JSON.stringify(spanId)} }`));
     for (const span of incomplete) this.options.onIncomplete?.(span);
-    return spans[0];
+    const span = spans[0];
+    if (span === undefined) return undefined;
+    const [resolved] = await resolvePayloads([span], (hash) => this.getPayload(hash));
+    return resolved;
   }
 
   async listRuns(query: RunQuery = {}): Promise<RunPage> {
@@ -611,7 +621,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     for (const span of spans) if (!unique.has(`${span.traceId}/${span.spanId}`)) unique.set(`${span.traceId}/${span.spanId}`, span);
     const present = new Set<string>();
     for (const runId of new Set([...unique.values()].map((s) => derive(s).runId))) {
-      for (const s of await this.getRunSpans(runId)) present.add(`${s.traceId}/${s.spanId}`);
+      for (const s of await this.spansOf(runId)) present.add(`${s.traceId}/${s.spanId}`);
     }
     const fresh = [...unique.entries()].filter(([key]) => !present.has(key)).map(([, span]) => span);
     const now = Date.now();

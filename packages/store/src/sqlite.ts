@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
 import { Exception, GenAI, OpenInference } from "@tracewright/instrument/conventions";
 import { derive } from "./derive.js";
+import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
 import { stepKind, stepName } from "./steps.js";
@@ -343,7 +344,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
 
   async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
     const row = this.db.prepare(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId) as { body: string } | undefined;
-    return row === undefined ? undefined : (JSON.parse(row.body) as SpanRecord);
+    return row === undefined ? undefined : (await this.withPayloads([JSON.parse(row.body) as SpanRecord]))[0];
   }
 
   async runStats(query: StatsQuery = {}): Promise<RunStats> {
@@ -414,7 +415,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
 
   async getRunSpans(runId: string): Promise<SpanRecord[]> {
     const rows = this.db.prepare(`SELECT body FROM spans WHERE run_id = ? ORDER BY start_us, rowid`).all(runId) as { body: string }[];
-    return rows.map((row) => JSON.parse(row.body) as SpanRecord);
+    return this.withPayloads(rows.map((row) => JSON.parse(row.body) as SpanRecord));
+  }
+
+  /** Spans with every state sent by reference resolved whole from `payloads` (see payloads.ts). */
+  private withPayloads(spans: SpanRecord[]): Promise<SpanRecord[]> {
+    return resolvePayloads(spans, (hash) => this.getPayload(hash));
   }
 
   async putPayload(hash: string, body: string): Promise<void> {

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
 import { loadRunDetail } from "./steps.js";
 import { makeSpan, T0_MS } from "./testing.js";
 import type { TraceQueries, TraceStore } from "./types.js";
@@ -82,6 +84,28 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       await store.putPayload("ab".repeat(32), '{"big":true}');
       expect(await store.getPayload("ab".repeat(32))).toBe('{"big":true}');
       expect(await store.getPayload("cd".repeat(32))).toBeUndefined();
+    });
+
+    it("hands back whole the states sent by reference, and names a payload it does not have", async () => {
+      const input = JSON.stringify({ docs: Array.from({ length: 400 }, (_, i) => ({ i, text: "ü lorem ipsum ".repeat(20) })) });
+      const output = JSON.stringify({ summary: "s".repeat(70_000) });
+      const ref = (text: string): string => createHash("sha256").update(text).digest("hex");
+      const marker = (text: string): string => JSON.stringify({ $type: PayloadMarker.OFFLOADED, bytes: Buffer.byteLength(text), preview: text.slice(0, 100), ref: ref(text) });
+      const span = makeSpan({
+        run: "p1",
+        key: "agent",
+        attributes: { [OpenInference.INPUT_VALUE]: marker(input), [OpenInference.OUTPUT_VALUE]: marker(output), [Tracewright.PAYLOAD_REF]: [ref(input), ref(output)] },
+      });
+      // The input's payload arrives before its span, the output's after.
+      await store.putPayload(ref(input), input);
+      await store.ingest([span]);
+      const [early] = await store.getRunSpans("p1");
+      expect(early?.attributes[OpenInference.INPUT_VALUE]).toBe(input);
+      expect(JSON.parse(String(early?.attributes[OpenInference.OUTPUT_VALUE]))).toEqual({ $type: PayloadMarker.MISSING, bytes: 70_014, preview: output.slice(0, 100), ref: ref(output) });
+      await store.putPayload(ref(output), output);
+      const detail = await loadRunDetail(store, "p1");
+      expect(detail?.steps[0]?.input).toEqual(JSON.parse(input));
+      expect(detail?.steps[0]?.output).toEqual(JSON.parse(output));
     });
 
     it("rebuilds the run's steps in canonical order with states and errors", async () => {

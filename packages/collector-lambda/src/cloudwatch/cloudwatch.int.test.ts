@@ -6,6 +6,9 @@ import { describeStoreContract } from "../../../store/src/store.contract.js";
 import { FAKE_AWS } from "../fakes/aws.fixtures.js";
 import { startFakeLogs } from "../fakes/logs.fixtures.js";
 import type { FakeLogs } from "../fakes/logs.fixtures.js";
+import { init, node, runWithResult } from "@tracewright/instrument";
+import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
+import { startCollector } from "../server.js";
 import { CONTRACT_RUN_ID, contractBatch, describeSinkContract } from "../sink.contract.js";
 import type { SpanRejection } from "../sink.js";
 import { cloudwatchSink } from "./sink.js";
@@ -103,6 +106,25 @@ describe("cloudwatchSink", () => {
     const store = storeFor(logs);
     const [read] = await store.getRunSpans("r-big");
     expect(read).toEqual(span);
+    await store.close();
+  });
+
+  it("carries a state the instrumentation sent by reference whole, as payload events the store resolves", async () => {
+    const collector = await startCollector({ sinks: [sinkFor(logs)], port: 0 });
+    const tracing = init({ endpoint: collector.tracesUrl, register: false, maxInlineBytes: 64 * 1024, exportQueue: { scheduledDelayMs: 5 } });
+    const big = { docs: Array.from({ length: 10_000 }, (_, i) => ({ i, text: "ü lorem ipsum dolor " })) };
+    const result = await runWithResult("cw-offload", {}, () => node("load", {}, () => big));
+    await tracing.shutdown();
+    await collector.close();
+    const messages = logs.events(GROUP).map((e) => JSON.parse(e.message) as { tw: string; span?: SpanRecord });
+    // The step's own event holds the marker; the state itself went as ordered payload parts.
+    const step = messages.find((m) => m.span?.attributes[Tracewright.STEP_KEY] === "cw-offload/node:load#0")?.span;
+    expect(String(step?.attributes[OpenInference.OUTPUT_VALUE])).toMatch(new RegExp(`^\\{"\\$type":"${PayloadMarker.OFFLOADED}"`));
+    expect(messages.filter((m) => m.tw === "payload").length).toBeGreaterThan(1);
+    const store = storeFor(logs);
+    const spans = await store.getRunSpans(result.runId);
+    const read = spans.find((s) => s.attributes[Tracewright.STEP_KEY] === "cw-offload/node:load#0");
+    expect(JSON.parse(String(read?.attributes[OpenInference.OUTPUT_VALUE]))).toEqual(big);
     await store.close();
   });
 

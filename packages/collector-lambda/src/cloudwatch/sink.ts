@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
-import { CloudWatchLogsWriter, DEFAULT_LOG_GROUP, checkLogGroupName, encodeSpanEvents } from "@tracewright/store/cloudwatch";
+import { CloudWatchLogsWriter, DEFAULT_LOG_GROUP, checkLogGroupName, encodePayloadEvents, encodeSpanEvents } from "@tracewright/store/cloudwatch";
 import type { LogEvent } from "@tracewright/store/cloudwatch";
 import type { SpanRecord } from "@tracewright/store";
 import { GenAI, Tracewright } from "@tracewright/instrument/conventions";
@@ -107,6 +107,17 @@ export function cloudwatchSink(options: CloudWatchSinkOptions = {}): CloudWatchS
         if (span === undefined || seen.has(span)) continue;
         seen.add(span);
         report({ sink: name, traceId: span.traceId, spanId: span.spanId, reason: `CloudWatch Logs rejected its event as ${r.reason} (rejectedLogEventsInfo)` });
+      }
+    },
+    // A state sent by reference reaches the group whole, as ordered `tw: "payload"` events beside
+    // its step's event (which holds the marker); CloudWatchLogsStore resolves it on read.
+    async putPayload(hash, body) {
+      if (closed) throw new SinkError(name, `The sink "${name}" is closed; it takes no more payloads.`);
+      try {
+        const rejected = await writer.put(encodePayloadEvents(hash, body, { now: now(), ...(options.maxEventBytes === undefined ? {} : { maxEventBytes: options.maxEventBytes }) }));
+        if (rejected.length > 0) throw new Error(`${rejected.length} of its events were rejected as ${rejected[0]?.reason ?? "invalid"}`);
+      } catch (cause) {
+        throw new SinkError(name, `CloudWatch Logs did not take payload ${hash} (${body.length} characters) for ${logGroupName}: ${(cause as Error).message}`, { cause });
       }
     },
     async flush() {},

@@ -1,0 +1,59 @@
+import { createServer } from "node:net";
+import { startCollector } from "@tracewright/collector-lambda";
+import { loadRunDetail, openSqliteStore } from "@tracewright/store";
+import { describe, expect, it } from "vitest";
+import { PayloadMarker } from "./conventions.js";
+import { init } from "./init.js";
+import { hashJson, serialize } from "./serialize.js";
+import { runWithResult, tool } from "./steps.js";
+
+// States sent by reference through a real collector on loopback: retried while it is down,
+// counted (and named on read) when the queue could not take them.
+
+const big = { rows: Array.from({ length: 12_000 }, (_, i) => ({ i, text: "lorem ipsum dolor" })) };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe("payloads through a live collector", () => {
+  it("retries a payload while the collector is down, and delivers it once it is up", async () => {
+    const port = await freePort();
+    const tracing = init({ endpoint: `http://127.0.0.1:${port}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 1500, payloadRetryDelayMs: 100 } });
+    const result = await runWithResult("down-up", {}, () => tool("load", {}, () => big));
+    expect(result.status).toBe("ok");
+    // The collector comes up after the first attempts have failed.
+    await new Promise((r) => setTimeout(r, 400));
+    const store = openSqliteStore({ path: ":memory:" });
+    const collector = await startCollector({ store, port });
+    await tracing.shutdown();
+    expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, droppedPayloads: 0, exported: 2 });
+    expect(await store.getPayload(hashJson(serialize(big)))).toBe(serialize(big));
+    const detail = await loadRunDetail(store, result.runId);
+    expect(detail?.steps.find((s) => s.key === "down-up/tool:load#0")?.output).toEqual(big);
+    await collector.close();
+    await store.close();
+  });
+
+  it("counts a payload over the queue's budget, and the read names it missing instead of cutting the state", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const collector = await startCollector({ store, port: 0 });
+    const tracing = init({ endpoint: collector.tracesUrl, register: false, exportQueue: { maxQueueBytes: 128 * 1024, scheduledDelayMs: 5 } });
+    const result = await runWithResult("over-budget", {}, () => tool("load", {}, () => big));
+    await tracing.shutdown();
+    // The tool's output, and the run's (the same state, offered again since it was not sent).
+    expect(tracing.stats()).toMatchObject({ droppedPayloads: 2, payloadsExported: 0, exported: 2, dropped: 0 });
+    const detail = await loadRunDetail(store, result.runId);
+    const output = detail?.steps.find((s) => s.key === "over-budget/tool:load#0")?.output as { $type: string; ref: string; bytes: number; preview: string };
+    expect(output).toMatchObject({ $type: PayloadMarker.MISSING, ref: hashJson(serialize(big)), bytes: serialize(big).length });
+    expect(serialize(big).startsWith(output.preview)).toBe(true);
+    await collector.close();
+    await store.close();
+  });
+});

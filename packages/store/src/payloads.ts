@@ -1,0 +1,43 @@
+import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
+import type { SpanRecord } from "./types.js";
+
+/** The attributes that may hold a state sent by reference. */
+const STATE_KEYS = [OpenInference.INPUT_VALUE, OpenInference.OUTPUT_VALUE] as const;
+const OFFLOADED_PREFIX = `{"$type":${JSON.stringify(PayloadMarker.OFFLOADED)},`;
+
+interface Marker {
+  $type: string;
+  bytes: number;
+  preview: string;
+  ref: string;
+}
+
+/** The marker a state attribute holds, if it is one. Cheap for every other value. */
+function markerOf(value: unknown): Marker | undefined {
+  if (typeof value !== "string" || !value.startsWith(OFFLOADED_PREFIX)) return undefined;
+  try {
+    const m = JSON.parse(value) as Partial<Marker>;
+    return typeof m.ref === "string" ? { $type: PayloadMarker.OFFLOADED, bytes: Number(m.bytes) || 0, preview: String(m.preview ?? ""), ref: m.ref } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Puts each state a span sent by reference back in its place, whole, from `lookup` (the store's
+ * payloads). A payload the store does not have is never papered over: the attribute then holds
+ * `{"$type":"PayloadMissing","bytes","preview","ref"}`, naming what is missing. Changes the spans
+ * in place (they are fresh copies from a read) and returns them.
+ */
+export async function resolvePayloads(spans: SpanRecord[], lookup: (hash: string) => string | undefined | Promise<string | undefined>): Promise<SpanRecord[]> {
+  for (const span of spans) {
+    if (span.attributes[Tracewright.PAYLOAD_REF] === undefined) continue;
+    for (const key of STATE_KEYS) {
+      const marker = markerOf(span.attributes[key]);
+      if (marker === undefined) continue;
+      const body = await lookup(marker.ref);
+      span.attributes[key] = body ?? JSON.stringify({ ...marker, $type: PayloadMarker.MISSING });
+    }
+  }
+  return spans;
+}
