@@ -3,7 +3,7 @@
 // format: { name, value, unit, baseline?, ratio? }). Every ratio compares against a baseline
 // measured in the same process and run, because these machines are shared and noisy.
 // Nothing here asserts on time: a benchmark measures.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -222,7 +222,49 @@ function dashboard() {
   record(entry.name, entry.value, entry.unit, entry.baseline);
 }
 
-const suites = { instrument: instrumentOverhead, collector: collectorThroughput, store: storeQuery, replay: replaySpeed, dashboard };
+/**
+ * `instrument.export.10k`: an agent process (export.bench.mjs) records 10,000 steps/s with 1 KB
+ * states for 10 s into a collector process on loopback with the SQLite store; afterwards the
+ * stored spans are counted. Records the steps/s the agent achieved and the spans that did not
+ * reach the store (`instrument.export.10k.dropped`: sent minus stored, whatever the cause).
+ */
+async function exportThroughput() {
+  const dir = mkdtempSync(join(tmpdir(), "tw-bench-export-"));
+  const db = join(dir, "traces.db");
+  const cli = join(here, "..", "packages", "cli", "bin", "tracewright.js");
+  const collector = spawn(process.execPath, [cli, "collector", "--port", "0", "--db", db], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    collector.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    collector.once("exit", (code) => reject(new Error(`the collector exited (${code}) before listening`)));
+  });
+  const agent = spawnSync(process.execPath, [join(here, "export.bench.mjs"), `${url}/v1/traces`, "10000", "10", "1000"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 });
+  const exited = new Promise((resolve) => collector.once("exit", resolve));
+  collector.kill("SIGTERM");
+  await exited;
+  const line = agent.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  if (agent.status !== 0 || line === undefined) {
+    console.log(`instrument.export.10k              (failed: agent exit ${agent.status})`);
+    return;
+  }
+  const sent = JSON.parse(line);
+  const store = openSqliteStore({ path: db });
+  let stored = 0;
+  for (let page = await store.listRuns({ agent: "export-bench", limit: 1000 }); ; page = await store.listRuns({ agent: "export-bench", limit: 1000, cursor: page.nextCursor })) {
+    for (const run of page.runs) stored += run.steps;
+    if (page.nextCursor === undefined) break;
+  }
+  await store.close();
+  record("instrument.export.10k", sent.steps / (sent.elapsedMs / 1000), "steps/s", 10_000);
+  record("instrument.export.10k.dropped", sent.spans - stored, "spans");
+  console.log(`  ${sent.spans} spans sent in ${sent.runs} runs, ${stored} stored (${Math.round(stored / (sent.totalMs / 1000))} spans/s from the agent's start to its last export); agent stats ${JSON.stringify(sent.stats)}; at most ${Math.round(sent.maxLateMs)} ms behind pace`);
+}
+
+const suites = { instrument: instrumentOverhead, export: exportThroughput, collector: collectorThroughput, store: storeQuery, replay: replaySpeed, dashboard };
 console.log(`Tracewright benchmarks — node ${process.version}, ${new Date().toISOString()}\n`);
 for (const [name, suite] of Object.entries(suites)) {
   if (only !== undefined && only !== name) continue;
