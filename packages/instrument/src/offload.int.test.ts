@@ -41,6 +41,23 @@ describe("payloads through a live collector", () => {
     await store.close();
   });
 
+  it("sends payloads with the exporter's headers, so a collector's bearer token covers them too", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const collector = await startCollector({ store, port: 0, token: "s3cret" });
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = "Authorization=Bearer%20s3cret";
+    try {
+      const tracing = init({ endpoint: collector.tracesUrl, register: false, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("guarded", {}, () => tool("load", {}, () => big));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, exported: 2, failedSpans: 0 });
+      expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "guarded/tool:load#0")?.output).toEqual(big);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      await collector.close();
+      await store.close();
+    }
+  });
+
   it("counts a payload over the queue's budget, and the read names it missing instead of cutting the state", async () => {
     const store = openSqliteStore({ path: ":memory:" });
     const collector = await startCollector({ store, port: 0 });
