@@ -30,4 +30,9 @@ describe("stepFacts", () => {
       { label: "output tokens", value: "7" },
     ]);
   });
+
+  it("lists an array attribute's items: both payload refs of a step", () => {
+    expect(stepFacts({ attributes: { "tracewright.payload.ref": ["aa11", "bb22"] } })).toEqual([{ label: "payload ref", value: "aa11, bb22" }]);
+    expect(stepFacts({ attributes: { "tracewright.payload.ref": [] } })).toEqual([]);
+  });
 });

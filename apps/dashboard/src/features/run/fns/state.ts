@@ -53,6 +53,8 @@ export function stepFacts(step: Pick<Step, "attributes">): StepFact[] {
     const value = step.attributes[key];
     if (typeof value === "string" && value !== "") facts.push({ label, value });
     else if (typeof value === "number" || typeof value === "boolean") facts.push({ label, value: String(value) });
+    // An array attribute (the payload refs of a step whose input and output were both sent by reference).
+    else if (Array.isArray(value) && value.length > 0) facts.push({ label, value: value.map(String).join(", ") });
   }
   return facts;
 }
