@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { compileRedaction, MASK } from "./redact.js";
 import type { RedactionOptions, Redactor } from "./redact.js";
 
@@ -37,14 +37,38 @@ export function redactText(text: string): string {
  * rewrites objects whose `$type` is one of the tags above and whose other keys match.
  */
 export function serialize(value: unknown): string {
-  let text: string;
+  return finish(plainJson(value) ?? generalJson(value));
+}
+
+/**
+ * {@link serialize} through its general path alone: what the fast path is tested against
+ * (serialize.property.test.ts). Not exported by the package.
+ */
+export function serializeGeneral(value: unknown): string {
+  return finish(generalJson(value));
+}
+
+/**
+ * {@link serialize}'s fast path alone, before the configured paths and custom function: the
+ * text, or undefined when the value needs the general path. For tests; not exported by the package.
+ */
+export function serializeFast(value: unknown): string | undefined {
+  return plainJson(value);
+}
+
+/** The general path: a replacer that sorts, tags and redacts, and the slow path when that throws. */
+function generalJson(value: unknown): string {
   try {
-    text = JSON.stringify(value, replacer) ?? UNDEFINED_JSON;
+    return JSON.stringify(value, replacer) ?? UNDEFINED_JSON;
   } catch (error) {
     // A cycle, a throwing getter or toJSON, a Proxy trap, a structure deeper than the stack — or
     // redaction failing, which the slow path meets again and masks the whole value for.
-    text = serializeSlow(value, error);
+    return serializeSlow(value, error);
   }
+}
+
+/** The configured path and custom redaction, on the parsed text (they cost only when configured). */
+function finish(text: string): string {
   const post = redactor?.post;
   if (post === undefined) return text;
   try {
@@ -58,9 +82,150 @@ function redactionFailed(error: unknown): string {
   return JSON.stringify({ $type: "Redacted", reason: `redaction failed: ${describe(error)}` });
 }
 
+/** One-shot hashing (Node ≥ 20.12) skips the Hash object: a third of the hash's cost for a 1 KB state. */
+const oneShotHash = (crypto as Partial<typeof crypto>).hash;
+
 /** sha256 of a serialized state, lower-case hex: the `tracewright.input.hash`. */
 export function hashJson(json: string): string {
-  return createHash("sha256").update(json).digest("hex");
+  return oneShotHash === undefined ? crypto.createHash("sha256").update(json).digest("hex") : oneShotHash("sha256", json, "hex");
+}
+
+/** Deeper than this, the fast path leaves a value to the general one (whose slow path has no depth limit). */
+const PLAIN_DEPTH = 1000;
+
+/** What one fast-path walk learns about a value. */
+interface PlainWalk {
+  /** Every object key met, once. */
+  keys: Set<string>;
+  /** Some object's keys are not in canonical order. */
+  unsorted: boolean;
+  /** Objects met, and the keys they hold in all. */
+  objects: number;
+  fields: number;
+}
+
+/**
+ * The fast path, for the common state: plain objects and arrays of strings, finite numbers,
+ * booleans and null — what JSON itself can carry. One walk proves the value is that, and notes
+ * whether every object's keys are already in canonical order; then the native JSON.stringify
+ * writes it without a replacer, with the sorted list of every key as its property list when an
+ * object's keys are out of order (JSON.stringify then writes each object's keys in the list's
+ * order). Redaction: a secret-named key sends the value to the general path, which masks it;
+ * secret-shaped strings are screened for once, over the whole text, and only a hit asks about
+ * each string. Anything else — a Date, a Map, a class instance, undefined in an array, NaN, a
+ * `__proto__` key, a structure deeper than {@link PLAIN_DEPTH}, a getter that throws — returns
+ * undefined and the general path takes the value. The text is byte for byte the general
+ * path's (serialize.property.test.ts checks it on generated values).
+ */
+function plainJson(value: unknown): string | undefined {
+  const walk: PlainWalk = { keys: new Set(), unsorted: false, objects: 0, fields: 0 };
+  try {
+    if (typeof value === "object" && value !== null) {
+      if (prototypeHasEnumerable() || !isPlain(value, walk, 0)) return undefined;
+    } else if (typeof value !== "string" && !isPlainLeaf(value)) {
+      return undefined;
+    }
+    let text: string;
+    if (!walk.unsorted) {
+      text = JSON.stringify(value);
+    } else {
+      // Every listed key is looked up in every object: with many keys spread over many objects
+      // (a wide dictionary of records), the general path's per-object sort is cheaper.
+      if (walk.objects * walk.keys.size > 4 * walk.fields + 256) return undefined;
+      text = JSON.stringify(value, [...walk.keys].sort(canonicalOrder));
+    }
+    if (redactor !== undefined && redactor.screen(text) && holdsSecretText(value, redactor)) return undefined;
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A property added to Object.prototype as enumerable would show in every object's for…in. */
+function prototypeHasEnumerable(): boolean {
+  for (const key in Object.prototype) if (key !== undefined) return true;
+  return false;
+}
+
+/** A leaf JSON writes as itself. Strings, the commonest, are tested first by the callers. */
+function isPlainLeaf(value: unknown): boolean {
+  return typeof value === "boolean" || value === null || (typeof value === "number" && Number.isFinite(value));
+}
+
+/**
+ * The fast path's walk over a container (an object, an array): true when everything in it is
+ * plain JSON, no key is secret-named, and no key is `__proto__` (which, in a property list,
+ * would read the prototype of every object lacking it). Leaves are decided inline, without a
+ * call: they are most of a state.
+ */
+function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
+  if (depth >= PLAIN_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "string") continue;
+      if (typeof item === "object" && item !== null) {
+        if (!isPlain(item, walk, depth + 1)) return false;
+      } else if (!isPlainLeaf(item)) {
+        // Undefined or a hole too: the general path records it as a tag, JSON as null.
+        return false;
+      }
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  walk.objects++;
+  let previous: string | undefined;
+  // for…in rather than Object.keys: a third faster, and the same keys in the same order, since
+  // Object.prototype has no enumerable properties (plainJson checks that first).
+  for (const key in value) {
+    walk.fields++;
+    if (!walk.keys.has(key)) {
+      if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
+      walk.keys.add(key);
+    }
+    // Index-like keys, which always come first in numeric order, may look out of order here
+    // ("2" before "10"): the property list then writes them in the same order.
+    if (previous !== undefined && previous > key) walk.unsorted = true;
+    previous = key;
+    const field: unknown = (value as Record<string, unknown>)[key];
+    if (typeof field === "string") continue;
+    if (typeof field === "object" && field !== null) {
+      if (!isPlain(field, walk, depth + 1)) return false;
+    } else if (field !== undefined && !isPlainLeaf(field)) {
+      // An undefined field is dropped, by JSON and by the general path alike.
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Whether redaction would change a string inside a plain value (the one {@link isPlain} accepted). */
+function holdsSecretText(value: unknown, redaction: Redactor): boolean {
+  if (typeof value === "string") return redaction.text(value) !== value;
+  if (value === null || typeof value !== "object") return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsSecretText(item, redaction)) return true;
+  return false;
+}
+
+/**
+ * An array index (`"0"` … `"4294967294"`): JavaScript lists such keys first, in numeric order,
+ * whatever the insertion order, so the canonical order puts them there too.
+ */
+function isIndex(key: string): boolean {
+  const c = key.charCodeAt(0);
+  if (c < 48 || c > 57) return false;
+  return (key === "0" || (c !== 48 && key.length <= 10 && /^\d+$/.test(key))) && Number(key) < 4294967295;
+}
+
+/** The order the general path writes keys in: indexes numerically, then the rest by UTF-16 code units. */
+function canonicalOrder(a: string, b: string): number {
+  const ai = isIndex(a);
+  if (ai !== isIndex(b)) return ai ? -1 : 1;
+  if (ai) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Parses serialized JSON and restores the tagged values to what they stood for. */
@@ -104,9 +269,10 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
     case "boolean":
       return value;
     case "undefined":
-      // Inside an object JSON drops the key, as a plain JSON.stringify would; in an array or at
-      // the top the position matters, so it is kept.
-      return Array.isArray(this) || key === "" ? { $type: "undefined" } : undefined;
+      // Inside an object JSON drops the key, as a plain JSON.stringify would (a field named ""
+      // too); in an array the position matters, so it is kept. At the top, JSON.stringify
+      // returns undefined and the caller writes the tag.
+      return Array.isArray(this) ? { $type: "undefined" } : undefined;
     case "object": {
       if (value === null) {
         const raw = (this as Record<string, unknown>)[key];
@@ -158,7 +324,12 @@ function sortedKeys(object: Record<string, unknown>): Record<string, unknown> {
   if (sorted && !secret) return object;
   keys.sort();
   const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = secret && redactor?.key(key) === true ? MASK : object[key];
+  for (const key of keys) {
+    const field = secret && redactor?.key(key) === true ? MASK : object[key];
+    // A `__proto__` key (JSON.parse makes them) is data: assigned, it would set the copy's prototype.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: field, enumerable: true, writable: true, configurable: true });
+    else out[key] = field;
+  }
   return out;
 }
 

@@ -1,0 +1,150 @@
+import { createHash } from "node:crypto";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { compileRedaction, mayHoldSecret } from "./redact.js";
+import { hashJson, serialize, serializeFast, serializeGeneral, setRedaction } from "./serialize.js";
+
+afterEach(() => setRedaction(undefined));
+
+/** Keys that order, parse or look up unusually: indexes and near-indexes, inherited names, secret names. */
+const trickyKey = fc.constantFrom("0", "1", "2", "10", "01", "-1", "1.5", "1e3", "4294967294", "4294967295", "9007199254740993", "constructor", "toString", "hasOwnProperty", "valueOf", "a", "b", "B", "_", "é", "😀", "", " ", "password", "apiKey", "db.token", "inputTokens", "__proto__");
+const key = fc.oneof(fc.string({ maxLength: 6 }), fc.stringMatching(/^[0-9]{1,3}$/), trickyKey);
+/** Keys no redaction masks and no fast-path rule declines. */
+const plainKey = fc.oneof(fc.stringMatching(/^[a-z0-9]{0,6}$/), fc.constantFrom("0", "10", "01", "4294967295", "constructor", "toString", "B", "é", "😀", "inputTokens")).filter((k) => !/pass|secret|token|key|auth|cookie|session|credential/i.test(k));
+
+/** Secret shapes, near misses (false alarms of the screen) and hard strings (lone surrogates, escapes). */
+const secret = fc.oneof(
+  fc.stringMatching(/^(AKIA|ASIA)[A-Z0-9]{16}$/),
+  fc.stringMatching(/^[A-Za-z0-9]{20}$/).map((t) => `Bearer ${t}`),
+  fc.stringMatching(/^[A-Za-z0-9]{24}$/).map((t) => `sk-${t}`),
+  fc.stringMatching(/^[A-Za-z0-9]{32}$/).map((t) => `ghp_${t}`),
+  fc.stringMatching(/^[A-Za-z0-9]{12}$/).map((t) => `xoxb-${t}`),
+  fc.constant("-----BEGIN RSA PRIVATE KEY-----\nMIIE\"q\\\n-----END RSA PRIVATE KEY-----"),
+);
+const nearMiss = fc.constantFrom("task-force risk-free desk-job", "the bearer of news", "Bearer", "Bearer x", "ASIAN markets", "gh_x gho_ ghp_short", "xox", "a PRIVATE KEY in prose", "sk-short");
+const text = fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 20 }), secret, nearMiss, fc.tuple(fc.string({ maxLength: 8 }), secret, fc.string({ maxLength: 8 })).map(([a, s, b]) => `${a} ${s} ${b}`));
+
+const number = fc.oneof(fc.integer(), fc.double(), fc.constant(-0));
+const finite = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(-0));
+
+/** JSON-shaped values; `nullProto` objects too, and undefined fields (JSON drops them). */
+function tree(keyArb: fc.Arbitrary<string>, leaf: fc.Arbitrary<unknown>, holes: boolean) {
+  return fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: "small", withCrossShrink: true }, leaf, tie("array"), tie("object")),
+    array: fc.array(holes ? fc.oneof(tie("value"), fc.constant(undefined)) : tie("value"), { maxLength: 5 }),
+    object: fc
+      .tuple(fc.array(fc.tuple(keyArb, fc.oneof(tie("value"), fc.constant(undefined))), { maxLength: 6 }), fc.boolean())
+      .map(([entries, nullProto]) => {
+        const o: Record<string, unknown> = nullProto ? (Object.create(null) as Record<string, unknown>) : {};
+        for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        return o;
+      }),
+  })).value;
+}
+
+const anyJson = tree(key, fc.oneof(text, number, fc.boolean(), fc.constant(null)), true);
+const plainJson = tree(plainKey, fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 20 }), nearMiss, finite, fc.boolean(), fc.constant(null)), false);
+
+describe("serialize: the fast path writes what the general path writes", () => {
+  it("byte for byte, on generated JSON-shaped values with tricky keys and strings, secrets included", () => {
+    fc.assert(
+      fc.property(anyJson, (value) => {
+        const general = serializeGeneral(value);
+        const fast = serializeFast(value);
+        if (fast !== undefined) expect(fast).toBe(general);
+        expect(serialize(value)).toBe(general);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("takes plain values itself, whatever their key order", () => {
+    fc.assert(
+      fc.property(plainJson, (value) => {
+        const fast = serializeFast(value);
+        expect(fast).toBeDefined();
+        expect(fast).toBe(serializeGeneral(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("byte for byte on anything: Dates, Maps, Sets, BigInts, typed arrays, sparse arrays, boxed values", () => {
+    const anything = fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true, withObjectString: true });
+    fc.assert(
+      fc.property(anything, (value) => {
+        expect(serialize(value)).toBe(serializeGeneral(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("byte for byte under configured redaction: extra keys and patterns, paths and a custom function, and off", () => {
+    const configs = [
+      { keys: ["ssn", /^card/i], patterns: [/\b\d{4}-\d{4}\b/g] },
+      { paths: ["$.a", "$.b[*]"], custom: (v: unknown) => (v === "x" ? "<x>" : v) },
+      { enabled: false },
+    ];
+    for (const config of configs) {
+      setRedaction(config);
+      fc.assert(
+        fc.property(tree(fc.oneof(key, fc.constantFrom("ssn", "cardNo", "a", "b")), fc.oneof(text, fc.constantFrom("pay 1234-5678 now", "x"), finite, fc.boolean(), fc.constant(null)), true), (value) => {
+          expect(serialize(value)).toBe(serializeGeneral(value));
+        }),
+        { numRuns: 500 },
+      );
+    }
+  });
+
+  it("declines what needs the general path: secret keys, masked strings, non-JSON values", () => {
+    expect(serializeFast({ user: "ana", password: "hunter2" })).toBeUndefined();
+    expect(serializeFast({ note: "key AKIAIOSFODNN7EXAMPLE" })).toBeUndefined();
+    expect(serializeFast({ when: new Date(0) })).toBeUndefined();
+    expect(serializeFast([1, undefined])).toBeUndefined();
+    expect(serializeFast({ n: Number.NaN })).toBeUndefined();
+    expect(serializeFast(JSON.parse('{"__proto__":{"a":1}}'))).toBeUndefined();
+    // A false alarm of the screen is still written by the fast path.
+    expect(serializeFast({ note: "a risk-free task-force" })).toBe('{"note":"a risk-free task-force"}');
+    expect(serializeFast({ b: 1, a: [{ d: 1, c: 2 }], 10: 0, 2: 0 })).toBe('{"2":0,"10":0,"a":[{"c":2,"d":1}],"b":1}');
+  });
+
+  it("declines while Object.prototype has an enumerable property, and records the same", () => {
+    const value = { b: 1, a: 2 };
+    Object.defineProperty(Object.prototype, "polluted", { value: 1, enumerable: true, writable: true, configurable: true });
+    try {
+      expect(serializeFast(value)).toBeUndefined();
+      expect(serialize(value)).toBe('{"a":2,"b":1}');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    expect(serializeFast(value)).toBe('{"a":2,"b":1}');
+  });
+
+  it("keeps a __proto__ key as data on the general path", () => {
+    expect(serialize(JSON.parse('{"z":1,"__proto__":{"a":1}}'))).toBe('{"__proto__":{"a":1},"z":1}');
+  });
+});
+
+describe("the secret screen", () => {
+  it("is never false when redaction would change a string", () => {
+    const redactor = compileRedaction();
+    fc.assert(
+      fc.property(text, (s) => {
+        if (redactor?.text(s) !== s) expect(mayHoldSecret(JSON.stringify(s))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("passes text without any secret shape's fixed part", () => {
+    expect(mayHoldSecret('{"q":"lambda pricing","items":[{"id":"doc-1","text":"lorem ipsum"}]}')).toBe(false);
+    expect(mayHoldSecret('{"k":"sk-x"}')).toBe(true);
+    expect(mayHoldSecret('{"k":"ghs_x"}')).toBe(true);
+  });
+});
+
+describe("hashJson", () => {
+  it("is the sha256 of the text's UTF-8, one-shot or not", () => {
+    for (const json of ['{"a":1}', '{"é":"😀"}', ""]) expect(hashJson(json)).toBe(createHash("sha256").update(json, "utf8").digest("hex"));
+  });
+});
