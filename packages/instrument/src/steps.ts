@@ -274,14 +274,14 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
           : `${spec.kind}:${spec.name}`;
   const inputJson = serialize(spec.input);
   const inputHash = hashJson(inputJson);
-  const attributes: Attributes = {
-    ...spec.attributes,
-    [Tracewright.STEP_KEY]: key,
-    [Tracewright.STEP_KIND]: spec.kind,
-    [Tracewright.INPUT_HASH]: inputHash,
-    [OpenInference.INPUT_VALUE]: inputJson,
-    [OpenInference.INPUT_MIME_TYPE]: MIME_JSON,
-  };
+  // Stores into a copy, not a literal of a spread and computed keys: V8 builds that one through
+  // the runtime, key by key, a tenth of a small step's whole cost.
+  const attributes: Attributes = Object.assign({}, spec.attributes);
+  attributes[Tracewright.STEP_KEY] = key;
+  attributes[Tracewright.STEP_KIND] = spec.kind;
+  attributes[Tracewright.INPUT_HASH] = inputHash;
+  attributes[OpenInference.INPUT_VALUE] = inputJson;
+  attributes[OpenInference.INPUT_MIME_TYPE] = MIME_JSON;
   const refs: string[] = [];
   if (parent !== undefined) {
     if (parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
