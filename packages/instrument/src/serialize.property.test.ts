@@ -103,6 +103,20 @@ describe("serialize: the fast path writes what the general path writes", () => {
     expect(serializeFast([1, undefined])).toBeUndefined();
     expect(serializeFast({ n: Number.NaN })).toBeUndefined();
     expect(serializeFast(JSON.parse('{"__proto__":{"a":1}}'))).toBeUndefined();
+    const hidden = Object.defineProperty({ a: 1 }, "toJSON", { value: () => ({ password: "hunter2" }) });
+    expect(serializeFast(hidden)).toBeUndefined();
+    expect(serialize(hidden)).toBe('{"password":"[REDACTED]"}');
+    class Listing extends Array<number> {}
+    expect(serializeFast(Listing.from([1, 2]))).toBe("[1,2]");
+    // Records that share their keys, then one that does not: each is judged.
+    expect(serializeFast([{ a: 1, b: 2 }, { a: 1, b: 2 }, { b: 1, a: 2 }, { a: 1, token: "t" }])).toBeUndefined();
+    expect(serializeFast([{ a: 1, b: 2 }, { a: 1, b: 2, c: 3 }, { a: 1 }, { b: 1, a: 2 }])).toBe('[{"a":1,"b":2},{"a":1,"b":2,"c":3},{"a":1},{"a":2,"b":1}]');
+    expect(serializeFast([{ a: 1, b: 2 }, { c: 1, b: 2 }])).toBe('[{"a":1,"b":2},{"b":2,"c":1}]');
+    expect(serializeFast([{ a: 1, b: 2, c: 3 }, { x: 1 }, { x: 1, b: 2, c: 3 }])).toBe('[{"a":1,"b":2,"c":3},{"x":1},{"b":2,"c":3,"x":1}]');
+    // A wide dictionary of records: declined for the lookups of absent keys, recorded the same.
+    const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`r${i}`, Object.fromEntries(Array.from({ length: 30 }, (_, j) => [`k${i}_${j}`, j]))]));
+    expect(serializeFast(wide)).toBeUndefined();
+    expect(serialize(wide)).toBe(serializeGeneral(wide));
     // A false alarm of the screen is still written by the fast path.
     expect(serializeFast({ note: "a risk-free task-force" })).toBe('{"note":"a risk-free task-force"}');
     expect(serializeFast({ b: 1, a: [{ d: 1, c: 2 }], 10: 0, 2: 0 })).toBe('{"2":0,"10":0,"a":[{"c":2,"d":1}],"b":1}');

@@ -93,6 +93,9 @@ export function hashJson(json: string): string {
 /** Deeper than this, the fast path leaves a value to the general one (whose slow path has no depth limit). */
 const PLAIN_DEPTH = 1000;
 
+/** Lookups of absent keys that cost less than the general path whatever the state: a small state is never declined for them. */
+const MISSES_ALWAYS_CHEAP = 4096;
+
 /** What one fast-path walk learns about a value. */
 interface PlainWalk {
   /** Every object key met, once. */
@@ -102,6 +105,8 @@ interface PlainWalk {
   /** Objects met, and the keys they hold in all. */
   objects: number;
   fields: number;
+  /** By depth, the keys of the last object met there. */
+  shapes: string[][];
 }
 
 /**
@@ -118,7 +123,7 @@ interface PlainWalk {
  * path's (serialize.property.test.ts checks it on generated values).
  */
 function plainJson(value: unknown): string | undefined {
-  const walk: PlainWalk = { keys: new Set(), unsorted: false, objects: 0, fields: 0 };
+  const walk: PlainWalk = { keys: new Set(), unsorted: false, objects: 0, fields: 0, shapes: [] };
   try {
     if (typeof value === "object" && value !== null) {
       if (prototypeHasEnumerable() || !isPlain(value, walk, 0)) return undefined;
@@ -129,9 +134,10 @@ function plainJson(value: unknown): string | undefined {
     if (!walk.unsorted) {
       text = JSON.stringify(value);
     } else {
-      // Every listed key is looked up in every object: with many keys spread over many objects
-      // (a wide dictionary of records), the general path's per-object sort is cheaper.
-      if (walk.objects * walk.keys.size > 4 * walk.fields + 256) return undefined;
+      // Every listed key is looked up in every object, and a key an object lacks costs about a
+      // tenth of a field written: with many keys spread over many objects (a wide dictionary of
+      // records), the general path's per-object sort is cheaper.
+      if (walk.objects * walk.keys.size - walk.fields > 8 * walk.fields + MISSES_ALWAYS_CHEAP) return undefined;
       text = JSON.stringify(value, [...walk.keys].sort(canonicalOrder));
     }
     if (redactor !== undefined && redactor.screen(text) && holdsSecretText(value, redactor)) return undefined;
@@ -156,12 +162,12 @@ function isPlainLeaf(value: unknown): boolean {
  * The fast path's walk over a container (an object, an array): true when everything in it is
  * plain JSON, no key is secret-named, and no key is `__proto__` (which, in a property list,
  * would read the prototype of every object lacking it). Leaves are decided inline, without a
- * call: they are most of a state.
+ * call: they are most of a state. A `toJSON` (own, even not enumerable, or inherited) declines:
+ * JSON.stringify would write what it returns, which the walk has not seen.
  */
 function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
-  if (depth >= PLAIN_DEPTH) return false;
+  if (depth >= PLAIN_DEPTH || (value as { toJSON?: unknown }).toJSON !== undefined) return false;
   if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === "string") continue;
@@ -177,19 +183,32 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   walk.objects++;
+  // Records in a list share their keys: while an object's keys match, in order, those of the
+  // last object met at this depth, they were judged and their order checked already.
+  let shape = walk.shapes[depth];
+  if (shape === undefined) {
+    shape = [];
+    walk.shapes[depth] = shape;
+  }
+  let n = 0;
+  let same = true;
   let previous: string | undefined;
   // for…in rather than Object.keys: a third faster, and the same keys in the same order, since
   // Object.prototype has no enumerable properties (plainJson checks that first).
   for (const key in value) {
-    walk.fields++;
-    if (!walk.keys.has(key)) {
-      if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
-      walk.keys.add(key);
+    if (!same || shape[n] !== key) {
+      same = false;
+      if (!walk.keys.has(key)) {
+        if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
+        walk.keys.add(key);
+      }
+      // Index-like keys, which always come first in numeric order, may look out of order here
+      // ("2" before "10"): the property list then writes them in the same order.
+      if (previous !== undefined && previous > key) walk.unsorted = true;
+      shape[n] = key;
     }
-    // Index-like keys, which always come first in numeric order, may look out of order here
-    // ("2" before "10"): the property list then writes them in the same order.
-    if (previous !== undefined && previous > key) walk.unsorted = true;
     previous = key;
+    n++;
     const field: unknown = (value as Record<string, unknown>)[key];
     if (typeof field === "string") continue;
     if (typeof field === "object" && field !== null) {
@@ -199,6 +218,8 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
       return false;
     }
   }
+  if (shape.length !== n) shape.length = n;
+  walk.fields += n;
   return true;
 }
 
