@@ -45,6 +45,13 @@ function tree(keyArb: fc.Arbitrary<string>, leaf: fc.Arbitrary<unknown>, holes: 
 const anyJson = tree(key, fc.oneof(text, number, fc.boolean(), fc.constant(null)), true);
 const plainJson = tree(plainKey, fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 20 }), nearMiss, finite, fc.boolean(), fc.constant(null)), false);
 
+/** The fast path writes the value itself, and exactly what the general path writes. */
+function expectTakenByFastPath(value: unknown): void {
+  const fast = serializeFast(value);
+  expect(fast).toBeDefined();
+  expect(fast).toBe(serializeGeneral(value));
+}
+
 describe("serialize: the fast path writes what the general path writes", () => {
   it("byte for byte, on generated JSON-shaped values with tricky keys and strings, secrets included", () => {
     fc.assert(
@@ -59,14 +66,17 @@ describe("serialize: the fast path writes what the general path writes", () => {
   });
 
   it("takes plain values itself, whatever their key order", () => {
-    fc.assert(
-      fc.property(plainJson, (value) => {
-        const fast = serializeFast(value);
-        expect(fast).toBeDefined();
-        expect(fast).toBe(serializeGeneral(value));
-      }),
-      { numRuns: 1000 },
-    );
+    fc.assert(fc.property(plainJson, expectTakenByFastPath), { numRuns: 1000 });
+  });
+
+  it("byte for byte on states of a few fields holding lists of records (written field by field)", () => {
+    const record = fc.dictionary(plainKey, fc.oneof(fc.string({ maxLength: 8 }), finite, fc.boolean()), { maxKeys: 5 });
+    const stateOf = fc.dictionary(plainKey, fc.oneof(fc.array(record, { minLength: 10, maxLength: 40 }), fc.string(), record), { minKeys: 1, maxKeys: 5 });
+    fc.assert(fc.property(stateOf, expectTakenByFastPath), { numRuns: 300 });
+    const docs = Array.from({ length: 200 }, (_, i) => ({ id: `doc-${i}`, score: i / 7, text: "lorem ipsum", tags: ["a"] }));
+    const state = { query: "q", items: docs, meta: { b: 1, a: 2 }, note: undefined };
+    expect(serializeFast(state)).toBe(serializeGeneral(state));
+    expect(serializeFast(state)?.startsWith('{"items":[{"id":"doc-0","score":0,"tags":["a"],"text":"lorem ipsum"}')).toBe(true);
   });
 
   it("byte for byte on anything: Dates, Maps, Sets, BigInts, typed arrays, sparse arrays, boxed values", () => {

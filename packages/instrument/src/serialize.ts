@@ -115,7 +115,8 @@ interface PlainWalk {
  * whether every object's keys are already in canonical order; then the native JSON.stringify
  * writes it without a replacer, with the sorted list of every key as its property list when an
  * object's keys are out of order (JSON.stringify then writes each object's keys in the list's
- * order). Redaction: a secret-named key sends the value to the general path, which masks it;
+ * order). A state object of a few fields is walked and written field by field when one list
+ * for all of them would cost more ({@link writeFields}). Redaction: a secret-named key sends the value to the general path, which masks it;
  * secret-shaped strings are screened for once, over the whole text, and only a hit asks about
  * each string. Anything else — a Date, a Map, a class instance, undefined in an array, NaN, a
  * `__proto__` key, a structure deeper than {@link PLAIN_DEPTH}, a getter that throws — returns
@@ -123,28 +124,103 @@ interface PlainWalk {
  * path's (serialize.property.test.ts checks it on generated values).
  */
 function plainJson(value: unknown): string | undefined {
-  const walk: PlainWalk = { keys: new Set(), unsorted: false, objects: 0, fields: 0, shapes: [] };
   try {
-    if (typeof value === "object" && value !== null) {
-      if (prototypeHasEnumerable() || !isPlain(value, walk, 0)) return undefined;
-    } else if (typeof value !== "string" && !isPlainLeaf(value)) {
-      return undefined;
-    }
-    let text: string;
-    if (!walk.unsorted) {
+    let text: string | undefined;
+    if (typeof value !== "object" || value === null) {
+      if (typeof value !== "string" && !isPlainLeaf(value)) return undefined;
       text = JSON.stringify(value);
     } else {
-      // Every listed key is looked up in every object, and a key an object lacks costs about a
-      // tenth of a field written: with many keys spread over many objects (a wide dictionary of
-      // records), the general path's per-object sort is cheaper.
-      if (walk.objects * walk.keys.size - walk.fields > 8 * walk.fields + MISSES_ALWAYS_CHEAP) return undefined;
-      text = JSON.stringify(value, [...walk.keys].sort(canonicalOrder));
+      if (prototypeHasEnumerable()) return undefined;
+      text = Array.isArray(value) || !fewKeys(value) ? writeWhole(value) : writeFields(value);
+      if (text === undefined) return undefined;
     }
     if (redactor !== undefined && redactor.screen(text) && holdsSecretText(value, redactor)) return undefined;
     return text;
   } catch {
     return undefined;
   }
+}
+
+function newWalk(): PlainWalk {
+  return { keys: new Set(), unsorted: false, objects: 0, fields: 0, shapes: [] };
+}
+
+/** One walk over a container, then one JSON.stringify. */
+function writeWhole(value: object): string | undefined {
+  const walk = newWalk();
+  return isPlain(value, walk, 0) ? writeWalked(value, walk) : undefined;
+}
+
+/** A container {@link isPlain} accepted, written by the native JSON.stringify. */
+function writeWalked(value: object, walk: PlainWalk): string | undefined {
+  if (!walk.unsorted) return JSON.stringify(value);
+  // Every listed key is looked up in every object, and a key an object lacks costs about a
+  // tenth of a field written: with many keys spread over many objects (a wide dictionary of
+  // records), the general path's per-object sort is cheaper.
+  if (walk.objects * walk.keys.size - walk.fields > 8 * walk.fields + MISSES_ALWAYS_CHEAP) return undefined;
+  return JSON.stringify(value, [...walk.keys].sort(canonicalOrder));
+}
+
+/** At most this many fields at the top, the fast path walks and writes them apart. */
+const SPLIT_FIELDS = 16;
+
+function fewKeys(value: object): boolean {
+  let n = 0;
+  for (const key in value) if (key !== undefined && ++n > SPLIT_FIELDS) return false;
+  return true;
+}
+
+/**
+ * A state object with a few fields (a query, a list of documents, a list of messages), each
+ * field walked apart: a property list for the whole state would be looked up in every record
+ * for the keys of every other field (about half of the cost of writing a field, per key an
+ * object lacks). Written as one when that costs little, else field by field, each with its own
+ * key list, joined.
+ */
+function writeFields(value: object): string | undefined {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || (value as { toJSON?: unknown }).toJSON !== undefined) return undefined;
+  const keys: string[] = [];
+  const walks: (PlainWalk | undefined)[] = [];
+  let sorted = true;
+  for (const key in value) {
+    if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return undefined;
+    const field: unknown = (value as Record<string, unknown>)[key];
+    let walk: PlainWalk | undefined;
+    if (typeof field === "object" && field !== null) {
+      walk = newWalk();
+      if (!isPlain(field, walk, 1)) return undefined;
+      if (walk.unsorted) sorted = false;
+    } else if (field !== undefined && typeof field !== "string" && !isPlainLeaf(field)) {
+      return undefined;
+    }
+    if (keys.length > 0 && (keys[keys.length - 1] as string) > key) sorted = false;
+    keys.push(key);
+    walks.push(walk);
+  }
+  if (sorted) return JSON.stringify(value);
+  const all = new Set(keys);
+  let objects = 1;
+  let fields = keys.length;
+  for (const walk of walks) {
+    if (walk === undefined) continue;
+    for (const key of walk.keys) all.add(key);
+    objects += walk.objects;
+    fields += walk.fields;
+  }
+  // A join costs about what a few lookups of absent keys do.
+  if (objects * all.size - fields <= 128) return JSON.stringify(value, [...all].sort(canonicalOrder));
+  const order = keys.map((_, i) => i).sort((a, b) => canonicalOrder(keys[a] as string, keys[b] as string));
+  const parts: string[] = [];
+  for (const i of order) {
+    const field: unknown = (value as Record<string, unknown>)[keys[i] as string];
+    if (field === undefined) continue;
+    const walk = walks[i];
+    const text = walk === undefined ? JSON.stringify(field) : writeWalked(field as object, walk);
+    if (text === undefined) return undefined;
+    parts.push(`${JSON.stringify(keys[i])}:${text}`);
+  }
+  return `{${parts.join(",")}}`;
 }
 
 /** A property added to Object.prototype as enumerable would show in every object's for…in. */
