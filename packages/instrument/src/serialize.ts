@@ -121,7 +121,11 @@ interface PlainWalk {
  * each string. Anything else — a Date, a Map, a class instance, undefined in an array, NaN, a
  * `__proto__` key, a structure deeper than {@link PLAIN_DEPTH}, a getter that throws — returns
  * undefined and the general path takes the value. The text is byte for byte the general
- * path's (serialize.property.test.ts checks it on generated values).
+ * path's (serialize.property.test.ts checks it on generated values), with one known exception
+ * left in: through a property list, JSON.stringify also reads a listed key that an object holds
+ * non-enumerable (set with Object.defineProperty), so such a field is recorded where the
+ * general path skips it; its strings are still screened and redacted ({@link holdsSecretText}),
+ * and its key was judged, since it is listed. Getters run twice (the walk, then the write).
  */
 function plainJson(value: unknown): string | undefined {
   try {
@@ -299,11 +303,16 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
   return true;
 }
 
-/** Whether redaction would change a string inside a plain value (the one {@link isPlain} accepted). */
+/**
+ * Whether redaction would change a string inside a plain value (the one {@link isPlain}
+ * accepted). Only asked when the screen hits, so it can afford to look at every own property,
+ * non-enumerable ones too: a property list makes JSON.stringify read a listed key even where an
+ * object holds it non-enumerable.
+ */
 function holdsSecretText(value: unknown, redaction: Redactor): boolean {
   if (typeof value === "string") return redaction.text(value) !== value;
   if (value === null || typeof value !== "object") return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (holdsSecretText(item, redaction)) return true;
+  for (const key of Object.getOwnPropertyNames(value)) if (holdsSecretText((value as Record<string, unknown>)[key], redaction)) return true;
   return false;
 }
 
