@@ -22,7 +22,7 @@ export function derive(span: SpanRecord): SpanFacts {
   const endUs = Math.max(startUs, nanosToMicros(span.endTimeUnixNano));
   const stepKey = str(a[Tracewright.STEP_KEY]);
   // A root names its agent; any other step of a run names it by its key's first segment.
-  const agent = str(a[GenAI.AGENT_NAME]) ?? (stepKey === undefined ? undefined : stepKey.split("/")[0]) ?? str(span.resource[Resource.SERVICE_NAME]) ?? span.name;
+  const agent = str(a[GenAI.AGENT_NAME]) ?? (stepKey === undefined ? undefined : firstSegment(stepKey)) ?? str(span.resource[Resource.SERVICE_NAME]) ?? span.name;
   return {
     runId,
     stepKey: stepKey ?? null,
@@ -37,6 +37,11 @@ export function derive(span: SpanRecord): SpanFacts {
 /** Nanoseconds (exact decimal string) to whole microseconds, safe as a JavaScript number. */
 export function nanosToMicros(nanos: string): number {
   return nanos.length <= 3 ? 0 : Number(nanos.slice(0, -3));
+}
+
+function firstSegment(key: string): string {
+  const slash = key.indexOf("/");
+  return slash === -1 ? key : key.slice(0, slash);
 }
 
 function str(value: unknown): string | undefined {

@@ -116,6 +116,11 @@ export function searchText(span: SpanRecord): string {
       leafText(value, parts);
       return;
     }
+    // Plain text (a prompt, a message) is kept as it is, without paying for a failed parse.
+    if (!mayBeJson(value)) {
+      parts.push(value);
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(value);
@@ -133,6 +138,15 @@ export function searchText(span: SpanRecord): string {
   return text.length > SEARCH_TEXT_LIMIT ? text.slice(0, SEARCH_TEXT_LIMIT) : text;
 }
 
+/** Whether `text` could be JSON: its first non-space character can start a JSON value. */
+function mayBeJson(text: string): boolean {
+  let i = 0;
+  let c = text.charCodeAt(0);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++i);
+  // { [ " - digits t(rue) f(alse) n(ull)
+  return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+}
+
 /**
  * The keys and leaf values of a JSON value as lines of text, so that a search finds what a
  * reader sees (a quote as typed, not as JSON text escapes it). Iterative: any depth is safe.
@@ -146,10 +160,11 @@ function leafText(root: unknown, out: string[]): void {
       if (Array.isArray(value)) {
         for (let i = value.length - 1; i >= 0; i--) stack.push(value[i]);
       } else {
-        const entries = Object.entries(value as Record<string, unknown>);
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const [key, child] = entries[i] as [string, unknown];
-          stack.push(child);
+        const object = value as Record<string, unknown>;
+        const keys = Object.keys(object);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const key = keys[i] as string;
+          stack.push(object[key]);
           stack.push(key);
         }
       }

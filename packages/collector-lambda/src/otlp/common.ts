@@ -124,6 +124,46 @@ export function checkStatusCode(value: number): StatusCode {
 
 /** Trace ids and span ids may not be all zeros (the OTLP spec calls those invalid). */
 export function checkNonZeroId(field: string, hex: string): string {
-  if (/^0+$/.test(hex)) throw new FieldError(field, `an all-zero id is invalid, got "${hex}"`);
-  return hex;
+  for (let i = 0; i < hex.length; i++) if (hex.charCodeAt(i) !== 0x30) return hex;
+  throw new FieldError(field, `an all-zero id is invalid, got "${hex}"`);
+}
+
+/** `text` as lower-case hex, or undefined when it holds anything but hex digits. One pass, no copy when already lower-case. */
+export function lowerHex(text: string): string | undefined {
+  let upper = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) continue;
+    if (c >= 0x41 && c <= 0x46) upper = true;
+    else return undefined;
+  }
+  return upper ? text.toLowerCase() : text;
+}
+
+/**
+ * A decoded span as a record. Both decoders build it here, in one key order and with one
+ * object shape per case (with or without a parent), which keeps the store's
+ * `JSON.stringify` of it on V8's fast path.
+ */
+export function spanRecord(
+  traceId: string,
+  spanId: string,
+  parentSpanId: string | undefined,
+  name: string,
+  kind: number,
+  startTimeUnixNano: string,
+  endTimeUnixNano: string,
+  status: SpanRecord["status"],
+  attributes: Attributes,
+  events: SpanRecord["events"],
+  links: SpanRecord["links"],
+  resource: Attributes,
+  scope: SpanRecord["scope"],
+): SpanRecord {
+  const span: SpanRecord =
+    parentSpanId === undefined
+      ? { traceId, spanId, name, kind, startTimeUnixNano, endTimeUnixNano, status, attributes, events, links, resource }
+      : { traceId, spanId, parentSpanId, name, kind, startTimeUnixNano, endTimeUnixNano, status, attributes, events, links, resource };
+  if (scope !== undefined) span.scope = scope;
+  return span;
 }

@@ -21,7 +21,9 @@ import {
   checkTime,
   doubleValue,
   int64Value,
+  lowerHex,
   setAttribute,
+  spanRecord,
   shown,
   within,
 } from "./common.js";
@@ -98,13 +100,70 @@ export function decodeOtlpJson(body: string | Uint8Array): DecodedTraces {
 /**
  * `JSON.parse` rounds integers beyond 2^53; OTLP senders may write nanosecond times and int64
  * attribute values as bare numbers. Quote such long literals (16+ digits) in the four int64
- * fields first, so they stay exact. The look-behind skips keys that are escaped text inside a
- * string (a `"` inside a JSON string is always preceded by a backslash).
+ * fields (`startTimeUnixNano`, `endTimeUnixNano`, `timeUnixNano`, `intValue`) first, so they
+ * stay exact. A key whose opening quote follows a backslash is escaped text inside a string
+ * (a `"` inside a JSON string always is), and is left alone.
+ *
+ * This is one pass of `indexOf` over the body for the two key endings (`Nano"`, `intValue"`),
+ * looking further only where a bare number of 16 digits or more follows: most senders (the
+ * OpenTelemetry SDKs among them) quote their times, so a body is usually returned as it came.
  */
-const LONG_INTEGER_FIELD = /(?<!\\)"(startTimeUnixNano|endTimeUnixNano|timeUnixNano|intValue)"(\s*:\s*)(-?\d{16,})(?=\s*[,}\]])/g;
+export function quoteLongIntegers(text: string): string {
+  let out = "";
+  let copied = 0;
+  let nano = text.indexOf('Nano"');
+  let int = text.indexOf('intValue"');
+  while (nano !== -1 || int !== -1) {
+    const isNano = nano !== -1 && (int === -1 || nano < int);
+    const at = isNano ? nano : int;
+    const keyEnd = at + (isNano ? 5 : 9);
+    const digits = longIntegerAfter(text, keyEnd);
+    if (digits !== undefined && (isNano ? isTimeKey(text, at) : isKey(text, at, 0))) {
+      out += `${text.slice(copied, digits.start)}"${text.slice(digits.start, digits.end)}"`;
+      copied = digits.end;
+    }
+    if (isNano) nano = text.indexOf('Nano"', keyEnd);
+    else int = text.indexOf('intValue"', keyEnd);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
 
-function quoteLongIntegers(text: string): string {
-  return text.replace(LONG_INTEGER_FIELD, '"$1"$2"$3"');
+/** After a key's closing quote: `\s*:\s*-?\d{16,}` then `\s*[,}\]]`, as the span of the number. */
+function longIntegerAfter(text: string, from: number): { start: number; end: number } | undefined {
+  let i = skipSpace(text, from);
+  if (text.charCodeAt(i) !== 0x3a /* : */) return undefined;
+  i = skipSpace(text, i + 1);
+  const start = i;
+  if (text.charCodeAt(i) === 0x2d /* - */) i++;
+  const first = i;
+  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+  if (i - first < 16) return undefined;
+  const after = text.charCodeAt(skipSpace(text, i));
+  return after === 0x2c /* , */ || after === 0x7d /* } */ || after === 0x5d /* ] */ ? { start, end: i } : undefined;
+}
+
+const TIME_KEYS = ["startTime", "endTime", "time"] as const;
+
+/** Whether `Nano"` at `at` closes one of the three time keys. */
+function isTimeKey(text: string, at: number): boolean {
+  if (!text.startsWith("Unix", at - 4)) return false;
+  for (const prefix of TIME_KEYS) if (isKey(text, at - 4, prefix.length) && text.startsWith(prefix, at - 4 - prefix.length)) return true;
+  return false;
+}
+
+/** Whether an opening quote sits `before` characters ahead of `at`, itself not after a backslash. */
+function isKey(text: string, at: number, before: number): boolean {
+  const quote = at - before - 1;
+  return quote >= 0 && text.charCodeAt(quote) === 0x22 && (quote === 0 || text.charCodeAt(quote - 1) !== 0x5c);
+}
+
+function skipSpace(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
+  return i;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }
 
 function decodeSpan(value: unknown, resource: Attributes, scope: SpanRecord["scope"]): SpanRecord {
@@ -122,22 +181,7 @@ function decodeSpan(value: unknown, resource: Attributes, scope: SpanRecord["sco
   const events = records(value.events, "events", decodeEvent);
   const links = records(value.links, "links", decodeLink);
 
-  const span: SpanRecord = {
-    traceId,
-    spanId,
-    ...(parentSpanId === undefined ? {} : { parentSpanId }),
-    name,
-    kind,
-    startTimeUnixNano,
-    endTimeUnixNano,
-    status,
-    attributes,
-    events,
-    links,
-    resource,
-  };
-  if (scope !== undefined) span.scope = scope;
-  return span;
+  return spanRecord(traceId, spanId, parentSpanId, name, kind, startTimeUnixNano, endTimeUnixNano, status, attributes, events, links, resource, scope);
 }
 
 function decodeStatus(value: unknown): SpanRecord["status"] {
@@ -225,7 +269,10 @@ function anyValue(value: unknown, depth: number): AttributeValue {
 
 function anyValueOf(value: Json, depth: number): AttributeValue {
   if (depth >= MAX_VALUE_DEPTH) throw new FieldError("", `values nested deeper than ${MAX_VALUE_DEPTH} levels`);
-  const { stringValue, boolValue, intValue, doubleValue: double, arrayValue, kvlistValue, bytesValue } = value;
+  const stringValue = value.stringValue;
+  // Most attributes are strings: answer those before looking up the other six fields.
+  if (typeof stringValue === "string") return stringValue;
+  const { boolValue, intValue, doubleValue: double, arrayValue, kvlistValue, bytesValue } = value;
   if (stringValue !== undefined && stringValue !== null) {
     if (typeof stringValue !== "string") throw new FieldError("stringValue", `expected a string, got ${describe(stringValue)}`);
     return stringValue;
@@ -281,13 +328,11 @@ function anyValueOf(value: Json, depth: number): AttributeValue {
 }
 
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-const HEX = /^[0-9a-fA-F]*$/;
 
 function hexId(value: unknown, digits: 16 | 32, field: string): string {
-  if (typeof value !== "string" || value.length !== digits || !HEX.test(value)) {
-    throw new FieldError(field, `expected ${digits} hex digits, got ${shown(value)}`);
-  }
-  return value.toLowerCase();
+  const id = typeof value === "string" && value.length === digits ? lowerHex(value) : undefined;
+  if (id === undefined) throw new FieldError(field, `expected ${digits} hex digits, got ${shown(value)}`);
+  return id;
 }
 
 const DECIMAL = /^-?\d+$/;

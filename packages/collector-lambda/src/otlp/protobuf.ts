@@ -23,6 +23,7 @@ import {
   doubleValue,
   int64Value,
   setAttribute,
+  spanRecord,
   within,
 } from "./common.js";
 
@@ -283,22 +284,7 @@ function decodeSpan(c: Cursor, end: number, resource: Attributes, scope: SpanRec
   checkTime("endTimeUnixNano", finish);
   checkEndAfterStart(start, finish);
 
-  const span: SpanRecord = {
-    traceId,
-    spanId,
-    ...(parentSpanId === "" ? {} : { parentSpanId }),
-    name,
-    kind,
-    startTimeUnixNano: start,
-    endTimeUnixNano: finish,
-    status,
-    attributes,
-    events,
-    links,
-    resource,
-  };
-  if (scope !== undefined) span.scope = scope;
-  return span;
+  return spanRecord(traceId, spanId, parentSpanId === "" ? undefined : parentSpanId, name, kind, start, finish, status, attributes, events, links, resource, scope);
 }
 
 function decodeEvent(c: Cursor, end: number): SpanEventRecord {
