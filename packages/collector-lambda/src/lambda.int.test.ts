@@ -105,6 +105,18 @@ describe("httpHandler", () => {
     }
   });
 
+  it("answers 413 to a 50 MB body under the default limit, and takes the next event", async () => {
+    const sink = memorySink();
+    const handler = createHttpHandler({ sinks: [sink], ...quiet });
+    const fifty = 50 * 1024 * 1024;
+    const huge = await handler(urlEvent("POST", "/v1/traces", { "Content-Type": "application/json" }, Buffer.alloc(fifty, 0x20)));
+    expect(huge.statusCode).toBe(413);
+    expect(JSON.parse(huge.body)).toEqual({ code: 3, message: `The request body (${fifty} bytes) is larger than the collector's limit of ${16 * 1024 * 1024} bytes. Send smaller batches or raise maxBodyBytes.` });
+    const ok = await handler(urlEvent("POST", "/v1/traces", { "Content-Type": "application/json" }, body(1)));
+    expect(ok.statusCode).toBe(200);
+    expect(sink.spans).toHaveLength(1);
+  });
+
   it("answers 503 with Retry-After when a sink fails, so the sender retries", async () => {
     const handler = createHttpHandler({ sinks: [memorySink(), new FailingSink(() => true)], ...quiet });
     const result = await handler(urlEvent("POST", "/v1/traces", { "content-type": "application/json" }, body()));
@@ -168,6 +180,29 @@ describe("sqsHandler", () => {
     });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m2" }, { itemIdentifier: "m3" }] });
     expect(sink.spans.map((s) => s.spanId).sort()).toEqual([spanIdOf(1), spanIdOf(2), spanIdOf(21), spanIdOf(31)].sort());
+  });
+
+  it("holds one message at a time: each is decoded, then written, before the next is read", async () => {
+    const trail: string[] = [];
+    const sink: Sink = {
+      name: "trail",
+      async write(spans) {
+        trail.push(`write ${spans.map((s) => s.spanId.slice(-2)).join(",")}`);
+      },
+      async flush() {
+        trail.push("flush");
+      },
+      async close() {},
+    };
+    const handler = createSqsHandler({ sinks: [sink], ...quiet });
+    // Each record's body is read through a getter, so the trail shows when the handler takes it up.
+    const records = [body(2, 0), body(1, 10), body(3, 20)].map((text, i) => {
+      const r = record(`m${i + 1}`, text);
+      Object.defineProperty(r, "body", { get: () => (trail.push(`read m${i + 1}`), text) });
+      return r;
+    });
+    expect(await handler({ Records: records })).toEqual({ batchItemFailures: [] });
+    expect(trail).toEqual(["read m1", "write 01,02", "read m2", "write 0b", "read m3", "write 15,16,17", "flush"]);
   });
 
   it("is idempotent under redelivery: the same batch twice stores each span once", async () => {

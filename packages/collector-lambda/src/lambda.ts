@@ -130,24 +130,26 @@ export function createHttpHandler(options: LambdaHandlerOptions = {}): (event: H
       const body = JSON.stringify(unhealthy.length === 0 ? { status: "ok" } : { status: "unavailable", unhealthy });
       return { statusCode: unhealthy.length === 0 ? 200 : 503, headers: { "Content-Type": "application/json", "Cache-Control": "no-store" }, body: method === "HEAD" ? "" : body, isBase64Encoded: false };
     }
-    const body = event.body === undefined || event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded === true ? "base64" : "utf8");
+    const raw = event.body ?? "";
+    const encoding = event.isBase64Encoded === true ? "base64" : "utf8";
     const headers = {
       contentType: headerOf(event, "content-type"),
       contentEncoding: headerOf(event, "content-encoding"),
-      contentLength: String(body.length),
+      contentLength: String(Buffer.byteLength(raw, encoding)),
       authorization: headerOf(event, "authorization"),
     };
+    // The size is checked (preflight) before the body is decoded, so an oversized event costs no second copy.
     if (isPayloadPath(path)) {
       if (method !== "PUT") return toResult(answer("json", 405, RpcCode.UNIMPLEMENTED, `${method} is not supported on /v1/payloads/<sha256>; use PUT.`, { headers: { Allow: "PUT" } }));
       const pre = payloadPreflight(settings, path, headers);
       if ("status" in pre) return toResult(pre);
-      return toResult(await flushedOrUnavailable(settings, await exportPayload(settings, pre.hash, pre.gzip, body), "json"));
+      return toResult(await flushedOrUnavailable(settings, await exportPayload(settings, pre.hash, pre.gzip, Buffer.from(raw, encoding)), "json"));
     }
     if (!(path === "/v1/traces" || path.endsWith("/v1/traces"))) return toResult(answer("json", 404, RpcCode.NOT_FOUND, `No route ${path}: the collector serves POST /v1/traces, PUT /v1/payloads/<sha256> and GET /healthz.`));
     if (method !== "POST") return toResult(answer("json", 405, RpcCode.UNIMPLEMENTED, `${method} is not supported on /v1/traces; use POST.`, { headers: { Allow: "POST" } }));
     const checked = preflight(settings, headers);
     if ("status" in checked) return toResult(checked);
-    return toResult(await flushedOrUnavailable(settings, await exportBody(settings, checked.format, checked.gzip, body), checked.format));
+    return toResult(await flushedOrUnavailable(settings, await exportBody(settings, checked.format, checked.gzip, Buffer.from(raw, encoding)), checked.format));
   };
 }
 

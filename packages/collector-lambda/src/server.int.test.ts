@@ -291,6 +291,21 @@ describe("startCollector", () => {
       });
     });
 
+    it("refuses a 50 MB body under the default 16 MiB limit, declared or streamed, and keeps ingesting", async () => {
+      const { collector, store } = await start();
+      const fifty = 50 * 1024 * 1024;
+      const declared = await post(collector, Buffer.alloc(fifty, 0x20), JSON_TYPE);
+      expect(declared.status).toBe(413);
+      expect(((await declared.json()) as { message: string }).message).toBe(`The request body (${fifty} bytes) is larger than the collector's limit of ${16 * 1024 * 1024} bytes. Send smaller batches or raise maxBodyBytes.`);
+      const streamed = await postChunked(collector, Array.from({ length: 50 }, () => Buffer.alloc(1024 * 1024, 0x20)), JSON_TYPE);
+      expect(streamed.status).toBe(413);
+      expect((JSON.parse(streamed.body) as { message: string }).message).toMatch(/^The request body is larger than the collector's limit of 16777216 bytes\./);
+      // The process is still up and takes the next export.
+      const ok = await post(collector, JSON.stringify(jsonRequest([jsonSpan()])), JSON_TYPE);
+      expect(ok.status).toBe(200);
+      expect(await store.getRunSpans(jsonSpan().traceId as string)).toHaveLength(1);
+    });
+
     it("answers 415 for another content type, a missing one, or another encoding", async () => {
       const { collector } = await start();
       const text = await post(collector, "hello", { "Content-Type": "text/plain" });
