@@ -14,6 +14,7 @@ import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
 import { setTracer } from "./steps.js";
+import { XRayIdGenerator } from "./xray-ids.js";
 
 export interface InitOptions {
   /** `service.name`. Env: `OTEL_SERVICE_NAME`. Default: `"tracewright-agent"`. */
@@ -57,8 +58,18 @@ export interface InitOptions {
    * `OTEL_TRACES_SAMPLER_ARG` as the SDK reads them. Default: 1 (every run).
    */
   sampleRatio?: number;
-  /** Trace and span id generator (e.g. X-Ray-compatible ids, or fixed ids in tests). */
+  /**
+   * Trace and span id generator (e.g. fixed ids in tests). Default: X-Ray-compatible ids
+   * ({@link XRayIdGenerator}, epoch seconds first) when `xrayIds` says so, else the SDK's random ids.
+   */
   idGenerator?: IdGenerator;
+  /**
+   * Make trace ids X-Ray accepts (its `1-<8 hex epoch seconds>-<24 hex>` form), for runs whose
+   * collector sends them to X-Ray. Env: `TRACEWRIGHT_XRAY_IDS` (`true`/`false`); else true when
+   * `TRACEWRIGHT_SINKS` (the collector's sink list, set alike where agent and collector share an
+   * environment, as in Lambda) names `xray`. Default: false. Ignored when `idGenerator` is given.
+   */
+  xrayIds?: boolean;
   /**
    * Register the provider as the global one (and the async-local-storage context manager and
    * W3C propagator). Default: true. With false, only Tracewright's wrappers use it.
@@ -94,7 +105,7 @@ export function init(options: InitOptions = {}): Tracing {
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [Resource.SERVICE_NAME]: serviceName }),
     spanProcessors: processors,
-    ...(options.idGenerator === undefined ? {} : { idGenerator: options.idGenerator }),
+    ...idGeneratorFor(options),
     ...(options.sampleRatio === undefined ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }) }),
   });
   if (options.register ?? true) {
@@ -114,6 +125,21 @@ export function init(options: InitOptions = {}): Tracing {
     },
     stats: () => ({ ...(queue?.counters ?? emptyStats()) }),
   };
+}
+
+/** The id generator: the given one, else X-Ray-compatible ids when wanted (options, then env), else the SDK's. */
+function idGeneratorFor(options: InitOptions): { idGenerator?: IdGenerator } {
+  if (options.idGenerator !== undefined) return { idGenerator: options.idGenerator };
+  return wantsXRayIds(options.xrayIds) ? { idGenerator: new XRayIdGenerator() } : {};
+}
+
+/** `xrayIds` resolved: the option, else `TRACEWRIGHT_XRAY_IDS`, else whether `TRACEWRIGHT_SINKS` names `xray`. */
+function wantsXRayIds(explicit?: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (explicit !== undefined) return explicit;
+  const flag = env.TRACEWRIGHT_XRAY_IDS?.trim().toLowerCase();
+  if (flag === "true" || flag === "1") return true;
+  if (flag === "false" || flag === "0") return false;
+  return (env.TRACEWRIGHT_SINKS ?? "").split(/[\s,]+/).some((name) => name.trim().toLowerCase() === "xray");
 }
 
 function reportExportFailure(error: unknown): void {
