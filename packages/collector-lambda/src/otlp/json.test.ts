@@ -92,6 +92,18 @@ describe("decodeOtlpJson", () => {
     });
   });
 
+  it("reads a body of bytes as UTF-8, ASCII or not", () => {
+    const text = "café ☕ 😀 \u00e9";
+    const bytes = (name: string) => new TextEncoder().encode(JSON.stringify(jsonRequest([jsonSpan({ name })])));
+    expect(decodeOtlpJson(bytes(text)).spans[0]?.name).toBe(text);
+    expect(decodeOtlpJson(bytes("plain ascii")).spans[0]?.name).toBe("plain ascii");
+    // A view into a larger buffer is read from its own offset and length.
+    const whole = bytes(text);
+    const padded = new Uint8Array(whole.length + 8);
+    padded.set(whole, 4);
+    expect(decodeOtlpJson(padded.subarray(4, 4 + whole.length)).spans[0]?.name).toBe(text);
+  });
+
   it("keeps times and int64 values written as bare JSON numbers exact beyond 2^53", () => {
     const body = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${TRACE_ID}","spanId":"${SPAN_ID}","startTimeUnixNano":1767225600000000001,"endTimeUnixNano" : 1767225600000000003,
       "attributes":[{"key":"big","value":{"intValue":9007199254740993}},{"key":"text","value":{"stringValue":"\\"intValue\\": 12345678901234567890"}}],

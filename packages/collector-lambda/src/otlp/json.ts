@@ -4,6 +4,7 @@
  * trace and span ids (any case), int64 and fixed64 as decimal strings or numbers, enums as
  * numbers or names.
  */
+import { isAscii } from "node:buffer";
 import type { AttributeValue, Attributes, SpanEventRecord, SpanLinkRecord, SpanRecord, StatusCode } from "@tracewright/store";
 import { OtlpDecodeError } from "../errors.js";
 import type { DecodedTraces, RejectedSpan } from "./common.js";
@@ -36,7 +37,7 @@ type Json = Record<string, unknown>;
  * containers are not arrays of objects, throws {@link OtlpDecodeError}.
  */
 export function decodeOtlpJson(body: string | Uint8Array): DecodedTraces {
-  const text = typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  const text = typeof body === "string" ? body : bodyText(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   let root: unknown;
   try {
     root = JSON.parse(quoteLongIntegers(text));
@@ -95,6 +96,11 @@ export function decodeOtlpJson(body: string | Uint8Array): DecodedTraces {
     }
   }
   return { spans, rejected };
+}
+
+/** The body as text: UTF-8, read as Latin-1 (a plain copy, same characters) when it is all ASCII, as OTLP JSON mostly is. */
+function bodyText(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 
 /**
