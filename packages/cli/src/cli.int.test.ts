@@ -48,6 +48,20 @@ describe("the tracewright command, end to end through a real collector", () => {
     expect(okRun).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it("collector takes its sinks from TRACEWRIGHT_SINKS when no --sink is given, naming the variable when it is wrong", async () => {
+    process.env.TRACEWRIGHT_SINKS = "store, nope";
+    try {
+      const { code, err } = await cli("collector", "--port", "0");
+      expect(code).toBe(2);
+      expect(err).toContain('tracewright: TRACEWRIGHT_SINKS: Unknown sink "nope": choose from store, xray, cloudwatch, langsmith, memory.');
+      const flagged = await cli("collector", "--port", "0", "--sink", "nope2");
+      expect(flagged.code).toBe(2);
+      expect(flagged.err).toContain('tracewright: Unknown sink "nope2"');
+    } finally {
+      delete process.env.TRACEWRIGHT_SINKS;
+    }
+  });
+
   it("agents scenarios lists each scenario with its expected outcome", async () => {
     const { out } = await cli("agents", "scenarios", "--json");
     const list = JSON.parse(out) as { agent: string; scenario: string; expect: string }[];

@@ -5,13 +5,16 @@ import { UsageError, intFlag } from "../main.js";
 
 /** `tracewright collector`: the OTLP/HTTP receiver on the embedded store, until a signal. */
 export async function collector(flags: Flags, io: Io): Promise<number> {
-  // --sink store|xray|cloudwatch|langsmith, repeatable or comma-separated; AWS sinks read the
-  // SDK's environment (AWS_REGION, AWS_ENDPOINT_URL_XRAY, …) and TRACEWRIGHT_LOG_GROUP.
+  // --sink store|xray|cloudwatch|langsmith, repeatable or comma-separated; else TRACEWRIGHT_SINKS
+  // (as in Lambda); else the store. AWS sinks read the SDK's environment (AWS_REGION,
+  // AWS_ENDPOINT_URL_XRAY, …) and TRACEWRIGHT_LOG_GROUP.
+  const env = flags.sink === undefined ? process.env.TRACEWRIGHT_SINKS?.trim() : undefined;
+  const fromEnv = env === undefined || env === "" ? undefined : env;
   let names;
   try {
-    names = parseSinkNames(flags.sink ?? ["store"]);
+    names = parseSinkNames(flags.sink ?? fromEnv ?? "store");
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(`${fromEnv === undefined ? "" : "TRACEWRIGHT_SINKS: "}${(error as Error).message}`);
   }
   const store = names.includes("store") ? openSqliteStore(flags.db === undefined ? {} : { path: flags.db }) : undefined;
   const handle = await startCollector({
