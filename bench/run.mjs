@@ -270,9 +270,11 @@ async function exportThroughput() {
     if (page.nextCursor === undefined) break;
   }
   await store.close();
-  record("instrument.export.10k", sent.steps / (sent.elapsedMs / 1000), "steps/s", 10_000);
+  // No baseline: 10,000 steps/s is the pace asked of the agent, not a measurement.
+  record("instrument.export.10k", sent.steps / (sent.elapsedMs / 1000), "steps/s");
+  record("instrument.export.10k.stored", stored / (sent.totalMs / 1000), "spans/s");
   record("instrument.export.10k.dropped", sent.spans - stored, "spans");
-  console.log(`  ${sent.spans} spans sent in ${sent.runs} runs, ${stored} stored (${Math.round(stored / (sent.totalMs / 1000))} spans/s from the agent's start to its last export); agent stats ${JSON.stringify(sent.stats)}; at most ${Math.round(sent.maxLateMs)} ms behind pace`);
+  console.log(`  ${sent.spans} spans sent in ${sent.runs} runs, ${stored} stored (spans/s from the agent's start to its last export); agent stats ${JSON.stringify(sent.stats)}; at most ${Math.round(sent.maxLateMs)} ms behind pace`);
 }
 
 const suites = { instrument: instrumentOverhead, export: exportThroughput, collector: collectorThroughput, store: storeQuery, replay: replaySpeed, dashboard };

@@ -44,7 +44,8 @@ function reorder(value: unknown, pick: (n: number) => number): unknown {
   const shuffled: [string, unknown][] = [];
   while (entries.length > 0) shuffled.push(...entries.splice(pick(entries.length), 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of shuffled) out[k] = reorder(v, pick);
+  // defineProperty, not assignment: a "__proto__" key stays a key of its own (as JSON.parse makes it).
+  for (const [k, v] of shuffled) Object.defineProperty(out, k, { value: reorder(v, pick), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
