@@ -58,7 +58,7 @@ test("a model call shows its model, tokens and latency; its state copies whole; 
 
 test("what a node changed: input to output, and from the previous node's output to its input", async ({ page }) => {
   await openSuccessfulRun(page);
-  await openStep(page, "/node:plan#");
+  await openStep(page, "/node:planner#");
   const diff = page.getByTestId("step-diff");
   await expect(page.getByTestId("diff-io")).toHaveAttribute("aria-pressed", "true");
   await expect(diff).toHaveAttribute("data-changes", /^[1-9]\d*$/);
@@ -68,7 +68,7 @@ test("what a node changed: input to output, and from the previous node's output 
   await openStep(page, "/node:supervisor#");
   await page.getByTestId("diff-previous").click();
   await expect(page.getByTestId("diff-previous")).toHaveAttribute("aria-pressed", "true");
-  await expect(page.getByTestId("diff-previous")).toContainText("Previous node (plan)");
+  await expect(page.getByTestId("diff-previous")).toContainText(/Previous node \((planner|approve)\)/);
   await expect(page.getByTestId("step-diff")).toHaveAttribute("data-changes", /^\d+$/);
   await page.screenshot({ path: test.info().outputPath("node-diff.png"), fullPage: true });
 });
