@@ -21,7 +21,7 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(3);
+    expect(raw.pragma("user_version", { simple: true })).toBe(4);
     // The chart aggregates read indexes only, never span rows.
     const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
     expect(plan("SELECT start_us, sum(input_tokens), sum(output_tokens) FROM spans WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= 0 GROUP BY start_us")).toContain("COVERING INDEX spans_tokens");
@@ -41,7 +41,7 @@ describe("SqliteStore", () => {
     await store.close();
     // Take the file back to schema 1, as an older Tracewright left it.
     const raw = new Database(path);
-    raw.exec(`DROP TABLE run_text; DROP INDEX runs_duration; ALTER TABLE runs DROP COLUMN duration_us;
+    raw.exec(`DROP TABLE store_meta; DROP TABLE run_text; DROP INDEX runs_duration; ALTER TABLE runs DROP COLUMN duration_us;
       DROP INDEX spans_run_span; DROP INDEX spans_kind_start; DROP INDEX spans_tokens;
       ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN name; ALTER TABLE spans DROP COLUMN input_tokens; ALTER TABLE spans DROP COLUMN output_tokens;
       PRAGMA user_version = 1;`);
@@ -53,6 +53,29 @@ describe("SqliteStore", () => {
     expect(stats.latency.find((l) => l.kind === "llm")).toMatchObject({ name: "chat", count: 1, p50Ms: 40 });
     expect(stats.buckets.reduce((n, b) => n + b.inputTokens, 0)).toBe(7);
     await again.close();
+  });
+
+  it("indexes run search text off the ingest path: in the background, and wholly before a text query on any connection", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const writer = openSqliteStore({ path });
+    const reader = openSqliteStore({ path });
+    const raw = new Database(path, { readonly: true });
+    const indexed = (): number => raw.prepare("SELECT count(*) FROM run_text").pluck().get() as number;
+    const spans = Array.from({ length: 450 }, (_, i) => makeSpan({ run: `run-${i}`, key: "supervisor", startMs: i, input: { city: i === 449 ? "Tromsø" : `city-${i}` } }));
+    await writer.ingest(spans);
+    // Ingest answered without building the index.
+    expect(indexed()).toBe(0);
+    // Another connection's text query brings the index up to date first.
+    expect((await reader.listRuns({ text: "tromsø" })).runs.map((r) => r.runId)).toEqual(["run-449"]);
+    expect(indexed()).toBe(450);
+    // The writer's background slices find nothing left to do, and index what comes next on their own.
+    await writer.ingest([makeSpan({ run: "late", key: "supervisor", startMs: 1000, input: { city: "Hammerfest" } })]);
+    for (let waited = 0; indexed() < 451 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(indexed()).toBe(451);
+    expect((await writer.listRuns({ text: "hammerfest" })).runs.map((r) => r.runId)).toEqual(["late"]);
+    raw.close();
+    await reader.close();
+    await writer.close();
   });
 
   it("names the path when it cannot open the store", () => {

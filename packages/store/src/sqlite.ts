@@ -101,7 +101,16 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
    CREATE INDEX spans_kind_start ON spans (kind, start_us, name, end_us, status_code);
    DROP INDEX spans_tokens;
    CREATE INDEX spans_tokens ON spans (start_us, input_tokens, output_tokens) WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL;`,
+  // 4: run search text is indexed off the ingest path (SqliteStore.indexText): the rowid of the
+  // last span whose text is in run_text. Every span stored so far was indexed at ingest.
+  `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   INSERT INTO store_meta (key, value) SELECT 'text_indexed_rowid', coalesce(max(rowid), 0) FROM spans;`,
 ];
+
+/** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
+const INDEX_SLICE_SPANS = 100;
+/** While batches keep arriving, the background indexer waits this long between slices: ingest comes first. */
+const INDEX_BUSY_DELAY_MS = 250;
 
 /** How much of one span's recorded text the search index keeps: the first 64 KB. */
 export const SEARCH_TEXT_LIMIT = 64 * 1024;
@@ -214,6 +223,13 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly upsertRun: Statement;
   private readonly setRoot: Statement;
   private readonly insertText: Statement;
+  private readonly textWatermark: Statement;
+  private readonly setTextWatermark: Statement;
+  private readonly unindexedSpans: Statement;
+  /** Indexes the search text of up to N spans past the watermark, in one immediate transaction; returns how many. */
+  private readonly indexSlice: (limit: number) => number;
+  private indexTimer: NodeJS.Timeout | undefined;
+  private lastIngestMs = 0;
   /** Root updates of the batch being ingested, applied once its runs exist. */
   private readonly setRootLater: unknown[][] = [];
   private readonly ingestBatch: (spans: readonly SpanRecord[]) => IngestResult;
@@ -250,11 +266,10 @@ export class SqliteStore implements TraceStore, TraceQueries {
       `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?
        WHERE run_id = ? AND (root_start_us IS NULL OR root_start_us >= ?)`,
     );
-    // One upsert and one search-text row per run per batch, not per span: a batch of a run's
-    // steps costs one index update.
+    // One upsert per run per batch, not per span. The run's search text is not built here: see indexText.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
-      const touched = new Map<string, { traceId: string; agent: string; startUs: number; endUs: number; steps: number; errors: number; text: string[] }>();
+      const touched = new Map<string, { traceId: string; agent: string; startUs: number; endUs: number; steps: number; errors: number }>();
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
@@ -263,27 +278,93 @@ export class SqliteStore implements TraceStore, TraceQueries {
         inserted++;
         let run = touched.get(d.runId);
         // Until its root arrives, a running run is named by the first segment of its step keys.
-        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0, text: [] }));
+        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0 }));
         run.startUs = Math.min(run.startUs, d.startUs);
         run.endUs = Math.max(run.endUs, d.endUs);
         run.steps++;
         if (span.status.code === 2) run.errors++;
-        const text = searchText(span);
-        if (text !== "") run.text.push(text);
         if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs]);
       }
       for (const [runId, run] of touched) {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent);
-        if (run.text.length > 0) this.insertText.run(runId, run.text.join("\n"));
       }
       for (const args of this.setRootLater.splice(0)) this.setRoot.run(...args);
       return { inserted, duplicates: spans.length - inserted };
     });
+    this.textWatermark = prepare(`SELECT value FROM store_meta WHERE key = 'text_indexed_rowid'`).pluck();
+    this.setTextWatermark = prepare(`UPDATE store_meta SET value = ? WHERE key = 'text_indexed_rowid'`);
+    this.unindexedSpans = prepare(`SELECT rowid AS id, run_id, body FROM spans WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+    // One search-text row per run per slice, not per span.
+    const slice = this.db.transaction((limit: number): number => {
+      const rows = this.unindexedSpans.all(this.textWatermark.get() as number, limit) as { id: number; run_id: string; body: string }[];
+      if (rows.length === 0) return 0;
+      const byRun = new Map<string, string[]>();
+      for (const row of rows) {
+        const text = searchText(JSON.parse(row.body) as SpanRecord);
+        if (text === "") continue;
+        const texts = byRun.get(row.run_id);
+        if (texts === undefined) byRun.set(row.run_id, [text]);
+        else texts.push(text);
+      }
+      for (const [runId, texts] of byRun) this.insertText.run(runId, texts.join("\n"));
+      this.setTextWatermark.run((rows[rows.length - 1] as { id: number }).id);
+      return rows.length;
+    });
+    // Immediate: the write lock is taken before the watermark is read, so two connections never index the same spans.
+    this.indexSlice = (limit) => slice.immediate(limit);
+    // Text a previous process stored but did not index yet.
+    this.scheduleIndexing(0);
+  }
+
+  /**
+   * Brings the run search index up to date with every stored span, now. Text queries call it
+   * first, so a search always sees every span stored, whichever connection stored it.
+   *
+   * Why the index is not written at ingest: building a span's search text and its trigram FTS5
+   * row cost about four times storing the span, so an agent exporting 1 KB states at
+   * 10,000 steps/s outran the collector. Ingest stores spans and answers; the index catches up
+   * in the background (slices of {@link INDEX_SLICE_SPANS} spans, spaced while batches keep
+   * arriving), and entirely before a text query.
+   */
+  indexText(): void {
+    if (this.indexTimer !== undefined) clearTimeout(this.indexTimer);
+    this.indexTimer = undefined;
+    while (this.indexSlice(1000) === 1000);
+  }
+
+  private scheduleIndexing(delayMs: number): void {
+    if (this.indexTimer !== undefined || !this.db.open) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      this.indexInBackground();
+    }, delayMs);
+    // Pending text must not keep a finished program alive: the next writer, or a text query, indexes it.
+    this.indexTimer.unref();
+  }
+
+  private indexInBackground(): void {
+    if (!this.db.open) return;
+    let indexed: number;
+    try {
+      // Never wait for another connection's lock here (busy_timeout blocks the event loop): come back later.
+      this.db.pragma("busy_timeout = 0");
+      indexed = this.indexSlice(INDEX_SLICE_SPANS);
+    } catch {
+      // Locked by another connection (or the store is closing): the spans are stored, only their search text waits.
+      this.scheduleIndexing(1000);
+      return;
+    } finally {
+      if (this.db.open) this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    if (indexed === INDEX_SLICE_SPANS) this.scheduleIndexing(Date.now() - this.lastIngestMs < INDEX_BUSY_DELAY_MS ? INDEX_BUSY_DELAY_MS : 0);
   }
 
   async ingest(spans: readonly SpanRecord[]): Promise<IngestResult> {
     try {
-      return this.ingestBatch(spans);
+      const result = this.ingestBatch(spans);
+      this.lastIngestMs = Date.now();
+      if (result.inserted > 0) this.scheduleIndexing(INDEX_BUSY_DELAY_MS);
+      return result;
     } catch (cause) {
       // Another process holds the write lock (e.g. a BEGIN EXCLUSIVE): a failure that passes, said so.
       if (/^SQLITE_(BUSY|LOCKED)/.test(String((cause as { code?: unknown }).code))) {
@@ -319,6 +400,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
     if (query.hasErrors !== undefined) where.push(query.hasErrors ? "errors > 0" : "errors = 0");
     const text = query.text?.trim() ?? "";
     if (text !== "") {
+      try {
+        this.indexText();
+      } catch {
+        // Another connection holds the write lock past the busy timeout: search what is indexed
+        // so far (that connection, or the next slice, indexes the rest).
+      }
       // Three characters or more: a trigram phrase match through the index. Shorter: a scan.
       if ([...text].length >= 3) {
         where.push("run_id IN (SELECT run_id FROM run_text WHERE run_text MATCH ?)");
@@ -458,6 +545,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async close(): Promise<void> {
+    if (this.indexTimer !== undefined) clearTimeout(this.indexTimer);
+    this.indexTimer = undefined;
     if (this.db.open) this.db.close();
   }
 }
