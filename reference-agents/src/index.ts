@@ -1,10 +1,8 @@
 export { runSupervisor, MAX_ROUTING_DECISIONS, scriptedApprover, SUPERVISOR_GOAL } from "./supervisor/agent.js";
 export type { AgentRunOptions, Approver, SupervisorOptions } from "./supervisor/agent.js";
-export { RECURSION_LIMIT, SupervisorAnnotation, supervisorGraph } from "./supervisor/graph.js";
 export { APPROVAL_QUESTION } from "./supervisor/workers.js";
 export type { SupervisorDeps } from "./supervisor/workers.js";
-export { loadSession, saveSession } from "./supervisor/session.js";
-export { checkSessionKey, fileSessionStore, MAX_SESSION_KEY_LENGTH, memorySessionStore, sqliteSessionStore } from "./state/store.js";
+export { fileSessionStore, memorySessionStore, sqliteSessionStore } from "./state/store.js";
 export type { SessionStore } from "./state/store.js";
 export { dynamoDbSessionStore, s3SessionStore } from "./state/aws.js";
 export type { DynamoDbSessionStoreOptions, S3SessionStoreOptions } from "./state/aws.js";

@@ -21,6 +21,9 @@ export interface ConverseInputLike {
   [key: string]: unknown;
 }
 
+/** `gen_ai.provider.name` of Bedrock, as the GenAI conventions name it. */
+export const BEDROCK_PROVIDER = "aws.bedrock";
+
 export interface TracedBedrock {
   /** One Converse call as an `llm` step named by `name` (default: the model id). */
   converse<R = Record<string, unknown>>(input: ConverseInputLike, options?: { name?: string }): Promise<R>;
@@ -37,7 +40,7 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
         // The SDK's transport metadata (request id, attempts) is not the model's answer.
         const { $metadata: _metadata, ...answer } = response;
         return answer as R;
-      }, { provider: "aws.bedrock", ...(options.name === undefined ? {} : { name: options.name }) });
+      }, { provider: BEDROCK_PROVIDER, ...(options.name === undefined ? {} : { name: options.name }) });
     },
   };
 }

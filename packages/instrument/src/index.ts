@@ -31,7 +31,7 @@ export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagatio
 export { consume, publish } from "./messaging.js";
 export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";
 export { loadState, saveState } from "./state.js";
-export { tracedBedrock } from "./bedrock.js";
+export { BEDROCK_PROVIDER, tracedBedrock } from "./bedrock.js";
 export type { BedrockClientLike, ConverseInputLike, TracedBedrock } from "./bedrock.js";
 export type { Delivery, MessageTarget, Published } from "./messaging.js";
 export {

@@ -114,7 +114,8 @@ export function init(options: InitOptions = {}): Tracing {
   }
   ensureContextManager();
   setRedaction(options.redact);
-  setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"), queue);
+  // No payload sink without a transport: every state rides inline, whole.
+  setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"), payloads === undefined ? undefined : queue);
   return {
     provider,
     // Telemetry never breaks the program: a failed export is reported, never thrown at it.

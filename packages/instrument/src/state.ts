@@ -1,5 +1,5 @@
-import { OpenInference, OpenInferenceKind, StepKind } from "./conventions.js";
-import { withStep } from "./steps.js";
+import { StepKind } from "./conventions.js";
+import { boundary, withStep } from "./steps.js";
 
 /**
  * Externalized state (a session kept in a file, SQLite, DynamoDB, S3…) as recorded `state`
@@ -15,17 +15,13 @@ import { withStep } from "./steps.js";
  * ```
  */
 export function loadState<S>(key: string, load: (key: string) => S | Promise<S>): Promise<S> {
-  return withStep(stateSpec("load", { key }), (input) => load((input as { key: string }).key));
+  return withStep(boundary(StepKind.STATE, "load", { key }), (input) => load((input as { key: string }).key));
 }
 
 /** Saves `state` under `key` as a recorded `state` step named `save`; see {@link loadState}. */
 export function saveState<S, R>(key: string, state: S, save: (key: string, state: S) => R | Promise<R>): Promise<R> {
-  return withStep(stateSpec("save", { key, state }), (input) => {
+  return withStep(boundary(StepKind.STATE, "save", { key, state }), (input) => {
     const { key: k, state: s } = input as { key: string; state: S };
     return save(k, s);
   });
-}
-
-function stateSpec(name: "load" | "save", input: unknown) {
-  return { kind: StepKind.STATE, name, spanName: `state ${name}`, input, attributes: { [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN } };
 }

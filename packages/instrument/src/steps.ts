@@ -493,7 +493,8 @@ function newRunId(): string {
   return randomBytes(16).toString("hex");
 }
 
-function boundary(kind: StepKind, name: string, input: unknown): StepSpec {
+/** The spec of a boundary step that is neither a model nor a tool call (clock, random, uuid, human, state). */
+export function boundary(kind: StepKind, name: string, input: unknown): StepSpec {
   return {
     kind,
     name,

@@ -486,15 +486,21 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
 
   /** A run's spans with every state sent by reference resolved whole from the group's payload events. */
   async getRunSpans(runId: string): Promise<SpanRecord[]> {
-    return resolvePayloads(await this.spansOf(runId), (hash) => this.getPayload(hash));
+    return this.withPayloads(await this.spansOf(runId));
   }
 
-  /** A run's spans as written (states sent by reference still markers). */
-  private async spansOf(runId: string): Promise<SpanRecord[]> {
+  /** A run's spans as written (states sent by reference still markers); `spanId` narrows to one. */
+  private async spansOf(runId: string, spanId?: string): Promise<SpanRecord[]> {
     this.open();
-    const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)} }`));
+    const one = spanId === undefined ? "" : ` && $.spanId = ${JSON.stringify(spanId)}`;
+    const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)}${one} }`));
     for (const span of incomplete) this.options.onIncomplete?.(span);
     return spans;
+  }
+
+  /** Spans with every state sent by reference resolved whole from the group's payload events. */
+  private withPayloads(spans: SpanRecord[]): Promise<SpanRecord[]> {
+    return resolvePayloads(spans, (hash) => this.getPayload(hash));
   }
 
   async getRun(runId: string): Promise<RunSummary | undefined> {
@@ -502,13 +508,8 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   }
 
   async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
-    this.open();
-    const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)} && $.spanId = ${JSON.stringify(spanId)} }`));
-    for (const span of incomplete) this.options.onIncomplete?.(span);
-    const span = spans[0];
-    if (span === undefined) return undefined;
-    const [resolved] = await resolvePayloads([span], (hash) => this.getPayload(hash));
-    return resolved;
+    const spans = await this.spansOf(runId, spanId);
+    return spans.length === 0 ? undefined : (await this.withPayloads(spans.slice(0, 1)))[0];
   }
 
   async listRuns(query: RunQuery = {}): Promise<RunPage> {

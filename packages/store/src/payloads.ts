@@ -30,14 +30,18 @@ function markerOf(value: unknown): Marker | undefined {
  * in place (they are fresh copies from a read) and returns them.
  */
 export async function resolvePayloads(spans: SpanRecord[], lookup: (hash: string) => string | undefined | Promise<string | undefined>): Promise<SpanRecord[]> {
+  const found: { attributes: SpanRecord["attributes"]; key: string; marker: Marker }[] = [];
   for (const span of spans) {
     if (span.attributes[Tracewright.PAYLOAD_REF] === undefined) continue;
     for (const key of STATE_KEYS) {
       const marker = markerOf(span.attributes[key]);
-      if (marker === undefined) continue;
-      const body = await lookup(marker.ref);
-      span.attributes[key] = body ?? JSON.stringify({ ...marker, $type: PayloadMarker.MISSING });
+      if (marker !== undefined) found.push({ attributes: span.attributes, key, marker });
     }
   }
+  // Each payload looked up once, all at once: a state passed from step to step is one payload,
+  // and a lookup may be a request (the CloudWatch Logs reader).
+  const refs = [...new Set(found.map((f) => f.marker.ref))];
+  const bodies = new Map(await Promise.all(refs.map(async (ref) => [ref, await lookup(ref)] as const)));
+  for (const { attributes, key, marker } of found) attributes[key] = bodies.get(marker.ref) ?? JSON.stringify({ ...marker, $type: PayloadMarker.MISSING });
   return spans;
 }

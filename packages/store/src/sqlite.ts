@@ -7,6 +7,7 @@ import { derive } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
+import { isoToMicros, latencyGroups, statsWindow } from "./stats.js";
 import { stepKind, stepName } from "./steps.js";
 import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsBucket, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
@@ -109,6 +110,8 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
 const INDEX_SLICE_SPANS = 100;
+/** Spans per transaction when the index is brought up to date at once (before a text query). */
+const INDEX_DRAIN_SPANS = 1000;
 /** While batches keep arriving, the background indexer waits this long between slices: ingest comes first. */
 const INDEX_BUSY_DELAY_MS = 250;
 
@@ -226,6 +229,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly textWatermark: Statement;
   private readonly setTextWatermark: Statement;
   private readonly unindexedSpans: Statement;
+  private readonly lastSpanRowid: Statement;
   /** Indexes the search text of up to N spans past the watermark, in one immediate transaction; returns how many. */
   private readonly indexSlice: (limit: number) => number;
   private indexTimer: NodeJS.Timeout | undefined;
@@ -294,6 +298,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     this.textWatermark = prepare(`SELECT value FROM store_meta WHERE key = 'text_indexed_rowid'`).pluck();
     this.setTextWatermark = prepare(`UPDATE store_meta SET value = ? WHERE key = 'text_indexed_rowid'`);
     this.unindexedSpans = prepare(`SELECT rowid AS id, run_id, body FROM spans WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+    this.lastSpanRowid = prepare(`SELECT coalesce(max(rowid), 0) FROM spans`).pluck();
     // One search-text row per run per slice, not per span.
     const slice = this.db.transaction((limit: number): number => {
       const rows = this.unindexedSpans.all(this.textWatermark.get() as number, limit) as { id: number; run_id: string; body: string }[];
@@ -327,9 +332,15 @@ export class SqliteStore implements TraceStore, TraceQueries {
    * arriving), and entirely before a text query.
    */
   indexText(): void {
+    this.cancelIndexing();
+    // Nothing to index: a plain read, so a search never takes the write lock for nothing.
+    if ((this.textWatermark.get() as number) >= (this.lastSpanRowid.get() as number)) return;
+    while (this.indexSlice(INDEX_DRAIN_SPANS) === INDEX_DRAIN_SPANS);
+  }
+
+  private cancelIndexing(): void {
     if (this.indexTimer !== undefined) clearTimeout(this.indexTimer);
     this.indexTimer = undefined;
-    while (this.indexSlice(1000) === 1000);
   }
 
   private scheduleIndexing(delayMs: number): void {
@@ -450,17 +461,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async runStats(query: StatsQuery = {}): Promise<RunStats> {
-    const sinceUs =
-      query.startedAfter !== undefined
-        ? isoToMicros(query.startedAfter, "startedAfter")
-        : ((this.db.prepare(`SELECT min(start_us) AS v FROM runs`).get() as { v: number | null }).v ?? 0);
-    const untilUs = Math.max(sinceUs, (this.db.prepare(`SELECT max(start_us) AS v FROM runs`).get() as { v: number | null }).v ?? sinceUs);
-    if (query.bucketMs !== undefined && !(Number.isFinite(query.bucketMs) && query.bucketMs >= 1)) {
-      throw new StoreError("STORE_BAD_QUERY", `bucketMs must be a number of milliseconds, 1 or more; got ${String(query.bucketMs)}.`);
-    }
-    const bucketMs = query.bucketMs ?? niceBucketMs((untilUs - sinceUs) / 1000 / 48);
-    const bucketUs = Math.round(bucketMs * 1000);
-    const originUs = Math.floor(sinceUs / bucketUs) * bucketUs;
+    const span = this.db.prepare(`SELECT min(start_us) AS earliest, max(start_us) AS latest FROM runs`).get() as { earliest: number | null; latest: number | null };
+    const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, span.earliest ?? undefined, span.latest ?? undefined);
     const buckets = new Map<number, StatsBucket>();
     const bucket = (b: number): StatsBucket => {
       let found = buckets.get(b);
@@ -493,14 +495,14 @@ export class SqliteStore implements TraceStore, TraceQueries {
     }
     const latency: LatencyStat[] = [];
     const agentRows = this.db
-      .prepare(`SELECT agent AS name, end_us - start_us AS d, status = 'error' AS failed FROM runs WHERE start_us >= ? AND status <> 'running' ORDER BY agent, d`)
+      .prepare(`SELECT agent AS name, end_us - start_us AS d, status = 'error' AS failed FROM runs WHERE start_us >= ? AND status <> 'running'`)
       .all(sinceUs) as GroupRow[];
-    latency.push(...percentiles("agent", agentRows));
+    latency.push(...latencyGroups("agent", agentRows.map(groupItem)));
     for (const kind of ["node", "tool", "llm"] as const) {
       const rows = this.db
-        .prepare(`SELECT coalesce(name, '') AS name, end_us - start_us AS d, status_code = 2 AS failed FROM spans WHERE kind = ? AND start_us >= ? ORDER BY name, d`)
+        .prepare(`SELECT coalesce(name, '') AS name, end_us - start_us AS d, status_code = 2 AS failed FROM spans WHERE kind = ? AND start_us >= ?`)
         .all(kind, sinceUs) as GroupRow[];
-      latency.push(...percentiles(kind, rows));
+      latency.push(...latencyGroups(kind, rows.map(groupItem)));
     }
     return {
       buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b),
@@ -545,8 +547,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async close(): Promise<void> {
-    if (this.indexTimer !== undefined) clearTimeout(this.indexTimer);
-    this.indexTimer = undefined;
+    this.cancelIndexing();
     if (this.db.open) this.db.close();
   }
 }
@@ -585,41 +586,13 @@ function toSummary(row: RunRow): RunSummary {
   };
 }
 
-function isoToMicros(iso: string, name: string): number {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new StoreError("STORE_BAD_QUERY", `${name} must be an ISO 8601 instant such as 2026-01-01T00:00:00Z; got ${JSON.stringify(iso)}.`);
-  return ms * 1000;
-}
-
-/** The smallest of 1 s, 10 s, 1 min, 5 min, 15 min, 1 h, 6 h, 1 d, 7 d at least `ms` long. */
-function niceBucketMs(ms: number): number {
-  const steps = [1_000, 10_000, 60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000, 604_800_000];
-  for (const step of steps) if (step >= ms) return step;
-  return steps[steps.length - 1] as number;
-}
-
 interface GroupRow {
   name: string;
   d: number;
   failed: number;
 }
 
-/** Nearest-rank p50 and p95 per name, from rows sorted by name and then duration (µs). */
-function percentiles(kind: LatencyStat["kind"], rows: readonly GroupRow[]): LatencyStat[] {
-  const out: LatencyStat[] = [];
-  let start = 0;
-  while (start < rows.length) {
-    const name = (rows[start] as GroupRow).name;
-    let end = start;
-    let errors = 0;
-    while (end < rows.length && (rows[end] as GroupRow).name === name) {
-      errors += (rows[end] as GroupRow).failed;
-      end++;
-    }
-    const count = end - start;
-    const rank = (p: number): number => (rows[start + Math.max(0, Math.ceil((p / 100) * count) - 1)] as GroupRow).d / 1000;
-    out.push({ kind, name, count, errors, p50Ms: rank(50), p95Ms: rank(95) });
-    start = end;
-  }
-  return out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** A latency row as `latencyGroups` takes it (stats.ts: the same nearest-rank rule as the CloudWatch reader). */
+function groupItem(row: GroupRow): { name: string; durationUs: number; failed: boolean } {
+  return { name: row.name, durationUs: row.d, failed: row.failed === 1 };
 }

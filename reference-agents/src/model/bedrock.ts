@@ -2,8 +2,10 @@ import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-r
 import { ModelOutputError } from "../errors.js";
 import type { ChatModel, ConverseRequest, ConverseResponse, StopReason, TextBlock } from "./types.js";
 
+import { BEDROCK_PROVIDER } from "@tracewright/instrument";
+
 /** `gen_ai.provider.name` of Bedrock, as `tracedBedrock` of `@tracewright/instrument` records it. */
-export const BEDROCK_PROVIDER = "aws.bedrock";
+export { BEDROCK_PROVIDER };
 
 export interface BedrockModelOptions {
   /** The Bedrock model id or inference profile, e.g. `anthropic.claude-3-5-haiku-20241022-v1:0`. */

@@ -279,10 +279,7 @@ function anyValueOf(value: Json, depth: number): AttributeValue {
   // Most attributes are strings: answer those before looking up the other six fields.
   if (typeof stringValue === "string") return stringValue;
   const { boolValue, intValue, doubleValue: double, arrayValue, kvlistValue, bytesValue } = value;
-  if (stringValue !== undefined && stringValue !== null) {
-    if (typeof stringValue !== "string") throw new FieldError("stringValue", `expected a string, got ${describe(stringValue)}`);
-    return stringValue;
-  }
+  if (stringValue !== undefined && stringValue !== null) throw new FieldError("stringValue", `expected a string, got ${describe(stringValue)}`);
   if (boolValue !== undefined && boolValue !== null) {
     if (typeof boolValue !== "boolean") throw new FieldError("boolValue", `expected true or false, got ${describe(boolValue)}`);
     return boolValue;
