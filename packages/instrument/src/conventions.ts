@@ -81,7 +81,36 @@ export const Tracewright = {
   REPLAY_SERVED: "tracewright.replay.served",
   REPLAY_OF: "tracewright.replay.of",
   REPLAY_MODE: "tracewright.replay.mode",
+  /**
+   * Marks a run-start span: zero-duration, a child of a run's local root span, exported as soon as
+   * the root starts so that a long run is visible while it runs. It carries the run id, the agent
+   * (`gen_ai.agent.name`), the root's input (`input.value`) and the root's start time. It is not a
+   * step: it has no step key or kind, readers never list or count it as one. Values: {@link RunStart}.
+   */
+  RUN_START: "tracewright.run.start",
 } as const;
+
+/** Values of `tracewright.run.start`: where the marked local root stands in its trace. */
+export const RunStart = {
+  /** The root span has no parent: the run began here (X-Ray gets an in-progress segment for it). */
+  ROOT: "root",
+  /** The root span has a parent: a consumer continuing a carried run in another process, or a run under a propagated (or another instrumentation's) span. */
+  CONTINUED: "continued",
+} as const;
+export type RunStart = (typeof RunStart)[keyof typeof RunStart];
+
+/**
+ * Whether a span is a run-start span (`tracewright.run.start`): the zero-duration child of a
+ * run's local root that the instrumentation exports as the root starts, so that a long run is
+ * listed while it runs. Readers let it make or refresh its run (agent, start time, input for
+ * search) but never treat it as a step: never listed, counted, keyed or replayed. The one test,
+ * for every reader: the store's `buildSteps` (where spans become steps) and its run counts, the
+ * sinks, test recorders.
+ */
+export function isRunStart(span: { readonly attributes: Readonly<Record<string, unknown>> }): boolean {
+  const value = span.attributes[Tracewright.RUN_START];
+  return typeof value === "string" && value !== "";
+}
 
 /**
  * The `$type` of the JSON object that stands in `input.value` / `output.value` for a state sent

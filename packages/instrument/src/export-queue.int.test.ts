@@ -80,7 +80,8 @@ describe("the agent runs on whatever happens to export", () => {
       for (let i = 0; i < 20; i++) await tool("t", { i }, () => i);
     });
     await tracing.flush();
-    expect(tracing.stats()).toMatchObject({ exported: 21, dropped: 0, failedExports: 0, queuedBytes: 0 });
+    // 21 steps and the run-start span.
+    expect(tracing.stats()).toMatchObject({ exported: 22, dropped: 0, failedExports: 0, queuedBytes: 0 });
     expect((await store.getRun(result.runId))?.steps).toBe(21);
     await tracing.shutdown();
     await collector.close();

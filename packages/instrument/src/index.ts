@@ -37,6 +37,7 @@ export type { Delivery, MessageTarget, Published } from "./messaging.js";
 export {
   Exception,
   GenAI,
+  isRunStart,
   Messaging,
   MIME_JSON,
   OpenInference,
@@ -44,6 +45,7 @@ export {
   Operation,
   PayloadMarker,
   Resource,
+  RunStart,
   StepKind,
   Tracewright,
 } from "./conventions.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
-import { Tracewright } from "./conventions.js";
+import { isRunStart, Tracewright } from "./conventions.js";
 import { init, wrapLambdaHandler } from "./init.js";
 import { carry, resume } from "./propagation.js";
 import { context } from "@opentelemetry/api";
@@ -20,9 +20,11 @@ describe("serverless", () => {
       return result.runId;
     });
     const runId = await handler({ fail: false }, {});
-    expect(exporter.getFinishedSpans().filter((s) => s.attributes[Tracewright.RUN_ID] === runId)).toHaveLength(2);
+    // Its two steps, and the run-start span exported with them.
+    const ofRun = exporter.getFinishedSpans().filter((s) => s.attributes[Tracewright.RUN_ID] === runId);
+    expect(ofRun.map((s) => (isRunStart(s) ? "run start" : s.attributes[Tracewright.STEP_KEY]))).toEqual(["run start", "lambda-agent/tool:t#0", "lambda-agent"]);
     await expect(handler({ fail: true }, {})).rejects.toThrow("boom");
-    expect(exporter.getFinishedSpans()).toHaveLength(4);
+    expect(exporter.getFinishedSpans()).toHaveLength(6);
     await tracing.shutdown();
   });
 });
@@ -43,10 +45,17 @@ describe("sampling by run", () => {
     // Continue each run in a "consumer": it follows the sampled flag carried in traceparent.
     for (const r of runs) await context.with(resume(r.carried), () => runWithResult("consumer", {}, () => tool("b", {}, () => 1)));
     await tracing.flush();
-    const byRun = new Map<string, number>();
-    for (const span of exporter.getFinishedSpans()) byRun.set(String(span.attributes[Tracewright.RUN_ID]), (byRun.get(String(span.attributes[Tracewright.RUN_ID])) ?? 0) + 1);
-    // Every recorded run has all four steps (root, tool, consumer root, consumer tool); the rest none.
-    expect([...byRun.values()].every((n) => n === 4)).toBe(true);
+    const byRun = new Map<string, { steps: number; starts: number }>();
+    for (const span of exporter.getFinishedSpans()) {
+      const runId = String(span.attributes[Tracewright.RUN_ID]);
+      const counts = byRun.get(runId) ?? { steps: 0, starts: 0 };
+      if (isRunStart(span)) counts.starts++;
+      else counts.steps++;
+      byRun.set(runId, counts);
+    }
+    // Every recorded run has all four steps (root, tool, consumer root, consumer tool) and a
+    // run-start span from each of its two local roots; the rest none, run-start spans included.
+    expect([...byRun.values()].every((n) => n.steps === 4 && n.starts === 2)).toBe(true);
     expect(byRun.size).toBeGreaterThan(20);
     expect(byRun.size).toBeLessThan(80);
     await tracing.shutdown();

@@ -33,7 +33,8 @@ describe("payloads through a live collector", () => {
     const store = openSqliteStore({ path: ":memory:" });
     const collector = await startCollector({ store, port });
     await tracing.shutdown();
-    expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, droppedPayloads: 0, exported: 2 });
+    // The root, the tool and the run-start span.
+    expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, droppedPayloads: 0, exported: 3 });
     expect(await store.getPayload(hashJson(serialize(big)))).toBe(serialize(big));
     const detail = await loadRunDetail(store, result.runId);
     expect(detail?.steps.find((s) => s.key === "down-up/tool:load#0")?.output).toEqual(big);
@@ -49,7 +50,7 @@ describe("payloads through a live collector", () => {
       const tracing = init({ endpoint: collector.tracesUrl, register: false, exportQueue: { scheduledDelayMs: 5 } });
       const result = await runWithResult("guarded", {}, () => tool("load", {}, () => big));
       await tracing.shutdown();
-      expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, exported: 2, failedSpans: 0 });
+      expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, exported: 3, failedSpans: 0 });
       expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "guarded/tool:load#0")?.output).toEqual(big);
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
@@ -65,7 +66,7 @@ describe("payloads through a live collector", () => {
     const result = await runWithResult("over-budget", {}, () => tool("load", {}, () => big));
     await tracing.shutdown();
     // The tool's output, and the run's (the same state, offered again since it was not sent).
-    expect(tracing.stats()).toMatchObject({ droppedPayloads: 2, payloadsExported: 0, exported: 2, dropped: 0 });
+    expect(tracing.stats()).toMatchObject({ droppedPayloads: 2, payloadsExported: 0, exported: 3, dropped: 0 });
     const detail = await loadRunDetail(store, result.runId);
     const output = detail?.steps.find((s) => s.key === "over-budget/tool:load#0")?.output as { $type: string; ref: string; bytes: number; preview: string };
     expect(output).toMatchObject({ $type: PayloadMarker.MISSING, ref: hashJson(serialize(big)), bytes: serialize(big).length });

@@ -1,12 +1,14 @@
 import { startCollector } from "@tracewright/collector-lambda";
-import { openSqliteStore } from "@tracewright/store";
+import { loadRunDetail, openSqliteStore } from "@tracewright/store";
 import type { RunSummary, SqliteStore } from "@tracewright/store";
 import { describe, expect, it } from "vitest";
 import { init } from "./init.js";
-import { currentRunId, node, runWithResult } from "./steps.js";
+import { isRunStart, OpenInference } from "./conventions.js";
+import { currentRunId, node, runWithResult, tool } from "./steps.js";
 
-// A long run is visible while it runs: each step is exported as it ends, so the store lists the
-// run as running, with its steps so far, before its root span has ended.
+// A long run is visible while it runs: its run-start span is exported as the root starts, and
+// each step as it ends, so the store lists the run as running — with its agent and input before
+// any step has ended, then with its steps so far — before its root span has ended.
 
 /** Resolves with the run once `ok` holds for it, polling the store (a wait, not a timing assertion). */
 async function until(store: SqliteStore, runId: string, ok: (run: RunSummary | undefined) => boolean): Promise<RunSummary | undefined> {
@@ -19,6 +21,43 @@ async function until(store: SqliteStore, runId: string, ok: (run: RunSummary | u
 }
 
 describe("a long run, through a live collector", () => {
+  it("is listed as running, with its agent and input, while its first step is still in progress", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const collector = await startCollector({ store, port: 0 });
+    const tracing = init({ endpoint: collector.tracesUrl, register: false, exportQueue: { scheduledDelayMs: 20 } });
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    let runId = "";
+    const input = { question: "weather in Reykjavík?" };
+    const done = runWithResult("slow-agent", input, async () => {
+      runId = currentRunId() ?? "";
+      return tool("forecast", { city: "Reykjavík" }, async () => {
+        await released;
+        return "sleet";
+      });
+    });
+    await new Promise((r) => setImmediate(r));
+    const running = await until(store, runId, (r) => r !== undefined);
+    expect(running).toMatchObject({ runId, status: "running", agent: "slow-agent", steps: 0, errors: 0 });
+    expect(Date.parse(running?.startTime ?? "")).toBeGreaterThan(Date.now() - 60_000);
+    // Its input is there (and found by text search); no step is, the run-start span not being one.
+    const spans = await store.getRunSpans(runId);
+    expect(spans).toHaveLength(1);
+    expect(isRunStart(spans[0] as (typeof spans)[number])).toBe(true);
+    expect(JSON.parse(String(spans[0]?.attributes[OpenInference.INPUT_VALUE]))).toEqual(input);
+    expect((await store.listRuns({ text: "Reykjavík" })).runs.map((r) => r.runId)).toEqual([runId]);
+    expect((await loadRunDetail(store, runId))?.steps).toEqual([]);
+    release();
+    expect((await done).status).toBe("ok");
+    await tracing.flush();
+    const ended = await until(store, runId, (r) => r?.status !== "running");
+    expect(ended).toMatchObject({ status: "ok", agent: "slow-agent", steps: 2, startTime: running?.startTime });
+    expect((await loadRunDetail(store, runId))?.steps.map((s) => s.key)).toEqual(["slow-agent", "slow-agent/tool:forecast#0"]);
+    await tracing.shutdown();
+    await collector.close();
+    await store.close();
+  });
+
   it("is listed as running with its steps so far, and updates as each step ends", async () => {
     const store = openSqliteStore({ path: ":memory:" });
     const collector = await startCollector({ store, port: 0 });

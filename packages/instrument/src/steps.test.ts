@@ -4,7 +4,11 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import type { Tracing } from "./init.js";
 import { init } from "./init.js";
 import { llm, node, run, runWithResult, tool } from "./steps.js";
-import { Tracewright } from "./conventions.js";
+import { context } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
+import { isRunStart, RunStart, Tracewright } from "./conventions.js";
+import { carry, resume } from "./propagation.js";
+import type { Carried } from "./propagation.js";
 
 /** Fixed ids (STYLE.md §8): trace ids and span ids count up. */
 class CountingIds implements IdGenerator {
@@ -30,6 +34,8 @@ afterAll(async () => {
 beforeEach(() => exporter.reset());
 
 const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+/** The spans that are steps: all but the run-start spans. */
+const steps = (): ReadableSpan[] => spans().filter((s) => !isRunStart(s));
 const byKey = (key: string): ReadableSpan => {
   const span = spans().find((s) => s.attributes[Tracewright.STEP_KEY] === key);
   if (span === undefined) throw new Error(`no span with key ${key}; have ${spans().map((s) => s.attributes[Tracewright.STEP_KEY]).join(", ")}`);
@@ -142,7 +148,7 @@ describe("wrappers record each step as a span", () => {
       });
       await node("research", {}, () => tool("fetch", {}, () => 1));
     });
-    const keys = spans().map((s) => String(s.attributes[Tracewright.STEP_KEY])).sort();
+    const keys = steps().map((s) => String(s.attributes[Tracewright.STEP_KEY])).sort();
     expect(keys).toEqual([
       "supervisor",
       "supervisor/node:research#0",
@@ -214,6 +220,81 @@ describe("wrappers record each step as a span", () => {
   });
 });
 
+describe("a run announces itself as it starts", () => {
+  it("with a run-start span, ended before any step: child of the root, at its start, with the run id, agent and input (schema snapshot)", async () => {
+    let seenDuringRun: ReadableSpan[] = [];
+    await run("supervisor", { goal: "cut costs" }, async () => {
+      // SimpleSpanProcessor exports on end: what is exported here was exported before any step ended.
+      seenDuringRun = [...spans()];
+      await node("plan", {}, () => "p");
+    });
+    expect(seenDuringRun).toHaveLength(1);
+    const marker = seenDuringRun[0] as ReadableSpan;
+    const root = byKey("supervisor");
+    expect(isRunStart(marker)).toBe(true);
+    expect(marker.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(marker.spanContext().traceId).toBe(root.spanContext().traceId);
+    expect(marker.startTime).toEqual(root.startTime);
+    expect(marker.endTime).toEqual(root.startTime);
+    expect({ name: marker.name, kind: marker.kind, attributes: { ...marker.attributes, [Tracewright.RUN_ID]: marker.attributes[Tracewright.RUN_ID] === runIdOf() ? "<run>" : "?" } }).toMatchInlineSnapshot(`
+      {
+        "attributes": {
+          "gen_ai.agent.name": "supervisor",
+          "input.mime_type": "application/json",
+          "input.value": "{"goal":"cut costs"}",
+          "tracewright.run.id": "<run>",
+          "tracewright.run.start": "root",
+        },
+        "kind": 0,
+        "name": "start supervisor",
+      }
+    `);
+    // Not a step: the first step's key and seq are what they were without it.
+    expect(byKey("supervisor/node:plan#0").attributes[Tracewright.STEP_SEQ]).toBe(0);
+  });
+
+  it("once per run, not per step nor for an agent step inside the run", async () => {
+    await run("supervisor", {}, async () => {
+      await run("worker", {}, () => node("n", {}, () => 1));
+      await tool("t", {}, () => 1);
+    });
+    expect(spans().filter(isRunStart).map((s) => s.attributes["gen_ai.agent.name"])).toEqual(["supervisor"]);
+  });
+
+  it("from a consumer continuing a carried run no step of this process has open, keyed to the run's agent", async () => {
+    let carried: Carried = {};
+    const producer = await runWithResult("producer", {}, () => node("send", {}, () => (carried = carry())));
+    exporter.reset();
+    // The producer's run has ended here: as in another process, the consumer is this process's local root of the run.
+    await context.with(resume(carried), () => runWithResult("consumer", { msg: 1 }, () => tool("t", {}, () => 1)));
+    const [marker, ...others] = spans().filter(isRunStart);
+    expect(others).toEqual([]);
+    expect(marker?.attributes).toMatchObject({ [Tracewright.RUN_ID]: producer.runId, [Tracewright.RUN_START]: RunStart.CONTINUED, "gen_ai.agent.name": "producer", "input.value": '{"msg":1}' });
+    expect(marker?.parentSpanContext?.spanId).toBe(byKey("producer/node:send#0/agent:consumer#0").spanContext().spanId);
+  });
+
+  it("but a consumer inside the producer's own open run adds none", async () => {
+    await run("producer", {}, async () => {
+      const carried = carry();
+      await context.with(resume(carried), () => runWithResult("consumer", {}, () => 1));
+    });
+    expect(spans().filter(isRunStart)).toHaveLength(1);
+  });
+
+  it("and a run whose run-start span cannot be recorded still runs and records its steps", async () => {
+    const real = tracing.provider.getTracer("test");
+    const failing: Tracer = {
+      startSpan: (name, options, ctx) => {
+        if (name.startsWith("start ")) throw new Error("exporter broke");
+        return real.startSpan(name, options, ctx);
+      },
+      startActiveSpan: real.startActiveSpan.bind(real) as Tracer["startActiveSpan"],
+    };
+    await expect(run("supervisor", {}, () => node("n", {}, () => "ran"), { tracer: failing })).resolves.toBe("ran");
+    expect(spans().map((s) => s.attributes[Tracewright.STEP_KEY])).toEqual(["supervisor/node:n#0", "supervisor"]);
+  });
+});
+
 describe("deterministic runs", () => {
   it("route Date.now, Math.random and crypto.randomUUID inside the run to recorded steps, and nowhere else", async () => {
     let inside: { now: number; random: number; uuid: string } | undefined;
@@ -230,6 +311,6 @@ describe("deterministic runs", () => {
     exporter.reset();
     expect(Date.now()).toBeGreaterThanOrEqual(outsideBefore);
     await run("other", {}, () => [Date.now(), Math.random()]);
-    expect(spans().map((s) => s.attributes[Tracewright.STEP_KIND])).toEqual(["agent"]);
+    expect(spans().map((s) => (isRunStart(s) ? "run start" : s.attributes[Tracewright.STEP_KIND]))).toEqual(["run start", "agent"]);
   });
 });

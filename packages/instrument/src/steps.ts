@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Attributes, Context, Link, Span, Tracer } from "@opentelemetry/api";
+import type { Attributes, Context, HrTime, Link, Span, Tracer } from "@opentelemetry/api";
 import { SpanKind, SpanStatusCode, context as otelContext, createContextKey, isSpanContextValid, trace } from "@opentelemetry/api";
 import {
   Exception,
@@ -8,6 +8,7 @@ import {
   OpenInference,
   OpenInferenceKind,
   Operation,
+  RunStart,
   StepKind,
   Tracewright,
 } from "./conventions.js";
@@ -290,7 +291,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   }
   const links = root?.links;
   const local = carried === undefined ? undefined : openRuns.get(carried.runId);
-  const span = (parent?.run.tracer ?? root?.tracer ?? local?.tracer ?? tracer()).startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
+  const spanTracer = parent?.run.tracer ?? root?.tracer ?? local?.tracer ?? tracer();
+  const span = spanTracer.startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
   let run: RunFrame;
   if (parent !== undefined) {
     run = parent.run;
@@ -309,19 +311,57 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   } else {
     run = DETACHED;
   }
-  // The input rides in the start attributes (samplers see it); an oversized one is replaced by its marker.
-  const payloads = payloadsOf(run);
-  if (payloads !== undefined && overInlineLimit(inputJson, payloads.maxInlineBytes)) {
-    const offloadRun = run;
-    safely(() => setState(span, OpenInference.INPUT_VALUE, inputJson, offloadRun, refs, inputHash));
-  }
+  offloadInput(span, inputJson, inputHash, run, refs);
   const frame: StepFrame = { run, key, counters: new Map(), children: 0 };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
+  // This process's local root of the run (a fresh root, or a consumer continuing a run no step of
+  // this process has open): announce the run now, not when its first step ends.
+  if (parent === undefined && root !== undefined && local === undefined) {
+    const startedRun = run;
+    const above = trace.getSpanContext(parentCtx);
+    const placement = above !== undefined && isSpanContextValid(above) ? RunStart.CONTINUED : RunStart.ROOT;
+    safely(() => markRunStart(spanTracer, span, ctx, startedRun, key, inputJson, inputHash, placement));
+  }
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
   return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, annotate } };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
+
+/**
+ * The input rides in the start attributes (samplers see it); an oversized one is replaced by its
+ * marker, the payload sent by reference. One path for a step's input and a run-start span's.
+ */
+function offloadInput(span: Span, inputJson: string, inputHash: string, run: RunFrame, refs: string[]): void {
+  const payloads = payloadsOf(run);
+  if (payloads !== undefined && overInlineLimit(inputJson, payloads.maxInlineBytes)) {
+    safely(() => setState(span, OpenInference.INPUT_VALUE, inputJson, run, refs, inputHash));
+  }
+}
+
+/**
+ * The run-start span (`tracewright.run.start`): zero-duration, a child of the local root, at the
+ * root's start time, with the run id, the agent and the root's input. It ends at once, so the
+ * export queue sends it with its next batch — the run is listed as running before any step ends.
+ * It goes through the root's tracer, so it is sampled with the run (an unsampled root makes none).
+ * It is not a step: no step key, kind or seq, so no counter, key or order of the run moves.
+ */
+function markRunStart(spanTracer: Tracer, root: Span, ctx: Context, run: RunFrame, key: string, inputJson: string, inputHash: string, placement: RunStart): void {
+  if (!root.isRecording()) return;
+  const slash = key.indexOf("/");
+  const agent = slash === -1 ? key : key.slice(0, slash);
+  const startTime = (root as Partial<{ startTime: HrTime }>).startTime;
+  const attributes: Attributes = {
+    [Tracewright.RUN_ID]: run.runId,
+    [Tracewright.RUN_START]: placement,
+    [GenAI.AGENT_NAME]: agent,
+    [OpenInference.INPUT_VALUE]: inputJson,
+    [OpenInference.INPUT_MIME_TYPE]: MIME_JSON,
+  };
+  const marker = spanTracer.startSpan(`start ${agent}`, { kind: SpanKind.INTERNAL, attributes, ...(startTime === undefined ? {} : { startTime }) }, ctx);
+  offloadInput(marker, inputJson, inputHash, run, []);
+  marker.end(startTime);
+}
 
 function endOk(started: Started, spec: StepSpec, output: unknown): void {
   let outputJson: string | undefined;

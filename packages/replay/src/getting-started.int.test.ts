@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { init, run, runWithResult } from "@tracewright/instrument";
 import type { Tracing } from "@tracewright/instrument";
-import { Tracewright } from "@tracewright/instrument/conventions";
+import { isRunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { openSqliteStore } from "@tracewright/store";
 import type { SqliteStore } from "@tracewright/store";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -63,7 +63,8 @@ afterAll(async () => {
 
 beforeEach(() => exporter.reset());
 
-const keys = () => exporter.getFinishedSpans().map((s) => String(s.attributes[Tracewright.STEP_KEY])).sort();
+/** The recorded steps' keys (the run-start span is not a step). */
+const keys = () => exporter.getFinishedSpans().filter((s) => !isRunStart(s)).map((s) => String(s.attributes[Tracewright.STEP_KEY])).sort();
 
 /** The page's `replay.ts` entry point, on a given graph. */
 const weatherAgent = (g: WeatherGraph): ReplayableAgent => ({

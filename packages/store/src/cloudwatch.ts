@@ -10,8 +10,14 @@
  * { "tw": "span", "v": 1, "traceId": "1-5f7c…-…" (X-Ray form), "otelTraceId": "…32 hex…",
  *   "spanId": "…", "parentSpanId"?: "…", "runId": "…", "stepKey"?: "…", "stepKind": "…",
  *   "stepName": "…", "name": "…", "agent": "…", "startUs": 0, "endUs": 0, "error": 0|1, "root": 0|1,
- *   "replayOf"?: "…", "inputTokens"?: 0, "outputTokens"?: 0, "part": 0, "parts": 1, "span": { …SpanRecord… } }
+ *   "replayOf"?: "…", "inputTokens"?: 0, "outputTokens"?: 0, "runStart"?: "root"|"continued",
+ *   "part": 0, "parts": 1, "span": { …SpanRecord… } }
  * ```
+ *
+ * An event with `runStart` is a run's "run started" event: the run-start span
+ * (`tracewright.run.start`) the instrumentation exports as a run's root starts. Readers list the
+ * run from it (agent, start time, running until the root's own event arrives) and never count it
+ * as a step.
  *
  * `stepKind` and `stepName` are the step's kind and name as the store derives them (`stepKind`,
  * `stepName`: for spans of other instrumentation too); the token counts are the span's
@@ -40,7 +46,7 @@
 import { randomUUID } from "node:crypto";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
-import { GenAI } from "@tracewright/instrument/conventions";
+import { GenAI, Tracewright } from "@tracewright/instrument/conventions";
 import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
 import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
@@ -93,6 +99,8 @@ export interface SpanEventHeader {
   replayOf?: string;
   inputTokens?: number;
   outputTokens?: number;
+  /** On a run-start span's event (a run's "run started" event): its `tracewright.run.start`. Not a step. */
+  runStart?: string;
   part: number;
   parts: number;
 }
@@ -140,6 +148,7 @@ function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
     ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
     ...(inputTokens === undefined ? {} : { inputTokens }),
     ...(outputTokens === undefined ? {} : { outputTokens }),
+    ...(d.runStart ? { runStart: String(span.attributes[Tracewright.RUN_START]) } : {}),
   };
 }
 
@@ -567,7 +576,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   }
 
   private async queryRunHeaders(): Promise<RunHeaders> {
-    const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
+    const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, runStart, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
     const byRun = new Map<string, Map<string, RunRow>>();
     const steps = new Map<string, StatsStep>();
     for (const row of rows) {
@@ -576,6 +585,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
       let spans = byRun.get(r.runId);
       if (spans === undefined) byRun.set(r.runId, (spans = new Map()));
       spans.set(`${r.traceId}/${r.spanId}`, r);
+      if (r.runStart) continue; // not a step: no latency or tokens of its own
       const inputTokens = Number(row.inputTokens);
       const outputTokens = Number(row.outputTokens);
       steps.set(`${r.traceId}/${r.spanId}`, {
@@ -699,6 +709,8 @@ interface RunRow {
   root: boolean;
   agent: string;
   replayOf?: string;
+  /** A run's "run started" event: it makes the run, but is not one of its steps. */
+  runStart: boolean;
 }
 
 function toRunRow(row: Record<string, string>): RunRow | undefined {
@@ -706,7 +718,7 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   const startUs = Number(row.startUs);
   const endUs = Number(row.endUs);
   if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
-  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }) };
+  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "" };
 }
 
 /** A run from its spans' facts, as the SQLite store derives it: the earliest parentless span is the root. */
@@ -714,10 +726,17 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
   let start = Infinity;
   let end = -Infinity;
   let errors = 0;
+  let steps = 0;
   let root: RunRow | undefined;
+  let started: RunRow | undefined;
   for (const r of rows) {
     start = Math.min(start, r.startUs);
     end = Math.max(end, r.endUs);
+    if (r.runStart) {
+      started ??= r;
+      continue;
+    }
+    steps++;
     if (r.error) errors++;
     if (r.root && (root === undefined || r.startUs < root.startUs)) root = r;
   }
@@ -725,11 +744,12 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
   const run: RunSummary = {
     runId: first.runId,
     traceId: (root ?? first).traceId,
-    agent: root?.agent ?? first.agent,
+    // Until the root arrives, the run-start event names the run's agent, as the SQLite store's first span does.
+    agent: root?.agent ?? started?.agent ?? first.agent,
     status: root === undefined ? "running" : root.error ? "error" : "ok",
     startTime: new Date(Math.floor(start / 1000)).toISOString(),
     durationMs: Math.max(0, (end - start) / 1000),
-    steps: rows.length,
+    steps,
     errors,
     ...(root?.replayOf === undefined ? {} : { replayOf: root.replayOf }),
   };
@@ -742,7 +762,7 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
   return summarizeRows(
     spans.map((span) => {
       const d = derive(span);
-      return { runId: d.runId, traceId: span.traceId, spanId: span.spanId, startUs: d.startUs, endUs: d.endUs, error: span.status.code === 2, root: d.root, agent: d.agent, ...(d.replayOf === null ? {} : { replayOf: d.replayOf }) };
+      return { runId: d.runId, traceId: span.traceId, spanId: span.spanId, startUs: d.startUs, endUs: d.endUs, error: span.status.code === 2, root: d.root, agent: d.agent, ...(d.replayOf === null ? {} : { replayOf: d.replayOf }), runStart: d.runStart };
     }),
   ).run;
 }

@@ -1,4 +1,4 @@
-import { GenAI, Resource, Tracewright } from "@tracewright/instrument/conventions";
+import { GenAI, isRunStart, Resource, Tracewright } from "@tracewright/instrument/conventions";
 import type { SpanRecord } from "./types.js";
 
 /** What the store indexes a span by, read once per span at ingest. */
@@ -13,6 +13,8 @@ export interface SpanFacts {
   /** The run's agent: as its root names it, or as the first segment of a step key. */
   agent: string;
   replayOf: string | null;
+  /** A run-start span (`isRunStart`): it names and dates its run, and is never a step. */
+  runStart: boolean;
 }
 
 export function derive(span: SpanRecord): SpanFacts {
@@ -31,6 +33,7 @@ export function derive(span: SpanRecord): SpanFacts {
     root: span.parentSpanId === undefined || span.parentSpanId === "",
     agent,
     replayOf: str(a[Tracewright.REPLAY_OF]) ?? null,
+    runStart: isRunStart(span),
   };
 }
 

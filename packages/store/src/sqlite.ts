@@ -285,6 +285,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
         if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0 }));
         run.startUs = Math.min(run.startUs, d.startUs);
         run.endUs = Math.max(run.endUs, d.endUs);
+        // A run-start span makes the run (agent, start, running) but is not one of its steps.
+        if (d.runStart) continue;
         run.steps++;
         if (span.status.code === 2) run.errors++;
         if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs]);

@@ -1,4 +1,4 @@
-import { Exception, GenAI, OpenInference, OpenInferenceKind, Operation, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, Tracewright } from "@tracewright/instrument/conventions";
 import { nanosToMicros } from "./derive.js";
 import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
@@ -10,12 +10,20 @@ import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError
  *
  * Spans from other instrumentation, without `tracewright.step.key`, get a key built the same
  * way the instrumentation builds one: the parent's key, `/`, `kind:name#occurrence`.
+ *
+ * Run-start spans (`isRunStart`) are not steps and are left out here — the one place spans
+ * become steps, for the store, replay, the CLI and the dashboard alike.
  */
 export function buildSteps(spans: readonly SpanRecord[]): Step[] {
   const byId = new Map<string, SpanRecord>();
-  for (const span of spans) byId.set(span.spanId, span);
-  const children = new Map<string | null, SpanRecord[]>();
+  const steps: SpanRecord[] = [];
   for (const span of spans) {
+    if (isRunStart(span)) continue;
+    byId.set(span.spanId, span);
+    steps.push(span);
+  }
+  const children = new Map<string | null, SpanRecord[]>();
+  for (const span of steps) {
     const parent = span.parentSpanId !== undefined && byId.has(span.parentSpanId) ? span.parentSpanId : null;
     let list = children.get(parent);
     if (list === undefined) children.set(parent, (list = []));

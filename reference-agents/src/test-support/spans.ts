@@ -1,5 +1,5 @@
 import type { Tracing } from "@tracewright/instrument";
-import { Exception, OpenInference, Tracewright, init } from "@tracewright/instrument";
+import { Exception, OpenInference, Tracewright, init, isRunStart } from "@tracewright/instrument";
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -23,6 +23,8 @@ export function spanRecorder() {
   const exporter = new InMemorySpanExporter();
   let tracing: Tracing | undefined;
   const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+  /** The spans that are steps: the run-start spans (`tracewright.run.start`) are not. */
+  const stepSpans = (): ReadableSpan[] => spans().filter((span) => !isRunStart(span));
   return {
     install(): void {
       tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false, serviceName: "reference-agents-test" });
@@ -36,14 +38,14 @@ export function spanRecorder() {
     spans,
     /** The steps in the order they ended: deterministic for sequential agent code. */
     steps(): RecordedStep[] {
-      return spans().map(toStep);
+      return stepSpans().map(toStep);
     },
     keys(): string[] {
-      return spans().map((span) => String(span.attributes[Tracewright.STEP_KEY]));
+      return stepSpans().map((span) => String(span.attributes[Tracewright.STEP_KEY]));
     },
     step(key: string): RecordedStep {
-      const span = spans().find((s) => s.attributes[Tracewright.STEP_KEY] === key);
-      if (span === undefined) throw new Error(`no step ${key}; recorded: ${spans().map((s) => s.attributes[Tracewright.STEP_KEY]).join(", ")}`);
+      const span = stepSpans().find((s) => s.attributes[Tracewright.STEP_KEY] === key);
+      if (span === undefined) throw new Error(`no step ${key}; recorded: ${stepSpans().map((s) => s.attributes[Tracewright.STEP_KEY]).join(", ")}`);
       return toStep(span);
     },
     span(key: string): ReadableSpan {

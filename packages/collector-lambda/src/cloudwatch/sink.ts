@@ -7,6 +7,11 @@
  * age (`rejectedLogEventsInfo`) are reported per span. Optionally, each step also yields an
  * Embedded Metric Format event (duration, error, tokens by agent and step kind).
  *
+ * A run-start span (`tracewright.run.start`) is written as the run's "run started" event: a span
+ * event like the others, whose header says `runStart`, so `CloudWatchLogsStore` lists the run as
+ * running (agent, start time) before any step ends, and never counts it as a step; it gets no EMF
+ * event (it is not a step).
+ *
  * Events are written during `write`; nothing is buffered, so `flush` has nothing to do. Never
  * writes to `aws/spans` (nor any reserved `aws/` group).
  */
@@ -16,7 +21,7 @@ import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs
 import { CloudWatchLogsWriter, DEFAULT_LOG_GROUP, checkLogGroupName, encodePayloadEvents, encodeSpanEvents } from "@tracewright/store/cloudwatch";
 import type { LogEvent } from "@tracewright/store/cloudwatch";
 import type { SpanRecord } from "@tracewright/store";
-import { GenAI, Tracewright } from "@tracewright/instrument/conventions";
+import { GenAI, isRunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { CollectorConfigError, SinkError } from "../errors.js";
 import type { RetryPolicy } from "../retry.js";
 import { stderrReporter } from "../sink.js";
@@ -90,7 +95,7 @@ export function cloudwatchSink(options: CloudWatchSinkOptions = {}): CloudWatchS
           events.push(e);
           owner.push(span);
         }
-        if (metrics !== false) metricEvents.push(emfEvent(span, namespace, encoded[0]?.timestamp ?? t));
+        if (metrics !== false && !isRunStart(span)) metricEvents.push(emfEvent(span, namespace, encoded[0]?.timestamp ?? t));
       }
       let rejected;
       try {

@@ -9,11 +9,16 @@
  * `trace_id`/`dotted_order` are left to the server (it derives them from `parent_run_id`): a
  * collector batch need not hold a trace's root. Throttling, 5xx and timeouts are retried with
  * jitter here (the client's own retries are off, so none is hidden).
+ *
+ * A run-start span (`tracewright.run.start`) is skipped: it is not a step, and the root's own run,
+ * posted whole when the root ends, carries everything it does. (Posting the root's run at its start
+ * and patching it at its end would show a long run earlier; it would also need the root's name and
+ * kind, which the run-start span does not carry.)
  */
 import { createHash } from "node:crypto";
 import { Client } from "langsmith";
 import type { AttributeValue, SpanRecord } from "@tracewright/store";
-import { Exception, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, isRunStart, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
 import { SinkError } from "../errors.js";
 import { resolveRetryPolicy, withRetries } from "../retry.js";
 import type { RetryPolicy } from "../retry.js";
@@ -171,6 +176,7 @@ export function langsmithSink(options: LangSmithSinkOptions = {}): Sink {
       if (closed) throw new SinkError(name, `The sink "${name}" is closed; it takes no more writes.`);
       const runs: LangSmithRun[] = [];
       for (const span of spans) {
+        if (isRunStart(span)) continue;
         try {
           runs.push(toLangSmithRun(span, project));
         } catch (error) {

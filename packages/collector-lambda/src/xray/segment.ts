@@ -17,7 +17,11 @@
  * - `error` for HTTP 4xx, `throttle` (with `error`) for 429, `fault` for 5xx and for an ERROR
  *   status without an HTTP code; `cause` lists the span's exception events with parsed stack
  *   frames (or the status message);
- * - span links become `links: [{ trace_id, id, attributes }]`.
+ * - span links become `links: [{ trace_id, id, attributes }]`;
+ * - a run-start span (`tracewright.run.start`, not a step) becomes no document of its own: when it
+ *   marks a parentless root, it yields that root's **in-progress segment** (`in_progress: true`, no
+ *   `end_time`, `toInProgressSegment`), which X-Ray shows until the root's complete segment, sent
+ *   when the run ends, overwrites it (one complete and at most one in-progress document per id).
  *
  * A document never exceeds `maxDocumentBytes` (64 KB, X-Ray's limit): the largest metadata
  * values (the states, above all) are replaced by a pointer to the step's CloudWatch Logs event,
@@ -26,7 +30,7 @@
  */
 import { createHash } from "node:crypto";
 import type { AttributeValue, Attributes, SpanRecord } from "@tracewright/store";
-import { Exception, GenAI, Resource, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, Resource, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 
 /** X-Ray's largest segment document. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
@@ -72,7 +76,8 @@ interface Doc {
   id: string;
   trace_id: string;
   start_time: number;
-  end_time: number;
+  end_time?: number;
+  in_progress?: true;
   parent_id?: string;
   type?: "subsegment";
   namespace?: "remote";
@@ -204,6 +209,36 @@ export function toSegmentDocument(span: SpanRecord, options: SegmentOptions = {}
 
   const offloaded = fit(doc, span, maxBytes, options.logGroupName);
   return { id: span.spanId, traceId, json: JSON.stringify(doc), offloaded };
+}
+
+/**
+ * The in-progress segment of the root a run-start span marks: the root's id, the service's name,
+ * the root's start time, `in_progress: true`, and the run id and agent as annotations. Undefined
+ * when there is none to send: the marked root has a parent (`tracewright.run.start` is
+ * `continued`: it may be a subsegment, under a parent this span does not name), or the span is
+ * not a run-start span. Throws a RangeError as `toSegmentDocument` does for malformed ids.
+ */
+export function toInProgressSegment(marker: SpanRecord): SegmentDocument | undefined {
+  if (marker.attributes[Tracewright.RUN_START] !== RunStart.ROOT) return undefined;
+  const rootId = marker.parentSpanId;
+  if (rootId === undefined || !/^[0-9a-f]{16}$/.test(rootId)) throw new RangeError(`parentSpanId: a run-start span names its root by 16 hex digits, got ${JSON.stringify(rootId)}`);
+  const traceId = xrayTraceId(marker.traceId);
+  const serviceName = marker.resource[Resource.SERVICE_NAME];
+  const annotations: Record<string, string> = {};
+  for (const key of [Tracewright.RUN_ID, GenAI.AGENT_NAME]) {
+    const value = marker.attributes[key];
+    if (typeof value === "string" && [...value].length <= MAX_ANNOTATION_VALUE_LENGTH) annotations[annotationKey(key)] = value;
+  }
+  const doc: Doc = {
+    name: sanitizeName(typeof serviceName === "string" ? serviceName : marker.name),
+    id: rootId,
+    trace_id: traceId,
+    start_time: seconds(marker.startTimeUnixNano),
+    in_progress: true,
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    metadata: { tracewright: { in_progress_from: marker.spanId, start_time_unix_nano: marker.startTimeUnixNano } },
+  };
+  return { id: rootId, traceId, json: JSON.stringify(doc), offloaded: [] };
 }
 
 function faultFlags(code: number, httpStatus: number | undefined): Pick<Doc, "error" | "fault" | "throttle"> {
@@ -339,6 +374,7 @@ function firstString(attributes: Attributes, keys: readonly string[]): string | 
  */
 export function fromSegmentDocument(json: string): SpanRecord {
   const doc = JSON.parse(json) as Doc;
+  if (doc.in_progress === true) throw new RangeError(`segment ${doc.id} is in progress: it stands for a root that has not ended, not for a span (see toInProgressSegment)`);
   const tw = (doc.metadata?.tracewright ?? {}) as {
     name: string;
     kind: number;

@@ -6,11 +6,17 @@
  * during `write`; nothing is buffered, so `flush` has nothing to do.
  *
  * X-Ray keeps one segment per id, so a redelivered span replaces its earlier copy.
+ *
+ * A run-start span (`tracewright.run.start`) is not a step and gets no document of its own: it
+ * yields its root's in-progress segment (`toInProgressSegment`), so a long run shows in X-Ray
+ * while it runs — unless the same batch carries the root itself (a short run), whose complete
+ * segment is then the only one sent.
  */
+import { isRunStart } from "@tracewright/instrument/conventions";
 import { SinkError } from "../errors.js";
 import { stderrReporter } from "../sink.js";
 import type { RejectionReporter, Sink } from "../sink.js";
-import { toSegmentDocument } from "./segment.js";
+import { toInProgressSegment, toSegmentDocument } from "./segment.js";
 import type { SegmentDocument, SegmentOptions } from "./segment.js";
 import { putTraceSegmentsTransport } from "./transport.js";
 import type { XRayTransport } from "./transport.js";
@@ -39,11 +45,22 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
     async write(spans) {
       if (closed !== undefined) throw new SinkError(name, `The sink "${name}" is closed; it takes no more writes.`);
       const documents: SegmentDocument[] = [];
-      const traceOf = new Map<string, string>();
+      /** Document id → the span it was made from, for per-record reports. */
+      const sourceOf = new Map<string, { traceId: string; spanId: string }>();
+      const inBatch = new Set(spans.map((span) => `${span.traceId}/${span.spanId}`));
       for (const span of spans) {
         try {
+          if (isRunStart(span)) {
+            // The root's complete segment in this batch makes an in-progress one moot (and racy).
+            const inProgress = inBatch.has(`${span.traceId}/${span.parentSpanId ?? ""}`) ? undefined : toInProgressSegment(span);
+            if (inProgress !== undefined) {
+              documents.push(inProgress);
+              sourceOf.set(inProgress.id, { traceId: span.traceId, spanId: span.spanId });
+            }
+            continue;
+          }
           documents.push(toSegmentDocument(span, segmentOptions));
-          traceOf.set(span.spanId, span.traceId);
+          sourceOf.set(span.spanId, { traceId: span.traceId, spanId: span.spanId });
         } catch (error) {
           report({ sink: name, traceId: span.traceId, spanId: span.spanId, reason: `cannot become an X-Ray segment: ${(error as Error).message}` });
         }
@@ -55,7 +72,7 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
       } catch (cause) {
         throw new SinkError(name, `X-Ray did not take ${documents.length} segments through ${transport.name}: ${(cause as Error).message}`, { cause });
       }
-      for (const r of refused) report({ sink: name, traceId: traceOf.get(r.id) ?? "?", spanId: r.id, reason: `X-Ray refused the segment: ${r.reason}` });
+      for (const r of refused) report({ sink: name, traceId: sourceOf.get(r.id)?.traceId ?? "?", spanId: sourceOf.get(r.id)?.spanId ?? r.id, reason: `X-Ray refused the segment: ${r.reason}` });
     },
     async flush() {},
     close() {
