@@ -197,17 +197,16 @@ export async function startFakeLogs(options: FakeLogsOptions = {}): Promise<Fake
       "server-error": fail("ServiceUnavailableException", "injected 500", 500),
     },
   );
-  return Object.assign(server, {
+  const fake = Object.assign(server, {
     events: (group: string) => allEvents(group).map(({ logStreamName: _s, ...e }) => e),
     groups: () => [...groups.keys()],
     streams: (group: string) => [...(groups.get(group)?.keys() ?? [])],
     calls,
-    get largestBatchBytes() {
-      return largestBatchBytes;
-    },
     refusals,
     emf,
   });
+  // A getter of its own: Object.assign would copy its value once, at zero.
+  return Object.defineProperty(fake, "largestBatchBytes", { get: () => largestBatchBytes }) as typeof fake & { readonly largestBatchBytes: number };
 }
 
 type Matcher = (message: string) => boolean;

@@ -69,18 +69,17 @@ export async function startFakeXRay(): Promise<FakeXRay> {
       "server-error": { status: 500, headers: { "x-amzn-ErrorType": "InternalFailure" }, body: { Message: "injected 500" } },
     },
   );
-  return Object.assign(server, {
-    documents: () => [...stored.values()],
-    get received() {
-      return received;
+  // defineProperties, not Object.assign: assign would copy the getters' values once, at zero.
+  return Object.defineProperties(server, {
+    documents: { value: () => [...stored.values()] },
+    received: { get: () => received },
+    largestDocument: { get: () => largest },
+    leaveUnprocessed: {
+      value: (code: string, count = 1) => {
+        for (let i = 0; i < count; i++) unprocessedCodes.push(code);
+      },
     },
-    get largestDocument() {
-      return largest;
-    },
-    leaveUnprocessed(code: string, count = 1) {
-      for (let i = 0; i < count; i++) unprocessedCodes.push(code);
-    },
-  });
+  }) as FakeXRay;
 }
 
 function invalid(doc: Record<string, unknown> | undefined): string | undefined {
