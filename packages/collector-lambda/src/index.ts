@@ -17,7 +17,7 @@ export { DEFAULT_LAMBDA_SINKS, SINK_NAMES, createSinks, parseSinkNames } from ".
 export type { SinkFactoryOptions, SinkName } from "./sinks.js";
 export { xraySink } from "./xray/sink.js";
 export type { XRaySinkOptions } from "./xray/sink.js";
-export { DEFAULT_INDEXED_ATTRIBUTES, MAX_DOCUMENT_BYTES, fromSegmentDocument, otlpTraceId, toSegmentDocument, xrayTraceId } from "./xray/segment.js";
+export { DEFAULT_INDEXED_ATTRIBUTES, MAX_DOCUMENT_BYTES, fromSegmentDocument, otlpTraceId, toInProgressSegment, toSegmentDocument, xrayTraceId } from "./xray/segment.js";
 export type { SegmentDocument, SegmentOptions } from "./xray/segment.js";
 export { DAEMON_HEADER, MAX_DOCUMENTS_PER_CALL, daemonTransport, putTraceSegmentsTransport } from "./xray/transport.js";
 export type { DaemonOptions, PutTraceSegmentsOptions, RefusedDocument, XRayTransport } from "./xray/transport.js";

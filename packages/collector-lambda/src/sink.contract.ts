@@ -4,7 +4,9 @@
  * store, or from a local stand-in of the AWS endpoint). Not part of the build.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildSteps } from "@tracewright/store";
 import type { SpanRecord } from "@tracewright/store";
+import { makeRunStart } from "@tracewright/store/testing";
 import { Exception, GenAI, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
 import type { Sink } from "./sink.js";
 
@@ -85,6 +87,15 @@ export function describeSinkContract(name: string, setup: () => Promise<SinkHarn
       await harness.sink.write(contractBatch());
       await harness.sink.flush();
       expect((await harness.delivered()).sort(bySpanId)).toEqual(contractBatch().sort(bySpanId));
+    });
+
+    it("never delivers a run-start span as a step: the run's steps read back are the ones written", async () => {
+      const batch = contractBatch();
+      // As the instrumentation sends them: the run-start span in an early batch, the run's spans when they end.
+      await harness.sink.write([makeRunStart(batch[0] as SpanRecord)]);
+      await harness.sink.write(batch);
+      await harness.sink.flush();
+      expect(buildSteps(await harness.delivered())).toEqual(buildSteps(batch));
     });
 
     it("takes an empty batch without delivering anything", async () => {

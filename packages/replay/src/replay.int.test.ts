@@ -4,7 +4,9 @@ import type { TraceStore } from "@tracewright/store";
 import { replayEntryPoints, runScenario, runSupervisor, scenarios, SUPERVISOR_GOAL } from "@tracewright/reference-agents";
 import type { AgentName } from "@tracewright/reference-agents";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isRunStart } from "@tracewright/instrument/conventions";
 import { replay } from "./engine.js";
+import { toRecording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 
 let store: TraceStore;
@@ -54,6 +56,31 @@ describe("reproduce: every reference scenario replays exactly, with no live call
       expect(new Set(reports.map((r) => r.replayRunId)).size).toBe(3);
       // The original is never modified.
       expect(await store.getRun(runId)).toEqual(original);
+    });
+  }
+});
+
+describe("run-start spans in a recording", () => {
+  for (const agent of ["supervisor", "choreography"] as const) {
+    it(`${agent}: are not steps — the recording is the same without them, and it reproduces with the same keys`, async () => {
+      const runId = await record(agent, "success");
+      const spans = await store.getRunSpans(runId);
+      const starts = spans.filter(isRunStart);
+      expect(starts.length).toBeGreaterThanOrEqual(1);
+      const run = (await store.getRun(runId))!;
+      const withStarts = toRecording(run, spans);
+      const without = toRecording(run, spans.filter((s) => !isRunStart(s)));
+      expect(withStarts.steps).toEqual(without.steps);
+      expect(withStarts.root.key).toBe(agent);
+      expect(withStarts.root.kind).toBe("agent");
+      const report = await replay({ store, runId, mode: "reproduce", agents: replayEntryPoints });
+      expect(report).toMatchObject({ outcome: "reproduced", divergences: [], stats: { live: 0, unused: 0, traceIdentical: true } });
+      // The replay announced itself too, and its steps have the recorded keys, in order.
+      const replayedSpans = await store.getRunSpans(report.replayRunId);
+      expect(replayedSpans.filter(isRunStart)).toHaveLength(starts.length);
+      const replayed = toRecording((await store.getRun(report.replayRunId))!, replayedSpans);
+      expect(replayed.steps.map((s) => s.key)).toEqual(withStarts.steps.map((s) => s.key));
+      expect((await store.getRun(report.replayRunId))?.steps).toBe(run.steps);
     });
   }
 });

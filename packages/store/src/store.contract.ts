@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
 import { loadRunDetail } from "./steps.js";
-import { makeSpan, T0_MS } from "./testing.js";
+import { makeRunStart, makeSpan, T0_MS } from "./testing.js";
 import type { TraceQueries, TraceStore } from "./types.js";
 
 /**
@@ -51,6 +51,36 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       expect(await store.getRun("r1")).toMatchObject({ status: "running", agent: "supervisor" });
       await store.ingest([root!]);
       expect(await store.getRun("r1")).toMatchObject({ status: "error", agent: "supervisor", durationMs: 100, steps: 3 });
+    });
+
+    it("lists a run from its run-start span alone: agent, start, running, no steps", async () => {
+      const [root] = failedRun();
+      expect(await store.ingest([makeRunStart(root!)])).toEqual({ inserted: 1, duplicates: 0 });
+      expect(await store.getRun("r1")).toEqual({ runId: "r1", traceId: root!.traceId, agent: "supervisor", status: "running", startTime: "2026-01-01T00:00:00.000Z", durationMs: 0, steps: 0, errors: 0 });
+      expect((await store.listRuns({ status: "running" })).runs.map((r) => r.runId)).toEqual(["r1"]);
+      // Its input is kept with it; it is never a step.
+      const [span] = await store.getRunSpans("r1");
+      expect(JSON.parse(String(span?.attributes[OpenInference.INPUT_VALUE]))).toEqual({ goal: "g" });
+      expect((await loadRunDetail(store, "r1"))?.steps).toEqual([]);
+    });
+
+    it("makes the same run of a run-start span and the run's spans, in either order", async () => {
+      const spans = failedRun();
+      const start = makeRunStart(spans[0]!);
+      await store.ingest([start, ...spans.slice(1)]);
+      expect(await store.getRun("r1")).toMatchObject({ status: "running", agent: "supervisor", steps: 2, errors: 2 });
+      await store.ingest([spans[0]!]);
+      const markerFirst = await store.getRun("r1");
+      const markerFirstSteps = (await loadRunDetail(store, "r1"))?.steps;
+      await store.close();
+      store = await open();
+      await store.ingest(spans);
+      await store.ingest([start]);
+      expect(await store.getRun("r1")).toEqual(markerFirst);
+      expect((await loadRunDetail(store, "r1"))?.steps).toEqual(markerFirstSteps);
+      // And the same as a run that never had one.
+      expect(markerFirst).toMatchObject({ status: "error", agent: "supervisor", startTime: "2026-01-01T00:00:00.000Z", durationMs: 100, steps: 3, errors: 3 });
+      expect(markerFirstSteps?.map((s) => s.key)).toEqual(["supervisor", "supervisor/node:research#0", "supervisor/node:research#0/tool:fetch#0"]);
     });
 
     it("keys a trace without a run id by its trace id", async () => {

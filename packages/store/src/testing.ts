@@ -1,4 +1,4 @@
-import { Exception, GenAI, OpenInference, StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, OpenInference, RunStart, StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import type { Attributes, SpanRecord } from "./types.js";
 
 /**
@@ -62,5 +62,33 @@ export function makeSpan(spec: SpanSpec): SpanRecord {
         : [{ name: Exception.EVENT_NAME, timeUnixNano: `${end}000000`, attributes: { [Exception.TYPE]: "Error", [Exception.MESSAGE]: spec.error, [Exception.STACKTRACE]: `Error: ${spec.error}\n    at tool (agent.ts:1:1)` } }],
     links: [],
     resource: { "service.name": "test" },
+  };
+}
+
+/**
+ * The run-start span the instrumentation exports as `root` starts (`tracewright.run.start`):
+ * zero-duration at the root's start, its child, with the run id, the agent and the root's input.
+ */
+export function makeRunStart(root: SpanRecord, placement: RunStart = RunStart.ROOT): SpanRecord {
+  const agent = String(root.attributes[GenAI.AGENT_NAME] ?? root.name);
+  return {
+    traceId: root.traceId,
+    spanId: hexId(`${root.spanId}/run-start`, 16),
+    parentSpanId: root.spanId,
+    name: `start ${agent}`,
+    kind: 1,
+    startTimeUnixNano: root.startTimeUnixNano,
+    endTimeUnixNano: root.startTimeUnixNano,
+    status: { code: 0 },
+    attributes: {
+      [Tracewright.RUN_ID]: root.attributes[Tracewright.RUN_ID] ?? root.traceId,
+      [Tracewright.RUN_START]: placement,
+      [GenAI.AGENT_NAME]: agent,
+      [OpenInference.INPUT_VALUE]: root.attributes[OpenInference.INPUT_VALUE] ?? "{}",
+      [OpenInference.INPUT_MIME_TYPE]: "application/json",
+    },
+    events: [],
+    links: [],
+    resource: root.resource,
   };
 }

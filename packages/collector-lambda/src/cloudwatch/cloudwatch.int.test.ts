@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CloudWatchLogsStore, LOG_LIMITS, decodeSpanEvents } from "@tracewright/store";
 import type { SpanRecord } from "@tracewright/store";
-import { makeSpan } from "@tracewright/store/testing";
+import { makeRunStart, makeSpan } from "@tracewright/store/testing";
 import { describeStoreContract } from "../../../store/src/store.contract.js";
 import { FAKE_AWS } from "../fakes/aws.fixtures.js";
 import { startFakeLogs } from "../fakes/logs.fixtures.js";
@@ -176,6 +176,26 @@ describe("cloudwatchSink", () => {
     await sink.close();
     expect(rejections.map((r) => r.spanId).sort()).toEqual(contractBatch().map((s) => s.spanId).sort());
     expect(rejections[0]?.reason).toMatch(/tooNew/);
+  });
+
+  it("writes a run-start span as the run's \"run started\" event, which the reader lists as running and never counts as a step", async () => {
+    const sink = sinkFor(logs, { metrics: true });
+    const [root, ...steps] = contractBatch();
+    await sink.write([makeRunStart(root as SpanRecord)]);
+    const messages = logs.events(GROUP).map((e) => JSON.parse(e.message) as Record<string, unknown>);
+    // One span event, marked; no EMF event (it is not a step).
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ tw: "span", runId: CONTRACT_RUN_ID, runStart: "root", agent: "contract", root: 0 });
+    const store = storeFor(logs);
+    expect(await store.getRun(CONTRACT_RUN_ID)).toMatchObject({ status: "running", agent: "contract", steps: 0, durationMs: 0 });
+    expect((await store.listRuns()).runs).toMatchObject([{ runId: CONTRACT_RUN_ID, status: "running", agent: "contract", steps: 0 }]);
+    await sink.write([...steps, root as SpanRecord]);
+    await sink.close();
+    expect(await store.getRun(CONTRACT_RUN_ID)).toMatchObject({ status: "error", agent: "contract", steps: 3 });
+    expect((await store.listRuns()).runs).toMatchObject([{ runId: CONTRACT_RUN_ID, status: "error", steps: 3 }]);
+    expect((await store.runStats()).latency.filter((l) => l.kind === "agent")).toMatchObject([{ name: "contract", count: 1 }]);
+    expect(logs.events(GROUP).filter((e) => e.message.includes('"_aws"'))).toHaveLength(3);
+    await store.close();
   });
 
   it("adds an Embedded Metric Format event per step when asked, which readers skip", async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { makeSpan } from "@tracewright/store/testing";
+import { makeRunStart, makeSpan } from "@tracewright/store/testing";
+import { RunStart } from "@tracewright/instrument/conventions";
 import type { SpanRecord } from "@tracewright/store";
 import { contractBatch } from "../sink.contract.js";
-import { MAX_DOCUMENT_BYTES, OFFLOADED, annotationKey, fromSegmentDocument, parseStack, sanitizeName, toSegmentDocument, xrayTraceId } from "./segment.js";
+import { MAX_DOCUMENT_BYTES, OFFLOADED, annotationKey, fromSegmentDocument, parseStack, sanitizeName, toInProgressSegment, toSegmentDocument, xrayTraceId } from "./segment.js";
 
 const at = <T>(list: readonly T[], i: number): T => {
   const v = list[i];
@@ -10,6 +11,46 @@ const at = <T>(list: readonly T[], i: number): T => {
   return v;
 };
 const parse = (span: SpanRecord, options = {}) => JSON.parse(toSegmentDocument(span, options).json) as Record<string, unknown>;
+
+describe("X-Ray translation of a run-start span", () => {
+  it("is the in-progress segment of the root it marks: the root's id, start time and name, in_progress, no end_time (schema snapshot)", () => {
+    const root = at(contractBatch(), 0);
+    const marker = makeRunStart(root);
+    const inProgress = toInProgressSegment(marker);
+    expect(inProgress).toMatchObject({ id: root.spanId, traceId: "1-4bf92f35-77b34da6a3ce929d0e0e4736", offloaded: [] });
+    const doc = JSON.parse(inProgress?.json ?? "{}") as Record<string, unknown>;
+    expect(doc).toMatchInlineSnapshot(`
+      {
+        "annotations": {
+          "gen_ai_agent_name": "contract",
+          "tracewright_run_id": "contract-run",
+        },
+        "id": "00f067aa0ba902b7",
+        "in_progress": true,
+        "metadata": {
+          "tracewright": {
+            "in_progress_from": "${marker.spanId}",
+            "start_time_unix_nano": "1767225600000000001",
+          },
+        },
+        "name": "contract-agent",
+        "start_time": 1767225600,
+        "trace_id": "1-4bf92f35-77b34da6a3ce929d0e0e4736",
+      }
+    `);
+    // The complete segment, sent when the root ends, has the same id, name and start: it overwrites this one.
+    const complete = parse(root);
+    expect([complete.id, complete.name, complete.start_time, complete.trace_id]).toEqual([doc.id, doc.name, doc.start_time, doc.trace_id]);
+    expect(() => fromSegmentDocument(inProgress?.json ?? "")).toThrow(/in progress/);
+  });
+
+  it("gives none for a root that has a parent (a consumer's), nor for a span that is not a run start", () => {
+    const root = at(contractBatch(), 0);
+    expect(toInProgressSegment(makeRunStart(root, RunStart.CONTINUED))).toBeUndefined();
+    expect(toInProgressSegment(root)).toBeUndefined();
+    expect(() => toInProgressSegment({ ...makeRunStart(root), parentSpanId: "xyz" })).toThrow(/16 hex digits/);
+  });
+});
 
 describe("X-Ray segment translation", () => {
   it("writes trace ids as 1-<8 hex>-<24 hex> and refuses malformed ones", () => {

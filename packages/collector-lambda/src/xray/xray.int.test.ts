@@ -1,7 +1,7 @@
 import { createSocket } from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeSpan } from "@tracewright/store/testing";
+import { makeRunStart, makeSpan } from "@tracewright/store/testing";
 import type { SpanRecord } from "@tracewright/store";
 import { FAKE_AWS } from "../fakes/aws.fixtures.js";
 import { startFakeXRay } from "../fakes/xray.fixtures.js";
@@ -57,6 +57,32 @@ describe("xraySink over PutTraceSegments", () => {
     await xray.close();
   });
   const sinkFor = (timeout = 2_000) => xraySink({ transport: transportFor(xray, timeout), report: (r) => rejections.push(r) });
+
+  it("shows a run in progress from its run-start span, until the root's complete segment overwrites it", async () => {
+    const sink = sinkFor();
+    const batch = contractBatch();
+    const root = batch[0] as SpanRecord;
+    await sink.write([makeRunStart(root)]);
+    const [inProgress, ...others] = xray.documents().map((d) => JSON.parse(d) as Record<string, unknown>);
+    expect(others).toEqual([]);
+    expect(inProgress).toMatchObject({ id: root.spanId, in_progress: true, annotations: { tracewright_run_id: "contract-run" } });
+    expect(inProgress?.end_time).toBeUndefined();
+    await sink.write(batch);
+    await sink.close();
+    const stored = xray.documents().map((d) => JSON.parse(d) as Record<string, unknown>);
+    expect(stored).toHaveLength(3);
+    expect(stored.find((d) => d.id === root.spanId)).toMatchObject({ end_time: 1767225600.9, fault: true });
+    expect(stored.some((d) => d.in_progress === true)).toBe(false);
+    expect(rejections).toEqual([]);
+  });
+
+  it("sends no in-progress segment for a run whose root ends in the same batch (a short run)", async () => {
+    const sink = sinkFor();
+    const batch = contractBatch();
+    await sink.write([makeRunStart(batch[0] as SpanRecord), ...batch]);
+    await sink.close();
+    expect(xray.received).toBe(3);
+  });
 
   it("sends at most 50 documents a call: 51 spans take two calls, all stored", async () => {
     const sink = sinkFor();
@@ -167,7 +193,10 @@ describeSinkContract("xray (daemon UDP, a real listener)", async () => {
         last = datagrams.length;
         await new Promise((r) => setTimeout(r, 20));
       }
-      return datagrams.map((d) => fromSegmentDocument(d.slice(DAEMON_HEADER.length)));
+      // An in-progress segment stands for a root that has not ended (X-Ray replaces it with the
+      // complete one, sent later); it is not a span.
+      const documents = datagrams.map((d) => d.slice(DAEMON_HEADER.length));
+      return documents.filter((d) => (JSON.parse(d) as { in_progress?: boolean }).in_progress !== true).map(fromSegmentDocument);
     },
     teardown: async () => {
       listener.close();
