@@ -19,10 +19,6 @@ const db = resolve(root, process.env.TRACEWRIGHT_DB ?? ".tracewright/traces.db")
 const collectorPort = Number(process.env.TRACEWRIGHT_COLLECTOR_PORT ?? 4318);
 const dashboardPort = Number(process.env.TRACEWRIGHT_DASHBOARD_PORT ?? 3000);
 const dashboardHost = process.env.TRACEWRIGHT_DASHBOARD_HOST ?? "127.0.0.1";
-if (!/^(127\.|localhost$|::1$)/.test(dashboardHost) && !process.env.TRACEWRIGHT_DASHBOARD_TOKEN) {
-  console.error(`npm start: the dashboard would listen on ${dashboardHost}, beyond this machine, without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN (every request must then carry it), or leave TRACEWRIGHT_DASHBOARD_HOST unset for 127.0.0.1.`);
-  process.exit(2);
-}
 const env = { ...process.env, TRACEWRIGHT_DB: db, NEXT_TELEMETRY_DISABLED: "1" };
 const started = Date.now();
 const log = (text) => console.log(`[start ${((Date.now() - started) / 1000).toFixed(1)}s] ${text}`);
@@ -75,6 +71,13 @@ async function waitForHttp(url, timeoutMs) {
 
 log("building packages (tsc -b)");
 run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.json"]);
+
+// After the build: the loopback check is the packages' own (docs/collector.md#loopback).
+const { isLoopbackHost } = await import("@tracewright/instrument/shared");
+if (!isLoopbackHost(dashboardHost) && !process.env.TRACEWRIGHT_DASHBOARD_TOKEN) {
+  console.error(`npm start: the dashboard would listen on ${dashboardHost}, beyond this machine, without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN (every request must then carry it), or leave TRACEWRIGHT_DASHBOARD_HOST unset for 127.0.0.1.`);
+  process.exit(2);
+}
 
 // The dashboard build is the slow part: it runs while the agents run.
 let dashboardBuild;

@@ -9,8 +9,9 @@
  */
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
 import type { AddressInfo } from "node:net";
+import { isLoopbackHost } from "@tracewright/instrument/shared";
 import type { TraceStore } from "@tracewright/store";
 import { readBody } from "./body.js";
 import type { BodyOutcome } from "./body.js";
@@ -29,7 +30,7 @@ export interface CollectorOptions {
   /** Further sinks (or the only ones, without `store`). At least one sink in all. */
   sinks?: readonly Sink[];
   /**
-   * The interface to bind. Anything but a loopback address (127.0.0.0/8, ::1, localhost) needs
+   * The interface to bind. Anything but a loopback address (127.0.0.0/8, ::1, localhost: `isLoopbackHost` of `@tracewright/instrument/shared`) needs
    * `token`. Default: `127.0.0.1`.
    */
   host?: string;
@@ -130,7 +131,7 @@ function resolveOptions(options: CollectorOptions): Settings {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new CollectorConfigError(`maxBodyBytes must be a positive integer, got ${maxBodyBytes}.`);
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) throw new CollectorConfigError(`retryAfterSeconds must be a non-negative integer, got ${retryAfterSeconds}.`);
   if (sinks.length === 0) throw new CollectorConfigError("The collector needs somewhere to write: pass `store` or at least one sink in `sinks`.");
-  if (token === undefined && !isLoopback(host)) {
+  if (token === undefined && !isLoopbackHost(host)) {
     throw new CollectorConfigError(`Binding ${host} exposes the collector beyond this machine, so it requires a bearer token: pass token (or set TRACEWRIGHT_COLLECTOR_TOKEN), or bind 127.0.0.1.`);
   }
   return { host, port, maxBodyBytes, token, retryAfterSeconds, sinks, log: options.log ?? ((message) => process.stderr.write(`${message}\n`)) };
@@ -228,15 +229,6 @@ function sendAnswer(res: ServerResponse, a: Answer): void {
 /** Whether the request carries a body we have not read (then the connection is closed after answering). */
 function hasBody(req: IncomingMessage): boolean {
   return req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
-}
-
-/** Loopback addresses: 127.0.0.0/8, ::1, IPv4-mapped loopback, and the name `localhost`. */
-export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  if (h === "localhost" || h === "::1") return true;
-  if (isIPv4(h)) return h.startsWith("127.");
-  if (h.startsWith("::ffff:")) return isLoopback(h.slice("::ffff:".length));
-  return false;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

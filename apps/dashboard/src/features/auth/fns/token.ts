@@ -1,3 +1,5 @@
+import { isLoopbackHost } from "@tracewright/instrument/shared";
+
 /**
  * The dashboard's access check. Bound to loopback (the default) it needs none; bound elsewhere,
  * `npm start` refuses to run without `TRACEWRIGHT_DASHBOARD_TOKEN`, and every request must then
@@ -8,15 +10,12 @@
  * `[::1]`) are served: a dashboard started by other means on another interface, reached through
  * a proxy, or targeted by DNS rebinding (a page on another site resolving its own name to
  * 127.0.0.1) is refused with what to set, rather than showing recorded data to whoever asks.
+ * The loopback check is `isLoopbackHost`, shared with the collector and `npm start`; it refuses
+ * `*.localhost`, whose meaning depends on the network's DNS (docs/collector.md#loopback).
  */
 export const TOKEN_COOKIE = "tracewright_token";
 
 export type AccessDecision = { kind: "allow" } | { kind: "set-cookie-and-redirect"; location: string } | { kind: "deny" } | { kind: "deny-beyond-loopback"; host: string };
-
-/** A Host header naming this machine: 127.0.0.0/8, localhost, or [::1], with any port. */
-export function isLoopbackHost(host: string): boolean {
-  return /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i.test(host.trim());
-}
 
 /** Compares in time independent of where the strings first differ. */
 function same(a: string, b: string): boolean {

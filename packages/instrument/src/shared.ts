@@ -1,0 +1,7 @@
+/**
+ * `@tracewright/instrument/shared`: small helpers the other Tracewright packages, the dashboard
+ * and the scripts share with the instrumentation, so that each is written once. No dependencies
+ * (neither OpenTelemetry nor Node.js APIs beyond timers), so that the dashboard's proxy and a
+ * Lambda bundle can import it without the SDK.
+ */
+export { isLoopbackHost } from "./loopback.js";
