@@ -25,5 +25,5 @@ export { cloudwatchSink } from "./cloudwatch/sink.js";
 export type { CloudWatchSink, CloudWatchSinkOptions } from "./cloudwatch/sink.js";
 export { fromLangSmithRun, langsmithSink, toLangSmithRun } from "./langsmith/sink.js";
 export type { LangSmithRun, LangSmithSinkOptions } from "./langsmith/sink.js";
-export type { RetryPolicy } from "./retry.js";
+export type { RetryPolicy } from "@tracewright/instrument/shared";
 export { CollectorConfigError, OtlpDecodeError, SinkError, TracewrightError } from "./errors.js";

@@ -3,6 +3,7 @@ import type { Context } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { PayloadSink } from "./offload.js";
+import { backoffDelay } from "./retry.js";
 
 /** What the export queue has done, for `tracing.stats()`. */
 export interface ExportStats {
@@ -93,7 +94,7 @@ export interface ExportQueueOptions {
   scheduledDelayMs?: number;
   /** Attempts to send one payload before it is counted as failed. Default: 6. */
   payloadAttempts?: number;
-  /** The first retry's delay; each next one doubles, up to 4 s. Default: 250 ms. */
+  /** The backoff's base for payloads: retry n waits a random time up to this·2ⁿ, at most 4 s (full jitter, as every retry here: see `retry.ts`). Default: 250 ms. */
   payloadRetryDelayMs?: number;
 }
 
@@ -105,9 +106,10 @@ function weigh(span: ReadableSpan): number {
   return bytes;
 }
 
-/** The wait before retrying a failed batch: doubling from 1 s up to 30 s, with ±20 % jitter. */
-const RETRY_BASE_MS = 1000;
-const RETRY_MAX_MS = 30_000;
+/** The wait before retrying a failed batch: up to 1 s, doubling to at most 30 s (full jitter, see `retry.ts`). */
+const BATCH_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 30_000, random: () => Math.random() };
+/** The cap of one wait between a payload's attempts. */
+const PAYLOAD_MAX_DELAY_MS = 4_000;
 
 /**
  * Whether a failed export will fail again however often it is retried: the collector refused
@@ -176,15 +178,9 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     if (this.stopped || this.transport === undefined) return false;
     if (this.known.has(hash)) return true;
     const bytes = body.length;
-    if (this.counters.queuedBytes + bytes > this.maxQueueBytes) {
-      this.counters.droppedPayloads++;
-      this.counters.droppedBytes += bytes;
-      this.warnOverBudget();
-      return false;
-    }
+    if (!this.admit(bytes, "droppedPayloads")) return false;
     this.remember(hash);
     this.payloads.push({ hash, body, bytes });
-    this.counters.queuedBytes += bytes;
     // Outside the step's context: nothing the sender calls is recorded as part of the run.
     this.payloadLoop ??= otelContext.with(ROOT_CONTEXT, () => this.sendPayloads());
     return true;
@@ -226,11 +222,26 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
           diag.warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
           return;
         }
-        const cap = Math.min(4_000, this.payloadRetryDelayMs * 2 ** (attempt - 1));
+        const delay = backoffDelay({ baseDelayMs: this.payloadRetryDelayMs, maxDelayMs: PAYLOAD_MAX_DELAY_MS, random: () => Math.random() }, attempt - 1);
         // Unref'd, as the batch timer is: flush() is how to wait for a retry.
-        await new Promise((resolve) => setTimeout(resolve, cap / 2 + Math.random() * (cap / 2)).unref());
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }
     }
+  }
+
+  /**
+   * Takes `bytes` into the budget (spans and payloads share it), or counts them as dropped under
+   * `counter` and warns once: the one admission check of the queue.
+   */
+  private admit(bytes: number, counter: "dropped" | "droppedPayloads"): boolean {
+    if (this.counters.queuedBytes + bytes > this.maxQueueBytes) {
+      this.counters[counter]++;
+      this.counters.droppedBytes += bytes;
+      this.warnOverBudget();
+      return false;
+    }
+    this.counters.queuedBytes += bytes;
+    return true;
   }
 
   private warnOverBudget(): void {
@@ -244,14 +255,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   onEnd(span: ReadableSpan): void {
     if (this.stopped) return;
     const bytes = weigh(span);
-    if (this.counters.queuedBytes + bytes > this.maxQueueBytes) {
-      this.counters.dropped++;
-      this.counters.droppedBytes += bytes;
-      this.warnOverBudget();
-      return;
-    }
+    if (!this.admit(bytes, "dropped")) return;
     this.queue.push({ span, bytes });
-    this.counters.queuedBytes += bytes;
     if (this.counters.queuedBytes >= this.maxBatchBytes || this.queue.length >= this.maxBatchSpans) this.kick();
     else this.schedule();
   }
@@ -335,7 +340,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
         // Back to the head of the queue, in order; its bytes never left the budget.
         this.queue.unshift(...entries);
         this.consecutiveFailures++;
-        const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.consecutiveFailures - 1)) * (0.8 + 0.4 * Math.random());
+        const delay = backoffDelay(BATCH_BACKOFF, this.consecutiveFailures - 1);
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.kick();

@@ -5,3 +5,5 @@
  * Lambda bundle can import it without the SDK.
  */
 export { isLoopbackHost } from "./loopback.js";
+export { backoffDelay, isRetryableAwsError, resolveRetryPolicy, sleep, withRetries } from "./retry.js";
+export type { ResolvedRetryPolicy, RetryPolicy } from "./retry.js";

@@ -47,6 +47,8 @@ import { randomUUID } from "node:crypto";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { GenAI, Tracewright } from "@tracewright/instrument/conventions";
+import { isRetryableAwsError, resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
+import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
 import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
@@ -296,38 +298,11 @@ export function planBatches(events: readonly LogEvent[]): IndexedLogEvent[][] {
   return batches;
 }
 
-export interface RetrySettings {
-  /** Attempts in all. Default: 6. */
-  attempts?: number;
-  /** Default: 100 ms. */
-  baseDelayMs?: number;
-  /** Default: 5,000 ms. */
-  maxDelayMs?: number;
-  /** Jitter source in [0, 1). Default: Math.random. */
-  random?: () => number;
-}
+/** How AWS calls are retried: the shared backoff and classification of `@tracewright/instrument/shared`. */
+export type RetrySettings = RetryPolicy;
 
-/** Throttling, 5xx, timeouts and dropped connections; not validation or missing resources. */
-function retryable(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (e?.name !== undefined && /Throttl|TooManyRequests|LimitExceeded|ServiceUnavailable|InternalServer/.test(e.name)) return true;
-  const status = e?.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  return e?.$fault !== "client";
-}
-
-async function retrying<T>(operation: () => Promise<T>, settings: RetrySettings): Promise<T> {
-  const attempts = Math.max(1, settings.attempts ?? 6);
-  const random = settings.random ?? Math.random;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (attempt + 1 >= attempts || !retryable(error)) throw error;
-      const cap = Math.min(settings.maxDelayMs ?? 5_000, (settings.baseDelayMs ?? 100) * 2 ** attempt);
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * cap)));
-    }
-  }
+function retrying<T>(operation: () => Promise<T>, settings: RetrySettings): Promise<T> {
+  return withRetries(operation, isRetryableAwsError, resolveRetryPolicy(settings));
 }
 
 /** An event PutLogEvents accepted but did not store (`rejectedLogEventsInfo`). */

@@ -22,8 +22,8 @@ import { CloudWatchLogsWriter, DEFAULT_LOG_GROUP, checkLogGroupName, encodePaylo
 import type { LogEvent } from "@tracewright/store/cloudwatch";
 import type { SpanRecord } from "@tracewright/store";
 import { GenAI, isRunStart, Tracewright } from "@tracewright/instrument/conventions";
+import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { CollectorConfigError, SinkError } from "../errors.js";
-import type { RetryPolicy } from "../retry.js";
 import { stderrReporter } from "../sink.js";
 import type { RejectionReporter, Sink } from "../sink.js";
 

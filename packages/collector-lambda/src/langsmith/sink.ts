@@ -19,9 +19,9 @@ import { createHash } from "node:crypto";
 import { Client } from "langsmith";
 import type { AttributeValue, SpanRecord } from "@tracewright/store";
 import { Exception, isRunStart, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
+import { resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
+import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { SinkError } from "../errors.js";
-import { resolveRetryPolicy, withRetries } from "../retry.js";
-import type { RetryPolicy } from "../retry.js";
 import { stderrReporter } from "../sink.js";
 import type { RejectionReporter, Sink } from "../sink.js";
 

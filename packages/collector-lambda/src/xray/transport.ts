@@ -17,8 +17,8 @@ import { createSocket } from "node:dgram";
 import type { Socket } from "node:dgram";
 import { PutTraceSegmentsCommand, XRayClient } from "@aws-sdk/client-xray";
 import type { XRayClientConfig } from "@aws-sdk/client-xray";
-import { isRetryableAwsError, backoffDelay, resolveRetryPolicy, sleep, withRetries } from "../retry.js";
-import type { RetryPolicy } from "../retry.js";
+import { isRetryableAwsError, backoffDelay, resolveRetryPolicy, sleep, withRetries } from "@tracewright/instrument/shared";
+import type { RetryPolicy } from "@tracewright/instrument/shared";
 import type { SegmentDocument } from "./segment.js";
 
 /** PutTraceSegments takes at most this many documents a call. */

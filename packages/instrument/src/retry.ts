@@ -1,7 +1,13 @@
 /**
  * Retries with capped exponential backoff and full jitter (AWS Architecture Blog, "Exponential
- * Backoff and Jitter"): attempt n waits a uniform random time in [0, min(maxDelayMs, baseDelayMs·2ⁿ)].
- * Used by every AWS sink, so that throttling, 5xx answers and timeouts are retried the same way.
+ * Backoff and Jitter"): retry n (0 for the first) waits a uniform random time in
+ * [0, min(maxDelayMs, baseDelayMs·2ⁿ)]. The one backoff of the repository: the export queue's
+ * batch and payload retries, every AWS sink of the collector, and the store's CloudWatch Logs
+ * reader and writer use it, so that a throttle, a 5xx answer or a collector that is down is
+ * waited out the same way everywhere. Full jitter rather than a band around the doubling: of
+ * the schedules that post compares it does the least total work when many clients retry at once
+ * (many agent processes against one restarting collector, many Lambdas against one throttled
+ * API), at the price of sometimes retrying almost at once, which the doubling cap then absorbs.
  */
 
 export interface RetryPolicy {
@@ -22,6 +28,7 @@ export interface ResolvedRetryPolicy {
   random: () => number;
 }
 
+/** The policy with its defaults; attempts at least 1, delays at least 0. */
 export function resolveRetryPolicy(policy: RetryPolicy = {}): ResolvedRetryPolicy {
   return {
     attempts: Math.max(1, policy.attempts ?? 6),
@@ -31,8 +38,8 @@ export function resolveRetryPolicy(policy: RetryPolicy = {}): ResolvedRetryPolic
   };
 }
 
-/** The wait before retry number `retry` (0 for the first retry). */
-export function backoffDelay(policy: ResolvedRetryPolicy, retry: number): number {
+/** The wait before retry number `retry` (0 for the first retry), in whole milliseconds. */
+export function backoffDelay(policy: Pick<ResolvedRetryPolicy, "baseDelayMs" | "maxDelayMs" | "random">, retry: number): number {
   return Math.floor(policy.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry));
 }
 
@@ -53,7 +60,8 @@ export async function withRetries<T>(operation: (attempt: number) => Promise<T>,
   }
 }
 
-const THROTTLING = new Set([
+/** Error names of AWS services' throttling and transient server faults. */
+const TRANSIENT_AWS_ERRORS = new Set([
   "ThrottledException",
   "ThrottlingException",
   "Throttling",
@@ -62,6 +70,11 @@ const THROTTLING = new Set([
   "ProvisionedThroughputExceededException",
   "LimitExceededException",
   "SlowDown",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "InternalServerError",
+  "InternalServerException",
+  "InternalFailure",
 ]);
 
 /**
@@ -70,13 +83,12 @@ const THROTTLING = new Set([
  */
 export function isRetryableAwsError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return true;
-  const e = error as { name?: string; code?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = error as { name?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
   if (e.$retryable !== undefined) return true;
-  if (e.name !== undefined && THROTTLING.has(e.name)) return true;
+  if (e.name !== undefined && TRANSIENT_AWS_ERRORS.has(e.name)) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   if (e.$fault === "client") return false;
-  if (e.$fault === "server") return true;
-  // No service answer at all: a timeout, a reset or refused connection, an aborted request.
+  // A server fault, or no service answer at all: a timeout, a reset or refused connection, an aborted request.
   return true;
 }
