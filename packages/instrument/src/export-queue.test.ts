@@ -3,7 +3,7 @@ import type { ExportResult } from "@opentelemetry/core";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
-import { ByteBoundedSpanProcessor } from "./export-queue.js";
+import { ByteBoundedSpanProcessor, otlpHeadersFromEnv } from "./export-queue.js";
 
 // The export queue's delivery contract against a scripted exporter (the SpanExporter interface
 // is the queue's only dependency): a batch whose export fails for a reason that may pass stays
@@ -106,5 +106,17 @@ describe("the export queue keeps what the collector could not take yet", () => {
     while (queue.counters.exported === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(queue.counters).toMatchObject({ exported: 1, failedExports: 1, failedSpans: 0 });
     expect(exporter.attempts).toHaveLength(2);
+  });
+});
+
+describe("otlpHeadersFromEnv", () => {
+  it("reads OTEL_EXPORTER_OTLP_HEADERS as the OTLP exporter does: URL-decoded, the traces variable over it, malformed pairs skipped", () => {
+    expect(otlpHeadersFromEnv({})).toEqual({});
+    expect(
+      otlpHeadersFromEnv({
+        OTEL_EXPORTER_OTLP_HEADERS: " Authorization=Bearer%20s3cret , X-Tenant = a%2Cb%3Dc ,novalue,=nokey,empty=,bad=%E0%A4%A,X-Over=general",
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-over=traces",
+      }),
+    ).toEqual({ authorization: "Bearer s3cret", "x-tenant": "a,b=c", "x-over": "traces" });
   });
 });

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, context as otelContext, diag } from "@opentelemetry/api";
 import type { Context } from "@opentelemetry/api";
-import { ExportResultCode } from "@opentelemetry/core";
+import { ExportResultCode, parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { PayloadSink } from "./offload.js";
 import { backoffDelay } from "./retry.js";
@@ -66,19 +66,18 @@ export function httpPayloadTransport(endpoint: string, options: { headers?: Reco
   };
 }
 
-/** `k=v,k2=v2` (values URL-encoded), as the OTLP exporter reads its headers variables. */
-function otlpHeadersFromEnv(): Record<string, string> {
+/**
+ * The headers the OTLP exporter sends, read as it reads them: `OTEL_EXPORTER_OTLP_HEADERS`, then
+ * `OTEL_EXPORTER_OTLP_TRACES_HEADERS` over it, each `k=v,k2=v2` with URL-encoded keys and values
+ * (the W3C baggage format the spec names), parsed by OpenTelemetry's own `parseKeyPairsIntoRecord`,
+ * so that a payload carries exactly the token the spans carry. A malformed or empty pair is
+ * skipped, as the exporter skips it. Keys lower-cased: HTTP headers are case-insensitive, and
+ * two spellings of one must not both be sent.
+ */
+export function otlpHeadersFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const text of [process.env.OTEL_EXPORTER_OTLP_HEADERS, process.env.OTEL_EXPORTER_OTLP_TRACES_HEADERS]) {
-    for (const pair of (text ?? "").split(",")) {
-      const eq = pair.indexOf("=");
-      if (eq <= 0) continue;
-      try {
-        out[decodeURIComponent(pair.slice(0, eq).trim()).toLowerCase()] = decodeURIComponent(pair.slice(eq + 1).trim());
-      } catch {
-        // A malformed pair is skipped, as the exporter skips it.
-      }
-    }
+  for (const text of [env.OTEL_EXPORTER_OTLP_HEADERS, env.OTEL_EXPORTER_OTLP_TRACES_HEADERS]) {
+    for (const [key, value] of Object.entries(parseKeyPairsIntoRecord(text?.trim()))) out[key.toLowerCase()] = value;
   }
   return out;
 }
