@@ -123,6 +123,40 @@ export const PayloadMarker = {
   MISSING: "PayloadMissing",
 } as const;
 
+/** The fields of a {@link PayloadMarker}: what the state was, and where the whole of it is. */
+export interface PayloadMarkerFields {
+  /** UTF-8 bytes of the whole state's JSON text. */
+  bytes: number;
+  /** The JSON text's head. */
+  preview: string;
+  /** sha256 of the whole JSON text: the payload's content address. */
+  ref: string;
+}
+
+/**
+ * A marker's JSON text, keys in canonical (sorted) order: the one writer of the format, for the
+ * instrumentation (`Offloaded`) and the stores (`PayloadMissing`).
+ */
+export function payloadMarker(type: (typeof PayloadMarker)[keyof typeof PayloadMarker], fields: PayloadMarkerFields): string {
+  return JSON.stringify({ $type: type, bytes: fields.bytes, preview: fields.preview, ref: fields.ref });
+}
+
+const OFFLOADED_PREFIX = `{"$type":${JSON.stringify(PayloadMarker.OFFLOADED)},`;
+
+/**
+ * The fields of an `Offloaded` marker, when `value` is one's text (as {@link payloadMarker}
+ * writes it); undefined for anything else, cheaply for any other state.
+ */
+export function readOffloadedMarker(value: unknown): PayloadMarkerFields | undefined {
+  if (typeof value !== "string" || !value.startsWith(OFFLOADED_PREFIX)) return undefined;
+  try {
+    const m = JSON.parse(value) as Partial<Record<keyof PayloadMarkerFields, unknown>>;
+    return typeof m.ref === "string" ? { bytes: Number(m.bytes) || 0, preview: String(m.preview ?? ""), ref: m.ref } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Values of `tracewright.step.kind`. */
 export const StepKind = {
   AGENT: "agent",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
-import { OpenInference, PayloadMarker, Tracewright } from "./conventions.js";
+import { OpenInference, PayloadMarker, Tracewright, payloadMarker, readOffloadedMarker } from "./conventions.js";
 import { PayloadRefused } from "./export-queue.js";
 import type { PayloadTransport } from "./export-queue.js";
 import { init, resolveMaxInlineBytes } from "./init.js";
@@ -17,6 +17,21 @@ function collectingSink(maxInlineBytes: number): PayloadSink & { offered: [strin
   const offered: [string, string][] = [];
   return { maxInlineBytes, offered, offerPayload: (hash, body) => offered.push([hash, body]) > 0 };
 }
+
+describe("payloadMarker / readOffloadedMarker", () => {
+  it("writes keys sorted and reads back only an Offloaded marker's text", () => {
+    const fields = { bytes: 7, preview: '{"a":"\u00e9', ref: "ab".repeat(32) };
+    const text = payloadMarker(PayloadMarker.OFFLOADED, fields);
+    expect(text).toBe(`{"$type":"Offloaded","bytes":7,"preview":${JSON.stringify(fields.preview)},"ref":"${fields.ref}"}`);
+    expect(readOffloadedMarker(text)).toEqual(fields);
+    // A missing payload's marker, a user's own object with the same $type in another key order, a cut marker, and non-strings are not read as markers.
+    expect(readOffloadedMarker(payloadMarker(PayloadMarker.MISSING, fields))).toBeUndefined();
+    expect(readOffloadedMarker(`{"bytes":7,"$type":"Offloaded","ref":"x"}`)).toBeUndefined();
+    expect(readOffloadedMarker(text.slice(0, -2))).toBeUndefined();
+    expect(readOffloadedMarker(`{"$type":"Offloaded","bytes":7}`)).toBeUndefined();
+    expect(readOffloadedMarker(7)).toBeUndefined();
+  });
+});
 
 describe("inlineOrRef", () => {
   it("keeps a state that fits, and sends a larger one by reference with a valid-JSON marker", () => {

@@ -6,7 +6,7 @@
  * to the whole state on read. Nothing is cut silently: a payload the queue could not take is
  * counted (`tracing.stats().droppedPayloads`) and readers see a `PayloadMissing` marker naming it.
  */
-import { PayloadMarker } from "./conventions.js";
+import { PayloadMarker, payloadMarker } from "./conventions.js";
 import { hashJson } from "./serialize.js";
 
 /** Where an oversized state goes: the export queue's payload side. */
@@ -45,12 +45,7 @@ export function inlineOrRef(json: string, sink: PayloadSink | undefined, hash?: 
   if (sink === undefined || !overInlineLimit(json, sink.maxInlineBytes)) return { value: json };
   const ref = hash ?? hashJson(json);
   sink.offerPayload(ref, json);
-  return { value: payloadMarker(PayloadMarker.OFFLOADED, ref, Buffer.byteLength(json, "utf8"), previewOf(json, Math.min(PREVIEW_CHARS, Math.floor(sink.maxInlineBytes / 4)))), ref };
-}
-
-/** A marker's JSON text, keys in canonical (sorted) order. */
-export function payloadMarker(type: string, ref: string, bytes: number, preview: string): string {
-  return JSON.stringify({ $type: type, bytes, preview, ref });
+  return { value: payloadMarker(PayloadMarker.OFFLOADED, { bytes: Buffer.byteLength(json, "utf8"), preview: previewOf(json, Math.min(PREVIEW_CHARS, Math.floor(sink.maxInlineBytes / 4))), ref }), ref };
 }
 
 /** The head of a text, never ending inside a surrogate pair. */

@@ -1,27 +1,9 @@
-import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
+import { OpenInference, PayloadMarker, Tracewright, payloadMarker, readOffloadedMarker } from "@tracewright/instrument/conventions";
+import type { PayloadMarkerFields } from "@tracewright/instrument/conventions";
 import type { SpanRecord } from "./types.js";
 
 /** The attributes that may hold a state sent by reference. */
 const STATE_KEYS = [OpenInference.INPUT_VALUE, OpenInference.OUTPUT_VALUE] as const;
-const OFFLOADED_PREFIX = `{"$type":${JSON.stringify(PayloadMarker.OFFLOADED)},`;
-
-interface Marker {
-  $type: string;
-  bytes: number;
-  preview: string;
-  ref: string;
-}
-
-/** The marker a state attribute holds, if it is one. Cheap for every other value. */
-function markerOf(value: unknown): Marker | undefined {
-  if (typeof value !== "string" || !value.startsWith(OFFLOADED_PREFIX)) return undefined;
-  try {
-    const m = JSON.parse(value) as Partial<Marker>;
-    return typeof m.ref === "string" ? { $type: PayloadMarker.OFFLOADED, bytes: Number(m.bytes) || 0, preview: String(m.preview ?? ""), ref: m.ref } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Puts each state a span sent by reference back in its place, whole, from `lookup` (the store's
@@ -30,11 +12,11 @@ function markerOf(value: unknown): Marker | undefined {
  * in place (they are fresh copies from a read) and returns them.
  */
 export async function resolvePayloads(spans: SpanRecord[], lookup: (hash: string) => string | undefined | Promise<string | undefined>): Promise<SpanRecord[]> {
-  const found: { attributes: SpanRecord["attributes"]; key: string; marker: Marker }[] = [];
+  const found: { attributes: SpanRecord["attributes"]; key: string; marker: PayloadMarkerFields }[] = [];
   for (const span of spans) {
     if (span.attributes[Tracewright.PAYLOAD_REF] === undefined) continue;
     for (const key of STATE_KEYS) {
-      const marker = markerOf(span.attributes[key]);
+      const marker = readOffloadedMarker(span.attributes[key]);
       if (marker !== undefined) found.push({ attributes: span.attributes, key, marker });
     }
   }
@@ -42,6 +24,6 @@ export async function resolvePayloads(spans: SpanRecord[], lookup: (hash: string
   // and a lookup may be a request (the CloudWatch Logs reader).
   const refs = [...new Set(found.map((f) => f.marker.ref))];
   const bodies = new Map(await Promise.all(refs.map(async (ref) => [ref, await lookup(ref)] as const)));
-  for (const { attributes, key, marker } of found) attributes[key] = bodies.get(marker.ref) ?? JSON.stringify({ ...marker, $type: PayloadMarker.MISSING });
+  for (const { attributes, key, marker } of found) attributes[key] = bodies.get(marker.ref) ?? payloadMarker(PayloadMarker.MISSING, marker);
   return spans;
 }
