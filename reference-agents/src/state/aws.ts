@@ -42,6 +42,7 @@ export function dynamoDbSessionStore(options: DynamoDbSessionStoreOptions): Sess
       checkSessionKey(key);
       const text = encodeSessionState(key, state);
       await failing(where(key), "write", () => client.send(new PutItemCommand({ TableName: options.table, Item: { [keyAttribute]: { S: key }, state: { S: text } } })));
+      return Buffer.byteLength(text);
     },
     async close() {
       if (options.client === undefined) client.destroy();
@@ -80,6 +81,7 @@ export function s3SessionStore(options: S3SessionStoreOptions): SessionStore {
       const Key = objectKey(key);
       const text = encodeSessionState(key, state);
       await failing(where(key), "write", () => client.send(new PutObjectCommand({ Bucket: options.bucket, Key, Body: text, ContentType: "application/json" })));
+      return Buffer.byteLength(text);
     },
     async close() {
       if (options.client === undefined) client.destroy();

@@ -16,8 +16,11 @@ export interface SessionStore {
   readonly description: string;
   /** The state saved under `key`, or `null` when there is none. */
   load(key: string): Promise<unknown>;
-  /** Saves `state` (any JSON value) under `key`, replacing what was there. */
-  save(key: string, state: unknown): Promise<void>;
+  /**
+   * Saves `state` (any JSON value) under `key`, replacing what was there; resolves to the UTF-8
+   * bytes of the JSON text written, so that a caller reporting the size need not serialize again.
+   */
+  save(key: string, state: unknown): Promise<number>;
   /** Releases what the store holds open (a database handle). */
   close(): Promise<void>;
 }
@@ -71,7 +74,10 @@ export function memorySessionStore(entries: Map<string, string> = new Map()): Se
       return text === undefined ? null : decodeSessionState(`memory session "${key}"`, text);
     },
     async save(key, state) {
-      entries.set(checkSessionKey(key), encodeSessionState(key, state));
+      checkSessionKey(key);
+      const text = encodeSessionState(key, state);
+      entries.set(key, text);
+      return Buffer.byteLength(text);
     },
     async close() {},
   };
@@ -115,6 +121,7 @@ export function fileSessionStore(directory: string): SessionStore {
       } catch (error) {
         throw new SessionStoreError("SESSION_STORE_FAILED", `cannot write session "${key}" to ${path}: ${(error as Error).message}`, { cause: error });
       }
+      return Buffer.byteLength(text);
     },
     async close() {},
   };
@@ -135,7 +142,10 @@ export function sqliteSessionStore(path: string): SessionStore {
       return row === undefined ? null : decodeSessionState(`session "${key}" in ${path}`, row.state);
     },
     async save(key, state) {
-      upsert.run(checkSessionKey(key), encodeSessionState(key, state));
+      checkSessionKey(key);
+      const text = encodeSessionState(key, state);
+      upsert.run(key, text);
+      return Buffer.byteLength(text);
     },
     async close() {
       if (db.open) db.close();

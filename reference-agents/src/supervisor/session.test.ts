@@ -57,7 +57,7 @@ describe("the supervisor's session, loaded and saved at each invocation", () => 
   });
 
   it("fails the run at the load step when the store cannot be read, without calling the model", async () => {
-    const broken: SessionStore = { description: "broken", load: () => Promise.reject(new SessionStoreError("SESSION_STORE_FAILED", "disk on fire")), save: () => Promise.resolve(), close: () => Promise.resolve() };
+    const broken: SessionStore = { description: "broken", load: () => Promise.reject(new SessionStoreError("SESSION_STORE_FAILED", "disk on fire")), save: () => Promise.resolve(0), close: () => Promise.resolve() };
     const result = await runSupervisor({ goal: SUPERVISOR_GOAL, latencyScale: 0, sessions: broken });
     expect((result.error as Error).message).toBe("disk on fire");
     expect(recorder.steps().filter((s) => s.status === "error").map((s) => s.key)).toEqual(["supervisor/state:load#0", "supervisor"]);

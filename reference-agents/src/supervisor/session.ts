@@ -13,12 +13,9 @@ export async function loadSession(store: SessionStore, sessionId: string): Promi
   return loaded;
 }
 
-/** Saves the session as a recorded `state` step (`state:save`); its output is the bytes written. */
+/** Saves the session as a recorded `state` step (`state:save`); its output is the bytes written (the store's own count: the session is serialized once). */
 export function saveSession(store: SessionStore, session: SupervisorSession): Promise<{ key: string; bytes: number }> {
-  return saveState(session.id, session, async (key, state) => {
-    await store.save(key, state);
-    return { key, bytes: Buffer.byteLength(JSON.stringify(state)) };
-  });
+  return saveState(session.id, session, async (key, state) => ({ key, bytes: await store.save(key, state) }));
 }
 
 function isSession(value: unknown, sessionId: string): value is SupervisorSession {

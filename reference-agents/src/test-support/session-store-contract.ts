@@ -39,7 +39,7 @@ export function describeSessionStoreContract(name: string, open: () => Promise<S
 
     it("loads what was saved, whole, from a store opened afresh over the same data", async () => {
       const state = { status: "awaiting_approval", invocations: 1, plan: { steps: ["research", "analysis"], dataset: "lambda-costs" }, cost: 356.21, note: "naïve – “quoted” ✓", empty: [], nothing: null };
-      await fixture.store.save("session-1", state);
+      expect(await fixture.store.save("session-1", state)).toBe(Buffer.byteLength(JSON.stringify(state)));
       expect(await fixture.store.load("session-1")).toEqual(state);
       expect(await reopen().load("session-1")).toEqual(state);
     });
