@@ -14,14 +14,13 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { get } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { chromium } from "@playwright/test";
 import { openSqliteStore } from "@tracewright/store";
-import { makeSpan } from "../packages/store/dist/testing.js";
+import { freePort, makeSpan } from "../packages/store/dist/testing.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -118,17 +117,6 @@ function gzipBytes(url) {
       response.on("end", () => resolve(bytes));
       response.on("error", reject);
     }).on("error", reject);
-  });
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
   });
 }
 

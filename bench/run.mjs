@@ -220,17 +220,25 @@ async function replaySpeed() {
   await store.close();
 }
 
+/**
+ * Runs a benchmark script as its own process (stderr passed through) and answers the JSON of
+ * the last stdout line that holds an object, or prints `name (failed: …)` and answers undefined.
+ */
+function runJsonChild(name, script, args = []) {
+  const result = spawnSync(process.execPath, [script, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 });
+  const line = result.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+  if (result.status !== 0 || line === undefined) {
+    console.log(`${name.padEnd(34)} (failed: exit ${result.status ?? result.signal})`);
+    return undefined;
+  }
+  return JSON.parse(line);
+}
+
 function dashboard() {
   const script = join(here, "dashboard.bench.mjs");
   if (!existsSync(script)) return;
-  const result = spawnSync(process.execPath, [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 });
-  const line = result.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-  if (result.status !== 0 || line === undefined) {
-    console.log(`dashboard.run20k.ready             (failed: exit ${result.status})`);
-    return;
-  }
-  const entry = JSON.parse(line);
-  record(entry.name, entry.value, entry.unit, entry.baseline);
+  const entry = runJsonChild("dashboard.run20k.ready", script);
+  if (entry !== undefined) record(entry.name, entry.value, entry.unit, entry.baseline);
 }
 
 /**
@@ -253,16 +261,11 @@ async function exportThroughput() {
     });
     collector.once("exit", (code) => reject(new Error(`the collector exited (${code}) before listening`)));
   });
-  const agent = spawnSync(process.execPath, [join(here, "export.bench.mjs"), `${url}/v1/traces`, "10000", "10", "1000"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 300_000 });
+  const sent = runJsonChild("instrument.export.10k", join(here, "export.bench.mjs"), [`${url}/v1/traces`, "10000", "10", "1000"]);
   const exited = new Promise((resolve) => collector.once("exit", resolve));
   collector.kill("SIGTERM");
   await exited;
-  const line = agent.stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
-  if (agent.status !== 0 || line === undefined) {
-    console.log(`instrument.export.10k              (failed: agent exit ${agent.status})`);
-    return;
-  }
-  const sent = JSON.parse(line);
+  if (sent === undefined) return;
   const store = openSqliteStore({ path: db });
   let stored = 0;
   for (let page = await store.listRuns({ agent: "export-bench", limit: 1000 }); ; page = await store.listRuns({ agent: "export-bench", limit: 1000, cursor: page.nextCursor })) {

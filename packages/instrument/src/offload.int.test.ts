@@ -1,6 +1,6 @@
-import { createServer } from "node:net";
 import { startCollector } from "@tracewright/collector-lambda";
 import { loadRunDetail, openSqliteStore } from "@tracewright/store";
+import { freePort } from "@tracewright/store/testing";
 import { describe, expect, it } from "vitest";
 import { PayloadMarker } from "./conventions.js";
 import { init } from "./init.js";
@@ -11,16 +11,6 @@ import { runWithResult, tool } from "./steps.js";
 // counted (and named on read) when the queue could not take them.
 
 const big = { rows: Array.from({ length: 12_000 }, (_, i) => ({ i, text: "lorem ipsum dolor" })) };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe("payloads through a live collector", () => {
   it("retries a payload while the collector is down, and delivers it once it is up", async () => {

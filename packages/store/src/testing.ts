@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { Exception, GenAI, OpenInference, RunStart, StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import type { Attributes, SpanRecord } from "./types.js";
 
@@ -91,4 +92,20 @@ export function makeRunStart(root: SpanRecord, placement: RunStart = RunStart.RO
     links: [],
     resource: root.resource,
   };
+}
+
+/**
+ * A TCP port free right now on 127.0.0.1 (the OS picks it, and it is closed again before this
+ * resolves), for a server a test starts, stops and starts again on the same port, or a child
+ * process told which port to bind. The one copy for the packages' tests and the benchmarks.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

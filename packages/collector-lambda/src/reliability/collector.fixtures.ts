@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 
@@ -24,16 +23,7 @@ export function requireBuild(): void {
 }
 
 /** A port free right now on 127.0.0.1, so that a restarted collector can bind the same one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "@tracewright/store/testing";
 
 export interface CollectorProcess {
   readonly child: ChildProcess;
