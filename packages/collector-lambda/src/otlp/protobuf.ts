@@ -87,38 +87,45 @@ export function decodeOtlpProtobuf(body: Uint8Array): DecodedTraces {
   return { spans: out.spans, rejected: out.rejected };
 }
 
-function decodeResourceSpans(c: Cursor, end: number, path: string, out: { spans: SpanRecord[]; rejected: RejectedSpan[]; index: number }): void {
-  // Fields may come in any order: find the resource and the scope spans first.
-  let resourceStart = -1;
-  let resourceEnd = -1;
-  const scopes: number[] = [];
+/**
+ * The shape shared by `ResourceSpans` and `ScopeSpans`: field 1 a header message (the resource,
+ * the scope), field 2 a repeated message (scope spans, spans), in any order. Finds where they
+ * are (start, end pairs), skipping other fields, and leaves the cursor at `end`.
+ */
+function scanHeaderAndItems(c: Cursor, end: number): { header: [number, number] | undefined; items: number[] } {
+  let header: [number, number] | undefined;
+  const items: number[] = [];
   while (c.pos < end) {
     const tag = readTag(c, end);
     const field = tag >>> 3;
     if ((field === 1 || field === 2) && (tag & 7) === LEN) {
       const length = readLength(c, end);
-      if (field === 1) {
-        resourceStart = c.pos;
-        resourceEnd = length;
-      } else {
-        scopes.push(c.pos, length);
-      }
+      if (field === 1) header = [c.pos, length];
+      else items.push(c.pos, length);
       c.pos = length;
     } else {
       skipField(c, end, tag);
     }
   }
+  return { header, items };
+}
 
-  let resource: Attributes | FieldError = {};
-  if (resourceStart >= 0) {
-    c.pos = resourceStart;
-    try {
-      resource = decodeResource(c, resourceEnd);
-    } catch (error) {
-      if (!(error instanceof FieldError)) throw error;
-      resource = error.at(`${path}.resource`);
-    }
+/** Decodes the header `scanHeaderAndItems` found (`absent` when there is none), or answers the field error that then rejects every span under it. */
+function decodeHeader<T>(c: Cursor, header: [number, number] | undefined, decode: (c: Cursor, end: number) => T, absent: T, path: string): T | FieldError {
+  if (header === undefined) return absent;
+  c.pos = header[0];
+  try {
+    return decode(c, header[1]);
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    return error.at(path);
   }
+}
+
+function decodeResourceSpans(c: Cursor, end: number, path: string, out: { spans: SpanRecord[]; rejected: RejectedSpan[]; index: number }): void {
+  // Fields may come in any order: find the resource and the scope spans first.
+  const { header, items: scopes } = scanHeaderAndItems(c, end);
+  const resource = decodeHeader<Attributes>(c, header, decodeResource, {}, `${path}.resource`);
 
   for (let s = 0; s * 2 < scopes.length; s++) {
     c.pos = scopes[s * 2] as number;
@@ -133,36 +140,8 @@ function decodeResourceSpans(c: Cursor, end: number, path: string, out: { spans:
 }
 
 function decodeScopeSpans(c: Cursor, end: number, path: string, resource: Attributes | FieldError, out: { spans: SpanRecord[]; rejected: RejectedSpan[]; index: number }): void {
-  let scopeStart = -1;
-  let scopeEnd = -1;
-  const spans: number[] = [];
-  while (c.pos < end) {
-    const tag = readTag(c, end);
-    const field = tag >>> 3;
-    if ((field === 1 || field === 2) && (tag & 7) === LEN) {
-      const length = readLength(c, end);
-      if (field === 1) {
-        scopeStart = c.pos;
-        scopeEnd = length;
-      } else {
-        spans.push(c.pos, length);
-      }
-      c.pos = length;
-    } else {
-      skipField(c, end, tag);
-    }
-  }
-
-  let scope: SpanRecord["scope"] | FieldError;
-  if (scopeStart >= 0) {
-    c.pos = scopeStart;
-    try {
-      scope = decodeScope(c, scopeEnd);
-    } catch (error) {
-      if (!(error instanceof FieldError)) throw error;
-      scope = error.at(`${path}.scope`);
-    }
-  }
+  const { header, items: spans } = scanHeaderAndItems(c, end);
+  const scope = decodeHeader<SpanRecord["scope"]>(c, header, decodeScope, undefined, `${path}.scope`);
 
   const shared = resource instanceof FieldError ? resource : scope instanceof FieldError ? scope : undefined;
   for (let i = 0; i * 2 < spans.length; i++, out.index++) {
