@@ -1,21 +1,11 @@
 import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from "@langchain/langgraph";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Tracewright } from "./conventions.js";
-import { init } from "./init.js";
-import type { Tracing } from "./init.js";
 import { humanInput, traceNode } from "./langgraph.js";
 import { run, tool } from "./steps.js";
+import { recordSpans } from "./recording.fixtures.js";
 
-const exporter = new InMemorySpanExporter();
-let tracing: Tracing;
-beforeAll(() => {
-  tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
-});
-afterAll(async () => {
-  await tracing.shutdown();
-});
-beforeEach(() => exporter.reset());
+const exporter = recordSpans();
 
 const State = Annotation.Root({
   goal: Annotation<string>(),

@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import type { Tracing } from "./init.js";
-import { init } from "./init.js";
+import { describe, expect, it } from "vitest";
 import { Tracewright } from "./conventions.js";
 import { consume, publish } from "./messaging.js";
 import { carry, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
 import type { Carried } from "./propagation.js";
 import { node, run, runWithResult, tool } from "./steps.js";
+import { recordSpans } from "./recording.fixtures.js";
 
-const exporter = new InMemorySpanExporter();
-let tracing: Tracing;
-beforeAll(() => {
-  tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
-});
-afterAll(async () => {
-  await tracing.shutdown();
-});
-beforeEach(() => exporter.reset());
+const exporter = recordSpans();
 
 const attr = (key: string) => exporter.getFinishedSpans().map((s) => s.attributes[key]);
 

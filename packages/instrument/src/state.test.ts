@@ -1,19 +1,11 @@
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Tracewright } from "./conventions.js";
-import { init } from "./init.js";
-import type { Tracing } from "./init.js";
 import { loadState, saveState } from "./state.js";
 import { run } from "./steps.js";
 import type { StepCall, StepInterceptor } from "./steps.js";
+import { recordSpans } from "./recording.fixtures.js";
 
-const exporter = new InMemorySpanExporter();
-let tracing: Tracing;
-beforeAll(() => {
-  tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
-});
-afterAll(() => tracing.shutdown());
-beforeEach(() => exporter.reset());
+const exporter = recordSpans();
 
 const span = (key: string) => exporter.getFinishedSpans().find((s) => s.attributes[Tracewright.STEP_KEY] === key)!;
 
