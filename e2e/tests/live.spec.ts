@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { hex, post, str } from "../support/otlp.js";
+import { init, runWithResult, tool } from "@tracewright/instrument";
+import { COLLECTOR, hex, post, str } from "../support/otlp.js";
 
 // A live run appearing while it runs: listed as running before its root arrives, and both the
 // run's page and the run list refresh themselves until it has ended.
@@ -61,4 +62,36 @@ test("a run in progress appears in the run list as running, and the list follows
   await page.goto("/?status=ok");
   await expect(page.getByTestId("run-row").first()).toBeVisible();
   await expect(page.getByTestId("live-indicator")).toHaveCount(0);
+});
+
+test("a run recorded by the instrumentation is listed as running from its start, before any step has ended", async ({ page }) => {
+  // The real library, exporting to the shared collector on its batch schedule: no flush until
+  // the run has ended, so what the list shows first is the run-start span alone.
+  const tracing = init({ endpoint: COLLECTOR, serviceName: "e2e-run-start", register: false });
+  const agent = `run-start-${hex(3)}`;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const finished = runWithResult(agent, { question: "is it listed yet?" }, () => tool("slow_search", { q: "pricing" }, async () => (await gate, { hits: 3 })));
+  try {
+    const row = page.locator(`[data-testid="run-row"][data-agent="${agent}"]`);
+    // Within the batch delay (1 s): a list with no running run does not poll, so look again.
+    await expect(async () => {
+      await page.goto(`/?agent=${agent}`);
+      await expect(row).toHaveAttribute("data-status", "running", { timeout: 500 });
+    }).toPass({ timeout: 8000 });
+    const runId = (await row.getAttribute("data-run-id")) ?? "";
+    await page.goto(`/runs/${runId}`);
+    await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "running");
+    // The run-start span is not a step: nothing has ended yet, so no step is listed.
+    await expect(page.getByTestId("step-row")).toHaveCount(0);
+    release();
+    const result = await finished;
+    expect(result).toMatchObject({ runId, status: "ok", output: { hits: 3 } });
+    await tracing.flush();
+    await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
+    await expect(page.getByTestId("step-row")).toHaveCount(2);
+  } finally {
+    release();
+    await tracing.shutdown();
+  }
 });
