@@ -69,7 +69,7 @@ describe("serialize: the fast path writes what the general path writes", () => {
     fc.assert(fc.property(plainJson, expectTakenByFastPath), { numRuns: 1000 });
   });
 
-  it("byte for byte on states of a few fields holding lists of records (written field by field)", () => {
+  it("byte for byte on states of a few fields holding lists of records", () => {
     const record = fc.dictionary(plainKey, fc.oneof(fc.string({ maxLength: 8 }), finite, fc.boolean()), { maxKeys: 5 });
     const stateOf = fc.dictionary(plainKey, fc.oneof(fc.array(record, { minLength: 10, maxLength: 40 }), fc.string(), record), { minKeys: 1, maxKeys: 5 });
     fc.assert(fc.property(stateOf, expectTakenByFastPath), { numRuns: 300 });
@@ -116,10 +116,10 @@ describe("serialize: the fast path writes what the general path writes", () => {
     const hidden = Object.defineProperty({ a: 1 }, "toJSON", { value: () => ({ password: "hunter2" }) });
     expect(serializeFast(hidden)).toBeUndefined();
     expect(serialize(hidden)).toBe('{"password":"[REDACTED]"}');
-    // Written through a property list, a key held non-enumerable is read too: a secret there still declines.
+    // A key held non-enumerable is not written, as on the general path (a secret in it is never read).
     const covert = [{ note: "n", a: 1 }, Object.defineProperty({ a: 2, b: 1 }, "note", { value: "key AKIAIOSFODNN7EXAMPLE" })];
-    expect(serializeFast(covert)).toBeUndefined();
-    expect(serialize(covert)).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    expect(serializeFast(covert)).toBe('[{"a":1,"note":"n"},{"a":2,"b":1}]');
+    expect(serialize(covert)).toBe(serializeGeneral(covert));
     class Listing extends Array<number> {}
     expect(serializeFast(Listing.from([1, 2]))).toBe("[1,2]");
     // Records that share their keys, then one that does not: each is judged.
@@ -127,13 +127,81 @@ describe("serialize: the fast path writes what the general path writes", () => {
     expect(serializeFast([{ a: 1, b: 2 }, { a: 1, b: 2, c: 3 }, { a: 1 }, { b: 1, a: 2 }])).toBe('[{"a":1,"b":2},{"a":1,"b":2,"c":3},{"a":1},{"a":2,"b":1}]');
     expect(serializeFast([{ a: 1, b: 2 }, { c: 1, b: 2 }])).toBe('[{"a":1,"b":2},{"b":2,"c":1}]');
     expect(serializeFast([{ a: 1, b: 2, c: 3 }, { x: 1 }, { x: 1, b: 2, c: 3 }])).toBe('[{"a":1,"b":2,"c":3},{"x":1},{"b":2,"c":3,"x":1}]');
-    // A wide dictionary of records: declined for the lookups of absent keys, recorded the same.
-    const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`r${i}`, Object.fromEntries(Array.from({ length: 30 }, (_, j) => [`k${i}_${j}`, j]))]));
-    expect(serializeFast(wide)).toBeUndefined();
-    expect(serialize(wide)).toBe(serializeGeneral(wide));
+    // A wide dictionary of records, each of its own keys (out of order): written, the same.
+    const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`r${i}`, Object.fromEntries(Array.from({ length: 30 }, (_, j) => [`k${i}_${29 - j}`, j]))]));
+    expect(serializeFast(wide)).toBe(serializeGeneral(wide));
     // A false alarm of the screen is still written by the fast path.
     expect(serializeFast({ note: "a risk-free task-force" })).toBe('{"note":"a risk-free task-force"}');
     expect(serializeFast({ b: 1, a: [{ d: 1, c: 2 }], 10: 0, 2: 0 })).toBe('{"2":0,"10":0,"a":[{"c":2,"d":1}],"b":1}');
+  });
+
+  it("byte for byte through the canonical writer: long lists of out-of-order records, compiled shapes, shapes changing mid-list", () => {
+    // Out of order (z before a) so the canonical writer takes them; 40+ records so shapes get compiled.
+    const numbers = fc.oneof(finite, fc.constantFrom(-0, 1e21, 1e-7, 2 ** 53, -1.5e300));
+    const anyLeaf = fc.oneof(text, numbers, fc.boolean(), fc.constant(null), fc.constant(undefined));
+    const plainLeaf = fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 20 }), nearMiss, numbers, fc.boolean(), fc.constant(null));
+    const recordOf = (keys: fc.Arbitrary<string>, leaf: fc.Arbitrary<unknown>) =>
+      fc.tuple(fc.array(fc.tuple(keys, fc.oneof(leaf, fc.array(leaf, { maxLength: 3 }), fc.dictionary(keys, leaf, { maxKeys: 3 }))), { maxLength: 5 }), leaf).map(([entries, z]) => {
+        const o: Record<string, unknown> = {};
+        Object.defineProperty(o, "z", { value: z, enumerable: true, writable: true, configurable: true });
+        for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+        return o;
+      });
+    const list = (keys: fc.Arbitrary<string>, leaf: fc.Arbitrary<unknown>) => fc.tuple(recordOf(keys, leaf), fc.array(recordOf(keys, leaf), { maxLength: 4 }), fc.integer({ min: 40, max: 80 })).map(([first, others, n]) => Array.from({ length: n }, (_, i) => (i % 17 === 16 && others.length > 0 ? others[i % others.length] : first)));
+    fc.assert(
+      fc.property(list(key, anyLeaf), (value) => {
+        const general = serializeGeneral(value);
+        const fast = serializeFast(value);
+        if (fast !== undefined) expect(fast).toBe(general);
+        expect(serialize(value)).toBe(general);
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(fc.property(list(plainKey, plainLeaf).map((records) => ({ q: "x", items: records.map((r) => JSON.parse(JSON.stringify(r)) as unknown) })), (value) => {
+      expect(serializeFast(value)).toBe(serializeGeneral(value));
+    }), { numRuns: 200 });
+  });
+
+  it("the canonical writer on the cases it decides itself: escapes, numbers, index keys, secrets, __proto__, getters, hidden fields", () => {
+    const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
+    const same = (value: unknown): void => expect(serialize(value)).toBe(serializeGeneral(value));
+    const odd = { z: 'quote " back \\ nl \n tab \t nul \u0000 lone \ud800 pair 😀 line \u2028 del \u007f', "k\u00e9y\n\"\ud83d": -0, "10": 1e21, "2": -1e-7, a: [Number.MIN_VALUE, -0, 0.1 + 0.2] };
+    expectTakenByFastPath(many(50, () => odd));
+    expectTakenByFastPath([odd]);
+    expect(serializeFast([odd])?.startsWith('[{"2":-1e-7,"10":1e+21,"a":[5e-324,0,0.30000000000000004],')).toBe(true);
+    // Shapes that change mid-list and nest.
+    expectTakenByFastPath(many(100, (i) => (i % 3 === 0 ? { b: i, a: { y: [i], x: "s" } } : i % 3 === 1 ? { b: i, a: { x: "t", y: [] }, c: undefined } : { c: i, b: { d: 1, c: 2 } })));
+    // A secret-named key in a record of a long list: masked by the general path, never written.
+    const withSecret = many(60, (i) => (i === 45 ? { z: 1, api_key: "k-123", a: 2 } : { z: 1, a: 2 }));
+    expect(serializeFast(withSecret)).toBeUndefined();
+    expect(serialize(withSecret)).toContain('"api_key":"[REDACTED]"');
+    // A secret-shaped string in a compiled shape's field.
+    const withToken = many(60, (i) => ({ z: 1, a: i === 50 ? "use AKIAIOSFODNN7EXAMPLE" : "fine" }));
+    expect(serializeFast(withToken)).toBeUndefined();
+    expect(serialize(withToken)).not.toContain("AKIAIOSFODNN7EXAMPLE");
+    // A __proto__ key (as JSON.parse makes it) in a long list: the general path keeps it as data.
+    const protoKey = many(60, (i) => (i === 40 ? (JSON.parse('{"z":1,"__proto__":{"a":1}}') as unknown) : { z: 1, a: 2 }));
+    expect(serializeFast(protoKey)).toBeUndefined();
+    same(protoKey);
+    // Getters are read, a throwing one declines; hidden (non-enumerable) fields and symbols are not written.
+    let reads = 0;
+    const getters = many(60, (i) => Object.defineProperty({ z: i }, "a", { enumerable: true, get: () => (reads++, i * 2) }));
+    expectTakenByFastPath(getters);
+    expect(reads).toBeGreaterThan(0);
+    same(many(60, (i) => Object.defineProperty({ z: i, a: 1 }, "hidden", { value: "x", enumerable: false })));
+    same(many(60, (i) => ({ z: i, a: 1, [Symbol("s")]: 2 })));
+    const throwing = many(60, (i) => (i === 55 ? Object.defineProperty({ z: i }, "a", { enumerable: true, get: () => { throw new Error("no"); } }) : { z: i, a: 1 }));
+    expect(serializeFast(throwing)).toBeUndefined();
+    same(throwing);
+    // Non-JSON leaves deep in a compiled shape send the whole value to the general path.
+    for (const bad of [Number.NaN, Infinity, 1n, () => 1, Symbol("s"), new Date(0), new Map()]) {
+      const list = many(60, (i) => ({ z: i, a: i === 50 ? bad : 1 }));
+      expect(serializeFast(list)).toBeUndefined();
+      same(list);
+    }
+    const holes = many(60, (i) => ({ z: i, a: i === 50 ? [1, undefined] : [1] }));
+    expect(serializeFast(holes)).toBeUndefined();
+    same(holes);
   });
 
   it("declines while Object.prototype has an enumerable property, and records the same", () => {

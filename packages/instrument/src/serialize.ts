@@ -1,13 +1,16 @@
 import * as crypto from "node:crypto";
+import { MAX_DEPTH, setKeyJudge, writeCanonical } from "./canonical-writer.js";
 import { compileRedaction, MASK } from "./redact.js";
 import type { RedactionOptions, Redactor } from "./redact.js";
 
 /** The redaction in force: on by default; `init({ redact })` replaces it. */
-let redactor: Redactor | undefined = compileRedaction();
+let redactor: Redactor | undefined;
+setRedaction(undefined);
 
 /** Sets the redaction applied to every state from now on (see redact.ts). */
 export function setRedaction(options: RedactionOptions | undefined): void {
   redactor = compileRedaction(options);
+  setKeyJudge(redactor?.key);
 }
 
 /** A free text (an error message, a stack) with secret-looking parts masked. */
@@ -90,42 +93,27 @@ export function hashJson(json: string): string {
   return oneShotHash === undefined ? crypto.createHash("sha256").update(json).digest("hex") : oneShotHash("sha256", json, "hex");
 }
 
-/** Deeper than this, the fast path leaves a value to the general one (whose slow path has no depth limit). */
-const PLAIN_DEPTH = 1000;
-
-/** Lookups of absent keys that cost less than the general path whatever the state: a small state is never declined for them. */
-const MISSES_ALWAYS_CHEAP = 4096;
-
 /** What one fast-path walk learns about a value. */
 interface PlainWalk {
-  /** Every object key met, once. */
-  keys: Set<string>;
   /** Some object's keys are not in canonical order. */
   unsorted: boolean;
-  /** Objects met, and the keys they hold in all. */
-  objects: number;
-  fields: number;
   /** By depth, the keys of the last object met there. */
   shapes: string[][];
 }
 
 /**
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,
- * booleans and null — what JSON itself can carry. One walk proves the value is that, and notes
- * whether every object's keys are already in canonical order; then the native JSON.stringify
- * writes it without a replacer, with the sorted list of every key as its property list when an
- * object's keys are out of order (JSON.stringify then writes each object's keys in the list's
- * order). A state object of a few fields is walked and written field by field when one list
- * for all of them would cost more ({@link writeFields}). Redaction: a secret-named key sends the value to the general path, which masks it;
- * secret-shaped strings are screened for once, over the whole text, and only a hit asks about
- * each string. Anything else — a Date, a Map, a class instance, undefined in an array, NaN, a
- * `__proto__` key, a structure deeper than {@link PLAIN_DEPTH}, a getter that throws — returns
- * undefined and the general path takes the value. The text is byte for byte the general
- * path's (serialize.property.test.ts checks it on generated values), with one known exception
- * left in: through a property list, JSON.stringify also reads a listed key that an object holds
- * non-enumerable (set with Object.defineProperty), so such a field is recorded where the
- * general path skips it; its strings are still screened and redacted ({@link holdsSecretText}),
- * and its key was judged, since it is listed. Getters run twice (the walk, then the write).
+ * booleans and null — what JSON itself can carry. One walk ({@link isPlain}) proves the value
+ * is that, and notes whether every object's keys are already in canonical order; then the
+ * native JSON.stringify writes it, without a replacer, when they are, and
+ * {@link writeCanonical} (canonical-writer.ts: a walk that writes in canonical order itself)
+ * when they are not. Redaction: a secret-named key sends the value to the general path, which
+ * masks it; secret-shaped strings are screened for once, over the whole text, and only a hit
+ * asks about each string. Anything else — a Date, a Map, a class instance, undefined in an
+ * array, NaN, a `__proto__` key, a structure deeper than {@link MAX_DEPTH}, a getter that
+ * throws — returns undefined and the general path takes the value. The text is byte for byte
+ * the general path's (serialize.property.test.ts checks it on generated values). Getters run
+ * twice (the walk, then the write).
  */
 function plainJson(value: unknown): string | undefined {
   try {
@@ -135,7 +123,9 @@ function plainJson(value: unknown): string | undefined {
       text = JSON.stringify(value);
     } else {
       if (prototypeHasEnumerable()) return undefined;
-      text = Array.isArray(value) || !fewKeys(value) ? writeWhole(value) : writeFields(value);
+      const walk: PlainWalk = { unsorted: false, shapes: [] };
+      if (!isPlain(value, walk, 0)) return undefined;
+      text = walk.unsorted ? writeCanonical(value) : JSON.stringify(value);
       if (text === undefined) return undefined;
     }
     if (redactor !== undefined && redactor.screen(text) && holdsSecretText(value, redactor)) return undefined;
@@ -143,88 +133,6 @@ function plainJson(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function newWalk(): PlainWalk {
-  return { keys: new Set(), unsorted: false, objects: 0, fields: 0, shapes: [] };
-}
-
-/** One walk over a container, then one JSON.stringify. */
-function writeWhole(value: object): string | undefined {
-  const walk = newWalk();
-  return isPlain(value, walk, 0) ? writeWalked(value, walk) : undefined;
-}
-
-/** A container {@link isPlain} accepted, written by the native JSON.stringify. */
-function writeWalked(value: object, walk: PlainWalk): string | undefined {
-  if (!walk.unsorted) return JSON.stringify(value);
-  // Every listed key is looked up in every object, and a key an object lacks costs about a
-  // tenth of a field written: with many keys spread over many objects (a wide dictionary of
-  // records), the general path's per-object sort is cheaper.
-  if (walk.objects * walk.keys.size - walk.fields > 8 * walk.fields + MISSES_ALWAYS_CHEAP) return undefined;
-  return JSON.stringify(value, [...walk.keys].sort(canonicalOrder));
-}
-
-/** At most this many fields at the top, the fast path walks and writes them apart. */
-const SPLIT_FIELDS = 16;
-
-function fewKeys(value: object): boolean {
-  let n = 0;
-  for (const key in value) if (key !== undefined && ++n > SPLIT_FIELDS) return false;
-  return true;
-}
-
-/**
- * A state object with a few fields (a query, a list of documents, a list of messages), each
- * field walked apart: a property list for the whole state would be looked up in every record
- * for the keys of every other field (about half of the cost of writing a field, per key an
- * object lacks). Written as one when that costs little, else field by field, each with its own
- * key list, joined.
- */
-function writeFields(value: object): string | undefined {
-  const proto: unknown = Object.getPrototypeOf(value);
-  if ((proto !== Object.prototype && proto !== null) || (value as { toJSON?: unknown }).toJSON !== undefined) return undefined;
-  const keys: string[] = [];
-  const walks: (PlainWalk | undefined)[] = [];
-  let sorted = true;
-  for (const key in value) {
-    if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return undefined;
-    const field: unknown = (value as Record<string, unknown>)[key];
-    let walk: PlainWalk | undefined;
-    if (typeof field === "object" && field !== null) {
-      walk = newWalk();
-      if (!isPlain(field, walk, 1)) return undefined;
-      if (walk.unsorted) sorted = false;
-    } else if (field !== undefined && typeof field !== "string" && !isPlainLeaf(field)) {
-      return undefined;
-    }
-    if (keys.length > 0 && (keys[keys.length - 1] as string) > key) sorted = false;
-    keys.push(key);
-    walks.push(walk);
-  }
-  if (sorted) return JSON.stringify(value);
-  const all = new Set(keys);
-  let objects = 1;
-  let fields = keys.length;
-  for (const walk of walks) {
-    if (walk === undefined) continue;
-    for (const key of walk.keys) all.add(key);
-    objects += walk.objects;
-    fields += walk.fields;
-  }
-  // A join costs about what a few lookups of absent keys do.
-  if (objects * all.size - fields <= 128) return JSON.stringify(value, [...all].sort(canonicalOrder));
-  const order = keys.map((_, i) => i).sort((a, b) => canonicalOrder(keys[a] as string, keys[b] as string));
-  const parts: string[] = [];
-  for (const i of order) {
-    const field: unknown = (value as Record<string, unknown>)[keys[i] as string];
-    if (field === undefined) continue;
-    const walk = walks[i];
-    const text = walk === undefined ? JSON.stringify(field) : writeWalked(field as object, walk);
-    if (text === undefined) return undefined;
-    parts.push(`${JSON.stringify(keys[i])}:${text}`);
-  }
-  return `{${parts.join(",")}}`;
 }
 
 /** A property added to Object.prototype as enumerable would show in every object's for…in. */
@@ -240,19 +148,21 @@ function isPlainLeaf(value: unknown): boolean {
 
 /**
  * The fast path's walk over a container (an object, an array): true when everything in it is
- * plain JSON, no key is secret-named, and no key is `__proto__` (which, in a property list,
- * would read the prototype of every object lacking it). Leaves are decided inline, without a
- * call: they are most of a state. A `toJSON` (own, even not enumerable, or inherited) declines:
- * JSON.stringify would write what it returns, which the walk has not seen.
+ * plain JSON, no key is secret-named, and no key is `__proto__` — or, as soon as an object's
+ * keys are out of order, true with `walk.unsorted` set, what it has not seen left to
+ * {@link writeCanonical}, which judges everything again as it writes. Leaves are decided inline,
+ * without a call: they are most of a state. A `toJSON` (own, even not enumerable, or inherited)
+ * declines: JSON.stringify would write what it returns, which the walk has not seen.
  */
 function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
-  if (depth >= PLAIN_DEPTH || (value as { toJSON?: unknown }).toJSON !== undefined) return false;
+  if (depth >= MAX_DEPTH || (value as { toJSON?: unknown }).toJSON !== undefined) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === "string") continue;
       if (typeof item === "object" && item !== null) {
         if (!isPlain(item, walk, depth + 1)) return false;
+        if (walk.unsorted) return true;
       } else if (!isPlainLeaf(item)) {
         // Undefined or a hole too: the general path records it as a tag, JSON as null.
         return false;
@@ -262,7 +172,6 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
-  walk.objects++;
   // Records in a list share their keys: while an object's keys match, in order, those of the
   // last object met at this depth, they were judged and their order checked already.
   let shape = walk.shapes[depth];
@@ -278,13 +187,14 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
   for (const key in value) {
     if (!same || shape[n] !== key) {
       same = false;
-      if (!walk.keys.has(key)) {
-        if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
-        walk.keys.add(key);
-      }
+      if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
       // Index-like keys, which always come first in numeric order, may look out of order here
-      // ("2" before "10"): the property list then writes them in the same order.
-      if (previous !== undefined && previous > key) walk.unsorted = true;
+      // ("2" before "10"): the canonical writer puts them in the same order.
+      if (previous !== undefined && previous > key) {
+        // The canonical writer will take it, and it checks everything itself: the walk stops.
+        walk.unsorted = true;
+        return true;
+      }
       shape[n] = key;
     }
     previous = key;
@@ -293,45 +203,26 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
     if (typeof field === "string") continue;
     if (typeof field === "object" && field !== null) {
       if (!isPlain(field, walk, depth + 1)) return false;
+      if (walk.unsorted) return true;
     } else if (field !== undefined && !isPlainLeaf(field)) {
       // An undefined field is dropped, by JSON and by the general path alike.
       return false;
     }
   }
   if (shape.length !== n) shape.length = n;
-  walk.fields += n;
   return true;
 }
 
 /**
  * Whether redaction would change a string inside a plain value (the one {@link isPlain}
  * accepted). Only asked when the screen hits, so it can afford to look at every own property,
- * non-enumerable ones too: a property list makes JSON.stringify read a listed key even where an
- * object holds it non-enumerable.
+ * non-enumerable ones too (more than is written: it may only decline too often).
  */
 function holdsSecretText(value: unknown, redaction: Redactor): boolean {
   if (typeof value === "string") return redaction.text(value) !== value;
   if (value === null || typeof value !== "object") return false;
   for (const key of Object.getOwnPropertyNames(value)) if (holdsSecretText((value as Record<string, unknown>)[key], redaction)) return true;
   return false;
-}
-
-/**
- * An array index (`"0"` … `"4294967294"`): JavaScript lists such keys first, in numeric order,
- * whatever the insertion order, so the canonical order puts them there too.
- */
-function isIndex(key: string): boolean {
-  const c = key.charCodeAt(0);
-  if (c < 48 || c > 57) return false;
-  return (key === "0" || (c !== 48 && key.length <= 10 && /^\d+$/.test(key))) && Number(key) < 4294967295;
-}
-
-/** The order the general path writes keys in: indexes numerically, then the rest by UTF-16 code units. */
-function canonicalOrder(a: string, b: string): number {
-  const ai = isIndex(a);
-  if (ai !== isIndex(b)) return ai ? -1 : 1;
-  if (ai) return Number(a) - Number(b);
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Parses serialized JSON and restores the tagged values to what they stood for. */
