@@ -114,7 +114,7 @@ function writeObject(object: Record<string, unknown>, depth: number): string | u
   const shape = shapeOf(object, depth);
   if (shape.declines) return undefined;
   if (shape.compiled !== undefined) return shape.compiled(object, depth);
-  if (++shape.uses >= COMPILE_AFTER) shape.compiled = compile(shape);
+  if (++shape.uses >= COMPILE_AFTER) shape.compiled = compileOrLoop(shape);
   let out = "";
   for (let i = 0; i < shape.order.length; i++) {
     const field = object[shape.order[i] as string];
@@ -163,6 +163,19 @@ function newShape(keys: string[]): Shape {
   const names = order.map((key) => JSON.stringify(key));
   const declines = keys.some((key) => key === "__proto__" || key === "toJSON" || (judge !== undefined && judge(key)));
   return { keys, order, first: names.map((name) => `{${name}:`), later: names.map((name) => `,${name}:`), declines, uses: 0, compiled: undefined };
+}
+
+/**
+ * {@link compile}, or undefined for good where the host forbids code from strings
+ * (`--disallow-code-generation-from-strings`, a CSP): the loop then writes every object of the shape.
+ */
+function compileOrLoop(shape: Shape): Shape["compiled"] {
+  try {
+    return compile(shape);
+  } catch {
+    shape.uses = Number.NEGATIVE_INFINITY;
+    return undefined;
+  }
 }
 
 /**

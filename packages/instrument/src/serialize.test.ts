@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { hashJson, revive, serialize } from "./serialize.js";
 
@@ -96,5 +97,21 @@ describe("serialize", () => {
     const json = serialize(big);
     expect(json.length).toBe(1024 * 1024 + 11);
     expect((revive(json) as typeof big).text.length).toBe(1024 * 1024);
+  });
+});
+
+describe("serialize where code generation from strings is forbidden", () => {
+  it("writes the same text without compiled shapes (node --disallow-code-generation-from-strings)", () => {
+    // A child process, since the flag is process-wide; the built module, as an agent would load it.
+    const script = `
+      import { serialize } from ${JSON.stringify(new URL("../dist/serialize.js", import.meta.url).href)};
+      const records = Array.from({ length: 200 }, (_, i) => ({ text: "t" + i, id: i, tags: ["b", "a"] }));
+      console.log(JSON.stringify([serialize({ query: "q", items: records }), serialize({ query: "q", items: records })]));`;
+    const child = spawnSync(process.execPath, ["--disallow-code-generation-from-strings", "--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    const [first, second] = JSON.parse(child.stdout) as string[];
+    const records = Array.from({ length: 200 }, (_, i) => ({ text: `t${i}`, id: i, tags: ["b", "a"] }));
+    expect(first).toBe(serialize({ query: "q", items: records }));
+    expect(second).toBe(first);
   });
 });
