@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
+import type { SpanRecord } from "./types.js";
 
 describeStoreContract("SQLite in memory", () => openSqliteStore({ path: ":memory:" }));
 describeStoreContract("SQLite on disk", () => openSqliteStore({ path: join(mkdtempSync(join(tmpdir(), "tw-store-")), "nested", "traces.db") }));
@@ -21,9 +22,14 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(4);
-    // The chart aggregates read indexes only, never span rows.
+    expect(raw.pragma("user_version", { simple: true })).toBe(5);
     const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
+    // One span of a run, by its trace id and span id in each trace of the run; all of them in order (migration 5).
+    expect(plan("SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = 'r') AND span_id = 'x' AND +run_id = 'r' LIMIT 1")).toMatch(
+      /SEARCH spans USING INDEX sqlite_autoindex_spans_1 \(trace_id=\? AND span_id=\?\).*SEARCH run_traces USING PRIMARY KEY \(run_id=\?\)/,
+    );
+    expect(plan("SELECT body FROM spans WHERE run_id = 'r' ORDER BY start_us, rowid")).toBe("SEARCH spans USING INDEX spans_run (run_id=?)");
+    // The chart aggregates read indexes only, never span rows.
     expect(plan("SELECT start_us, sum(input_tokens), sum(output_tokens) FROM spans WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= 0 GROUP BY start_us")).toContain("COVERING INDEX spans_tokens");
     expect(plan("SELECT name, end_us - start_us, status_code FROM spans WHERE kind = 'tool' AND start_us >= 0 ORDER BY name")).toContain("COVERING INDEX spans_kind_start");
     raw.pragma("user_version = 99");
@@ -42,7 +48,7 @@ describe("SqliteStore", () => {
     // Take the file back to schema 1, as an older Tracewright left it.
     const raw = new Database(path);
     raw.exec(`DROP TABLE store_meta; DROP TABLE run_text; DROP INDEX runs_duration; ALTER TABLE runs DROP COLUMN duration_us;
-      DROP INDEX spans_run_span; DROP INDEX spans_kind_start; DROP INDEX spans_tokens;
+      DROP TABLE run_traces; DROP INDEX spans_kind_start; DROP INDEX spans_tokens;
       ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN name; ALTER TABLE spans DROP COLUMN input_tokens; ALTER TABLE spans DROP COLUMN output_tokens;
       PRAGMA user_version = 1;`);
     raw.close();
@@ -53,6 +59,37 @@ describe("SqliteStore", () => {
     expect(stats.latency.find((l) => l.kind === "llm")).toMatchObject({ name: "chat", count: 1, p50Ms: 40 });
     expect(stats.buckets.reduce((n, b) => n + b.inputTokens, 0)).toBe(7);
     await again.close();
+  });
+
+  it("migrates a version-4 store: a run's spans are found by trace and span id, in every trace the run has", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const store = openSqliteStore({ path });
+    const spans = [
+      makeSpan({ run: "v4", key: "supervisor", startMs: 0, endMs: 100 }),
+      makeSpan({ run: "v4", key: "supervisor/tool:b#0", kind: "tool", parent: "supervisor", startMs: 20 }),
+      // Stored after a later step, in a second trace of the run: getRunSpans still orders by start time.
+      makeSpan({ run: "v4", key: "supervisor/tool:a#0", kind: "tool", parent: "supervisor", startMs: 10, traceSeed: "v4-resumed" }),
+      makeSpan({ run: "other", key: "supervisor", startMs: 5 }),
+    ];
+    await store.ingest(spans);
+    await store.close();
+    // Take the file back to schema 4, as the previous Tracewright left it.
+    const raw = new Database(path);
+    raw.exec(`DROP TABLE run_traces; CREATE INDEX spans_run_span ON spans (run_id, span_id); PRAGMA user_version = 4;`);
+    raw.close();
+    const again = openSqliteStore({ path });
+    expect((await again.getRunSpans("v4")).map((s) => s.attributes["tracewright.step.key"])).toEqual(["supervisor", "supervisor/tool:a#0", "supervisor/tool:b#0"]);
+    for (const span of spans.slice(0, 3)) expect(await again.getRunSpan("v4", span.spanId)).toEqual(span);
+    expect(await again.getRunSpan("other", (spans[2] as SpanRecord).spanId)).toBeUndefined();
+    expect(await again.getRunSpan("other", (spans[3] as SpanRecord).spanId)).toEqual(spans[3]);
+    // Redelivered spans are still stored once, whatever else changed in them.
+    expect(await again.ingest([spans[1] as SpanRecord, { ...(spans[2] as SpanRecord), attributes: { "tracewright.run.id": "elsewhere" } }])).toEqual({ inserted: 0, duplicates: 2 });
+    await again.close();
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma("user_version", { simple: true })).toBe(5);
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_run", "spans_tokens", "sqlite_autoindex_spans_1"]);
+    expect(after.prepare(`SELECT run_id, trace_id FROM run_traces ORDER BY run_id, trace_id`).all()).toHaveLength(3);
+    after.close();
   });
 
   it("indexes run search text off the ingest path: in the background, and wholly before a text query on any connection", async () => {

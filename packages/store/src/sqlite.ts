@@ -106,6 +106,13 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   // last span whose text is in run_text. Every span stored so far was indexed at ingest.
   `CREATE TABLE store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
    INSERT INTO store_meta (key, value) SELECT 'text_indexed_rowid', coalesce(max(rowid), 0) FROM spans;`,
+  // 5: one index fewer on every span stored, for ingest (each index costs about as much as writing
+  // the row): spans_run_span (run_id, span_id) goes. getRunSpan finds a span by its trace id and
+  // span id instead, through the unique index dedup needs anyway, in each trace the run has spans
+  // in: run_traces, one row per run and trace, written once per run per batch.
+  `CREATE TABLE run_traces (run_id TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (run_id, trace_id)) WITHOUT ROWID;
+   INSERT INTO run_traces (run_id, trace_id) SELECT DISTINCT run_id, trace_id FROM spans;
+   DROP INDEX spans_run_span;`,
 ];
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
@@ -224,6 +231,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly db: Db;
   private readonly insertSpan: Statement;
   private readonly upsertRun: Statement;
+  private readonly insertRunTrace: Statement;
   private readonly setRoot: Statement;
   private readonly insertText: Statement;
   private readonly textWatermark: Statement;
@@ -265,6 +273,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
          steps = steps + excluded.steps,
          errors = errors + excluded.errors`,
     );
+    this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
     // Among parentless spans of a run, the earliest is its root: it names the run and ends it.
     this.setRoot = prepare(
       `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?
@@ -273,7 +282,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     // One upsert per run per batch, not per span. The run's search text is not built here: see indexText.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
-      const touched = new Map<string, { traceId: string; agent: string; startUs: number; endUs: number; steps: number; errors: number }>();
+      const touched = new Map<string, { traceId: string; traces: Set<string>; agent: string; startUs: number; endUs: number; steps: number; errors: number }>();
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
@@ -282,17 +291,19 @@ export class SqliteStore implements TraceStore, TraceQueries {
         inserted++;
         let run = touched.get(d.runId);
         // Until its root arrives, a running run is named by the first segment of its step keys.
-        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0 }));
+        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, traces: new Set(), agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0 }));
         run.startUs = Math.min(run.startUs, d.startUs);
         run.endUs = Math.max(run.endUs, d.endUs);
         // A run-start span makes the run (agent, start, running) but is not one of its steps.
         if (d.runStart) continue;
         run.steps++;
+        run.traces.add(span.traceId);
         if (span.status.code === 2) run.errors++;
         if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs]);
       }
       for (const [runId, run] of touched) {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent);
+        for (const traceId of run.traces) this.insertRunTrace.run(runId, traceId);
       }
       for (const args of this.setRootLater.splice(0)) this.setRoot.run(...args);
       return { inserted, duplicates: spans.length - inserted };
@@ -458,7 +469,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
-    const row = this.db.prepare(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId) as { body: string } | undefined;
+    // One lookup of (trace id, span id) per trace of the run (usually one): see migration 5. The `+`
+    // keeps SQLite from walking the run's part of spans_run instead, row by row.
+    const row = this.db
+      .prepare(`SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = ?) AND span_id = ? AND +run_id = ? LIMIT 1`)
+      .get(runId, spanId, runId) as { body: string } | undefined;
     return row === undefined ? undefined : (await this.withPayloads([JSON.parse(row.body) as SpanRecord]))[0];
   }
 

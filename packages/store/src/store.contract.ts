@@ -247,6 +247,11 @@ export function describeQueryContract(name: string, open: () => Promise<TraceSto
       expect(await store.getRunSpan("q1", llm.spanId)).toEqual(llm);
       expect(await store.getRunSpan("q2", llm.spanId)).toBeUndefined();
       expect(await store.getRunSpan("q1", "0000000000000000")).toBeUndefined();
+      // A run's spans may be in several traces (a run resumed elsewhere): one in a later trace is found too, by this run only.
+      const resumed = makeSpan({ run: "q1", key: "beta/tool:retry#0", kind: "tool", parent: "beta", startMs: 1500, traceSeed: "q1-resumed" });
+      await store.ingest([resumed]);
+      expect(await store.getRunSpan("q1", resumed.spanId)).toEqual(resumed);
+      expect(await store.getRunSpan("q0", resumed.spanId)).toBeUndefined();
     });
 
     it("aggregates runs by status and tokens over time, and latency percentiles by agent and step", async () => {
