@@ -30,7 +30,8 @@ for (let r = 0; r < Number(runsArg); r++) {
   const result = await runWithResult("fault-agent", { r }, async () => {
     for (let s = 0; s < Number(stepsArg); s++) await tool("work", { r, s }, async (args) => (await sleep(Number(delayArg)), { done: args }));
   });
-  runs.push({ runId: result.runId, status: result.status, spans: Number(stepsArg) + 1 });
+  // Steps: the tools and the agent's root; spans: those and the run-start span, which is no step.
+  runs.push({ runId: result.runId, status: result.status, steps: Number(stepsArg) + 1, spans: Number(stepsArg) + 2 });
   console.log(`progress ${r + 1}`);
 }
 // The collector may still be away (or locked): flush until everything is acknowledged.

@@ -18,7 +18,7 @@ import type { CollectorProcess } from "./collector.fixtures.js";
 // in the store exactly once, and each failure was logged with its cause.
 
 interface AgentReport {
-  runs: { runId: string; status: string; spans: number }[];
+  runs: { runId: string; status: string; steps: number; spans: number }[];
   stats: { exported: number; dropped: number; failedExports: number; failedSpans: number; queuedBytes: number };
   warnings: string[];
 }
@@ -45,8 +45,8 @@ async function expectStoredOnce(db: string, report: AgentReport): Promise<void> 
       const spans = await store.getRunSpans(run.runId);
       expect(spans, `run ${run.runId}`).toHaveLength(run.spans);
       expect(new Set(spans.map((s) => s.spanId)).size).toBe(run.spans);
-      // The run's derived step count counts each span once (a span stored twice would show here).
-      expect((await store.getRun(run.runId))?.steps).toBe(run.spans);
+      // The run's derived step count counts each step span once (a span stored twice would show here).
+      expect((await store.getRun(run.runId))?.steps).toBe(run.steps);
     }
   } finally {
     await store.close();
@@ -154,15 +154,16 @@ describe("faults: a sink failing 30 % of its writes", () => {
     await tracing.shutdown();
     await collector.close();
 
-    expect(stats).toMatchObject({ exported: 200, dropped: 0, failedSpans: 0, queuedBytes: 0 });
+    // 20 runs of 10 steps, each with its run-start span.
+    expect(stats).toMatchObject({ exported: 220, dropped: 0, failedSpans: 0, queuedBytes: 0 });
     // About 30 % of writes failed (enough to mean something), and each was retried until it took.
     expect(failures).toBeGreaterThan(writes * 0.15);
     for (const runId of runs) {
-      expect((await store.getRunSpans(runId)).length).toBe(10);
+      expect((await store.getRunSpans(runId)).length).toBe(11);
       expect((await store.getRun(runId))?.steps).toBe(10);
     }
-    expect(storedSpanIds(db).size).toBe(200);
-    expect(mirror.spans).toHaveLength(200);
+    expect(storedSpanIds(db).size).toBe(220);
+    expect(mirror.spans).toHaveLength(220);
     expect(logs).toHaveLength(failures);
     logs.forEach((line, i) => expect(line).toMatch(new RegExp(`^Tracewright collector: sink "flaky" failed to take \\d+ spans; answered 503 so the exporter retries: SinkError \\[SINK_WRITE_FAILED\\]: injected failure #${i + 1}; caused by Error: ECONNRESET: the backend hung up$`)));
     await store.close();
