@@ -390,8 +390,7 @@ function endError(started: Started, error: unknown): void {
 export async function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<R>): Promise<R> {
   const s = tryStart(spec);
   if (s === undefined) return fn(spec.input);
-  // `fn` runs in the step's context as it is: settle awaits what it returns, and catches a throw.
-  return settle(s, spec, (...override: unknown[]) => otelContext.with(s.ctx, fn, undefined, override.length > 0 ? override[0] : spec.input));
+  return settle(s, spec, (...override: unknown[]) => otelContext.with(s.ctx, async () => fn(override.length > 0 ? override[0] : spec.input)));
 }
 
 /** Opens a step under the active one; undefined when recording itself failed (the work still runs). */
@@ -408,11 +407,10 @@ function tryStart(spec: StepSpec, root?: RunOptions): Started | undefined {
 }
 
 /** Runs a started step's work (live, or through the run's interceptor) and ends its span. */
-async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown[]) => R | Promise<R>): Promise<R> {
+async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown[]) => Promise<R>): Promise<R> {
   try {
     const interceptor = s.frame.run.interceptor;
-    // An interceptor is handed a live() that always returns a promise, whatever `fn` does.
-    const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, async (...override: unknown[]) => live(...override));
+    const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
     endOk(s, spec, output);
     return output;
   } catch (error) {
