@@ -3,7 +3,8 @@ import type { IdGenerator, ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { Tracing } from "./init.js";
 import { init } from "./init.js";
-import { llm, node, run, runWithResult, tool } from "./steps.js";
+import { currentStepKey, llm, node, run, runWithResult, tool } from "./steps.js";
+import type { StepInterceptor } from "./steps.js";
 import { context } from "@opentelemetry/api";
 import type { Tracer } from "@opentelemetry/api";
 import { isRunStart, RunStart, Tracewright } from "./conventions.js";
@@ -312,5 +313,19 @@ describe("deterministic runs", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(outsideBefore);
     await run("other", {}, () => [Date.now(), Math.random()]);
     expect(spans().map((s) => (isRunStart(s) ? "run start" : s.attributes[Tracewright.STEP_KIND]))).toEqual(["run start", "agent"]);
+  });
+});
+
+describe("a step's function returning a lazy thenable (a query builder)", () => {
+  // Prisma, Knex, Drizzle and the like start their work in then(): it must run inside the step.
+  const lazy = () => ({ then: (resolve: (v: unknown) => void) => resolve(currentStepKey()) });
+  it("runs the thenable's then() in the step's context, live", async () => {
+    const result = await runWithResult("agent", {}, () => tool("db", {}, lazy));
+    expect(result.output).toBe("agent/tool:db#0");
+  });
+  it("and through an interceptor's live()", async () => {
+    const interceptor: StepInterceptor = { intercept: (_call, live) => live(), interceptSync: (_call, live) => live() };
+    const result = await runWithResult("agent", {}, () => tool("db", {}, lazy), { interceptor });
+    expect(result.output).toBe("agent/tool:db#0");
   });
 });
