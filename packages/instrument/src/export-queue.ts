@@ -93,7 +93,7 @@ export interface ExportQueueOptions {
   scheduledDelayMs?: number;
   /** Attempts to send one payload before it is counted as failed. Default: 6. */
   payloadAttempts?: number;
-  /** The backoff's base for payloads: retry n waits a random time up to this·2ⁿ, at most 4 s (full jitter, as every retry here: see `retry.ts`). Default: 250 ms. */
+  /** The backoff's base for payloads: retry n waits between half and all of this·2ⁿ, capped at 4 s (equal jitter: a floor, since the attempts are counted). Default: 250 ms. */
   payloadRetryDelayMs?: number;
 }
 
@@ -105,8 +105,18 @@ function weigh(span: ReadableSpan): number {
   return bytes;
 }
 
-/** The wait before retrying a failed batch: up to 1 s, doubling to at most 30 s (full jitter, see `retry.ts`). */
-const BATCH_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 30_000, random: () => Math.random() };
+/**
+ * The wait before retrying a failed batch: 1 s, doubling to at most 30 s, ±20 % (`retry.ts`'s
+ * backoff with its random factor kept in [0.8, 1.2)): a batch is retried until it is taken, so
+ * the jitter only spreads agents apart, and no retry fires at once after a failure.
+ */
+const BATCH_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 30_000, random: () => 0.8 + 0.4 * Math.random() };
+/**
+ * A payload has a fixed number of attempts, so its waits keep a floor (equal jitter: half the
+ * cap, plus up to the other half): six attempts span at least 3.9 s of a collector restart,
+ * where full jitter could spend them all in a few hundred milliseconds.
+ */
+const equalJitter = (): number => 0.5 + 0.5 * Math.random();
 /** The cap of one wait between a payload's attempts. */
 const PAYLOAD_MAX_DELAY_MS = 4_000;
 
@@ -221,7 +231,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
           diag.warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
           return;
         }
-        const delay = backoffDelay({ baseDelayMs: this.payloadRetryDelayMs, maxDelayMs: PAYLOAD_MAX_DELAY_MS, random: () => Math.random() }, attempt - 1);
+        const delay = backoffDelay({ baseDelayMs: this.payloadRetryDelayMs, maxDelayMs: PAYLOAD_MAX_DELAY_MS, random: equalJitter }, attempt - 1);
         // Unref'd, as the batch timer is: flush() is how to wait for a retry.
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }

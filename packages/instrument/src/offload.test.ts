@@ -144,4 +144,22 @@ describe("steps with states over maxInlineBytes", () => {
     expect(refusals).toBe(1);
     expect(tracing?.stats()).toMatchObject({ payloadsExported: 0, failedPayloads: 1, queuedBytes: 0 });
   });
+
+  it("spaces a payload's attempts by at least half of each backoff, so a collector restart of seconds does not use them up", async () => {
+    const at: number[] = [];
+    const exporter = new InMemorySpanExporter();
+    // Six attempts, waits of at least 10, 20, 40, 80, 160 ms (half of 20 ms doubling).
+    tracing = init({ exporter, register: false, maxInlineBytes: 4096, exportQueue: { scheduledDelayMs: 1, payloadRetryDelayMs: 20 }, payloadEndpoint: {
+        put: async () => {
+          at.push(performance.now());
+          throw new Error("ECONNREFUSED");
+        },
+      },
+    });
+    await runWithResult("a", {}, () => tool("t", big, () => 1));
+    for (let i = 0; i < 100 && tracing.stats().failedPayloads === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(tracing.stats()).toMatchObject({ failedPayloads: 1, payloadsExported: 0 });
+    expect(at).toHaveLength(6);
+    at.slice(1).forEach((t, i) => expect(t - (at[i] as number)).toBeGreaterThanOrEqual(10 * 2 ** i - 1));
+  });
 });
