@@ -46,7 +46,7 @@
 import { randomUUID } from "node:crypto";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
-import { GenAI, Tracewright } from "@tracewright/instrument/conventions";
+import { GenAI, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { isRetryableAwsError, resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
@@ -150,7 +150,8 @@ function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
     ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
     ...(inputTokens === undefined ? {} : { inputTokens }),
     ...(outputTokens === undefined ? {} : { outputTokens }),
-    ...(d.runStart ? { runStart: String(span.attributes[Tracewright.RUN_START]) } : {}),
+    // One of the two placements, whatever the span said: a header stays within the event limit.
+    ...(d.runStart ? { runStart: span.attributes[Tracewright.RUN_START] === RunStart.ROOT ? RunStart.ROOT : RunStart.CONTINUED } : {}),
   };
 }
 

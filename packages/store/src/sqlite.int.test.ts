@@ -90,6 +90,14 @@ describe("SqliteStore", () => {
     expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_run", "spans_tokens", "sqlite_autoindex_spans_1"]);
     expect(after.prepare(`SELECT run_id, trace_id FROM run_traces ORDER BY run_id, trace_id`).all()).toHaveLength(3);
     after.close();
+    // A span a process of the previous Tracewright stored after the migration (no run_traces row) is still found.
+    const old = new Database(path);
+    old.exec(`DELETE FROM run_traces WHERE run_id = 'v4'`);
+    old.close();
+    const reader = openSqliteStore({ path });
+    for (const span of spans.slice(0, 3)) expect(await reader.getRunSpan("v4", span.spanId)).toEqual(span);
+    expect(await reader.getRunSpan("v4", (spans[3] as SpanRecord).spanId)).toBeUndefined();
+    await reader.close();
   });
 
   it("indexes run search text off the ingest path: in the background, and wholly before a text query on any connection", async () => {

@@ -471,9 +471,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
   async getRunSpan(runId: string, spanId: string): Promise<SpanRecord | undefined> {
     // One lookup of (trace id, span id) per trace of the run (usually one): see migration 5. The `+`
     // keeps SQLite from walking the run's part of spans_run instead, row by row.
-    const row = this.db
+    // On a miss, the run's own rows: a process of an earlier Tracewright still writing to this file
+    // (it checked the schema when it opened it) stores spans without their run_traces rows.
+    const row = (this.db
       .prepare(`SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = ?) AND span_id = ? AND +run_id = ? LIMIT 1`)
-      .get(runId, spanId, runId) as { body: string } | undefined;
+      .get(runId, spanId, runId) ?? this.db.prepare(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId)) as { body: string } | undefined;
     return row === undefined ? undefined : (await this.withPayloads([JSON.parse(row.body) as SpanRecord]))[0];
   }
 
@@ -580,12 +582,15 @@ function migrate(db: Db): void {
     throw new StoreError("STORE_SCHEMA_TOO_NEW", `The database has schema version ${current}, newer than this Tracewright knows (${MIGRATIONS.length}). Upgrade Tracewright or point TRACEWRIGHT_DB elsewhere.`);
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
+    // Immediate, and the version read again under the write lock: two processes opening the same
+    // old file at once apply each migration once (the second finds it applied).
     db.transaction(() => {
+      if ((db.pragma("user_version", { simple: true }) as number) !== version) return;
       const migration = MIGRATIONS[version] as string | ((db: Db) => void);
       if (typeof migration === "string") db.exec(migration);
       else migration(db);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }
 
