@@ -28,9 +28,13 @@ export async function startDashboard(env: Record<string, string>, timeoutMs = 60
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  // SIGTERM, and SIGKILL if it has not exited within 5 s: next start drains open connections on
+  // SIGTERM, and a browser page still on it can keep one open for as long as it likes.
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
     await exited;
+    clearTimeout(killer);
   };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -27,6 +27,7 @@ test("with no local store yet, the pages say how to record a first run; an unkno
     await page.goto(`${empty.url}/insights`);
     await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "no-store");
     await page.screenshot({ path: test.info().outputPath("no-store.png"), fullPage: false });
+    await page.goto("about:blank");
   } finally {
     await empty.stop();
   }
@@ -40,6 +41,7 @@ test("with no local store yet, the pages say how to record a first run; an unkno
     await expect(source).toContainText('TRACEWRIGHT_SOURCE is "xray"; expected store or cloudwatch');
     await expect(page.getByTestId("error-state")).toContainText("The top bar names the source read");
     await page.screenshot({ path: test.info().outputPath("bad-source.png"), fullPage: false });
+    await page.goto("about:blank");
   } finally {
     await wrong.stop();
   }
