@@ -19,7 +19,7 @@ import type { RejectionReporter, Sink } from "../sink.js";
 import { toInProgressSegment, toSegmentDocument } from "./segment.js";
 import type { SegmentDocument, SegmentOptions } from "./segment.js";
 import { putTraceSegmentsTransport } from "./transport.js";
-import type { XRayTransport } from "./transport.js";
+import type { RefusedDocument, XRayTransport } from "./transport.js";
 
 export interface XRaySinkOptions extends SegmentOptions {
   /** Default: `xray`. */
@@ -45,6 +45,8 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
     async write(spans) {
       if (closed !== undefined) throw new SinkError(name, `The sink "${name}" is closed; it takes no more writes.`);
       const documents: SegmentDocument[] = [];
+      /** In-progress root segments: sent apart, once (see below). */
+      const inProgressDocuments: SegmentDocument[] = [];
       /** Document id → the span it was made from, for per-record reports. */
       const sourceOf = new Map<string, { traceId: string; spanId: string }>();
       const inBatch = new Set(spans.map((span) => `${span.traceId}/${span.spanId}`));
@@ -54,7 +56,7 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
             // The root's complete segment in this batch makes an in-progress one moot (and racy).
             const inProgress = inBatch.has(`${span.traceId}/${span.parentSpanId ?? ""}`) ? undefined : toInProgressSegment(span);
             if (inProgress !== undefined) {
-              documents.push(inProgress);
+              inProgressDocuments.push(inProgress);
               sourceOf.set(inProgress.id, { traceId: span.traceId, spanId: span.spanId });
             }
             continue;
@@ -65,6 +67,23 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
           report({ sink: name, traceId: span.traceId, spanId: span.spanId, reason: `cannot become an X-Ray segment: ${(error as Error).message}` });
         }
       }
+      const reportRefused = (refused: readonly RefusedDocument[], what: string): void => {
+        for (const r of refused) report({ sink: name, traceId: sourceOf.get(r.id)?.traceId ?? "?", spanId: sourceOf.get(r.id)?.spanId ?? r.id, reason: `${what}: ${r.reason}` });
+      };
+      // An in-progress segment is tried once, never retried nor the batch failed for it: retried
+      // through throttling, it could land after the complete segment (sent meanwhile by another
+      // write) and show the ended run in progress again. Missing it loses nothing but the early
+      // view; it is reported, not dropped silently.
+      if (inProgressDocuments.length > 0) {
+        try {
+          reportRefused(await transport.send(inProgressDocuments, { once: true }), "X-Ray refused the in-progress segment");
+        } catch (error) {
+          reportRefused(
+            inProgressDocuments.map((d) => ({ id: d.id, reason: (error as Error).message })),
+            "the in-progress segment was not sent (tried once; the run's complete segment follows)",
+          );
+        }
+      }
       if (documents.length === 0) return;
       let refused;
       try {
@@ -72,7 +91,7 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
       } catch (cause) {
         throw new SinkError(name, `X-Ray did not take ${documents.length} segments through ${transport.name}: ${(cause as Error).message}`, { cause });
       }
-      for (const r of refused) report({ sink: name, traceId: sourceOf.get(r.id)?.traceId ?? "?", spanId: sourceOf.get(r.id)?.spanId ?? r.id, reason: `X-Ray refused the segment: ${r.reason}` });
+      reportRefused(refused, "X-Ray refused the segment");
     },
     async flush() {},
     close() {

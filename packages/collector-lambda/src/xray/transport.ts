@@ -18,7 +18,7 @@ import type { Socket } from "node:dgram";
 import { PutTraceSegmentsCommand, XRayClient } from "@aws-sdk/client-xray";
 import type { XRayClientConfig } from "@aws-sdk/client-xray";
 import { isRetryableAwsError, backoffDelay, resolveRetryPolicy, sleep, withRetries } from "@tracewright/instrument/shared";
-import type { RetryPolicy } from "@tracewright/instrument/shared";
+import type { ResolvedRetryPolicy, RetryPolicy } from "@tracewright/instrument/shared";
 import type { SegmentDocument } from "./segment.js";
 
 /** PutTraceSegments takes at most this many documents a call. */
@@ -37,8 +37,16 @@ export interface XRayTransport {
    * Delivers the documents. Resolves with the documents refused for good (malformed, too
    * large); rejects when transient failures outlast the retries, so the caller can retry the batch.
    */
-  send(documents: readonly SegmentDocument[]): Promise<RefusedDocument[]>;
+  send(documents: readonly SegmentDocument[], options?: SendOptions): Promise<RefusedDocument[]>;
   close(): Promise<void>;
+}
+
+export interface SendOptions {
+  /**
+   * One try, no retry: for documents that are worth less late than never (an in-progress
+   * segment, which must not land after the complete one it stands for). A failure rejects as usual.
+   */
+  once?: boolean;
 }
 
 export interface PutTraceSegmentsOptions {
@@ -61,9 +69,10 @@ export function putTraceSegmentsTransport(options: PutTraceSegmentsOptions = {})
   // The SDK's own retries are off: this transport retries (with the same policy as the other
   // sinks), and sees every throttle, so that tests and logs can count them.
   const client = options.client ?? new XRayClient({ maxAttempts: 1, requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, throwOnRequestTimeout: true }, ...options.clientConfig });
-  const policy = resolveRetryPolicy(options.retry);
+  const retried = resolveRetryPolicy(options.retry);
+  const once: ResolvedRetryPolicy = { ...retried, attempts: 1 };
 
-  async function sendChunk(chunk: readonly SegmentDocument[]): Promise<RefusedDocument[]> {
+  async function sendChunk(chunk: readonly SegmentDocument[], policy: ResolvedRetryPolicy): Promise<RefusedDocument[]> {
     let pending = [...chunk];
     const refused: RefusedDocument[] = [];
     for (let round = 0; pending.length > 0; round++) {
@@ -95,10 +104,10 @@ export function putTraceSegmentsTransport(options: PutTraceSegmentsOptions = {})
 
   return {
     name: "put-trace-segments",
-    async send(documents) {
+    async send(documents, sendOptions = {}) {
       const refused: RefusedDocument[] = [];
       for (let i = 0; i < documents.length; i += MAX_DOCUMENTS_PER_CALL) {
-        refused.push(...(await sendChunk(documents.slice(i, i + MAX_DOCUMENTS_PER_CALL))));
+        refused.push(...(await sendChunk(documents.slice(i, i + MAX_DOCUMENTS_PER_CALL), sendOptions.once === true ? once : retried)));
       }
       return refused;
     },

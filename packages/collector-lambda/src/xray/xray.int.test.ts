@@ -76,6 +76,22 @@ describe("xraySink over PutTraceSegments", () => {
     expect(rejections).toEqual([]);
   });
 
+  it("tries an in-progress segment once: a throttled one is reported, not retried, and the batch still succeeds", async () => {
+    const sink = sinkFor();
+    const batch = contractBatch();
+    const root = batch[0] as SpanRecord;
+    const marker = makeRunStart(root);
+    xray.failNext("throttle");
+    // Retried, it could land after the complete segment below and show the ended run in progress.
+    await sink.write([marker, ...batch.slice(1)]);
+    expect(xray.requests).toBe(2);
+    expect(xray.documents().some((d) => (JSON.parse(d) as { in_progress?: boolean }).in_progress === true)).toBe(false);
+    expect(rejections).toEqual([{ sink: "xray", traceId: root.traceId, spanId: marker.spanId, reason: expect.stringMatching(/^the in-progress segment was not sent \(tried once; the run's complete segment follows\): /) as unknown as string }]);
+    await sink.write([root]);
+    await sink.close();
+    expect(xray.documents()).toHaveLength(3);
+  });
+
   it("sends no in-progress segment for a run whose root ends in the same batch (a short run)", async () => {
     const sink = sinkFor();
     const batch = contractBatch();
