@@ -212,7 +212,7 @@ function isIndex(key: string): boolean {
 }
 
 /** The order the general path writes keys in: indexes numerically, then the rest by UTF-16 code units. */
-export function canonicalOrder(a: string, b: string): number {
+function canonicalOrder(a: string, b: string): number {
   const ai = isIndex(a);
   if (ai !== isIndex(b)) return ai ? -1 : 1;
   if (ai) return Number(a) - Number(b);
