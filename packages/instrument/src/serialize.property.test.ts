@@ -135,8 +135,8 @@ describe("serialize: the fast path writes what the general path writes", () => {
     expect(serializeFast({ b: 1, a: [{ d: 1, c: 2 }], 10: 0, 2: 0 })).toBe('{"2":0,"10":0,"a":[{"c":2,"d":1}],"b":1}');
   });
 
-  it("byte for byte through the canonical writer: long lists of out-of-order records, compiled shapes, shapes changing mid-list", () => {
-    // Out of order (z before a) so the canonical writer takes them; 40+ records so shapes get compiled.
+  it("byte for byte through the canonical copy: long lists of out-of-order records, compiled shapes, shapes changing mid-list", () => {
+    // Out of order (z before a) so the canonical copy takes them; 40+ records so shapes get compiled.
     const numbers = fc.oneof(finite, fc.constantFrom(-0, 1e21, 1e-7, 2 ** 53, -1.5e300));
     const anyLeaf = fc.oneof(text, numbers, fc.boolean(), fc.constant(null), fc.constant(undefined));
     const plainLeaf = fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 20 }), nearMiss, numbers, fc.boolean(), fc.constant(null));
@@ -162,7 +162,7 @@ describe("serialize: the fast path writes what the general path writes", () => {
     }), { numRuns: 200 });
   });
 
-  it("the canonical writer on the cases it decides itself: escapes, numbers, index keys, secrets, __proto__, getters, hidden fields", () => {
+  it("the canonical copy on the cases it decides itself: escapes, numbers, index keys, secrets, __proto__, getters, hidden fields, null prototypes, shared subtrees", () => {
     const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
     const same = (value: unknown): void => expect(serialize(value)).toBe(serializeGeneral(value));
     const odd = { z: 'quote " back \\ nl \n tab \t nul \u0000 lone \ud800 pair 😀 line \u2028 del \u007f', "k\u00e9y\n\"\ud83d": -0, "10": 1e21, "2": -1e-7, a: [Number.MIN_VALUE, -0, 0.1 + 0.2] };
@@ -199,6 +199,12 @@ describe("serialize: the fast path writes what the general path writes", () => {
       expect(serializeFast(list)).toBeUndefined();
       same(list);
     }
+    // Null-prototype records of a compiled shape (copied by the loop), and keys that name
+    // Object.prototype's properties, in a literal of a compiled shape.
+    expectTakenByFastPath(many(60, (i) => Object.assign(Object.create(null) as object, { z: i, a: { d: 1, c: 2 } })));
+    expectTakenByFastPath(many(60, (i) => ({ toString: i, constructor: "c", hasOwnProperty: [i], valueOf: null })));
+    // In-order records shared as they are beside out-of-order ones, at every depth.
+    expectTakenByFastPath(many(60, (i) => (i % 2 === 0 ? { a: i, b: { c: [{ d: 1, e: 2 }] } } : { a: i, b: { c: [{ e: 2, d: 1 }] } })));
     const holes = many(60, (i) => ({ z: i, a: i === 50 ? [1, undefined] : [1] }));
     expect(serializeFast(holes)).toBeUndefined();
     same(holes);

@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { MAX_DEPTH, setKeyJudge, writeCanonical } from "./canonical-writer.js";
+import { MAX_DEPTH, canonicalCopy, setKeyJudge } from "./canonical-copy.js";
 import { compileRedaction, MASK } from "./redact.js";
 import type { RedactionOptions, Redactor } from "./redact.js";
 
@@ -105,15 +105,15 @@ interface PlainWalk {
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,
  * booleans and null — what JSON itself can carry. One walk ({@link isPlain}) proves the value
  * is that, and notes whether every object's keys are already in canonical order; then the
- * native JSON.stringify writes it, without a replacer, when they are, and
- * {@link writeCanonical} (canonical-writer.ts: a walk that writes in canonical order itself)
- * when they are not. Redaction: a secret-named key sends the value to the general path, which
+ * native JSON.stringify writes it, without a replacer, when they are, and when they are not,
+ * {@link canonicalCopy} (canonical-copy.ts) first makes a copy of it whose objects have their
+ * keys in canonical order, which the native JSON.stringify then writes. Redaction: a secret-named key sends the value to the general path, which
  * masks it; secret-shaped strings are screened for once, over the whole text, and only a hit
  * asks about each string. Anything else — a Date, a Map, a class instance, undefined in an
  * array, NaN, a `__proto__` key, a structure deeper than {@link MAX_DEPTH}, a getter that
  * throws — returns undefined and the general path takes the value. The text is byte for byte
- * the general path's (serialize.property.test.ts checks it on generated values). Getters run
- * twice (the walk, then the write).
+ * the general path's (serialize.property.test.ts checks it on generated values). A getter may
+ * run more than once (the walk, the copy, the write).
  */
 function plainJson(value: unknown): string | undefined {
   try {
@@ -125,8 +125,9 @@ function plainJson(value: unknown): string | undefined {
       if (prototypeHasEnumerable()) return undefined;
       const walk: PlainWalk = { unsorted: false, shapes: [] };
       if (!isPlain(value, walk, 0)) return undefined;
-      text = walk.unsorted ? writeCanonical(value) : JSON.stringify(value);
-      if (text === undefined) return undefined;
+      const ordered = walk.unsorted ? canonicalCopy(value) : value;
+      if (ordered === undefined) return undefined;
+      text = JSON.stringify(ordered);
     }
     if (redactor !== undefined && redactor.screen(text) && holdsSecretText(value, redactor)) return undefined;
     return text;
@@ -150,7 +151,7 @@ function isPlainLeaf(value: unknown): boolean {
  * The fast path's walk over a container (an object, an array): true when everything in it is
  * plain JSON, no key is secret-named, and no key is `__proto__` — or, as soon as an object's
  * keys are out of order, true with `walk.unsorted` set, what it has not seen left to
- * {@link writeCanonical}, which judges everything again as it writes. Leaves are decided inline,
+ * {@link canonicalCopy}, which judges everything again as it copies. Leaves are decided inline,
  * without a call: they are most of a state. A `toJSON` (own, even not enumerable, or inherited)
  * declines: JSON.stringify would write what it returns, which the walk has not seen.
  */
@@ -189,9 +190,9 @@ function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
       same = false;
       if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
       // Index-like keys, which always come first in numeric order, may look out of order here
-      // ("2" before "10"): the canonical writer puts them in the same order.
+      // ("2" before "10"): the canonical copy puts them in the same order.
       if (previous !== undefined && previous > key) {
-        // The canonical writer will take it, and it checks everything itself: the walk stops.
+        // The canonical copy will take it, and it checks everything itself: the walk stops.
         walk.unsorted = true;
         return true;
       }
