@@ -86,15 +86,27 @@ function copyContainer(value: object, depth: number): object | undefined {
 
 function copyArray(array: unknown[], depth: number): unknown[] | undefined {
   if (depth >= MAX_DEPTH || (array as { toJSON?: unknown }).toJSON !== undefined) return undefined;
-  let copy: unknown[] | undefined;
+  // Leaves alone (tags, ids, numbers), the commonest array: itself, after one look at each.
   for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    if (typeof item === "string") continue;
+    if (typeof item === "object" && item !== null) return copyItems(array, i, depth);
+    // Undefined or a hole too: the general path records it as a tag, JSON as null.
+    if (item !== null && !isLeaf(item)) return undefined;
+  }
+  return array;
+}
+
+/** The array from its first container on (`from`): a copy when some container needed one, else itself. */
+function copyItems(array: unknown[], from: number, depth: number): unknown[] | undefined {
+  let copy: unknown[] | undefined;
+  for (let i = from; i < array.length; i++) {
     const item = array[i];
     let out: unknown = item;
     if (typeof item === "object" && item !== null) {
       out = copyContainer(item, depth + 1);
       if (out === undefined) return undefined;
     } else if (item !== null && !isLeaf(item)) {
-      // Undefined or a hole too: the general path records it as a tag, JSON as null.
       return undefined;
     }
     if (copy !== undefined) {
@@ -114,13 +126,10 @@ function copyObject(object: Plain, depth: number): object | undefined {
   if (proto !== Object.prototype && proto !== null) return undefined;
   const shape = shapeOf(object, depth);
   if (shape.declines) return undefined;
-  if (shape.compiled !== undefined) return shape.compiled(object, depth);
-  if (++shape.uses >= COMPILE_AFTER) shape.compiled = compileOrLoop(shape);
-  return copyByLoop(shape, object, depth);
-}
-
-/** An object of the shape, copied field by field (a shape not compiled, or a null-prototype object). */
-function copyByLoop(shape: Shape, object: Plain, depth: number): object | undefined {
+  // A compiled copier builds an object literal: Object.prototype's. Null-prototype objects take the loop.
+  if (shape.compiled !== undefined && proto !== null) return shape.compiled(object, depth);
+  if (shape.compiled === undefined && ++shape.uses >= COMPILE_AFTER) shape.compiled = compileOrLoop(shape);
+  // Field by field: a shape not compiled (yet), or a null-prototype object.
   const order = shape.order;
   const values: unknown[] = [];
   let changed = !shape.sorted;
@@ -140,7 +149,7 @@ function copyByLoop(shape: Shape, object: Plain, depth: number): object | undefi
   if (!changed) return object;
   // Keys added in canonical order: JSON.stringify enumerates them so (index-like keys first
   // whatever the order, which the canonical order puts first too).
-  const copy: Plain = Object.getPrototypeOf(object) === null ? (Object.create(null) as Plain) : {};
+  const copy: Plain = proto === null ? (Object.create(null) as Plain) : {};
   for (let i = 0; i < order.length; i++) copy[order[i] as string] = values[i];
   return copy;
 }
@@ -198,11 +207,11 @@ function compileOrLoop(shape: Shape): Shape["compiled"] {
 /**
  * The shape's copier as a function of its own, reading each field by name and building the copy
  * as one object literal. The source holds only JSON string literals of the keys (valid
- * JavaScript string literals and property names), nothing else from the data. Null-prototype
- * objects are copied by the loop (a literal's prototype is Object.prototype).
+ * JavaScript string literals and property names), nothing else from the data. It is called for
+ * objects whose prototype is Object.prototype, a literal's.
  */
 function compile(shape: Shape): (o: Plain, depth: number) => object | undefined {
-  let body = "if (Object.getPrototypeOf(o) === null) return loop(o, depth);\nlet changed = false, t;\n";
+  let body = "let changed = false, t;\n";
   shape.order.forEach((key, i) => {
     body += `let v${i} = o[${JSON.stringify(key)}];
 if (typeof v${i} === "object") {
@@ -212,12 +221,8 @@ if (typeof v${i} === "object") {
   });
   if (shape.sorted) body += "if (!changed) return o;\n";
   body += `return {${shape.order.map((key, i) => `${JSON.stringify(key)}: v${i}`).join(", ")}};`;
-  const make = new Function("copyContainer", "isLeaf", "loop", `return function copyShape(o, depth) {\n${body}\n};`) as (
-    c: typeof copyContainer,
-    l: typeof isLeaf,
-    loop: (o: Plain, depth: number) => object | undefined,
-  ) => (o: Plain, depth: number) => object | undefined;
-  return make(copyContainer, isLeaf, (o, depth) => copyByLoop(shape, o, depth));
+  const make = new Function("copyContainer", "isLeaf", `return function copyShape(o, depth) {\n${body}\n};`) as (c: typeof copyContainer, l: typeof isLeaf) => (o: Plain, depth: number) => object | undefined;
+  return make(copyContainer, isLeaf);
 }
 
 /**
