@@ -4,6 +4,7 @@ import { ExportResultCode, parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { PayloadSink } from "./offload.js";
 import { backoffDelay } from "./retry.js";
+import type { RequestSigner } from "./sigv4.js";
 
 /** What the export queue has done, for `tracing.stats()`. */
 export interface ExportStats {
@@ -48,15 +49,18 @@ export class PayloadRefused extends Error {
 /**
  * `PUT <endpoint>/<sha256>` with the JSON text as the body, over fetch, with the OTLP exporter's
  * headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: e.g. the bearer
- * token a collector bound beyond loopback requires).
+ * token a collector bound beyond loopback requires), signed by `sign` when given (SigV4, sigv4.ts).
  */
-export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): PayloadTransport {
+export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number; sign?: RequestSigner } = {}): PayloadTransport {
   const base = endpoint.replace(/\/+$/, "");
   const headers = { ...otlpHeadersFromEnv(), ...options.headers, "content-type": "application/json" };
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const sign = options.sign;
   return {
     async put(hash, body) {
-      const res = await fetch(`${base}/${hash}`, { method: "PUT", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      const url = `${base}/${hash}`;
+      const sent = sign === undefined ? headers : await sign("PUT", new URL(url), headers, body);
+      const res = await fetch(url, { method: "PUT", headers: sent, body, signal: AbortSignal.timeout(timeoutMs) });
       const text = await res.text().catch(() => "");
       if (res.ok) return;
       const message = `the collector answered ${res.status} to PUT ${base}/${hash}: ${text.slice(0, 300)}`;

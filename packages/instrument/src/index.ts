@@ -1,9 +1,11 @@
 export { TracewrightError } from "./errors.js";
-export { init, resolveEndpoint, resolveMaxInlineBytes, wrapLambdaHandler } from "./init.js";
+export { init, resolveEndpoint, resolveMaxInlineBytes, resolveSigV4, wrapLambdaHandler } from "./init.js";
 export type { InitOptions, Tracing } from "./init.js";
 export { ByteBoundedSpanProcessor, httpPayloadTransport, PayloadRefused } from "./export-queue.js";
 export type { ExportQueueOptions, ExportStats, PayloadTransport } from "./export-queue.js";
 export { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
+export { functionUrlRegion, SignedOtlpExporter, sigV4Signer } from "./sigv4.js";
+export type { AwsCredentials, RequestSigner, SigV4Options } from "./sigv4.js";
 export { XRayIdGenerator } from "./xray-ids.js";
 export { currentRunId, currentStepKey, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
 export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";

@@ -8,11 +8,13 @@ import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
 import { TracewrightError } from "./errors.js";
-import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport } from "./export-queue.js";
+import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport, otlpHeadersFromEnv } from "./export-queue.js";
 import type { ExportQueueOptions, ExportStats, PayloadTransport } from "./export-queue.js";
 import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
+import { SignedOtlpExporter, functionUrlRegion, sigV4Signer } from "./sigv4.js";
+import type { RequestSigner, SigV4Options } from "./sigv4.js";
 import { setTracer } from "./steps.js";
 import { XRayIdGenerator } from "./xray-ids.js";
 
@@ -45,6 +47,15 @@ export interface InitOptions {
    * some other way.
    */
   payloadEndpoint?: string | PayloadTransport;
+  /**
+   * Sign every export (spans and payloads) with AWS SigV4, for a collector behind a Lambda
+   * Function URL with `AWS_IAM` auth (the CDK construct's): `true`, or the region, service and
+   * credentials to sign with (see sigv4.ts; by default the Function URL's region and the AWS
+   * SDK's default credential chain — in Lambda, the function's role). Env: `TRACEWRIGHT_SIGV4`
+   * (`true`/`false`). Default: on when the endpoint is a Function URL
+   * (`*.lambda-url.<region>.on.aws`), off otherwise. Not used with a custom `exporter`'s spans.
+   */
+  sigv4?: boolean | SigV4Options;
   /** Use these span processors instead of the byte-bounded export queue around the exporter. */
   spanProcessors?: SpanProcessor[];
   /**
@@ -96,10 +107,12 @@ export interface Tracing {
 export function init(options: InitOptions = {}): Tracing {
   const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? "tracewright-agent";
   const endpoint = resolveEndpoint(options.endpoint);
-  const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined);
+  const sigv4 = resolveSigV4(options.sigv4, endpoint);
+  const sign = sigv4 === undefined ? undefined : sigV4Signer(endpoint, sigv4);
+  const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined, sign);
   const queue =
     options.spanProcessors === undefined
-      ? new ByteBoundedSpanProcessor(options.exporter ?? new OTLPTraceExporter({ url: endpoint }), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
+      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
       : undefined;
   const processors = options.spanProcessors ?? [queue as ByteBoundedSpanProcessor];
   const provider = new NodeTracerProvider({
@@ -126,6 +139,25 @@ export function init(options: InitOptions = {}): Tracing {
     },
     stats: () => ({ ...(queue?.counters ?? emptyStats()) }),
   };
+}
+
+/** The OpenTelemetry OTLP/HTTP exporter, or the signing one when exports are signed. */
+function spanExporter(endpoint: string, sign: RequestSigner | undefined): SpanExporter {
+  return sign === undefined ? new OTLPTraceExporter({ url: endpoint }) : new SignedOtlpExporter(endpoint, sign, otlpHeadersFromEnv());
+}
+
+/**
+ * `sigv4` resolved: the option, else `TRACEWRIGHT_SIGV4`, else on for a Function URL endpoint;
+ * the signing options when on, undefined when off.
+ */
+export function resolveSigV4(explicit: boolean | SigV4Options | undefined, endpoint: string, env: NodeJS.ProcessEnv = process.env): SigV4Options | undefined {
+  if (typeof explicit === "object") return explicit;
+  if (explicit !== undefined) return explicit ? {} : undefined;
+  const flag = env.TRACEWRIGHT_SIGV4?.trim().toLowerCase();
+  if (flag === "true" || flag === "1") return {};
+  if (flag === "false" || flag === "0") return undefined;
+  if (flag !== undefined && flag !== "") diag.warn(`tracewright: TRACEWRIGHT_SIGV4 must be true or false; got ${JSON.stringify(env.TRACEWRIGHT_SIGV4)}, deciding by the endpoint.`);
+  return functionUrlRegion(endpoint) === undefined ? undefined : {};
 }
 
 /** The id generator: the given one, else X-Ray-compatible ids when wanted (options, then env), else the SDK's. */
@@ -182,10 +214,10 @@ export function resolveMaxInlineBytes(explicit?: number): number {
  * Where payloads go: the explicit endpoint or transport, else `TRACEWRIGHT_PAYLOAD_ENDPOINT`,
  * else the collector's `/v1/payloads` beside the traces endpoint (when it ends in `/v1/traces`).
  */
-function resolvePayloadTransport(explicit: string | PayloadTransport | undefined, tracesEndpoint: string | undefined): PayloadTransport | undefined {
+function resolvePayloadTransport(explicit: string | PayloadTransport | undefined, tracesEndpoint: string | undefined, sign: RequestSigner | undefined): PayloadTransport | undefined {
   if (explicit !== undefined && typeof explicit !== "string") return explicit;
   const url = explicit ?? process.env.TRACEWRIGHT_PAYLOAD_ENDPOINT ?? (tracesEndpoint !== undefined && /\/v1\/traces\/?$/.test(tracesEndpoint) ? tracesEndpoint.replace(/\/v1\/traces\/?$/, "/v1/payloads") : undefined);
-  return url === undefined || url === "" ? undefined : httpPayloadTransport(url);
+  return url === undefined || url === "" ? undefined : httpPayloadTransport(url, sign === undefined ? {} : { sign });
 }
 
 /**

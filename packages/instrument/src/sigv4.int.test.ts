@@ -1,0 +1,187 @@
+import { createHash, createHmac } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { startCollector } from "@tracewright/collector-lambda";
+import { loadRunDetail, openSqliteStore } from "@tracewright/store";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterEach, describe, expect, it } from "vitest";
+import { init, resolveSigV4 } from "./init.js";
+import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
+import { runWithResult, tool } from "./steps.js";
+
+// Exports signed with SigV4, checked the way a Function URL with AWS_IAM auth checks them: a
+// proxy on loopback recomputes each request's signature from its method, path, signed headers
+// and body with the secret it knows (the AWS SDK's signer, on the server side) and forwards only
+// requests whose signature matches, to a real collector.
+
+const KEY = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "session-token-example" };
+const big = { rows: Array.from({ length: 12_000 }, (_, i) => ({ i, text: "lorem ipsum dolor" })) };
+
+/** The server side's hash, written apart from the client's (sigv4.ts). */
+class ServerSha256 {
+  private readonly h;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.h.update(bytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(this.h.digest());
+  }
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === "string") return Buffer.from(data, "utf8");
+  return ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
+}
+
+interface Verdict {
+  method: string;
+  path: string;
+  ok: boolean;
+  scope: string;
+  signedHeaders: string;
+}
+
+/** A verifying proxy in front of `target`; `verdicts` lists every request and whether its signature held. */
+async function signatureCheckingProxy(target: string, secretAccessKey: string): Promise<{ url: string; verdicts: Verdict[]; close(): Promise<void> }> {
+  const verdicts: Verdict[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void (async () => {
+        const body = Buffer.concat(chunks);
+        const auth = String(req.headers.authorization ?? "");
+        const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
+        let ok = false;
+        if (m !== null) {
+          const [, accessKeyId, , region, service, signedHeaders] = m as unknown as string[];
+          const url = new URL(req.url ?? "/", "http://placeholder");
+          const headers: Record<string, string> = {};
+          for (const name of (signedHeaders as string).split(";")) headers[name] = String(req.headers[name] ?? "");
+          const amzDate = String(req.headers["x-amz-date"]);
+          const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+          const query: Record<string, string> = {};
+          url.searchParams.forEach((v, k) => (query[k] = v));
+          const signer = new SignatureV4({ service: service as string, region: region as string, credentials: { accessKeyId: accessKeyId as string, secretAccessKey, sessionToken: String(req.headers["x-amz-security-token"] ?? "") || undefined }, sha256: ServerSha256, uriEscapePath: true });
+          const expected = await signer.sign({ method: req.method ?? "", protocol: "http:", hostname: headers.host?.split(":")[0] ?? "", path: url.pathname, query, headers, body: new Uint8Array(body) }, { signingDate });
+          // As AWS does: a content hash given in x-amz-content-sha256 must be the body's.
+          const contentHash = req.headers["x-amz-content-sha256"];
+          const bodyMatches = contentHash === undefined || contentHash === createHash("sha256").update(body).digest("hex");
+          ok = bodyMatches && expected.headers.authorization === auth;
+          verdicts.push({ method: req.method ?? "", path: url.pathname, ok, scope: `${region}/${service}`, signedHeaders: signedHeaders as string });
+        } else {
+          verdicts.push({ method: req.method ?? "", path: req.url ?? "", ok: false, scope: "", signedHeaders: "" });
+        }
+        if (!ok) {
+          res.writeHead(403, { "content-type": "application/json" }).end('{"Message":"Forbidden"}');
+          return;
+        }
+        const answer = await fetch(new URL(req.url ?? "/", target), { method: req.method, headers: { "content-type": String(req.headers["content-type"]) }, body });
+        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, verdicts, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+type Store = ReturnType<typeof openSqliteStore>;
+
+/** A real collector on loopback with its store, behind the verifying proxy; all closed after `fn`. */
+async function behindVerifier(fn: (proxy: Awaited<ReturnType<typeof signatureCheckingProxy>>, store: Store) => Promise<void>): Promise<void> {
+  const store = openSqliteStore({ path: ":memory:" });
+  const collector = await startCollector({ store, port: 0 });
+  const proxy = await signatureCheckingProxy(collector.tracesUrl, KEY.secretAccessKey);
+  try {
+    await fn(proxy, store);
+  } finally {
+    await proxy.close();
+    await collector.close();
+    await store.close();
+  }
+}
+
+const saved = { ...process.env };
+afterEach(() => {
+  for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
+    if (saved[key] === undefined) delete process.env[key];
+    else process.env[key] = saved[key];
+  }
+});
+
+describe("exports signed with SigV4 (a Function URL with AWS_IAM auth)", () => {
+  it("signs spans and payloads so a verifier accepts every request, and the run arrives whole", async () => {
+    await behindVerifier(async (proxy, store) => {
+      const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, sigv4: { region: "eu-west-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("signed", { q: "x" }, () => tool("load", {}, () => big));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 3, failedSpans: 0, payloadsExported: 1, failedPayloads: 0 });
+      expect(proxy.verdicts.length).toBeGreaterThanOrEqual(2);
+      expect(proxy.verdicts.every((v) => v.ok)).toBe(true);
+      expect(proxy.verdicts.map((v) => `${v.method} ${v.path.replace(/[0-9a-f]{64}$/, "<sha256>")}`)).toEqual(expect.arrayContaining(["POST /v1/traces", "PUT /v1/payloads/<sha256>"]));
+      expect(new Set(proxy.verdicts.map((v) => v.scope))).toEqual(new Set(["eu-west-1/lambda"]));
+      // The body and the session token are covered by the signature.
+      expect(proxy.verdicts[0]?.signedHeaders.split(";")).toEqual(expect.arrayContaining(["content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token"]));
+      const detail = await loadRunDetail(store, result.runId);
+      expect(detail?.steps.find((s) => s.key === "signed/tool:load#0")?.output).toEqual(big);
+      // A body changed after signing is refused: the signature covers it.
+      const url = new URL(`${proxy.url}/v1/traces`);
+      const headers = await sigV4Signer(url.href, { region: "eu-west-1", credentials: KEY })("POST", url, { "content-type": "application/json" }, '{"resourceSpans":[]}');
+      expect((await fetch(url, { method: "POST", headers, body: '{"resourceSpans":[]}' })).status).toBe(200);
+      expect((await fetch(url, { method: "POST", headers, body: '{"resourceSpans":[{}]}' })).status).toBe(403);
+    });
+  });
+
+  it("takes credentials from the AWS SDK's default chain (here the environment) and the region from AWS_REGION", async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey, AWS_SESSION_TOKEN: KEY.sessionToken, AWS_REGION: "ap-south-1", TRACEWRIGHT_SIGV4: "true" });
+    // No shared config file of this machine's user may answer first.
+    process.env.AWS_CONFIG_FILE = "/nonexistent/config";
+    process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/credentials";
+    await behindVerifier(async (proxy, store) => {
+      const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("from-env", {}, () => tool("t", { a: 1 }, () => ({ ok: true })));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 3, failedSpans: 0 });
+      expect(proxy.verdicts.length).toBeGreaterThan(0);
+      expect(proxy.verdicts.every((v) => v.ok && v.scope === "ap-south-1/lambda")).toBe(true);
+      expect((await store.getRun(result.runId))?.steps).toBe(2);
+    });
+  });
+
+  it("a wrong secret is refused (403): the spans are counted as failed, not retried forever, and the agent runs on", async () => {
+    await behindVerifier(async (proxy, store) => {
+      const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, sigv4: { region: "us-east-1", credentials: { ...KEY, secretAccessKey: "not-the-secret" } }, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("refused", {}, () => tool("t", {}, () => 42));
+      expect(result).toMatchObject({ status: "ok", output: 42 });
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 0, failedSpans: 3 });
+      expect(proxy.verdicts.length).toBeGreaterThan(0);
+      expect(proxy.verdicts.some((v) => v.ok)).toBe(false);
+      expect(await store.getRun(result.runId)).toBeUndefined();
+    });
+  });
+});
+
+describe("when exports are signed", () => {
+  it("by default for a Function URL, in its region; TRACEWRIGHT_SIGV4 and the option decide otherwise", () => {
+    const fnUrl = "https://abcdefghij1234567890klmnopqrstu.lambda-url.eu-central-1.on.aws/v1/traces";
+    expect(functionUrlRegion(fnUrl)).toBe("eu-central-1");
+    expect(functionUrlRegion("http://127.0.0.1:4318/v1/traces")).toBeUndefined();
+    expect(functionUrlRegion("https://evil.example/x.lambda-url.eu-central-1.on.aws")).toBeUndefined();
+    expect(resolveSigV4(undefined, fnUrl, {})).toEqual({});
+    expect(resolveSigV4(undefined, "http://127.0.0.1:4318/v1/traces", {})).toBeUndefined();
+    expect(resolveSigV4(undefined, fnUrl, { TRACEWRIGHT_SIGV4: "false" })).toBeUndefined();
+    expect(resolveSigV4(undefined, "http://127.0.0.1:4318/v1/traces", { TRACEWRIGHT_SIGV4: "true" })).toEqual({});
+    expect(resolveSigV4(false, fnUrl, { TRACEWRIGHT_SIGV4: "true" })).toBeUndefined();
+    expect(resolveSigV4({ region: "us-west-2" }, "http://127.0.0.1:4318/v1/traces", {})).toEqual({ region: "us-west-2" });
+  });
+
+  it("names what is missing when no region can be found", () => {
+    expect(() => sigV4Signer("http://127.0.0.1:4318/v1/traces", { credentials: KEY }, {})).toThrow(/needs a region.*AWS_REGION/);
+    expect(() => sigV4Signer("http://127.0.0.1:4318/v1/traces", { credentials: KEY }, { AWS_DEFAULT_REGION: "us-east-2" })).not.toThrow();
+  });
+});

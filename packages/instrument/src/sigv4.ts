@@ -1,0 +1,166 @@
+/**
+ * AWS Signature Version 4 for what `init()` sends: the collector deployed by the CDK construct
+ * sits behind a Lambda Function URL with `AWS_IAM` auth, which refuses (403) any request not
+ * signed by a principal allowed `lambda:InvokeFunctionUrl`. The signing is the AWS SDK's own
+ * (`@smithy/signature-v4`), and the credentials come from the SDK's default chain
+ * (`@aws-sdk/credential-provider-node`: environment, SSO, shared files, web identity, ECS and EC2
+ * roles — inside Lambda, the function's role), loaded only when signing is on.
+ */
+import { createHash, createHmac } from "node:crypto";
+import { diag } from "@opentelemetry/api";
+import { ExportResultCode } from "@opentelemetry/core";
+import type { ExportResult } from "@opentelemetry/core";
+import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { TracewrightError } from "./errors.js";
+
+/** AWS credentials, as the SDK's credential providers resolve them. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+export interface SigV4Options {
+  /** The region signed for. Default: the Function URL's own (`<id>.lambda-url.<region>.on.aws`), else `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** The service signed for. Default: `lambda` (a Function URL). */
+  service?: string;
+  /** The credentials, or a provider of them. Default: the AWS SDK's default credential chain. */
+  credentials?: AwsCredentials | (() => Promise<AwsCredentials>);
+}
+
+/** Headers with a SigV4 `authorization` (and `x-amz-date`, `x-amz-security-token`) added, for this request. */
+export type RequestSigner = (method: string, url: URL, headers: Record<string, string>, body: string | Uint8Array) => Promise<Record<string, string>>;
+
+/** A Lambda Function URL's host: `<url-id>.lambda-url.<region>.on.aws`. */
+const FUNCTION_URL_HOST = /^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$/i;
+
+/** The region of a Lambda Function URL, or undefined for any other URL. */
+export function functionUrlRegion(url: string): string | undefined {
+  try {
+    return FUNCTION_URL_HOST.exec(new URL(url).hostname)?.[1]?.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A signer for requests to `endpoint`. The region is resolved now, so a missing one is a clear
+ * error at `init()`; credentials are resolved per request (the provider caches them and renews
+ * them before they expire), so a process started before its role's credentials exist still signs.
+ */
+export function sigV4Signer(endpoint: string, options: SigV4Options = {}, env: NodeJS.ProcessEnv = process.env): RequestSigner {
+  const region = options.region ?? functionUrlRegion(endpoint) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (region === undefined || region === "") {
+    throw new TracewrightError("CONFIG_INVALID", `Signing exports with SigV4 needs a region, and none was found for ${endpoint}: pass init({ sigv4: { region } }) or set AWS_REGION.`);
+  }
+  const signer = new SignatureV4({ service: options.service ?? "lambda", region, credentials: options.credentials ?? defaultCredentials(), sha256: NodeSha256, uriEscapePath: true });
+  return async (method, url, headers, body) => {
+    const query: Record<string, string> = {};
+    url.searchParams.forEach((value, key) => (query[key] = value));
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port === "" ? {} : { port: Number(url.port) }),
+      path: url.pathname,
+      query,
+      // fetch sends this very host (it sets Host from the URL, and ignores one given).
+      headers: { ...headers, host: url.host },
+      body,
+    });
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(signed.headers)) if (key.toLowerCase() !== "host") out[key] = value;
+    return out;
+  };
+}
+
+/** The AWS SDK's default credential chain, imported on first use (it is large, and most processes never sign). */
+function defaultCredentials(): () => Promise<AwsCredentials> {
+  let provider: Promise<() => Promise<AwsCredentials>> | undefined;
+  return async () => {
+    provider ??= import("@aws-sdk/credential-provider-node").then((m) => m.defaultProvider());
+    return (await provider)();
+  };
+}
+
+/** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape the signer asks for. */
+class NodeSha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === "string") return data;
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+}
+
+/**
+ * OTLP/HTTP JSON export with every request signed: the OpenTelemetry exporter's body
+ * (`JsonTraceSerializer`), over fetch. One attempt per batch: the export queue retries a failed
+ * batch with its backoff. A collector's `partialSuccess` (spans it rejected, and why) is reported
+ * through the diagnostic logger, as the OpenTelemetry exporter reports it.
+ */
+export class SignedOtlpExporter implements SpanExporter {
+  private readonly url: URL;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    endpoint: string,
+    private readonly sign: RequestSigner,
+    private readonly headers: Record<string, string> = {},
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.url = new URL(endpoint);
+  }
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    const sending = this.send(spans).then(
+      () => done({ code: ExportResultCode.SUCCESS }),
+      (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    this.pending.add(sending);
+    void sending.finally(() => this.pending.delete(sending));
+  }
+
+  private async send(spans: ReadableSpan[]): Promise<void> {
+    const body = JsonTraceSerializer.serializeRequest(spans);
+    if (body === undefined) throw new Error("the OTLP serializer returned no body");
+    const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": "application/json" }, body);
+    const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await res.text().catch(() => "");
+    // `code`, as the OpenTelemetry exporter's errors carry it: the queue gives up on a 4xx but 408 and 429.
+    if (!res.ok) throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${text.slice(0, 300)}`), { code: res.status });
+    reportPartialSuccess(text);
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+  }
+}
+
+function reportPartialSuccess(text: string): void {
+  let partial: { rejectedSpans?: unknown; errorMessage?: unknown } | undefined;
+  try {
+    partial = (JSON.parse(text) as { partialSuccess?: typeof partial }).partialSuccess;
+  } catch {
+    return;
+  }
+  const rejected = Number(partial?.rejectedSpans ?? 0);
+  if (rejected > 0) diag.warn(`tracewright: the collector rejected ${rejected} spans: ${String(partial?.errorMessage ?? "")}`);
+}
