@@ -108,7 +108,7 @@ export function init(options: InitOptions = {}): Tracing {
   const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME ?? "tracewright-agent";
   const endpoint = resolveEndpoint(options.endpoint);
   const sigv4 = resolveSigV4(options.sigv4, endpoint);
-  const sign = sigv4 === undefined ? undefined : sigV4Signer(endpoint, sigv4);
+  const sign = sigv4 === undefined ? undefined : signerFor(endpoint, sigv4, options.sigv4 !== undefined);
   const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined, sign);
   const queue =
     options.spanProcessors === undefined
@@ -144,6 +144,21 @@ export function init(options: InitOptions = {}): Tracing {
 /** The OpenTelemetry OTLP/HTTP exporter, or the signing one when exports are signed. */
 function spanExporter(endpoint: string, sign: RequestSigner | undefined): SpanExporter {
   return sign === undefined ? new OTLPTraceExporter({ url: endpoint }) : new SignedOtlpExporter(endpoint, sign, otlpHeadersFromEnv());
+}
+
+/**
+ * The SigV4 signer. A region it cannot find is an error when the option asked for signing, and
+ * a warning when the environment did (a setting of the environment must not stop the agent):
+ * then nothing is signed, and the endpoint's answers say the rest.
+ */
+function signerFor(endpoint: string, sigv4: SigV4Options, explicit: boolean): RequestSigner | undefined {
+  try {
+    return sigV4Signer(endpoint, sigv4);
+  } catch (error) {
+    if (explicit) throw error;
+    diag.warn(`tracewright: ${(error as Error).message} Exports are not signed.`);
+    return undefined;
+  }
 }
 
 /**

@@ -180,8 +180,14 @@ describe("when exports are signed", () => {
     expect(resolveSigV4({ region: "us-west-2" }, "http://127.0.0.1:4318/v1/traces", {})).toEqual({ region: "us-west-2" });
   });
 
-  it("names what is missing when no region can be found", () => {
+  it("names what is missing when no region can be found: init() throws for the option, and only warns for the environment", async () => {
     expect(() => sigV4Signer("http://127.0.0.1:4318/v1/traces", { credentials: KEY }, {})).toThrow(/needs a region.*AWS_REGION/);
     expect(() => sigV4Signer("http://127.0.0.1:4318/v1/traces", { credentials: KEY }, { AWS_DEFAULT_REGION: "us-east-2" })).not.toThrow();
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    expect(() => init({ endpoint: "http://127.0.0.1:9/v1/traces", register: false, sigv4: true })).toThrow(/needs a region/);
+    process.env.TRACEWRIGHT_SIGV4 = "true";
+    const tracing = init({ endpoint: "http://127.0.0.1:9/v1/traces", register: false });
+    await tracing.shutdown();
   });
 });

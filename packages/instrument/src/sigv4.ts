@@ -4,7 +4,8 @@
  * signed by a principal allowed `lambda:InvokeFunctionUrl`. The signing is the AWS SDK's own
  * (`@smithy/signature-v4`), and the credentials come from the SDK's default chain
  * (`@aws-sdk/credential-provider-node`: environment, SSO, shared files, web identity, ECS and EC2
- * roles — inside Lambda, the function's role), loaded only when signing is on.
+ * roles — inside Lambda, the function's role), both loaded on the first request signed (the
+ * signer alone takes about 40 ms to load: a cold start that never signs does not pay it).
  */
 import { createHash, createHmac } from "node:crypto";
 import { diag } from "@opentelemetry/api";
@@ -12,7 +13,7 @@ import { ExportResultCode } from "@opentelemetry/core";
 import type { ExportResult } from "@opentelemetry/core";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
@@ -57,11 +58,13 @@ export function sigV4Signer(endpoint: string, options: SigV4Options = {}, env: N
   if (region === undefined || region === "") {
     throw new TracewrightError("CONFIG_INVALID", `Signing exports with SigV4 needs a region, and none was found for ${endpoint}: pass init({ sigv4: { region } }) or set AWS_REGION.`);
   }
-  const signer = new SignatureV4({ service: options.service ?? "lambda", region, credentials: options.credentials ?? defaultCredentials(), sha256: NodeSha256, uriEscapePath: true });
+  const credentials = options.credentials ?? defaultCredentials();
+  let signer: Promise<SignatureV4> | undefined;
   return async (method, url, headers, body) => {
+    signer ??= import("@smithy/signature-v4").then((m) => new m.SignatureV4({ service: options.service ?? "lambda", region, credentials, sha256: NodeSha256, uriEscapePath: true }));
     const query: Record<string, string> = {};
     url.searchParams.forEach((value, key) => (query[key] = value));
-    const signed = await signer.sign({
+    const signed = await (await signer).sign({
       method,
       protocol: url.protocol,
       hostname: url.hostname,
