@@ -82,14 +82,20 @@ test("a run recorded by the instrumentation is listed as running from its start,
     const runId = (await row.getAttribute("data-run-id")) ?? "";
     await page.goto(`/runs/${runId}`);
     await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "running");
-    // The run-start span is not a step: nothing has ended yet, so no step is listed.
+    // The run-start span is not a step: nothing has ended yet, so no step is listed; but the
+    // run's input is known from its start, and shown as text.
     await expect(page.getByTestId("step-row")).toHaveCount(0);
+    await expect(page.getByTestId("run-input-panel")).toContainText("is it listed yet?");
+    await expect(page.getByTestId("step-detail")).toContainText("No step of this run has ended yet.");
+    await page.screenshot({ path: test.info().outputPath("running-run-input.png"), fullPage: false });
     release();
     const result = await finished;
     expect(result).toMatchObject({ runId, status: "ok", output: { hits: 3 } });
     await tracing.flush();
     await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
     await expect(page.getByTestId("step-row")).toHaveCount(2);
+    // Ended, the run's input is its root step's, shown with the step.
+    await expect(page.getByTestId("run-input-panel")).toHaveCount(0);
   } finally {
     release();
     await tracing.shutdown();

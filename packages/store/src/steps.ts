@@ -1,4 +1,4 @@
-import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { nanosToMicros } from "./derive.js";
 import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
@@ -174,5 +174,21 @@ function stepError(span: SpanRecord): StepError | undefined {
 export async function loadRunDetail(store: TraceStore, runId: string): Promise<RunDetail | undefined> {
   const run: RunSummary | undefined = await store.getRun(runId);
   if (run === undefined) return undefined;
-  return { run, steps: buildSteps(await store.getRunSpans(runId)) };
+  const spans = await store.getRunSpans(runId);
+  const input = runInput(spans);
+  return { run, steps: buildSteps(spans), ...(input === undefined ? {} : { input }) };
+}
+
+/** The input of the run-start span where the run began, else of the earliest one (spans come in start order). */
+function runInput(spans: readonly SpanRecord[]): unknown {
+  let found: SpanRecord | undefined;
+  for (const span of spans) {
+    if (!isRunStart(span) || span.attributes[OpenInference.INPUT_VALUE] === undefined) continue;
+    if (span.attributes[Tracewright.RUN_START] === RunStart.ROOT) {
+      found = span;
+      break;
+    }
+    found ??= span;
+  }
+  return found === undefined ? undefined : parseState(found.attributes[OpenInference.INPUT_VALUE]);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
+import { OpenInference, PayloadMarker, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { loadRunDetail } from "./steps.js";
 import { makeRunStart, makeSpan, T0_MS } from "./testing.js";
 import type { TraceQueries, TraceStore } from "./types.js";
@@ -61,7 +61,21 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       // Its input is kept with it; it is never a step.
       const [span] = await store.getRunSpans("r1");
       expect(JSON.parse(String(span?.attributes[OpenInference.INPUT_VALUE]))).toEqual({ goal: "g" });
-      expect((await loadRunDetail(store, "r1"))?.steps).toEqual([]);
+      expect(await loadRunDetail(store, "r1")).toMatchObject({ steps: [], input: { goal: "g" } });
+    });
+
+    it("gives a run's detail the input of the run-start span where it began, before any continued one", async () => {
+      const [root, ...rest] = failedRun();
+      const continued = makeRunStart(rest[0]!, RunStart.CONTINUED);
+      // The continued one (a consumer's, with the message it received) starts first here: the run's own start still wins.
+      const early = String(BigInt(continued.startTimeUnixNano) - 1_000_000_000n);
+      await store.ingest([{ ...continued, startTimeUnixNano: early, endTimeUnixNano: early, attributes: { ...continued.attributes, [OpenInference.INPUT_VALUE]: '{"message":"m"}' } }]);
+      expect((await loadRunDetail(store, "r1"))?.input).toEqual({ message: "m" });
+      await store.ingest([makeRunStart(root!)]);
+      expect(await loadRunDetail(store, "r1")).toMatchObject({ steps: [], input: { goal: "g" } });
+      // A run without a run-start span has no input of its own: its root step holds it.
+      await store.ingest([makeSpan({ run: "r2", key: "worker", startMs: 0, endMs: 5, input: { job: 1 } })]);
+      expect(await loadRunDetail(store, "r2")).not.toHaveProperty("input");
     });
 
     it("makes the same run of a run-start span and the run's spans, in either order", async () => {

@@ -95,6 +95,13 @@ export interface Step {
 export interface RunDetail {
   run: RunSummary;
   steps: Step[];
+  /**
+   * The input the run started with, from its run-start span (`tracewright.run.start`; the one
+   * where the run began, else the earliest): known from the run's first export, before its root
+   * step has ended. Absent when no run-start span was recorded (other instrumentation, recordings
+   * older than it).
+   */
+  input?: unknown;
 }
 
 /** What the run list is ordered by: start time (the default) or duration. */

@@ -8,7 +8,8 @@ import { RunExplorer } from "../../../features/run/components/RunExplorer";
 import { RunHeader } from "../../../features/run/components/RunHeader";
 import { buildStepTree, packTreeItems, selectStep, toTreeItems } from "../../../features/run/fns/tree";
 import { loadRun, loadSiblingRuns } from "../../../features/run/server/load-run";
-import { toStepDetail } from "../../../features/step/fns/detail";
+import { StateView } from "../../../features/step/components/StateView";
+import { toStepDetail, wholeState } from "../../../features/step/fns/detail";
 import { shortId } from "../../../shared/fns/format";
 import { firstParam } from "../../../shared/fns/search-params";
 import type { SearchParams } from "../../../shared/fns/search-params";
@@ -28,7 +29,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 /**
  * `/runs/RUN_ID`: the run's header, its steps (a virtualized tree beside a waterfall) and the
- * step chosen by `?step=KEY`. The page ships the tree as compact rows and the selected step's
+ * step chosen by `?step=KEY`; while the run is running, its input too (from its start). The page ships the tree as compact rows and the selected step's
  * detail only; every other step's detail is fetched when it is opened.
  */
 export default async function RunPage({ params, searchParams }: Props) {
@@ -45,12 +46,19 @@ export default async function RunPage({ params, searchParams }: Props) {
     <main id="main" className="page run-page">
       <RunHeader run={detail.run} compare={<ComparePicker run={detail.run} others={siblings} />} />
       {detail.run.status === "running" ? <LiveRefresh /> : null}
+      {/* Known from the run's first export: what it was asked, while its root step has not ended. */}
+      {detail.run.status === "running" && detail.input !== undefined ? (
+        <div className="run-input" data-testid="run-input-panel">
+          <StateView title="Run input" state={wholeState(detail.input)} testId="run-input" />
+        </div>
+      ) : null}
       <AgentGraphView graph={buildAgentGraph(detail.steps)} />
       <RunExplorer
         runId={detail.run.runId}
         rows={packTreeItems(toTreeItems(tree.rows))}
         windowMs={tree.durationMs}
         initialIndex={selection.index}
+        running={detail.run.status === "running"}
         initialDetail={selectedRow === undefined ? null : toStepDetail(detail.run.runId, selectedRow.step)}
         {...(selection.missingKey === undefined ? {} : { missingKey: selection.missingKey })}
       />

@@ -28,7 +28,7 @@ type DetailState = { readonly index: number; readonly data?: StepDetailData; rea
  * ← folds a step's subtree or goes to its parent, → unfolds it or goes to its first child,
  * Enter (or Space) opens the step; the address keeps `?step=KEY`, so a view can be shared.
  */
-export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail, missingKey }: { runId: string; rows: readonly PackedTreeItem[]; windowMs: number; initialIndex: number; initialDetail: StepDetailData | null; missingKey?: string }) {
+export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail, missingKey, running = false }: { runId: string; rows: readonly PackedTreeItem[]; windowMs: number; initialIndex: number; initialDetail: StepDetailData | null; missingKey?: string; running?: boolean }) {
   const items = useMemo(() => unpackTreeItems(rows), [rows]);
   const parents = useMemo(() => parentsOf(items), [items]);
   const children = useMemo(() => childCounts(parents), [parents]);
@@ -238,7 +238,7 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
       ) : (
         <section className="panel detail-panel" data-testid="step-detail" aria-busy={detail.error === undefined && items.length > 0}>
           {items.length === 0 ? (
-            <p className="muted">This run has no steps.</p>
+            <p className="muted">{running ? "No step of this run has ended yet." : "This run has no steps."}</p>
           ) : detail.error !== undefined ? (
             <p className="error-message" role="alert">
               {detail.error}
