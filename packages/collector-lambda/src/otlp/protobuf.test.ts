@@ -185,6 +185,39 @@ describe("decodeOtlpProtobuf", () => {
       expect(fromProtobuf.rejected.map((r) => r.index)).toEqual([0, 1]);
       expect(fromProtobuf.rejected[0]?.reason).toMatch(/^resourceSpans\[0\]\.resource\.attributes\[0\]\.value(\.arrayValue\.values\[0\]){64}: values nested deeper than 64 levels$/);
     });
+
+    it("on spans sharing one key sequence, each with an attribute map of its own (AttributeMaps)", () => {
+      const kv = (key: string, stringValue: string) => ({ key, value: { stringValue } });
+      let deep: JsonObject = { stringValue: "x" };
+      for (let i = 0; i < 65; i++) deep = { arrayValue: { values: [deep] } };
+      const { fromProtobuf } = agree(
+        jsonRequest([
+          jsonSpan({ spanId: spanIdOf(1), attributes: [kv("run", "r1"), kv("__proto__", "p"), kv("text", "Ã©"), kv("n", "a")] }),
+          // Same keys: the template's strings where the bytes are equal, new ones where not (é is C3 A9, two bytes like "Ã©").
+          jsonSpan({ spanId: spanIdOf(2), attributes: [kv("run", "r1"), kv("__proto__", "q"), kv("text", "é"), kv("n", "b")] }),
+          jsonSpan({ spanId: spanIdOf(3), attributes: [kv("n", "c"), kv("run", "r1"), kv("__proto__", "p"), kv("text", "Ã©")] }),
+          jsonSpan({ spanId: spanIdOf(4), attributes: [kv("run", "r1"), kv("run", "r2"), kv("text", "x")] }),
+          // Rejected half-way through its attributes: the next span starts afresh.
+          jsonSpan({ spanId: spanIdOf(5), attributes: [kv("run", "r1"), { key: "deep", value: deep }] }),
+          jsonSpan({ spanId: spanIdOf(6), attributes: [kv("run", "r1"), kv("__proto__", "p"), kv("text", "Ã©"), kv("n", "d")] }),
+          jsonSpan({ spanId: spanIdOf(7), attributes: [] }),
+        ]),
+      );
+      expect(fromProtobuf.rejected.map((r) => r.index)).toEqual([4]);
+      const attributes = fromProtobuf.spans.map((s) => s.attributes);
+      expect(attributes.map((a) => JSON.stringify(a))).toEqual([
+        '{"run":"r1","__proto__":"p","text":"Ã©","n":"a"}',
+        '{"run":"r1","__proto__":"q","text":"é","n":"b"}',
+        '{"n":"c","run":"r1","__proto__":"p","text":"Ã©"}',
+        '{"run":"r2","text":"x"}',
+        '{"run":"r1","__proto__":"p","text":"Ã©","n":"d"}',
+        "{}",
+      ]);
+      for (const a of attributes) expect(Object.getPrototypeOf(a)).toBe(Object.prototype);
+      // Each span has a map of its own.
+      (attributes[0] as Record<string, unknown>).n = "changed";
+      expect(attributes[4]?.n).toBe("d");
+    });
   });
 
   it("keeps fixed64 times and int64 values exact beyond 2^53", () => {

@@ -13,6 +13,7 @@ import type { AttributeValue, Attributes, SpanEventRecord, SpanLinkRecord, SpanR
 import { OtlpDecodeError } from "../errors.js";
 import type { DecodedTraces, RejectedSpan } from "./common.js";
 import {
+  AttributeMaps,
   FieldError,
   MAX_VALUE_DEPTH,
   checkEndAfterStart,
@@ -58,7 +59,7 @@ interface Cursor {
 export function decodeOtlpProtobuf(body: Uint8Array): DecodedTraces {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const c: Cursor = { buf, pos: 0 };
-  const out: DecodedTraces & { index: number } = { spans: [], rejected: [], index: 0 };
+  const out: Output = { spans: [], rejected: [], index: 0, maps: new AttributeMaps() };
   let r = 0;
   try {
     while (c.pos < buf.length) {
@@ -122,7 +123,16 @@ function decodeHeader<T>(c: Cursor, header: [number, number] | undefined, decode
   }
 }
 
-function decodeResourceSpans(c: Cursor, end: number, path: string, out: { spans: SpanRecord[]; rejected: RejectedSpan[]; index: number }): void {
+/** What decoding a body collects, and the attribute maps builder of this body's spans. */
+interface Output {
+  spans: SpanRecord[];
+  rejected: RejectedSpan[];
+  /** Position of the next span among all spans of the request. */
+  index: number;
+  maps: AttributeMaps;
+}
+
+function decodeResourceSpans(c: Cursor, end: number, path: string, out: Output): void {
   // Fields may come in any order: find the resource and the scope spans first.
   const { header, items: scopes } = scanHeaderAndItems(c, end);
   const resource = decodeHeader<Attributes>(c, header, decodeResource, {}, `${path}.resource`);
@@ -139,7 +149,7 @@ function decodeResourceSpans(c: Cursor, end: number, path: string, out: { spans:
   c.pos = end;
 }
 
-function decodeScopeSpans(c: Cursor, end: number, path: string, resource: Attributes | FieldError, out: { spans: SpanRecord[]; rejected: RejectedSpan[]; index: number }): void {
+function decodeScopeSpans(c: Cursor, end: number, path: string, resource: Attributes | FieldError, out: Output): void {
   const { header, items: spans } = scanHeaderAndItems(c, end);
   const scope = decodeHeader<SpanRecord["scope"]>(c, header, decodeScope, undefined, `${path}.scope`);
 
@@ -151,7 +161,7 @@ function decodeScopeSpans(c: Cursor, end: number, path: string, resource: Attrib
     }
     c.pos = spans[i * 2] as number;
     try {
-      out.spans.push(decodeSpan(c, spans[i * 2 + 1] as number, resource as Attributes, scope as SpanRecord["scope"]));
+      out.spans.push(decodeSpan(c, spans[i * 2 + 1] as number, resource as Attributes, scope as SpanRecord["scope"], out.maps));
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       const reason = error.at(`${path}.spans[${i}]`).reason();
@@ -185,7 +195,7 @@ function decodeScope(c: Cursor, end: number): SpanRecord["scope"] {
   return version === "" ? { name } : { name, version };
 }
 
-function decodeSpan(c: Cursor, end: number, resource: Attributes, scope: SpanRecord["scope"]): SpanRecord {
+function decodeSpan(c: Cursor, end: number, resource: Attributes, scope: SpanRecord["scope"], maps: AttributeMaps): SpanRecord {
   let traceId = "";
   let spanId = "";
   let parentSpanId = "";
@@ -194,7 +204,7 @@ function decodeSpan(c: Cursor, end: number, resource: Attributes, scope: SpanRec
   let start = "0";
   let finish = "0";
   let status: SpanRecord["status"] = { code: 0 };
-  const attributes: Attributes = {};
+  maps.start();
   let attributeCount = 0;
   const events: SpanEventRecord[] = [];
   const links: SpanLinkRecord[] = [];
@@ -224,7 +234,7 @@ function decodeSpan(c: Cursor, end: number, resource: Attributes, scope: SpanRec
         finish = readNanos(c, end, tag, "endTimeUnixNano");
         break;
       case 9:
-        keyValueInto(c, end, tag, attributes, "attributes", attributeCount++, 0);
+        keyValueInto(c, end, tag, maps, "attributes", attributeCount++, 0);
         break;
       case 11: {
         const i = events.length;
@@ -263,7 +273,7 @@ function decodeSpan(c: Cursor, end: number, resource: Attributes, scope: SpanRec
   checkTime("endTimeUnixNano", finish);
   checkEndAfterStart(start, finish);
 
-  return spanRecord(traceId, spanId, parentSpanId === "" ? undefined : parentSpanId, name, kind, start, finish, status, attributes, events, links, resource, scope);
+  return spanRecord(traceId, spanId, parentSpanId === "" ? undefined : parentSpanId, name, kind, start, finish, status, maps.finish(), events, links, resource, scope);
 }
 
 function decodeEvent(c: Cursor, end: number): SpanEventRecord {
@@ -338,7 +348,7 @@ function decodeStatus(c: Cursor, end: number): SpanRecord["status"] {
 }
 
 /** One `KeyValue` (its tag already read) into `target`; a later duplicate key wins. */
-function keyValueInto(c: Cursor, end: number, tag: number, target: Attributes, field: string, index: number, depth: number): void {
+function keyValueInto(c: Cursor, end: number, tag: number, target: Attributes | AttributeMaps, field: string, index: number, depth: number): void {
   try {
     const kvEnd = messageEnd(c, end, tag, "");
     let key = "";
@@ -346,31 +356,33 @@ function keyValueInto(c: Cursor, end: number, tag: number, target: Attributes, f
     while (c.pos < kvEnd) {
       const t = readTag(c, kvEnd);
       const field = t >>> 3;
-      if (field === 1) key = readString(c, kvEnd, t, "key");
+      // Span attributes: most keys (and many string values) are the template's at the same position, taken without decoding a new string.
+      if (field === 1) key = readString(c, kvEnd, t, "key", target instanceof AttributeMaps ? target.expectedKey(index) : undefined);
       else if (field === 2) {
         const valueEnd = messageEnd(c, kvEnd, t, "value");
         try {
-          value = anyValue(c, valueEnd, depth);
+          value = anyValue(c, valueEnd, depth, target instanceof AttributeMaps ? target.expectedString(index) : undefined);
         } catch (error) {
           within("value", error);
         }
       } else skipField(c, kvEnd, t);
     }
-    setAttribute(target, key, value);
+    if (target instanceof AttributeMaps) target.add(key, value);
+    else setAttribute(target, key, value);
   } catch (error) {
     within(`${field}[${index}]`, error);
   }
 }
 
-/** An `AnyValue` spanning [c.pos, end); the last member of the oneof present wins; empty is null. */
-function anyValue(c: Cursor, end: number, depth: number): AttributeValue {
+/** An `AnyValue` spanning [c.pos, end); the last member of the oneof present wins; empty is null. A `stringValue` of the bytes of `expected` is `expected`. */
+function anyValue(c: Cursor, end: number, depth: number, expected?: string): AttributeValue {
   if (depth >= MAX_VALUE_DEPTH) throw new FieldError("", `values nested deeper than ${MAX_VALUE_DEPTH} levels`);
   let value: AttributeValue = null;
   while (c.pos < end) {
     const tag = readTag(c, end);
     switch (tag >>> 3) {
       case 1:
-        value = readString(c, end, tag, "stringValue");
+        value = readString(c, end, tag, "stringValue", expected);
         break;
       case 2:
         expectWire(c, tag, VARINT, "boolValue");
@@ -508,12 +520,23 @@ function readEnum(c: Cursor, end: number): number {
   return Number(BigInt.asIntN(32, readVarintBig(c, end)));
 }
 
-function readString(c: Cursor, end: number, tag: number, field: string): string {
+/** A string field; `expected` when its bytes are that (ASCII) string: no new string is decoded then. */
+function readString(c: Cursor, end: number, tag: number, field: string, expected?: string): string {
   expectWire(c, tag, LEN, field);
   const stringEnd = readLength(c, end);
-  const text = c.buf.toString("utf8", c.pos, stringEnd);
+  const text = expected !== undefined && isAsciiOf(c.buf, c.pos, stringEnd, expected) ? expected : c.buf.toString("utf8", c.pos, stringEnd);
   c.pos = stringEnd;
   return text;
+}
+
+/** Whether bytes [from, to) are the UTF-8 of `text`, when all of them are ASCII (one byte one character). */
+function isAsciiOf(buf: Buffer, from: number, to: number, text: string): boolean {
+  if (to - from !== text.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    const byte = buf[from + i] as number;
+    if (byte >= 0x80 || byte !== text.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** A trace or span id: exactly `bytes` bytes, as lower-case hex. Empty is "none" where `optional`. */
