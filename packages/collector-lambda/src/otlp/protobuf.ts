@@ -13,7 +13,6 @@ import type { AttributeValue, Attributes, SpanEventRecord, SpanLinkRecord, SpanR
 import { OtlpDecodeError } from "../errors.js";
 import type { DecodedTraces, RejectedSpan } from "./common.js";
 import {
-  AttributeMaps,
   FieldError,
   MAX_VALUE_DEPTH,
   checkEndAfterStart,
@@ -50,6 +49,68 @@ class WireError extends FieldError {
 interface Cursor {
   readonly buf: Buffer;
   pos: number;
+}
+
+/**
+ * Builds the span attribute maps of one request. Spans of one request mostly carry the
+ * same keys in the same order; the first map of a key sequence becomes the template, and a later
+ * map of the same sequence is a copy of it (`{ ...template }`, which takes the template's hidden
+ * class at once) with its own values put in. The decoder also compares a key's (and a string
+ * value's) bytes with the template's at the same position and takes the template's string when
+ * they are equal, instead of decoding a new one: most strings of a span's attributes are then
+ * never decoded. Protobuf decode of 5,000 small spans: 62-68 ms → 47-55 ms.
+ *
+ * One per decode call (nothing is kept between requests), for span attributes only: nested maps
+ * (`kvlistValue`) and event, link and resource attributes use {@link setAttribute} directly, so
+ * a map being built is never interrupted by another. Call {@link start}, {@link add} each
+ * key-value in order, then {@link finish}; a later duplicate key wins, as with `setAttribute`.
+ * (The JSON decoder gets its keys as strings from `JSON.parse`; built this way its maps measured
+ * no faster, so it adds keys one by one.)
+ */
+class AttributeMaps {
+  private readonly keys: string[] = [];
+  private readonly values: AttributeValue[] = [];
+  private template: Attributes | undefined;
+  private templateKeys: readonly string[] = [];
+  private templateValues: readonly AttributeValue[] = [];
+
+  start(): void {
+    this.keys.length = 0;
+    this.values.length = 0;
+  }
+
+  add(key: string, value: AttributeValue): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  /** The key the template has at position `index`, if any: the key the next `add` most likely brings. */
+  expectedKey(index: number): string | undefined {
+    return this.templateKeys[index];
+  }
+
+  /** The template's value at position `index` when it is a string (a run id, a tool name, a MIME type often repeat). */
+  expectedString(index: number): string | undefined {
+    const value = this.templateValues[index];
+    return typeof value === "string" ? value : undefined;
+  }
+
+  finish(): Attributes {
+    const { keys, values, templateKeys } = this;
+    let same = this.template !== undefined && keys.length === templateKeys.length;
+    for (let i = 0; same && i < keys.length; i++) same = keys[i] === templateKeys[i];
+    if (same) {
+      const out: Attributes = { ...this.template };
+      for (let i = 0; i < templateKeys.length; i++) setAttribute(out, templateKeys[i] as string, values[i] as AttributeValue);
+      return out;
+    }
+    const out: Attributes = {};
+    for (let i = 0; i < keys.length; i++) setAttribute(out, keys[i] as string, values[i] as AttributeValue);
+    this.template = out;
+    this.templateKeys = keys.slice();
+    this.templateValues = values.slice();
+    return out;
+  }
 }
 
 /**
