@@ -3,7 +3,7 @@ import type { ExportResult } from "@opentelemetry/core";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
-import { ByteBoundedSpanProcessor, otlpHeadersFromEnv } from "./export-queue.js";
+import { ByteBoundedSpanProcessor, Fifo, otlpHeadersFromEnv } from "./export-queue.js";
 
 // The export queue's delivery contract against a scripted exporter (the SpanExporter interface
 // is the queue's only dependency): a batch whose export fails for a reason that may pass stays
@@ -118,5 +118,100 @@ describe("otlpHeadersFromEnv", () => {
         OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-over=traces",
       }),
     ).toEqual({ authorization: "Bearer s3cret", "x-tenant": "a,b=c", "x-over": "traces" });
+  });
+});
+
+/** Holds every export until released, recording how many ran at once; fails the first `failures` of them. */
+class HeldExporter implements SpanExporter {
+  readonly delivered: string[] = [];
+  running = 0;
+  mostAtOnce = 0;
+  private readonly held: (() => void)[] = [];
+  constructor(private failures = 0) {}
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.running++;
+    this.mostAtOnce = Math.max(this.mostAtOnce, this.running);
+    const fail = this.failures-- > 0;
+    this.held.push(() => {
+      this.running--;
+      if (fail) return done({ code: ExportResultCode.FAILED, error: httpError(503) });
+      this.delivered.push(...spans.map((s) => s.spanContext().spanId));
+      done({ code: ExportResultCode.SUCCESS });
+    });
+  }
+  /** Lets every held export answer; resolves after their answers have been handled. */
+  async release(): Promise<void> {
+    for (const answer of this.held.splice(0)) answer();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  get waiting(): number {
+    return this.held.length;
+  }
+  async shutdown(): Promise<void> {}
+}
+
+describe("exports in flight at once", () => {
+  const emitInto = (queue: ByteBoundedSpanProcessor) => {
+    const tracer = new BasicTracerProvider({ spanProcessors: [queue] }).getTracer("test");
+    return (n: number): string[] => Array.from({ length: n }, () => {
+      const span = tracer.startSpan("step");
+      span.end();
+      return span.spanContext().spanId;
+    });
+  };
+
+  it("runs up to maxConcurrentExports (default 2) batches at once, and delivers each span once", async () => {
+    for (const [option, expected] of [[undefined, 2], [1, 1], [3, 3]] as const) {
+      const exporter = new HeldExporter();
+      const queue = new ByteBoundedSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxBatchSpans: 10, ...(option === undefined ? {} : { maxConcurrentExports: option }) });
+      const ids = emitInto(queue)(100);
+      // Full batches start as they fill, up to the bound; the rest wait their turn.
+      expect(exporter.waiting).toBe(expected);
+      while (exporter.waiting > 0) await exporter.release();
+      expect(exporter.mostAtOnce).toBe(expected);
+      expect([...exporter.delivered].sort()).toEqual([...ids].sort());
+      expect(queue.counters).toMatchObject({ exported: 100, failedExports: 0, queuedBytes: 0 });
+    }
+  });
+
+  it("puts two failed batches back at the head, backs off once, and delivers every span once", async () => {
+    const exporter = new HeldExporter(2);
+    const queue = new ByteBoundedSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxBatchSpans: 10 });
+    const ids = emitInto(queue)(30);
+    expect(exporter.waiting).toBe(2);
+    await exporter.release();
+    // Both failed: nothing lost, nothing started until the backoff (or a flush).
+    expect(queue.counters).toMatchObject({ exported: 0, failedExports: 2, failedSpans: 0 });
+    expect(exporter.waiting).toBe(0);
+    const flushed = queue.forceFlush();
+    while (exporter.waiting > 0 || exporter.delivered.length < 30) await exporter.release();
+    await flushed;
+    expect([...exporter.delivered].sort()).toEqual([...ids].sort());
+    expect(new Set(exporter.delivered).size).toBe(30);
+    expect(queue.counters).toMatchObject({ exported: 30, failedExports: 2, queuedBytes: 0 });
+    await queue.shutdown();
+  });
+});
+
+describe("Fifo", () => {
+  it("takes from the front in order across cuts, and puts a batch back at the front in order", () => {
+    const q = new Fifo<number>();
+    for (let i = 0; i < 5000; i++) q.push(i);
+    const taken: number[] = [];
+    for (let i = 0; i < 3000; i++) taken.push(q.shift() as number);
+    expect(taken).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(q.length).toBe(2000);
+    expect(q.peek()).toBe(3000);
+    // Back in front, in their order: into the freed slots, or ahead of everything.
+    q.unshiftAll([2998, 2999]);
+    expect([q.length, q.peek()]).toEqual([2002, 2998]);
+    const fresh = new Fifo<number>();
+    fresh.push(5);
+    fresh.unshiftAll([3, 4]);
+    expect([fresh.shift(), fresh.shift(), fresh.shift(), fresh.shift()]).toEqual([3, 4, 5, undefined]);
+    const rest: number[] = [];
+    for (let v = q.shift(); v !== undefined; v = q.shift()) rest.push(v);
+    expect(rest).toEqual(Array.from({ length: 2002 }, (_, i) => 2998 + i));
+    expect(q.length).toBe(0);
   });
 });

@@ -105,11 +105,11 @@ interface PlainWalk {
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,
  * booleans and null — what JSON itself can carry. One walk ({@link isPlain}) proves the value
  * is that, and notes whether every object's keys are already in canonical order; then the
- * native JSON.stringify writes it, without a replacer, when they are, and when they are not,
- * {@link canonicalCopy} (canonical-copy.ts) first makes a copy of it whose objects have their
- * keys in canonical order, which the native JSON.stringify then writes. Redaction: a secret-named key sends the value to the general path, which
- * masks it; secret-shaped strings are screened for once, over the whole text, and only a hit
- * asks about each string. Anything else — a Date, a Map, a class instance, undefined in an
+ * native JSON.stringify writes it, without a replacer, when they are; when they are not,
+ * {@link canonicalCopy} (canonical-copy.ts) first makes a copy whose objects have their keys in
+ * canonical order, and the native JSON.stringify writes that. Redaction: a secret-named key
+ * sends the value to the general path, which masks it; secret-shaped strings are screened for
+ * once, over the whole text, and only a hit asks about each string. Anything else — a Date, a Map, a class instance, undefined in an
  * array, NaN, a `__proto__` key, a structure deeper than {@link MAX_DEPTH}, a getter that
  * throws — returns undefined and the general path takes the value. The text is byte for byte
  * the general path's (serialize.property.test.ts checks it on generated values). A getter may
