@@ -51,6 +51,11 @@ interface Shape {
 
 /** A shape is compiled once it has copied this many objects (over any number of calls). */
 const COMPILE_AFTER = 32;
+/**
+ * Wider shapes are never compiled: a literal of thousands of keys gains nothing over the loop
+ * and takes V8 long to compile (≈ 100 ms at 5,000 keys, on the agent's path).
+ */
+const MAX_COMPILED_KEYS = 64;
 /** The shape cache's bound: past it, it starts again (states of unbounded key sets, e.g. keyed by ids). */
 const MAX_SHAPES = 2048;
 
@@ -128,7 +133,7 @@ function copyObject(object: Plain, depth: number): object | undefined {
   if (shape.declines) return undefined;
   // A compiled copier builds an object literal: Object.prototype's. Null-prototype objects take the loop.
   if (shape.compiled !== undefined && proto !== null) return shape.compiled(object, depth);
-  if (shape.compiled === undefined && ++shape.uses >= COMPILE_AFTER) shape.compiled = compileOrLoop(shape);
+  if (shape.compiled === undefined && ++shape.uses >= COMPILE_AFTER && shape.order.length <= MAX_COMPILED_KEYS) shape.compiled = compileOrLoop(shape);
   // Field by field: a shape not compiled (yet), or a null-prototype object.
   const order = shape.order;
   const values: unknown[] = [];

@@ -144,6 +144,11 @@ class HeldExporter implements SpanExporter {
     for (const answer of this.held.splice(0)) answer();
     await new Promise((r) => setTimeout(r, 0));
   }
+  /** Lets the held export at `index` (0: the oldest) answer. */
+  async answer(index: number): Promise<void> {
+    this.held.splice(index, 1)[0]?.();
+    await new Promise((r) => setTimeout(r, 0));
+  }
   get waiting(): number {
     return this.held.length;
   }
@@ -172,6 +177,26 @@ describe("exports in flight at once", () => {
       expect([...exporter.delivered].sort()).toEqual([...ids].sort());
       expect(queue.counters).toMatchObject({ exported: 100, failedExports: 0, queuedBytes: 0 });
     }
+  });
+
+  it("at shutdown, lets an export started as another failed end, counted once, and starts nothing after it", async () => {
+    const exporter = new HeldExporter(1);
+    const queue = new ByteBoundedSpanProcessor(exporter, { scheduledDelayMs: 60_000, maxBatchSpans: 10 });
+    emitInto(queue)(30);
+    expect(exporter.waiting).toBe(2);
+    const stopping = queue.shutdown();
+    // The second batch succeeds, and the third starts; then the first fails: the flush inside
+    // shutdown stops there, with the third still in flight.
+    await exporter.answer(1);
+    expect(exporter.waiting).toBe(2);
+    await exporter.answer(0);
+    expect(exporter.waiting).toBe(1);
+    await exporter.answer(0);
+    await stopping;
+    expect(exporter.waiting).toBe(0);
+    // 20 exported, the failed batch's 10 given up at shutdown; the budget back to zero, not below.
+    expect(queue.counters).toMatchObject({ exported: 20, failedExports: 1, failedSpans: 10, queuedBytes: 0 });
+    expect(exporter.delivered).toHaveLength(20);
   });
 
   it("puts two failed batches back at the head, backs off once, and delivers every span once", async () => {

@@ -354,11 +354,13 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    // An export that started as another ended (the flush stopped at a failure) ends first: it is
+    // counted, exported or failed, once; stopped, nothing starts after it, nor is it retried.
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     if (this.queue.length > 0) {
       diag.warn(`tracewright: shutting down with ${this.queue.length} spans not exported (the last export failed); they are counted in tracing.stats().failedSpans`);
       this.counters.failedSpans += this.queue.length;
-      this.counters.queuedBytes = 0;
-      this.queue.clear();
+      for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) this.counters.queuedBytes -= entry.bytes;
     }
     await this.exporter.shutdown();
   }
@@ -375,7 +377,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
 
   /** Starts exports up to {@link maxConcurrent} (unless, not forced, backing off); each export starts the next when it ends. */
   private kick(force = false): void {
-    if (this.queue.length === 0 || (this.retryTimer !== undefined && !force)) return;
+    if (this.stopped || this.queue.length === 0 || (this.retryTimer !== undefined && !force)) return;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     while (this.inFlight.size < this.maxConcurrent && this.queue.length > 0) this.startExport();
@@ -416,11 +418,14 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     }).then((outcome) => {
       this.inFlight.delete(running);
       if (outcome === "retry") {
-        // Back to the head of the queue, in order; its bytes never left the budget.
+        // Back to the head of the queue, its spans in order; its bytes never left the budget. (Two
+        // batches failing together come back in the order they failed: delivery order across
+        // batches was never promised — ingest is idempotent, and a run is rebuilt by key and seq.)
         this.queue.unshiftAll(entries);
-        this.consecutiveFailures++;
-        // One backoff for the queue: a second batch failing meanwhile does not start another.
+        // One backoff round for the queue: a second batch failing meanwhile neither starts
+        // another nor counts as one more consecutive failure.
         if (this.retryTimer !== undefined) return;
+        this.consecutiveFailures++;
         const delay = backoffDelay(BATCH_BACKOFF, this.consecutiveFailures - 1);
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
@@ -429,7 +434,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
         this.retryTimer.unref();
         return;
       }
-      this.consecutiveFailures = 0;
+      // A success beside a batch waiting out its backoff does not end the round.
+      if (this.retryTimer === undefined) this.consecutiveFailures = 0;
       this.counters.queuedBytes -= bytes;
       if (this.queue.length > 0) this.kick();
     });

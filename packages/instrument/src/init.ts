@@ -172,7 +172,14 @@ export function resolveSigV4(explicit: boolean | SigV4Options | undefined, endpo
   if (flag === "true" || flag === "1") return {};
   if (flag === "false" || flag === "0") return undefined;
   if (flag !== undefined && flag !== "") diag.warn(`tracewright: TRACEWRIGHT_SIGV4 must be true or false; got ${JSON.stringify(env.TRACEWRIGHT_SIGV4)}, deciding by the endpoint.`);
-  return functionUrlRegion(endpoint) === undefined ? undefined : {};
+  if (functionUrlRegion(endpoint) === undefined) return undefined;
+  // A signature is an Authorization header: one configured already (a bearer token for a
+  // Function URL with NONE auth) is what this agent was set up to send, and stays unsigned.
+  if (otlpHeadersFromEnv(env).authorization !== undefined) {
+    diag.warn("tracewright: the endpoint is a Lambda Function URL, but OTEL_EXPORTER_OTLP_HEADERS sets Authorization, so exports are not SigV4-signed; set TRACEWRIGHT_SIGV4=true to sign (the signature replaces that header).");
+    return undefined;
+  }
+  return {};
 }
 
 /** The id generator: the given one, else X-Ray-compatible ids when wanted (options, then env), else the SDK's. */
@@ -232,7 +239,18 @@ export function resolveMaxInlineBytes(explicit?: number): number {
 function resolvePayloadTransport(explicit: string | PayloadTransport | undefined, tracesEndpoint: string | undefined, sign: RequestSigner | undefined): PayloadTransport | undefined {
   if (explicit !== undefined && typeof explicit !== "string") return explicit;
   const url = explicit ?? process.env.TRACEWRIGHT_PAYLOAD_ENDPOINT ?? (tracesEndpoint !== undefined && /\/v1\/traces\/?$/.test(tracesEndpoint) ? tracesEndpoint.replace(/\/v1\/traces\/?$/, "/v1/payloads") : undefined);
-  return url === undefined || url === "" ? undefined : httpPayloadTransport(url, sign === undefined ? {} : { sign });
+  if (url === undefined || url === "") return undefined;
+  // Signed for the traces endpoint's host: a payload endpoint elsewhere gets no AWS headers.
+  const sameHost = sign !== undefined && tracesEndpoint !== undefined && hostOf(url) === hostOf(tracesEndpoint);
+  return httpPayloadTransport(url, sameHost ? { sign } : {});
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

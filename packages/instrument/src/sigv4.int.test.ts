@@ -178,6 +178,9 @@ describe("when exports are signed", () => {
     expect(resolveSigV4(undefined, "http://127.0.0.1:4318/v1/traces", { TRACEWRIGHT_SIGV4: "true" })).toEqual({});
     expect(resolveSigV4(false, fnUrl, { TRACEWRIGHT_SIGV4: "true" })).toBeUndefined();
     expect(resolveSigV4({ region: "us-west-2" }, "http://127.0.0.1:4318/v1/traces", {})).toEqual({ region: "us-west-2" });
+    // A bearer token configured for the Function URL (NONE auth) is kept: no signature replaces it unasked.
+    expect(resolveSigV4(undefined, fnUrl, { OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20t0ken" })).toBeUndefined();
+    expect(resolveSigV4(undefined, fnUrl, { OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20t0ken", TRACEWRIGHT_SIGV4: "true" })).toEqual({});
   });
 
   it("names what is missing when no region can be found: init() throws for the option, and only warns for the environment", async () => {

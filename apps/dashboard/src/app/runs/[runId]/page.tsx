@@ -9,7 +9,8 @@ import { RunHeader } from "../../../features/run/components/RunHeader";
 import { buildStepTree, packTreeItems, selectStep, toTreeItems } from "../../../features/run/fns/tree";
 import { loadRun, loadSiblingRuns } from "../../../features/run/server/load-run";
 import { StateView } from "../../../features/step/components/StateView";
-import { toStepDetail, wholeState } from "../../../features/step/fns/detail";
+import { INLINE_STATE_BYTES, toStepDetail, wholeState } from "../../../features/step/fns/detail";
+import { formatBytes } from "../../../shared/fns/format";
 import { shortId } from "../../../shared/fns/format";
 import { firstParam } from "../../../shared/fns/search-params";
 import type { SearchParams } from "../../../shared/fns/search-params";
@@ -41,17 +42,23 @@ export default async function RunPage({ params, searchParams }: Props) {
   const selection = selectStep(tree.rows, firstParam(await searchParams, "step"));
   const selectedRow = tree.rows[selection.index];
   const siblings = await loadSiblingRuns(detail.run);
+  // Within the page's budget for a state (the page is sent again at every live refresh).
+  const input = detail.run.status === "running" && detail.input !== undefined ? wholeState(detail.input) : undefined;
 
   return (
     <main id="main" className="page run-page">
       <RunHeader run={detail.run} compare={<ComparePicker run={detail.run} others={siblings} />} />
       {detail.run.status === "running" ? <LiveRefresh /> : null}
       {/* Known from the run's first export: what it was asked, while its root step has not ended. */}
-      {detail.run.status === "running" && detail.input !== undefined ? (
+      {input === undefined ? null : (
         <div className="run-input" data-testid="run-input-panel">
-          <StateView title="Run input" state={wholeState(detail.input)} testId="run-input" />
+          {input.bytes <= INLINE_STATE_BYTES ? (
+            <StateView title="Run input" state={input} testId="run-input" />
+          ) : (
+            <p className="muted">The run&apos;s input is {formatBytes(input.bytes)}: it is shown with the root step once the run has ended.</p>
+          )}
         </div>
-      ) : null}
+      )}
       <AgentGraphView graph={buildAgentGraph(detail.steps)} />
       <RunExplorer
         runId={detail.run.runId}
