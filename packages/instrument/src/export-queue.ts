@@ -141,15 +141,6 @@ function refusedForGood(error: Error | undefined): boolean {
 }
 
 /**
- * A span processor whose queue is bounded in bytes, not spans: a run with 1 MB states cannot
- * grow it past its budget. It never blocks and never throws: past the budget spans are dropped,
- * counted and reported once through the diagnostic logger (and `stats()`); exports run in the
- * background (two at once by default), so a slow or absent collector costs the agent nothing but
- * memory up to the budget. A batch whose export fails (the collector down, restarting, or answering
- * 503) goes back to the head of the queue, still counted in its budget, and is retried with
- * backoff; delivery is at least once, which the collector's idempotent ingest makes exactly once.
- */
-/**
  * A first-in first-out queue whose front is taken in constant time. `Array.prototype.shift`
  * moves every element behind the first once an array is large (a backing store in V8's large
  * object space cannot be trimmed in place): with 30,000 spans queued behind a slow collector,
@@ -195,12 +186,17 @@ export class Fifo<T> {
     }
   }
 
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
 }
 
+/**
+ * A span processor whose queue is bounded in bytes, not spans: a run with 1 MB states cannot
+ * grow it past its budget. It never blocks and never throws: past the budget spans are dropped,
+ * counted and reported once through the diagnostic logger (and `stats()`); exports run in the
+ * background (two at once by default), so a slow or absent collector costs the agent nothing but
+ * memory up to the budget. A batch whose export fails (the collector down, restarting, or answering
+ * 503) goes back to the head of the queue, still counted in its budget, and is retried with
+ * backoff; delivery is at least once, which the collector's idempotent ingest makes exactly once.
+ */
 export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private readonly queue = new Fifo<{ span: ReadableSpan; bytes: number }>();
   private readonly maxQueueBytes: number;
@@ -418,8 +414,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     }).then((outcome) => {
       this.inFlight.delete(running);
       if (outcome === "retry") {
-        // Back to the head of the queue, its spans in order; its bytes never left the budget. (Two
-        // batches failing together come back in the order they failed: delivery order across
+        // Back to the head of the queue, its spans in order; its bytes never left the budget. (Of two
+        // batches failing together, the later failure comes back first: delivery order across
         // batches was never promised — ingest is idempotent, and a run is rebuilt by key and seq.)
         this.queue.unshiftAll(entries);
         // One backoff round for the queue: a second batch failing meanwhile neither starts
