@@ -1,6 +1,6 @@
 /**
- * The serializer's reordering for plain values whose object keys are out of canonical order (see
- * serialize.ts, `plainJson`). Native `JSON.stringify` writes keys in insertion order and writes
+ * The serializer's fast path for plain values (see serialize.ts, `plainJson`): one walk proves a
+ * value is plain JSON and puts it in canonical order. Native `JSON.stringify` writes keys in insertion order and writes
  * faster than any walk in JavaScript can (escaping strings included); so rather than write the
  * text itself, this walk makes a value that JSON.stringify writes in canonical order: the value
  * itself where every object in it already has its keys in order, and elsewhere a copy whose
@@ -79,9 +79,9 @@ export function canonicalCopy(value: object): object | undefined {
   return Array.isArray(value) ? copyArray(value, 0) : copyObject(value as Plain, 0);
 }
 
-/** A string, a finite number or a boolean: a leaf JSON writes as itself. */
-function isLeaf(value: unknown): boolean {
-  return typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
+/** A string, a finite number, a boolean or null: a leaf JSON writes as itself. */
+export function isLeaf(value: unknown): boolean {
+  return typeof value === "string" || typeof value === "boolean" || value === null || (typeof value === "number" && Number.isFinite(value));
 }
 
 /** An object or array inside a plain value, copied; undefined when it is not plain. */
@@ -97,7 +97,7 @@ function copyArray(array: unknown[], depth: number): unknown[] | undefined {
     if (typeof item === "string") continue;
     if (typeof item === "object" && item !== null) return copyItems(array, i, depth);
     // Undefined or a hole too: the general path records it as a tag, JSON as null.
-    if (item !== null && !isLeaf(item)) return undefined;
+    if (!isLeaf(item)) return undefined;
   }
   return array;
 }
@@ -111,7 +111,7 @@ function copyItems(array: unknown[], from: number, depth: number): unknown[] | u
     if (typeof item === "object" && item !== null) {
       out = copyContainer(item, depth + 1);
       if (out === undefined) return undefined;
-    } else if (item !== null && !isLeaf(item)) {
+    } else if (!isLeaf(item)) {
       return undefined;
     }
     if (copy !== undefined) {
@@ -145,7 +145,7 @@ function copyObject(object: Plain, depth: number): object | undefined {
       out = copyContainer(field, depth + 1);
       if (out === undefined) return undefined;
       if (out !== field) changed = true;
-    } else if (field !== null && field !== undefined && !isLeaf(field)) {
+    } else if (field !== undefined && !isLeaf(field)) {
       // (An undefined field is dropped, by JSON and by the general path alike.)
       return undefined;
     }

@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { MAX_DEPTH, canonicalCopy, setKeyJudge } from "./canonical-copy.js";
+import { canonicalCopy, isLeaf, setKeyJudge } from "./canonical-copy.js";
 import { compileRedaction, MASK } from "./redact.js";
 import type { RedactionOptions, Redactor } from "./redact.js";
 
@@ -93,39 +93,28 @@ export function hashJson(json: string): string {
   return oneShotHash === undefined ? crypto.createHash("sha256").update(json).digest("hex") : oneShotHash("sha256", json, "hex");
 }
 
-/** What one fast-path walk learns about a value. */
-interface PlainWalk {
-  /** Some object's keys are not in canonical order. */
-  unsorted: boolean;
-  /** By depth, the keys of the last object met there. */
-  shapes: string[][];
-}
-
 /**
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,
- * booleans and null — what JSON itself can carry. One walk ({@link isPlain}) proves the value
- * is that, and notes whether every object's keys are already in canonical order; then the
- * native JSON.stringify writes it, without a replacer, when they are; when they are not,
- * {@link canonicalCopy} (canonical-copy.ts) first makes a copy whose objects have their keys in
- * canonical order, and the native JSON.stringify writes that. Redaction: a secret-named key
- * sends the value to the general path, which masks it; secret-shaped strings are screened for
- * once, over the whole text, and only a hit asks about each string. Anything else — a Date, a Map, a class instance, undefined in an
- * array, NaN, a `__proto__` key, a structure deeper than {@link MAX_DEPTH}, a getter that
- * throws — returns undefined and the general path takes the value. The text is byte for byte
- * the general path's (serialize.property.test.ts checks it on generated values). A getter may
- * run more than once (the walk, the copy, the write).
+ * booleans and null — what JSON itself can carry. One walk ({@link canonicalCopy},
+ * canonical-copy.ts) proves the value is that and returns it as the native JSON.stringify writes
+ * it in canonical order: the value itself when every object's keys are already in order, else a
+ * copy whose objects have their keys in that order. Redaction: a secret-named key sends the value
+ * to the general path, which masks it; secret-shaped strings are screened for once, over the
+ * whole text, and only a hit asks about each string. Anything else — a Date, a Map, a class
+ * instance, undefined in an array, NaN, a `__proto__` key, a structure deeper than `MAX_DEPTH`
+ * (canonical-copy.ts), a getter that throws — returns undefined and the general path takes the
+ * value. The text is byte for byte the general path's (serialize.property.test.ts checks it on
+ * generated values). A getter may run twice (the walk, then the write of an object not copied).
  */
 function plainJson(value: unknown): string | undefined {
   try {
     let text: string | undefined;
     if (typeof value !== "object" || value === null) {
-      if (typeof value !== "string" && !isPlainLeaf(value)) return undefined;
+      if (!isLeaf(value)) return undefined;
       text = JSON.stringify(value);
     } else {
       if (prototypeHasEnumerable()) return undefined;
-      const walk: PlainWalk = { unsorted: false, shapes: [] };
-      if (!isPlain(value, walk, 0)) return undefined;
-      const ordered = walk.unsorted ? canonicalCopy(value) : value;
+      const ordered = canonicalCopy(value);
       if (ordered === undefined) return undefined;
       text = JSON.stringify(ordered);
     }
@@ -142,80 +131,8 @@ function prototypeHasEnumerable(): boolean {
   return false;
 }
 
-/** A leaf JSON writes as itself. Strings, the commonest, are tested first by the callers. */
-function isPlainLeaf(value: unknown): boolean {
-  return typeof value === "boolean" || value === null || (typeof value === "number" && Number.isFinite(value));
-}
-
 /**
- * The fast path's walk over a container (an object, an array): true when everything in it is
- * plain JSON, no key is secret-named, and no key is `__proto__` — or, as soon as an object's
- * keys are out of order, true with `walk.unsorted` set, what it has not seen left to
- * {@link canonicalCopy}, which judges everything again as it copies. Leaves are decided inline,
- * without a call: they are most of a state. A `toJSON` (own, even not enumerable, or inherited)
- * declines: JSON.stringify would write what it returns, which the walk has not seen.
- */
-function isPlain(value: object, walk: PlainWalk, depth: number): boolean {
-  if (depth >= MAX_DEPTH || (value as { toJSON?: unknown }).toJSON !== undefined) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item === "string") continue;
-      if (typeof item === "object" && item !== null) {
-        if (!isPlain(item, walk, depth + 1)) return false;
-        if (walk.unsorted) return true;
-      } else if (!isPlainLeaf(item)) {
-        // Undefined or a hole too: the general path records it as a tag, JSON as null.
-        return false;
-      }
-    }
-    return true;
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  // Records in a list share their keys: while an object's keys match, in order, those of the
-  // last object met at this depth, they were judged and their order checked already.
-  let shape = walk.shapes[depth];
-  if (shape === undefined) {
-    shape = [];
-    walk.shapes[depth] = shape;
-  }
-  let n = 0;
-  let same = true;
-  let previous: string | undefined;
-  // for…in rather than Object.keys: a third faster, and the same keys in the same order, since
-  // Object.prototype has no enumerable properties (plainJson checks that first).
-  for (const key in value) {
-    if (!same || shape[n] !== key) {
-      same = false;
-      if (key === "__proto__" || (redactor !== undefined && redactor.key(key))) return false;
-      // Index-like keys, which always come first in numeric order, may look out of order here
-      // ("2" before "10"): the canonical copy puts them in the same order.
-      if (previous !== undefined && previous > key) {
-        // The canonical copy will take it, and it checks everything itself: the walk stops.
-        walk.unsorted = true;
-        return true;
-      }
-      shape[n] = key;
-    }
-    previous = key;
-    n++;
-    const field: unknown = (value as Record<string, unknown>)[key];
-    if (typeof field === "string") continue;
-    if (typeof field === "object" && field !== null) {
-      if (!isPlain(field, walk, depth + 1)) return false;
-      if (walk.unsorted) return true;
-    } else if (field !== undefined && !isPlainLeaf(field)) {
-      // An undefined field is dropped, by JSON and by the general path alike.
-      return false;
-    }
-  }
-  if (shape.length !== n) shape.length = n;
-  return true;
-}
-
-/**
- * Whether redaction would change a string inside a plain value (the one {@link isPlain}
+ * Whether redaction would change a string inside a plain value (the one {@link canonicalCopy}
  * accepted). Only asked when the screen hits, so it can afford to look at every own property,
  * non-enumerable ones too (more than is written: it may only decline too often).
  */
