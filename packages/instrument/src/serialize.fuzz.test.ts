@@ -78,14 +78,15 @@ describe("serialize (properties)", () => {
   });
 
   it("never throws on nesting far deeper than the stack, nor on huge strings", () => {
-    // 30,000 levels overflow JSON.stringify's recursion, so the iterative slow path is what runs.
-    // (That path is quadratic in depth — an ancestor list searched at each level and paths
-    // rebuilt per level: 40,000 levels take ~1 s, 80,000 ~6 s — so the test stays at 30,000.)
-    for (const depth of [1_000, 30_000]) {
+    // 30,000 and 100,000 levels overflow JSON.stringify's recursion, so the iterative slow path
+    // is what runs (linear in depth: its ancestors are a Map, not a list searched at each level).
+    for (const depth of [1_000, 30_000, 100_000]) {
       let deep: unknown = "leaf";
       for (let i = 0; i < depth; i++) deep = i % 2 === 0 ? [deep] : { d: deep };
       const text = serialize(deep);
       expect(() => JSON.parse(text)).not.toThrow();
+      expect(text.startsWith(depth % 2 === 0 ? '{"d":[' : '[{"d":')).toBe(true);
+      expect(text.length).toBe(JSON.stringify("leaf").length + (depth / 2) * '{"d":[]}'.length);
     }
     const huge = "é\u0000\"\\\n".repeat(2_000_000);
     const text = serialize({ huge });

@@ -311,20 +311,24 @@ interface Frame {
   path: string;
 }
 
+/**
+ * The value as a plain copy, iteratively. A cycle is found through the ancestors of the value
+ * being copied — each object on the way from the root to it, with its JSON path — kept in a Map,
+ * so that a structure N levels deep is copied in time proportional to N, not N².
+ */
 function toPlain(root: unknown): unknown {
-  const ancestors: object[] = [];
-  const paths: string[] = [];
-  const rootCopy = plainShallow(root, "$", ancestors, paths);
+  const ancestors = new Map<object, string>();
+  const rootCopy = plainShallow(root, "$", ancestors);
   if (rootCopy.frame === undefined) return rootCopy.value;
   const stack: Frame[] = [rootCopy.frame];
-  ancestors.push(root as object);
-  paths.push("$");
+  /** The object each frame of `stack` stands for (a Map's, not its entries'), to leave `ancestors` with it. */
+  const owners: object[] = [root as object];
+  ancestors.set(root as object, "$");
   while (stack.length > 0) {
     const frame = stack[stack.length - 1] as Frame;
     if (frame.index >= frame.keys.length) {
       stack.pop();
-      ancestors.pop();
-      paths.pop();
+      ancestors.delete(owners.pop() as object);
       continue;
     }
     const key = frame.keys[frame.index++] as string;
@@ -340,12 +344,12 @@ function toPlain(root: unknown): unknown {
       assign(frame.target, key, { $type: "Unserializable", reason: describe(error) });
       continue;
     }
-    const copy = plainShallow(child, path, ancestors, paths);
+    const copy = plainShallow(child, path, ancestors);
     assign(frame.target, key, copy.value);
     if (copy.frame !== undefined) {
       stack.push(copy.frame);
-      ancestors.push(child as object);
-      paths.push(path);
+      owners.push(child as object);
+      ancestors.set(child as object, path);
     }
   }
   return rootCopy.value;
@@ -357,11 +361,11 @@ function assign(target: Record<string, unknown> | unknown[], key: string, value:
 }
 
 /** One level of {@link toPlain}: leaves and tags directly; containers as a frame to fill. */
-function plainShallow(value: unknown, path: string, ancestors: readonly object[], paths: readonly string[]): { value: unknown; frame?: Frame } {
+function plainShallow(value: unknown, path: string, ancestors: ReadonlyMap<object, string>): { value: unknown; frame?: Frame } {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) return { value };
   if (typeof value === "function") return { value: tagged(value) };
-  const index = ancestors.indexOf(value);
-  if (index !== -1) return { value: { $type: "Circular", path: paths[index] } };
+  const ancestor = ancestors.get(value);
+  if (ancestor !== undefined) return { value: { $type: "Circular", path: ancestor } };
   try {
     if (value instanceof Date) return { value: dateTag(value) };
     if (value instanceof Map) return container(value, { $type: "Map", entries: [] }, [...value.entries()], path);
