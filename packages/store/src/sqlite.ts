@@ -245,6 +245,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
   /** Root updates of the batch being ingested, applied once its runs exist. */
   private readonly setRootLater: unknown[][] = [];
   private readonly ingestBatch: (spans: readonly SpanRecord[]) => IngestResult;
+  /** The queries' statements, prepared once each (their SQL texts are a fixed set: values are always bound, never written in). */
+  private readonly statements = new Map<string, Statement>();
 
   constructor(options: SqliteStoreOptions = {}) {
     this.path = resolveDbPath(options.path);
@@ -398,6 +400,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
     }
   }
 
+  private statement(sql: string): Statement {
+    let prepared = this.statements.get(sql);
+    if (prepared === undefined) this.statements.set(sql, (prepared = this.db.prepare(sql)));
+    return prepared;
+  }
+
   async listRuns(query: RunQuery = {}): Promise<RunPage> {
     const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
     const where: string[] = [];
@@ -452,7 +460,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     const direction = order === "desc" ? "DESC" : "ASC";
     const sql = `SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, replay_of FROM runs
       ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${column} ${direction}, run_id ${direction} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, limit + 1) as RunRow[];
+    const rows = this.statement(sql).all(...params, limit + 1) as RunRow[];
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -464,7 +472,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async listAgents(): Promise<string[]> {
-    const rows = this.db.prepare(`SELECT DISTINCT agent FROM runs WHERE agent <> '' ORDER BY agent`).all() as { agent: string }[];
+    const rows = this.statement(`SELECT DISTINCT agent FROM runs WHERE agent <> '' ORDER BY agent`).all() as { agent: string }[];
     return rows.map((row) => row.agent);
   }
 
@@ -473,14 +481,13 @@ export class SqliteStore implements TraceStore, TraceQueries {
     // keeps SQLite from walking the run's part of spans_run instead, row by row.
     // On a miss, the run's own rows: a process of an earlier Tracewright still writing to this file
     // (it checked the schema when it opened it) stores spans without their run_traces rows.
-    const row = (this.db
-      .prepare(`SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = ?) AND span_id = ? AND +run_id = ? LIMIT 1`)
-      .get(runId, spanId, runId) ?? this.db.prepare(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId)) as { body: string } | undefined;
+    const row = (this.statement(`SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = ?) AND span_id = ? AND +run_id = ? LIMIT 1`)
+      .get(runId, spanId, runId) ?? this.statement(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId)) as { body: string } | undefined;
     return row === undefined ? undefined : (await this.withPayloads([JSON.parse(row.body) as SpanRecord]))[0];
   }
 
   async runStats(query: StatsQuery = {}): Promise<RunStats> {
-    const span = this.db.prepare(`SELECT min(start_us) AS earliest, max(start_us) AS latest FROM runs`).get() as { earliest: number | null; latest: number | null };
+    const span = this.statement(`SELECT min(start_us) AS earliest, max(start_us) AS latest FROM runs`).get() as { earliest: number | null; latest: number | null };
     const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, span.earliest ?? undefined, span.latest ?? undefined);
     const buckets = new Map<number, StatsBucket>();
     const bucket = (b: number): StatsBucket => {
@@ -491,8 +498,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       }
       return found;
     };
-    const runRows = this.db
-      .prepare(`SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, status, count(*) AS n FROM runs WHERE start_us >= ? GROUP BY b, status`)
+    const runRows = this.statement(`SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, status, count(*) AS n FROM runs WHERE start_us >= ? GROUP BY b, status`)
       .all(originUs, bucketUs, sinceUs) as { b: number; status: RunStatus; n: number }[];
     let runs = 0;
     let errors = 0;
@@ -501,8 +507,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       runs += row.n;
       if (row.status === "error") errors += row.n;
     }
-    const tokenRows = this.db
-      .prepare(
+    const tokenRows = this.statement(
         `SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, coalesce(sum(input_tokens), 0) AS i, coalesce(sum(output_tokens), 0) AS o FROM spans
          WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= ? GROUP BY b`,
       )
@@ -513,13 +518,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
       b.outputTokens += row.o;
     }
     const latency: LatencyStat[] = [];
-    const agentRows = this.db
-      .prepare(`SELECT agent AS name, end_us - start_us AS d, status = 'error' AS failed FROM runs WHERE start_us >= ? AND status <> 'running'`)
+    const agentRows = this.statement(`SELECT agent AS name, end_us - start_us AS d, status = 'error' AS failed FROM runs WHERE start_us >= ? AND status <> 'running'`)
       .all(sinceUs) as GroupRow[];
     latency.push(...latencyGroups("agent", agentRows.map(groupItem)));
     for (const kind of ["node", "tool", "llm"] as const) {
-      const rows = this.db
-        .prepare(`SELECT coalesce(name, '') AS name, end_us - start_us AS d, status_code = 2 AS failed FROM spans WHERE kind = ? AND start_us >= ?`)
+      const rows = this.statement(`SELECT coalesce(name, '') AS name, end_us - start_us AS d, status_code = 2 AS failed FROM spans WHERE kind = ? AND start_us >= ?`)
         .all(kind, sinceUs) as GroupRow[];
       latency.push(...latencyGroups(kind, rows.map(groupItem)));
     }
@@ -532,12 +535,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async getRun(runId: string): Promise<RunSummary | undefined> {
-    const row = this.db.prepare(`SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, replay_of FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
+    const row = this.statement(`SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, replay_of FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
     return row === undefined ? undefined : toSummary(row);
   }
 
   async getRunSpans(runId: string): Promise<SpanRecord[]> {
-    const rows = this.db.prepare(`SELECT body FROM spans WHERE run_id = ? ORDER BY start_us, rowid`).all(runId) as { body: string }[];
+    const rows = this.statement(`SELECT body FROM spans WHERE run_id = ? ORDER BY start_us, rowid`).all(runId) as { body: string }[];
     return this.withPayloads(rows.map((row) => JSON.parse(row.body) as SpanRecord));
   }
 
@@ -547,18 +550,18 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async putPayload(hash: string, body: string): Promise<void> {
-    this.db.prepare(`INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(hash, body);
+    this.statement(`INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(hash, body);
   }
 
   async getPayload(hash: string): Promise<string | undefined> {
-    const row = this.db.prepare(`SELECT body FROM payloads WHERE hash = ?`).get(hash) as { body: string } | undefined;
+    const row = this.statement(`SELECT body FROM payloads WHERE hash = ?`).get(hash) as { body: string } | undefined;
     return row?.body;
   }
 
   async healthy(): Promise<boolean> {
     try {
-      this.db.prepare("BEGIN IMMEDIATE").run();
-      this.db.prepare("ROLLBACK").run();
+      this.statement("BEGIN IMMEDIATE").run();
+      this.statement("ROLLBACK").run();
       return true;
     } catch {
       return false;
