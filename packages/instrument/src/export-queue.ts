@@ -54,7 +54,7 @@ export class PayloadRefused extends Error {
 export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number; sign?: RequestSigner } = {}): PayloadTransport {
   const base = endpoint.replace(/\/+$/, "");
   const headers = { ...otlpHeadersFromEnv(), ...options.headers, "content-type": "application/json" };
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? otlpTimeoutFromEnv();
   const sign = options.sign;
   return {
     async put(hash, body) {
@@ -84,6 +84,26 @@ export function otlpHeadersFromEnv(env: NodeJS.ProcessEnv = process.env): Record
     for (const [key, value] of Object.entries(parseKeyPairsIntoRecord(text?.trim()))) out[key.toLowerCase()] = value;
   }
   return out;
+}
+
+/** The OTLP exporter's default request timeout (the specification's): 10 s. */
+export const OTLP_DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The request timeout the OTLP exporter uses, read as it reads it: `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`,
+ * else `OTEL_EXPORTER_OTLP_TIMEOUT`, in milliseconds, else 10 s — so that a payload, and a
+ * signed export, gives up on a collector that never answers when the spans would. A value that
+ * is not a positive number is warned of and ignored, as the exporter ignores it.
+ */
+export function otlpTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"] as const) {
+    const text = env[name]?.trim();
+    if (text === undefined || text === "") continue;
+    const ms = Number(text);
+    if (Number.isFinite(ms) && ms > 0) return ms;
+    diag.warn(`tracewright: ${name} must be a number of milliseconds above 0; got ${JSON.stringify(env[name])}, ignored.`);
+  }
+  return OTLP_DEFAULT_TIMEOUT_MS;
 }
 
 export interface ExportQueueOptions {

@@ -1,10 +1,12 @@
 import { createHash, createHmac } from "node:crypto";
 import { createServer } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startCollector } from "@tracewright/collector-lambda";
 import { loadRunDetail, openSqliteStore } from "@tracewright/store";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
+import { otlpTimeoutFromEnv } from "./export-queue.js";
 import { init, resolveSigV4 } from "./init.js";
 import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import { runWithResult, tool } from "./steps.js";
@@ -63,8 +65,9 @@ async function signatureCheckingProxy(target: string, secretAccessKey: string): 
           for (const name of (signedHeaders as string).split(";")) headers[name] = String(req.headers[name] ?? "");
           const amzDate = String(req.headers["x-amz-date"]);
           const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-          const query: Record<string, string> = {};
-          url.searchParams.forEach((v, k) => (query[k] = v));
+          // Every value of a repeated parameter, as AWS canonicalizes the query.
+          const query: Record<string, string[]> = {};
+          url.searchParams.forEach((v, k) => (query[k] ??= []).push(v));
           const signer = new SignatureV4({ service: service as string, region: region as string, credentials: { accessKeyId: accessKeyId as string, secretAccessKey, sessionToken: String(req.headers["x-amz-security-token"] ?? "") || undefined }, sha256: ServerSha256, uriEscapePath: true });
           const expected = await signer.sign({ method: req.method ?? "", protocol: "http:", hostname: headers.host?.split(":")[0] ?? "", path: url.pathname, query, headers, body: new Uint8Array(body) }, { signingDate });
           // As AWS does: a content hash given in x-amz-content-sha256 must be the body's.
@@ -107,7 +110,7 @@ async function behindVerifier(fn: (proxy: Awaited<ReturnType<typeof signatureChe
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
+  for (const key of ["OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
@@ -163,6 +166,47 @@ describe("exports signed with SigV4 (a Function URL with AWS_IAM auth)", () => {
       expect(proxy.verdicts.some((v) => v.ok)).toBe(false);
       expect(await store.getRun(result.runId)).toBeUndefined();
     });
+  });
+});
+
+describe("signed requests, as they are sent", () => {
+  it("sign the endpoint's query string, a repeated parameter with every value", async () => {
+    await behindVerifier(async (proxy) => {
+      for (const query of ["?tenant=a", "?tenant=a&tenant=b&z=1", "?b=2&a=1&a=0"]) {
+        const url = new URL(`${proxy.url}/v1/traces${query}`);
+        const headers = await sigV4Signer(url.href, { region: "eu-west-1", credentials: KEY })("POST", url, { "content-type": "application/json" }, '{"resourceSpans":[]}');
+        expect((await fetch(url, { method: "POST", headers, body: '{"resourceSpans":[]}' })).status).toBe(200);
+      }
+      expect(proxy.verdicts.map((v) => v.ok)).toEqual([true, true, true]);
+    });
+  });
+
+  it("give up on a collector that never answers after OTEL_EXPORTER_OTLP_TIMEOUT, as the OTLP exporter does: counted, and the agent runs on", async () => {
+    const held: ServerResponse[] = [];
+    const silent = createServer((_req, res) => held.push(res));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = "250";
+    try {
+      const tracing = init({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1/traces`, register: false, sigv4: { region: "us-east-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("unanswered", {}, () => tool("t", {}, () => 1));
+      expect(result).toMatchObject({ status: "ok", output: 1 });
+      // Given up after the 250 ms configured; the default 10 s would outlast this test's 5 s limit.
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 0, failedSpans: 3 });
+      expect(held.length).toBeGreaterThan(0);
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 5_000);
+
+  it("read their timeout as the OTLP exporter does: the traces setting over the general one, milliseconds above 0, else 10 s", () => {
+    expect(otlpTimeoutFromEnv({})).toBe(10_000);
+    expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "2500" })).toBe(2500);
+    expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "2500", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: " 700 " })).toBe(700);
+    expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "900" })).toBe(900);
+    expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "0" })).toBe(10_000);
+    expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "-5" })).toBe(10_000);
   });
 });
 

@@ -15,6 +15,7 @@ import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
+import { otlpTimeoutFromEnv } from "./export-queue.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
 export interface AwsCredentials {
@@ -62,8 +63,12 @@ export function sigV4Signer(endpoint: string, options: SigV4Options = {}, env: N
   let signer: Promise<SignatureV4> | undefined;
   return async (method, url, headers, body) => {
     signer ??= import("@smithy/signature-v4").then((m) => new m.SignatureV4({ service: options.service ?? "lambda", region, credentials, sha256: NodeSha256, uriEscapePath: true }));
-    const query: Record<string, string> = {};
-    url.searchParams.forEach((value, key) => (query[key] = value));
+    // Every value of a repeated parameter is signed, as every one is sent.
+    const query: Record<string, string | string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) {
+      const values = url.searchParams.getAll(key);
+      query[key] = values.length === 1 ? (values[0] as string) : values;
+    }
     const signed = await (await signer).sign({
       method,
       protocol: url.protocol,
@@ -123,7 +128,8 @@ export class SignedOtlpExporter implements SpanExporter {
     endpoint: string,
     private readonly sign: RequestSigner,
     private readonly headers: Record<string, string> = {},
-    private readonly timeoutMs = 10_000,
+    /** Per request; default as the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10 s). */
+    private readonly timeoutMs = otlpTimeoutFromEnv(),
   ) {
     this.url = new URL(endpoint);
   }
