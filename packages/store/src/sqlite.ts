@@ -7,9 +7,9 @@ import { derive } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
-import { isoToMicros, latencyGroups, statsWindow } from "./stats.js";
+import { bucketTable, isoToMicros, latencyGroups, statsWindow } from "./stats.js";
 import { stepKind, stepName } from "./steps.js";
-import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsBucket, StatsQuery, TraceQueries, TraceStore } from "./types.js";
+import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -489,21 +489,13 @@ export class SqliteStore implements TraceStore, TraceQueries {
   async runStats(query: StatsQuery = {}): Promise<RunStats> {
     const span = this.statement(`SELECT min(start_us) AS earliest, max(start_us) AS latest FROM runs`).get() as { earliest: number | null; latest: number | null };
     const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, span.earliest ?? undefined, span.latest ?? undefined);
-    const buckets = new Map<number, StatsBucket>();
-    const bucket = (b: number): StatsBucket => {
-      let found = buckets.get(b);
-      if (found === undefined) {
-        found = { start: new Date(Math.floor((originUs + b * bucketUs) / 1000)).toISOString(), ok: 0, error: 0, running: 0, inputTokens: 0, outputTokens: 0 };
-        buckets.set(b, found);
-      }
-      return found;
-    };
+    const buckets = bucketTable(originUs, bucketUs);
     const runRows = this.statement(`SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, status, count(*) AS n FROM runs WHERE start_us >= ? GROUP BY b, status`)
       .all(originUs, bucketUs, sinceUs) as { b: number; status: RunStatus; n: number }[];
     let runs = 0;
     let errors = 0;
     for (const row of runRows) {
-      bucket(row.b)[row.status] += row.n;
+      buckets.at(row.b)[row.status] += row.n;
       runs += row.n;
       if (row.status === "error") errors += row.n;
     }
@@ -513,7 +505,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       )
       .all(originUs, bucketUs, sinceUs) as { b: number; i: number; o: number }[];
     for (const row of tokenRows) {
-      const b = bucket(row.b);
+      const b = buckets.at(row.b);
       b.inputTokens += row.i;
       b.outputTokens += row.o;
     }
@@ -527,7 +519,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       latency.push(...latencyGroups(kind, rows.map(groupItem)));
     }
     return {
-      buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b),
+      buckets: buckets.inOrder(),
       bucketMs,
       latency,
       totals: { runs, errors },

@@ -73,6 +73,19 @@ export function statsWindow(query: StatsQuery, earliestStartUs: number | undefin
   return { sinceUs, bucketMs, bucketUs, originUs: Math.floor(sinceUs / bucketUs) * bucketUs };
 }
 
+/** The buckets of a stats window, made as they are first counted in: bucket `index` starts `originUs + index·bucketUs`. */
+export function bucketTable(originUs: number, bucketUs: number): { at(index: number): StatsBucket; inOrder(): StatsBucket[] } {
+  const buckets = new Map<number, StatsBucket>();
+  return {
+    at(index) {
+      let found = buckets.get(index);
+      if (found === undefined) buckets.set(index, (found = { start: new Date(Math.floor((originUs + index * bucketUs) / 1000)).toISOString(), ok: 0, error: 0, running: 0, inputTokens: 0, outputTokens: 0 }));
+      return found;
+    },
+    inOrder: () => [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, bucket]) => bucket),
+  };
+}
+
 /** Runs over time by status, tokens over time, latency by agent, node, tool and model call. */
 export function aggregateStats(runs: readonly StatsRun[], steps: readonly StatsStep[], query: StatsQuery = {}): RunStats {
   let earliest = Infinity;
@@ -82,13 +95,8 @@ export function aggregateStats(runs: readonly StatsRun[], steps: readonly StatsS
     latest = Math.max(latest, run.startUs);
   }
   const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, Number.isFinite(earliest) ? earliest : undefined, Number.isFinite(latest) ? latest : undefined);
-  const buckets = new Map<number, StatsBucket>();
-  const bucketOf = (startUs: number): StatsBucket => {
-    const b = Math.trunc((startUs - originUs) / bucketUs);
-    let found = buckets.get(b);
-    if (found === undefined) buckets.set(b, (found = { start: new Date(Math.floor((originUs + b * bucketUs) / 1000)).toISOString(), ok: 0, error: 0, running: 0, inputTokens: 0, outputTokens: 0 }));
-    return found;
-  };
+  const buckets = bucketTable(originUs, bucketUs);
+  const bucketOf = (startUs: number): StatsBucket => buckets.at(Math.trunc((startUs - originUs) / bucketUs));
   const inWindow = runs.filter((run) => run.startUs >= sinceUs);
   let errors = 0;
   for (const run of inWindow) {
@@ -110,7 +118,7 @@ export function aggregateStats(runs: readonly StatsRun[], steps: readonly StatsS
     latency.push(...latencyGroups(kind, stepsInWindow.filter((step) => step.kind === kind).map((step) => ({ name: step.name, durationUs: step.endUs - step.startUs, failed: step.error }))));
   }
   return {
-    buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, bucket]) => bucket),
+    buckets: buckets.inOrder(),
     bucketMs,
     latency,
     totals: { runs: inWindow.length, errors },
