@@ -21,6 +21,16 @@ describe("redaction, on by default", () => {
     expect(serialize(["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"])).toBe(`["${MASK}"]`);
   });
 
+  it("masks the shortest strings of each shape too, alone and inside a value", () => {
+    // Each is shorter than 16 characters, which the screen before every mask once skipped.
+    for (const secret of ["Bearer abc123", "Bearer x", "xoxb-1234567890"]) {
+      expect(serialize(secret)).toBe(`"${MASK}"`);
+      expect(JSON.parse(serialize({ note: secret, when: new Date(0) }))).toEqual({ note: MASK, when: { $type: "Date", value: "1970-01-01T00:00:00.000Z" } });
+      expect(serialize([secret])).toBe(`["${MASK}"]`);
+    }
+    expect(serialize("Bearer")).toBe('"Bearer"');
+  });
+
   it("hashes the redacted state, so the secret cannot be recovered from the hash", () => {
     expect(hashJson(serialize({ password: "a" }))).toBe(hashJson(serialize({ password: "b" })));
   });

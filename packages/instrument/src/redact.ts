@@ -34,7 +34,7 @@ export const MASK = "[REDACTED]";
 
 const SECRET_KEY = /^(?:.*[-_.])?(?:pass(?:word|wd|phrase)?|secret|client[-_]?secret|token|api[-_]?key|authorization|credentials?|private[-_]?key|cookie|set-cookie|session[-_]?id|access[-_]?key(?:[-_]?id)?|secret[-_]?access[-_]?key)$|(?:auth|access|refresh|id|session|bearer|csrf)[-_]?token$/i;
 
-/** The secret shapes. A new one needs its fixed part in {@link SCREEN} and {@link mayHoldSecret} too. */
+/** The secret shapes. A new one needs its fixed part in {@link mayHoldSecret} too, and its shortest match no shorter than {@link SHORTEST_SECRET}. */
 const SECRET_VALUE = [
   /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
   /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/g,
@@ -44,8 +44,8 @@ const SECRET_VALUE = [
   /\bxox[abpr]-[A-Za-z0-9-]{10,}\b/g,
 ];
 
-/** Any of the secret shapes' fixed parts: one scan decides most strings. */
-const SCREEN = /AKIA|ASIA|earer|sk-|gh[pousr]_|xox|PRIVATE KEY/;
+/** The shortest text a secret shape matches: `Bearer x`. A shorter string holds none. */
+const SHORTEST_SECRET = 8;
 
 /**
  * Whether any string inside a JSON text may hold a secret shape. `false` proves none does: each
@@ -96,7 +96,7 @@ export function compileRedaction(options: RedactionOptions = {}): Redactor | und
     },
     text: (value) => {
       // A cheap screen first: most strings hold none of the shapes.
-      if (!custom && (value.length < 16 || !SCREEN.test(value))) return value;
+      if (!custom && (value.length < SHORTEST_SECRET || !mayHoldSecret(value))) return value;
       let out = value;
       for (const pattern of valuePatterns) {
         pattern.lastIndex = 0;

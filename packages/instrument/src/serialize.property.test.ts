@@ -15,13 +15,13 @@ const plainKey = fc.oneof(fc.stringMatching(/^[a-z0-9]{0,6}$/), fc.constantFrom(
 /** Secret shapes, near misses (false alarms of the screen) and hard strings (lone surrogates, escapes). */
 const secret = fc.oneof(
   fc.stringMatching(/^(AKIA|ASIA)[A-Z0-9]{16}$/),
-  fc.stringMatching(/^[A-Za-z0-9]{20}$/).map((t) => `Bearer ${t}`),
+  fc.stringMatching(/^[A-Za-z0-9]{1,20}$/).map((t) => `Bearer ${t}`),
   fc.stringMatching(/^[A-Za-z0-9]{24}$/).map((t) => `sk-${t}`),
   fc.stringMatching(/^[A-Za-z0-9]{32}$/).map((t) => `ghp_${t}`),
-  fc.stringMatching(/^[A-Za-z0-9]{12}$/).map((t) => `xoxb-${t}`),
+  fc.stringMatching(/^[A-Za-z0-9]{10,12}$/).map((t) => `xoxb-${t}`),
   fc.constant("-----BEGIN RSA PRIVATE KEY-----\nMIIE\"q\\\n-----END RSA PRIVATE KEY-----"),
 );
-const nearMiss = fc.constantFrom("task-force risk-free desk-job", "the bearer of news", "Bearer", "Bearer x", "ASIAN markets", "gh_x gho_ ghp_short", "xox", "a PRIVATE KEY in prose", "sk-short");
+const nearMiss = fc.constantFrom("task-force risk-free desk-job", "the bearer of news", "Bearer", "Bearer ", "ASIAN markets", "gh_x gho_ ghp_short", "xox", "a PRIVATE KEY in prose", "sk-short");
 const text = fc.oneof(fc.string(), fc.string({ unit: "binary", maxLength: 20 }), secret, nearMiss, fc.tuple(fc.string({ maxLength: 8 }), secret, fc.string({ maxLength: 8 })).map(([a, s, b]) => `${a} ${s} ${b}`));
 
 const number = fc.oneof(fc.integer(), fc.double(), fc.constant(-0));
