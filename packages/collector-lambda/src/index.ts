@@ -19,7 +19,7 @@ export { xraySink } from "./xray/sink.js";
 export type { XRaySinkOptions } from "./xray/sink.js";
 export { DEFAULT_INDEXED_ATTRIBUTES, MAX_DOCUMENT_BYTES, fromSegmentDocument, otlpTraceId, toInProgressSegment, toSegmentDocument, xrayTraceId } from "./xray/segment.js";
 export type { SegmentDocument, SegmentOptions } from "./xray/segment.js";
-export { DAEMON_HEADER, MAX_DOCUMENTS_PER_CALL, daemonTransport, putTraceSegmentsTransport } from "./xray/transport.js";
+export { DAEMON_HEADER, MAX_DAEMON_DOCUMENT_BYTES, MAX_DOCUMENTS_PER_CALL, daemonTransport, putTraceSegmentsTransport } from "./xray/transport.js";
 export type { DaemonOptions, PutTraceSegmentsOptions, RefusedDocument, XRayTransport } from "./xray/transport.js";
 export { cloudwatchSink } from "./cloudwatch/sink.js";
 export type { CloudWatchSink, CloudWatchSinkOptions } from "./cloudwatch/sink.js";

@@ -221,6 +221,29 @@ describe("X-Ray segment translation", () => {
     expect(out.offloaded).toContain("metadata");
   });
 
+  it("never produces a document over 64 KB for a huge URL, HTTP method or span name: the copies X-Ray has fields for are cut", () => {
+    const base = at(contractBatch(), 2);
+    const huge = "a".repeat(100_000);
+    for (const span of [
+      { ...base, attributes: { ...base.attributes, "url.full": `https://example.com/${huge}` } },
+      { ...base, attributes: { ...base.attributes, "http.request.method": huge } },
+      { ...base, name: huge },
+    ]) {
+      const out = toSegmentDocument(span);
+      expect(Buffer.byteLength(out.json)).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
+      expect(out.offloaded.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("fits a smaller limit (the daemon's datagram) exactly, or refuses the span rather than produce an oversized document", () => {
+    const sized = (n: number): SpanRecord => makeSpan({ run: "r", key: "supervisor", attributes: { filler: "x".repeat(n) } });
+    // 65,500 bytes: within X-Ray's 64 KB, over what one datagram carries with the daemon's header.
+    const span = sized(65_500 - Buffer.byteLength(toSegmentDocument(sized(0)).json));
+    expect(Buffer.byteLength(toSegmentDocument(span).json)).toBe(65_500);
+    expect(Buffer.byteLength(toSegmentDocument(span, { maxDocumentBytes: 65_477 }).json)).toBeLessThanOrEqual(65_477);
+    expect(() => toSegmentDocument(span, { maxDocumentBytes: 100 })).toThrow(/over the 100-byte limit/);
+  });
+
   it("refuses a span whose ids X-Ray cannot take, naming the field", () => {
     expect(() => toSegmentDocument({ ...at(contractBatch(), 0), spanId: "xyz" })).toThrow(/spanId: expected 16 hex digits/);
   });

@@ -26,7 +26,8 @@
  * A document never exceeds `maxDocumentBytes` (64 KB, X-Ray's limit): the largest metadata
  * values (the states, above all) are replaced by a pointer to the step's CloudWatch Logs event,
  * which carries the whole state (`{ "tracewright.offloaded": { logGroup, filterPattern, … } }`),
- * then stack frames and annotations are trimmed until it fits.
+ * then stack frames and annotations are trimmed, then the HTTP URL and method and the span's
+ * name are cut, until it fits; a span that still cannot fit is refused (a RangeError).
  */
 import { createHash } from "node:crypto";
 import type { AttributeValue, Attributes, SpanRecord } from "@tracewright/store";
@@ -38,6 +39,8 @@ export const MAX_NAME_LENGTH = 200;
 export const MAX_ANNOTATIONS = 50;
 /** Annotation string values are cut to this many characters (they are for search, not storage). */
 export const MAX_ANNOTATION_VALUE_LENGTH = 1_000;
+/** What is kept of a long text (exception message, URL, span name) once a document must shrink. */
+const MAX_CUT_LENGTH = 1_000;
 /** The span attribute listing further keys to index, as in the awsxrayexporter. */
 export const XRAY_ANNOTATIONS_ATTRIBUTE = "aws.xray.annotations";
 /** The metadata key marking a value moved out of the document. */
@@ -334,21 +337,34 @@ function fit(doc: Doc, span: SpanRecord, maxBytes: number, logGroupName: string 
   }
   for (const exception of doc.cause?.exceptions ?? []) {
     if (exception.stack !== undefined && exception.stack.length > 10) exception.stack = exception.stack.slice(0, 10);
-    if (exception.message !== undefined && exception.message.length > 1_000) exception.message = `${exception.message.slice(0, 1_000)}…`;
+    if (exception.message !== undefined) exception.message = cut(exception.message, MAX_CUT_LENGTH);
   }
   if (byteLength(doc) <= maxBytes) return moved;
   for (const [key, value] of Object.entries(doc.annotations ?? {})) {
     if (typeof value === "string" && value.length > 64) (doc.annotations as Record<string, unknown>)[key] = value.slice(0, 64);
   }
   if (byteLength(doc) <= maxBytes) return moved;
-  // Still too large (thousands of small attributes or links): everything optional goes out.
+  // Still too large (thousands of small attributes or links, a huge URL or span name): everything
+  // optional goes out. The `http` fields are copies of attributes (kept whole in the CloudWatch
+  // Logs event the pointer names), so cutting them loses nothing; so is the span's name.
   const all = { default: meta.default, links: doc.links };
-  doc.metadata = { default: pointer("metadata", all), tracewright: { name: span.name, kind: span.kind, start_time_unix_nano: span.startTimeUnixNano, end_time_unix_nano: span.endTimeUnixNano, status: { code: span.status.code } } };
+  doc.metadata = { default: pointer("metadata", all), tracewright: { name: cut(span.name, MAX_CUT_LENGTH), kind: span.kind, start_time_unix_nano: span.startTimeUnixNano, end_time_unix_nano: span.endTimeUnixNano, status: { code: span.status.code } } };
   delete doc.links;
   moved.push("metadata");
   if (doc.cause !== undefined) doc.cause = { exceptions: doc.cause.exceptions.slice(0, 1).map((e) => ({ id: e.id, ...(e.type === undefined ? {} : { type: e.type.slice(0, 200) }) })) };
+  const request = doc.http?.request;
+  if (request?.url !== undefined) request.url = cut(request.url, MAX_CUT_LENGTH);
+  if (request?.method !== undefined) request.method = cut(request.method, 64);
   if (byteLength(doc) > maxBytes) delete doc.annotations;
+  const bytes = byteLength(doc);
+  // Nothing optional is left; a document over the limit would be refused by X-Ray, or never leave
+  // the daemon's socket (EMSGSIZE, failing the batch at every retry). Refused here, it is reported.
+  if (bytes > maxBytes) throw new RangeError(`the document is ${bytes} bytes with everything optional moved out, over the ${maxBytes}-byte limit`);
   return moved;
+}
+
+function cut(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length)}…`;
 }
 
 function firstNumber(attributes: Attributes, keys: readonly string[]): number | undefined {

@@ -16,7 +16,7 @@ import { isRunStart } from "@tracewright/instrument/conventions";
 import { SinkError } from "../errors.js";
 import { stderrReporter } from "../sink.js";
 import type { RejectionReporter, Sink } from "../sink.js";
-import { toInProgressSegment, toSegmentDocument } from "./segment.js";
+import { MAX_DOCUMENT_BYTES, toInProgressSegment, toSegmentDocument } from "./segment.js";
 import type { SegmentDocument, SegmentOptions } from "./segment.js";
 import { putTraceSegmentsTransport } from "./transport.js";
 import type { RefusedDocument, XRayTransport } from "./transport.js";
@@ -34,9 +34,11 @@ export function xraySink(options: XRaySinkOptions = {}): Sink {
   const name = options.name ?? "xray";
   const transport = options.transport ?? putTraceSegmentsTransport();
   const report = options.report ?? stderrReporter;
+  // Within X-Ray's limit and the transport's (the daemon's datagram is a little smaller).
+  const maxDocumentBytes = Math.min(options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES, transport.maxDocumentBytes ?? MAX_DOCUMENT_BYTES);
   const segmentOptions: SegmentOptions = {
     ...(options.indexedAttributes === undefined ? {} : { indexedAttributes: options.indexedAttributes }),
-    ...(options.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: options.maxDocumentBytes }),
+    maxDocumentBytes,
     ...((options.logGroupName ?? process.env.TRACEWRIGHT_LOG_GROUP) === undefined ? {} : { logGroupName: options.logGroupName ?? process.env.TRACEWRIGHT_LOG_GROUP }),
   };
   let closed: Promise<void> | undefined;

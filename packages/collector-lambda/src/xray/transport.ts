@@ -34,6 +34,11 @@ export interface XRayTransport {
   /** `put-trace-segments`, `daemon`, … */
   readonly name: string;
   /**
+   * The largest document this transport can carry, when it is less than X-Ray's 64 KB (the
+   * daemon's datagram); the sink fits every document to it. Absent: X-Ray's limit.
+   */
+  readonly maxDocumentBytes?: number;
+  /**
    * Delivers the documents. Resolves with the documents refused for good (malformed, too
    * large); rejects when transient failures outlast the retries, so the caller can retry the batch.
    */
@@ -128,6 +133,13 @@ export interface DaemonOptions {
 /** The daemon's header line: every datagram is this, a newline, and one document. */
 export const DAEMON_HEADER = '{"format":"json","version":1}\n';
 
+/**
+ * The largest document one datagram carries: a UDP payload over IPv4 is at most 65,507 bytes
+ * (65,535 less the IP and UDP headers), the daemon's header line included. A larger datagram is
+ * refused by the socket (EMSGSIZE), however often it is retried.
+ */
+export const MAX_DAEMON_DOCUMENT_BYTES = 65_507 - Buffer.byteLength(DAEMON_HEADER, "utf8");
+
 /** Parses `host:port` or `udp=host:port tcp=host:port`, as aws-xray-sdk-core does. */
 export function daemonAddress(text: string | undefined): { host: string; port: number } {
   const value = text === undefined || text.trim() === "" ? "127.0.0.1:2000" : text.trim();
@@ -139,8 +151,9 @@ export function daemonAddress(text: string | undefined): { host: string; port: n
 
 /**
  * The daemon transport. UDP gives no acknowledgement: a datagram the socket accepted counts as
- * delivered; a send error rejects (the batch is retried). Documents are already ≤ 64 KB, the
- * largest datagram the daemon reads.
+ * delivered; a send error rejects (the batch is retried), except a datagram too large for UDP
+ * (EMSGSIZE), which no retry can send: that document is refused. The sink fits documents to
+ * `maxDocumentBytes` (65,477 bytes: a datagram with the header), so none should be.
  */
 export function daemonTransport(options: DaemonOptions = {}): XRayTransport {
   const { host, port } = daemonAddress(options.address ?? process.env.AWS_XRAY_DAEMON_ADDRESS);
@@ -152,13 +165,20 @@ export function daemonTransport(options: DaemonOptions = {}): XRayTransport {
   };
   return {
     name: "daemon",
+    maxDocumentBytes: MAX_DAEMON_DOCUMENT_BYTES,
     async send(documents) {
       const s = open();
+      const refused: RefusedDocument[] = [];
       for (const doc of documents) {
         const datagram = Buffer.from(DAEMON_HEADER + doc.json, "utf8");
-        await new Promise<void>((resolve, reject) => s.send(datagram, port, host, (error) => (error ? reject(error) : resolve())));
+        try {
+          await new Promise<void>((resolve, reject) => s.send(datagram, port, host, (error) => (error ? reject(error) : resolve())));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EMSGSIZE") throw error;
+          refused.push({ id: doc.id, reason: `a ${datagram.length}-byte datagram is more than UDP carries (EMSGSIZE)` });
+        }
       }
-      return [];
+      return refused;
     },
     async close() {
       const s = socket;

@@ -8,9 +8,9 @@ import { startFakeXRay } from "../fakes/xray.fixtures.js";
 import type { FakeXRay } from "../fakes/xray.fixtures.js";
 import { contractBatch, describeSinkContract } from "../sink.contract.js";
 import type { SpanRejection } from "../sink.js";
-import { fromSegmentDocument, MAX_DOCUMENT_BYTES } from "./segment.js";
+import { fromSegmentDocument, MAX_DOCUMENT_BYTES, OFFLOADED, toSegmentDocument } from "./segment.js";
 import { xraySink } from "./sink.js";
-import { DAEMON_HEADER, daemonAddress, daemonTransport, putTraceSegmentsTransport } from "./transport.js";
+import { DAEMON_HEADER, MAX_DAEMON_DOCUMENT_BYTES, daemonAddress, daemonTransport, putTraceSegmentsTransport } from "./transport.js";
 
 const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 10 };
 
@@ -161,6 +161,18 @@ describe("xraySink over PutTraceSegments", () => {
     expect(rejections).toEqual([]);
   });
 
+  it("delivers a span with a URL or a name larger than a document, cut to fit, instead of having X-Ray refuse it", async () => {
+    const sink = sinkFor();
+    const huge = "a".repeat(100_000);
+    const url = makeSpan({ run: "r", key: "supervisor/tool:fetch#0", kind: "tool", parent: "supervisor", attributes: { "url.full": `https://example.com/${huge}`, "http.request.method": "GET" } });
+    const named = { ...makeSpan({ run: "r", key: "supervisor/node:n#0", parent: "supervisor" }), name: huge };
+    await sink.write([url, named]);
+    await sink.close();
+    expect(rejections).toEqual([]);
+    expect(xray.documents()).toHaveLength(2);
+    expect(xray.largestDocument).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
+  });
+
   it("refuses writes once closed", async () => {
     const sink = sinkFor();
     await sink.close();
@@ -226,6 +238,44 @@ describe("daemonTransport (UDP)", () => {
     expect(daemonAddress("10.0.0.1:3000")).toEqual({ host: "10.0.0.1", port: 3000 });
     expect(daemonAddress("tcp=127.0.0.1:2000 udp=127.0.0.2:2001")).toEqual({ host: "127.0.0.2", port: 2001 });
     expect(() => daemonAddress("nonsense")).toThrow(/AWS_XRAY_DAEMON_ADDRESS/);
+  });
+
+  it("fits every document into one datagram: one X-Ray would take at 64 KB but UDP cannot carry with the header is shrunk, not failed for ever", async () => {
+    const listener = createSocket("udp4");
+    const datagrams: Buffer[] = [];
+    await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+    listener.on("message", (msg) => datagrams.push(msg));
+    const { port } = listener.address() as AddressInfo;
+    const rejections: SpanRejection[] = [];
+    const sink = xraySink({ transport: daemonTransport({ address: `127.0.0.1:${port}` }), report: (r) => rejections.push(r) });
+    const sized = (n: number): SpanRecord => makeSpan({ run: "r-udp", key: "supervisor", attributes: { filler: "x".repeat(n) } });
+    // A 65,500-byte document: under X-Ray's 64 KB, over the 65,507 bytes of a UDP datagram once the 30-byte header is on.
+    const span = sized(65_500 - Buffer.byteLength(toSegmentDocument(sized(0)).json));
+    expect(Buffer.byteLength(toSegmentDocument(span).json)).toBe(65_500);
+    await sink.write([span]);
+    await sink.close();
+    for (let i = 0; i < 100 && datagrams.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    listener.close();
+    expect(rejections).toEqual([]);
+    expect(datagrams).toHaveLength(1);
+    expect((datagrams[0] as Buffer).length).toBeLessThanOrEqual(65_507);
+    const doc = JSON.parse((datagrams[0] as Buffer).toString("utf8").slice(DAEMON_HEADER.length)) as { id: string; metadata: { default: Record<string, unknown> } };
+    expect(doc.id).toBe(span.spanId);
+    expect(doc.metadata.default.filler).toMatchObject({ [OFFLOADED]: { key: "filler" } });
+  });
+
+  it("refuses, rather than fails for ever, a document no datagram can carry (EMSGSIZE)", async () => {
+    const listener = createSocket("udp4");
+    await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+    const { port } = listener.address() as AddressInfo;
+    const transport = daemonTransport({ address: `127.0.0.1:${port}` });
+    expect(transport.maxDocumentBytes).toBe(MAX_DAEMON_DOCUMENT_BYTES);
+    const small = toSegmentDocument(makeSpan({ run: "r", key: "supervisor" }));
+    const big = { ...small, id: "00000000000000aa", json: JSON.stringify({ pad: "x".repeat(MAX_DAEMON_DOCUMENT_BYTES) }) };
+    const refused = await transport.send([big, small]);
+    await transport.close();
+    listener.close();
+    expect(refused).toEqual([{ id: "00000000000000aa", reason: expect.stringMatching(/EMSGSIZE/) as unknown as string }]);
   });
 
   it("sends each document as one datagram with the daemon header, to a real UDP listener", async () => {
