@@ -10,6 +10,8 @@ import type { FakeServer } from "./aws.fixtures.js";
 export interface FakeLangSmith extends FakeServer {
   runs(): Record<string, unknown>[];
   readonly apiKeys: string[];
+  /** Refuses (422, the whole batch, as the API does) every batch holding a run for which `problem` names one. */
+  refuseRuns(problem: (run: Record<string, unknown>) => string | undefined): void;
 }
 
 const RUN_TYPES = new Set(["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]);
@@ -18,6 +20,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export async function startFakeLangSmith(): Promise<FakeLangSmith> {
   const runs = new Map<string, Record<string, unknown>>();
   const apiKeys: string[] = [];
+  let refusal: (run: Record<string, unknown>) => string | undefined = () => undefined;
   const server = await startFakeServer(
     (req) => {
       const path = req.path.split("?")[0];
@@ -37,7 +40,7 @@ export async function startFakeLangSmith(): Promise<FakeLangSmith> {
                   ? "inputs must be an object"
                   : run.parent_run_id !== undefined && !UUID.test(String(run.parent_run_id))
                     ? "parent_run_id must be a UUID"
-                    : undefined;
+                    : refusal(run);
         if (problem !== undefined) return { status: 422, body: { detail: problem } };
       }
       for (const run of body.post ?? []) runs.set(run.id as string, run);
@@ -46,5 +49,11 @@ export async function startFakeLangSmith(): Promise<FakeLangSmith> {
     },
     { throttle: { status: 429, body: { detail: "Too many requests" } }, "server-error": { status: 500, body: { detail: "injected" } } },
   );
-  return Object.assign(server, { runs: () => [...runs.values()], apiKeys });
+  return Object.assign(server, {
+    runs: () => [...runs.values()],
+    apiKeys,
+    refuseRuns: (problem: (run: Record<string, unknown>) => string | undefined) => {
+      refusal = problem;
+    },
+  });
 }

@@ -5,6 +5,8 @@ import type { FakeLangSmith } from "../fakes/langsmith.fixtures.js";
 import { contractBatch, describeSinkContract } from "../sink.contract.js";
 import { fromLangSmithRun, langsmithSink, runId, toLangSmithRun } from "./sink.js";
 import type { LangSmithRun } from "./sink.js";
+import type { SpanRecord } from "@tracewright/store";
+import type { SpanRejection } from "../sink.js";
 
 const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 10 };
 const sinkFor = (fake: FakeLangSmith, timeoutMs = 2_000) => langsmithSink({ apiUrl: fake.url, apiKey: "ls-fake", project: "tw-test", retry: fastRetry, timeoutMs });
@@ -58,6 +60,32 @@ describe("langsmithSink", () => {
   it("makes stable UUID run ids, so a redelivered span upserts one run", () => {
     expect(runId("a".repeat(32), "b".repeat(16))).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(runId("a".repeat(32), "b".repeat(16))).toBe(runId("a".repeat(32), "b".repeat(16)));
+  });
+
+  it("names the run of a span that has no name (OTLP allows it, LangSmith requires one) instead of failing the batch", async () => {
+    const rejections: SpanRejection[] = [];
+    const sink = langsmithSink({ apiUrl: ls.url, apiKey: "k", retry: fastRetry, report: (r) => rejections.push(r) });
+    const unnamed = { ...makeSpan({ run: "r", key: "supervisor/node:plan#0", parent: "supervisor" }), name: "" };
+    const other = { ...makeSpan({ run: "r", key: "x" }), name: "", attributes: {} };
+    await sink.write([unnamed, other]);
+    await sink.close();
+    expect(rejections).toEqual([]);
+    expect(ls.runs().find((r) => r.id === runId(unnamed.traceId, unnamed.spanId))?.name).toBe("node:plan#0");
+    expect(ls.runs().find((r) => r.id === runId(other.traceId, other.spanId))?.name).toBe("span");
+    expect(fromLangSmithRun(ls.runs().find((r) => r.id === runId(unnamed.traceId, unnamed.spanId)) as unknown as LangSmithRun)).toEqual(unnamed);
+  });
+
+  it("reports per span the runs LangSmith refuses for good (a 4xx), and delivers the rest of the batch", async () => {
+    const rejections: SpanRejection[] = [];
+    const sink = langsmithSink({ apiUrl: ls.url, apiKey: "k", retry: fastRetry, report: (r) => rejections.push(r) });
+    ls.refuseRuns((run) => (run.name === "bad" ? "injected refusal" : undefined));
+    const spans = Array.from({ length: 7 }, (_, i) => makeSpan({ run: "r", key: `supervisor/tool:t#${i}`, kind: "tool", parent: "supervisor" }));
+    const bad = { ...(spans[4] as SpanRecord), name: "bad" };
+    spans[4] = bad;
+    await sink.write(spans);
+    await sink.close();
+    expect(ls.runs()).toHaveLength(6);
+    expect(rejections).toEqual([{ sink: "langsmith", traceId: bad.traceId, spanId: bad.spanId, reason: expect.stringMatching(/^LangSmith refused the run for good: .*422/) as unknown as string }]);
   });
 
   it("retries 429, 500 and timeouts; rejects the write when they outlast the retries", async () => {

@@ -8,7 +8,10 @@
  * Run ids are UUIDs derived from (traceId, spanId), so a redelivered span upserts the same run.
  * `trace_id`/`dotted_order` are left to the server (it derives them from `parent_run_id`): a
  * collector batch need not hold a trace's root. Throttling, 5xx and timeouts are retried with
- * jitter here (the client's own retries are off, so none is hidden).
+ * jitter here (the client's own retries are off, so none is hidden). A batch call is all or
+ * nothing, so a chunk LangSmith refuses for good (a 4xx other than 401, 403, 404, 408, 429) is
+ * halved until the runs at fault stand alone: those are reported per span, the others delivered.
+ * A span without a name gets its step key's last part (LangSmith requires a name).
  *
  * A run-start span (`tracewright.run.start`) is skipped: it is not a step, and the root's own run,
  * posted whole when the root ends, carries everything it does. (Posting the root's run at its start
@@ -90,6 +93,17 @@ function asMap(value: AttributeValue | undefined): { map: Record<string, unknown
 
 const ms = (nanos: string): number => Number(BigInt(nanos) / 1_000_000n);
 
+/**
+ * The run's name: the span's, else (OTLP allows an empty name; LangSmith refuses a run without
+ * one) the last part of its step key, else `span`. `extra.tracewright.span` keeps the span as it was.
+ */
+function runName(span: SpanRecord): string {
+  if (span.name !== "") return span.name;
+  const key = span.attributes[Tracewright.STEP_KEY];
+  const last = typeof key === "string" ? key.slice(key.lastIndexOf("/") + 1) : "";
+  return last === "" ? "span" : last;
+}
+
 /** Translates one span into a LangSmith run. */
 export function toLangSmithRun(span: SpanRecord, project: string): LangSmithRun {
   const attributes = { ...span.attributes };
@@ -115,7 +129,7 @@ export function toLangSmithRun(span: SpanRecord, project: string): LangSmithRun 
   const kind = span.attributes[Tracewright.STEP_KIND];
   return {
     id: runId(span.traceId, span.spanId),
-    name: span.name,
+    name: runName(span),
     run_type: runType(span),
     start_time: ms(span.startTimeUnixNano),
     end_time: ms(span.endTimeUnixNano),
@@ -146,11 +160,27 @@ export function fromLangSmithRun(run: Pick<LangSmithRun, "inputs" | "outputs" | 
   return { ...span, attributes };
 }
 
-function retryableHttp(error: unknown): boolean {
-  const e = error as { status?: number; name?: string; message?: string } | undefined;
+/** The HTTP status of a failed call: the client's `status`, else the one its message names (its 404 and 409 errors carry none). */
+function httpStatus(error: unknown): number | undefined {
+  const e = error as { status?: number; message?: string } | undefined;
   const status = e?.status ?? Number(/\b(\d{3})\b/.exec(e?.message ?? "")?.[1]);
-  if (Number.isFinite(status) && status !== undefined) return status === 408 || status === 429 || status >= 500;
+  return Number.isFinite(status) ? status : undefined;
+}
+
+function retryableHttp(error: unknown): boolean {
+  const status = httpStatus(error);
+  if (status !== undefined) return status === 408 || status === 429 || status >= 500;
   return true; // timeouts, resets
+}
+
+/**
+ * Whether LangSmith refused the runs themselves, so that no retry can pass: a 4xx but those of
+ * the sink's own configuration (401, 403: the key or workspace; 404: the URL), which fail the
+ * write so that nothing is lost while it is fixed, and 408 and 429, which are retried.
+ */
+function refusedForGood(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status !== undefined && status >= 400 && status < 500 && ![401, 403, 404, 408, 429].includes(status);
 }
 
 export function langsmithSink(options: LangSmithSinkOptions = {}): Sink {
@@ -183,12 +213,25 @@ export function langsmithSink(options: LangSmithSinkOptions = {}): Sink {
           report({ sink: name, traceId: span.traceId, spanId: span.spanId, reason: `cannot become a LangSmith run: ${(error as Error).message}` });
         }
       }
-      for (let i = 0; i < runs.length; i += batchSize) {
-        const chunk = runs.slice(i, i + batchSize);
+      // A batch call is all or nothing: when LangSmith refuses a chunk for good, its halves are
+      // sent apart until the runs at fault stand alone; those are reported, the others delivered.
+      // (Failing the write instead would have the batch resent, and refused, for ever.)
+      const pending: LangSmithRun[][] = [];
+      for (let i = 0; i < runs.length; i += batchSize) pending.push(runs.slice(i, i + batchSize));
+      pending.reverse(); // a stack: the first chunk on top
+      for (let chunk = pending.pop(); chunk !== undefined; chunk = pending.pop()) {
         try {
-          await withRetries(() => client.batchIngestRuns({ runCreates: chunk as unknown as Parameters<Client["batchIngestRuns"]>[0]["runCreates"] }), retryableHttp, policy);
+          const creates = chunk;
+          await withRetries(() => client.batchIngestRuns({ runCreates: creates as unknown as Parameters<Client["batchIngestRuns"]>[0]["runCreates"] }), retryableHttp, policy);
         } catch (cause) {
-          throw new SinkError(name, `LangSmith did not take ${chunk.length} runs: ${(cause as Error).message}`, { cause });
+          if (!refusedForGood(cause)) throw new SinkError(name, `LangSmith did not take ${chunk.length} runs: ${(cause as Error).message}`, { cause });
+          if (chunk.length > 1) {
+            const half = Math.ceil(chunk.length / 2);
+            pending.push(chunk.slice(half), chunk.slice(0, half));
+            continue;
+          }
+          const { span } = (chunk[0] as LangSmithRun).extra.tracewright;
+          report({ sink: name, traceId: span.traceId, spanId: span.spanId, reason: `LangSmith refused the run for good: ${(cause as Error).message}` });
         }
       }
     },
