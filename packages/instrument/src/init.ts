@@ -253,17 +253,69 @@ function hostOf(url: string): string | undefined {
   }
 }
 
+/** What a Lambda handler's flush leaves of the invocation's remaining time: the time to return. */
+export const LAMBDA_FLUSH_MARGIN_MS = 250;
+
+export interface LambdaWrapperOptions {
+  /**
+   * The longest the flush may hold the invocation after the handler (ms). Env:
+   * `TRACEWRIGHT_FLUSH_TIMEOUT_MS`. Default: none of its own. Either way the flush ends before the
+   * invocation's remaining time (`context.getRemainingTimeInMillis()`) less
+   * {@link LAMBDA_FLUSH_MARGIN_MS}; with neither, it is awaited whole.
+   */
+  flushTimeoutMs?: number;
+}
+
 /**
  * A Lambda handler that flushes every recorded step before it returns — on success and on error —
  * so nothing is lost when the execution environment freezes. Per-invocation state stays on the
  * call; the tracing handle is the only thing shared across invocations.
+ *
+ * The flush never outlasts the invocation: with the collector down or slow, an export waits up to
+ * its timeout (10 s by default), longer than many functions may run (3 s by default), and a
+ * flush awaited past the function's timeout would fail the invocation the agent had done. So it
+ * is awaited only until the remaining time less a margin (or `flushTimeoutMs`); then the handler
+ * returns its own result, the spans stay queued, and the next invocation's flush (or the export
+ * still in flight, once the environment thaws) sends them.
  */
-export function wrapLambdaHandler<E, C, R>(tracing: Pick<Tracing, "flush">, handler: (event: E, context: C) => Promise<R>): (event: E, context: C) => Promise<R> {
+export function wrapLambdaHandler<E, C, R>(tracing: Pick<Tracing, "flush">, handler: (event: E, context: C) => Promise<R>, options: LambdaWrapperOptions = {}): (event: E, context: C) => Promise<R> {
   return async (event, context) => {
     try {
       return await handler(event, context);
     } finally {
-      await tracing.flush();
+      await flushWithin(tracing, flushBudgetMs(context, options.flushTimeoutMs));
     }
   };
+}
+
+/** The flush's budget for this invocation (ms), or undefined for none. */
+function flushBudgetMs(context: unknown, explicit: number | undefined, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const budgets: number[] = [];
+  const text = env.TRACEWRIGHT_FLUSH_TIMEOUT_MS?.trim();
+  const own = explicit ?? (text === undefined || text === "" ? undefined : Number(text));
+  if (own !== undefined) {
+    if (Number.isFinite(own) && own >= 0) budgets.push(own);
+    else diag.warn(`tracewright: the Lambda flush timeout must be a number of milliseconds, 0 or more; got ${JSON.stringify(explicit ?? text)}, ignored.`);
+  }
+  try {
+    const remaining = (context as { getRemainingTimeInMillis?: () => number } | null)?.getRemainingTimeInMillis?.();
+    if (typeof remaining === "number" && Number.isFinite(remaining)) budgets.push(remaining - LAMBDA_FLUSH_MARGIN_MS);
+  } catch {
+    // A context whose clock throws gives no budget: the other bounds, if any, apply.
+  }
+  return budgets.length === 0 ? undefined : Math.max(0, Math.min(...budgets));
+}
+
+async function flushWithin(tracing: Pick<Tracing, "flush">, budgetMs: number | undefined): Promise<void> {
+  const flushed = tracing.flush();
+  if (budgetMs === undefined) return flushed;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), budgetMs)));
+  try {
+    if ((await Promise.race([flushed.then(() => "flushed" as const), expired])) === "expired") {
+      diag.warn(`tracewright: the flush after the Lambda handler did not finish within ${budgetMs} ms (the collector is slow or unreachable); the handler returns, and the spans stay queued for the next flush`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,7 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import type { ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace-base";
 import { isRunStart, Tracewright } from "./conventions.js";
 import { init, wrapLambdaHandler } from "./init.js";
+import type { Tracing } from "./init.js";
 import { carry, resume } from "./propagation.js";
 import { context } from "@opentelemetry/api";
 import { runWithResult, tool } from "./steps.js";
@@ -26,6 +30,62 @@ describe("serverless", () => {
     await expect(handler({ fail: true }, {})).rejects.toThrow("boom");
     expect(exporter.getFinishedSpans()).toHaveLength(6);
     await tracing.shutdown();
+  });
+});
+
+describe("a wrapped Lambda handler with the collector unreachable", () => {
+  const held: ServerResponse[] = [];
+  const opened: Tracing[] = [];
+  let close: (() => Promise<void>) | undefined;
+  let answer = false;
+  afterEach(async () => {
+    // The collector answers at last, so that what is still queued goes and shutdown is quick.
+    answer = true;
+    for (const res of held.splice(0)) res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    for (const tracing of opened.splice(0)) await tracing.shutdown();
+    await close?.();
+    answer = false;
+    delete process.env.TRACEWRIGHT_FLUSH_TIMEOUT_MS;
+  });
+
+  /** A collector that takes every request and never answers (a black hole): an export waits for its 10 s timeout. */
+  async function silentCollector(): Promise<string> {
+    const server = createServer((req, res) => {
+      req.resume();
+      if (answer) res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      else held.push(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    close = () => new Promise((resolve) => server.close(() => resolve()));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  }
+
+  it("returns the handler's result before the function's own timeout: the flush is awaited only until the remaining time less a margin", async () => {
+    const tracing = init({ endpoint: await silentCollector(), register: false, exportQueue: { scheduledDelayMs: 60_000 } });
+    // A 3 s function (Lambda's default timeout) with 600 ms left when the handler is done.
+    const deadline = Date.now() + 600;
+    const handler = wrapLambdaHandler(tracing, async () => (await runWithResult("lambda-agent", {}, () => tool("t", {}, () => 1))).output);
+    await expect(handler({}, { getRemainingTimeInMillis: () => deadline - Date.now() })).resolves.toBe(1);
+    // The export is still waiting on the collector (not yet timed out, nor failed): the handler did not wait it out.
+    expect(held.length).toBeGreaterThan(0);
+    expect(tracing.stats()).toMatchObject({ exported: 0, failedExports: 0, failedSpans: 0 });
+    opened.push(tracing);
+  });
+
+  it("bounds the flush by TRACEWRIGHT_FLUSH_TIMEOUT_MS (or the option) when the context has no clock", async () => {
+    const tracing = init({ endpoint: await silentCollector(), register: false, exportQueue: { scheduledDelayMs: 60_000 } });
+    process.env.TRACEWRIGHT_FLUSH_TIMEOUT_MS = "200";
+    const fromEnv = wrapLambdaHandler(tracing, async () => "env");
+    await expect(fromEnv({}, {})).resolves.toBe("env");
+    delete process.env.TRACEWRIGHT_FLUSH_TIMEOUT_MS;
+    const fromOption = wrapLambdaHandler(tracing, async () => {
+      await runWithResult("lambda-agent", {}, () => tool("t", {}, () => 1));
+      throw new Error("the handler's own error");
+    }, { flushTimeoutMs: 200 });
+    await expect(fromOption({}, {})).rejects.toThrow("the handler's own error");
+    expect(held.length).toBeGreaterThan(0);
+    expect(tracing.stats()).toMatchObject({ exported: 0, failedExports: 0 });
+    opened.push(tracing);
   });
 });
 
