@@ -1,14 +1,11 @@
 import "server-only";
+import type { TraceStore } from "@tracewright/store";
 import type * as ReferenceAgents from "@tracewright/reference-agents";
 import type * as Replay from "@tracewright/replay";
+import { runIdCandidates } from "../../../shared/fns/routes";
 import { getStore } from "../../store/server/store";
 import type { ReplayRequest, ReplayResponse } from "../types";
 
-/**
- * Replays a run through the same API as `tracewright replay`, with the agents this dashboard
- * knows how to re-run (the reference agents' entry points). The replay is recorded in the
- * same store as a new run linked to the original.
- */
 /**
  * Replay and the agents it re-runs are loaded by Node at run time, not bundled: the agents read
  * their bundled data relative to their own files, and the whole run must share one copy of
@@ -22,9 +19,26 @@ async function load(): Promise<{ replayModule: typeof Replay; agents: typeof Ref
   return { replayModule, agents };
 }
 
-export async function runReplay(runId: string, request: ReplayRequest): Promise<{ status: number; body: ReplayResponse }> {
+/**
+ * The run a `[runId]` segment names: the first of its candidates the store has, else the most
+ * decoded one (so that replay's own REPLAY_NO_RUN names the id as the visitor meant it).
+ */
+async function resolveRunId(store: TraceStore, runIdParam: string): Promise<string> {
+  const candidates = runIdCandidates(runIdParam);
+  for (const candidate of candidates) if ((await store.getRun(candidate)) !== undefined) return candidate;
+  return candidates[candidates.length - 1] ?? runIdParam;
+}
+
+/**
+ * Replays the run a `[runId]` segment names through the same API as `tracewright replay`, with
+ * the agents this dashboard knows how to re-run (the reference agents' entry points). The replay
+ * is recorded in the same store as a new run linked to the original. A run the store does not
+ * have is a 404; any other request replay refuses, a 400.
+ */
+export async function runReplay(runIdParam: string, request: ReplayRequest): Promise<{ status: number; body: ReplayResponse }> {
   const access = await getStore();
   if (access.state !== "ready") return { status: 404, body: { error: { code: "NO_STORE", message: `No store at ${access.path}: record a run first.` } } };
+  const runId = await resolveRunId(access.store, runIdParam);
   const { replayModule, agents } = await load();
   try {
     const report = await replayModule.replay({
@@ -40,7 +54,7 @@ export async function runReplay(runId: string, request: ReplayRequest): Promise<
     });
     return { status: 200, body: { report } };
   } catch (error) {
-    if (error instanceof replayModule.ReplayError) return { status: 400, body: { error: { code: error.code, message: error.message } } };
+    if (error instanceof replayModule.ReplayError) return { status: error.code === "REPLAY_NO_RUN" ? 404 : 400, body: { error: { code: error.code, message: error.message } } };
     throw error;
   }
 }

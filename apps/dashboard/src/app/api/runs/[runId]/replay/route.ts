@@ -4,8 +4,9 @@ import { jsonResponse } from "../../../../../features/step/server/load-step";
 
 /**
  * `POST /api/runs/RUN_ID/replay` with `{ mode, from?, state?, fixes?, stop?, allowSideEffects? }`:
- * replays the run and answers `{ report }` (the divergence report), or `{ error }` with 400 for a
- * request that cannot be replayed.
+ * replays the run and answers `{ report }` (the divergence report), or `{ error }`: 404 for a run
+ * the store does not have, 400 for a request that cannot be replayed. The segment is resolved as
+ * the run's page resolves it (`runIdCandidates`), so an id holding `%` or `/` replays too.
  */
 export async function POST(request: Request, { params }: { params: Promise<{ runId: string }> }): Promise<Response> {
   const { runId } = await params;
@@ -17,6 +18,6 @@ export async function POST(request: Request, { params }: { params: Promise<{ run
   }
   const parsed = parseReplayRequest(body);
   if (!parsed.ok) return jsonResponse({ error: { code: "BAD_REQUEST", message: parsed.message } }, 400);
-  const result = await runReplay(decodeURIComponent(runId), parsed.request);
+  const result = await runReplay(runId, parsed.request);
   return jsonResponse(result.body, result.status);
 }
