@@ -22,3 +22,17 @@ export function runIdCandidates(param: string): string[] {
   }
   return decoded === param ? [param] : [param, decoded];
 }
+
+/**
+ * Whether a path holds a percent escape that does not decode (`%` not followed by two hex
+ * digits, or bytes that are not UTF-8). Next.js answers such a path to a dynamic route with a
+ * bare 500; the proxy answers it with a 400 that says why.
+ */
+export function hasMalformedEscape(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return false;
+  } catch {
+    return true;
+  }
+}
