@@ -101,3 +101,43 @@ test("a run recorded by the instrumentation is listed as running from its start,
     await tracing.shutdown();
   }
 });
+
+test("a step chosen on a live run's page stays chosen when a refresh brings steps before it", async ({ page }) => {
+  // Steps arrive as they end, so a node that started first but ends later lands above its
+  // children already shown: what is selected, highlighted and forked from must follow the step.
+  const agent = "live-shift";
+  const runId = `${agent}-${hex(6)}`;
+  const traceId = hex(16);
+  const root = hex(8);
+  const work = hex(8);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const span = (spanId: string, parentSpanId: string, key: string, kind: string, startMs: number, endMs: number) => ({
+    traceId,
+    spanId,
+    parentSpanId,
+    name: key.replace(/^.*[/:]([^/:#]+)#\d+$/, "$1"),
+    kind: 1,
+    startTimeUnixNano: String(now + BigInt(startMs) * 1_000_000n),
+    endTimeUnixNano: String(now + BigInt(endMs) * 1_000_000n),
+    status: { code: 1 },
+    attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", key), str("tracewright.step.kind", kind), str("input.value", JSON.stringify({ key }))],
+  });
+  const fetchKey = `${agent}/node:work#0/tool:fetch#0`;
+  await post([span(hex(8), root, `${agent}/node:plan#0`, "node", 1, 5), span(hex(8), work, fetchKey, "tool", 7, 8)], "e2e-live");
+
+  await page.goto(`/runs/${runId}?step=${encodeURIComponent(fetchKey)}`);
+  await expect(page.getByTestId("live-indicator")).toBeVisible();
+  const selected = page.locator('[data-testid="step-row"][data-selected="true"]');
+  await expect(selected).toHaveAttribute("data-step-key", fetchKey);
+  await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
+
+  // The tool's node ends: it is listed above the tool, which moves down a row.
+  await post([span(work, root, `${agent}/node:work#0`, "node", 6, 9)], "e2e-live");
+  await expect(page.getByTestId("step-row")).toHaveCount(3, { timeout: 8000 });
+  await expect(page.locator('[data-testid="step-row"][data-index="2"]')).toHaveAttribute("data-step-key", fetchKey);
+  await expect(selected).toHaveAttribute("data-step-key", fetchKey);
+  await expect(page.getByTestId("step-detail")).toHaveAttribute("data-step-key", fetchKey);
+  await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
+  await expect(page.locator(".step-path [aria-current]")).toHaveText("fetch");
+  await page.screenshot({ path: test.info().outputPath("live-shift.png"), fullPage: false });
+});

@@ -10,7 +10,7 @@ import { StepDetailView } from "../../step/components/StepDetailView";
 import type { StepPlace } from "../../step/components/StepDetailView";
 import { stepUrl } from "../../step/fns/detail";
 import type { StepDetailData } from "../../step/types";
-import { childCounts, expandKeys, horizontalMove, moveActive, parentsOf, pathIndexes, previousNode, subtreeEnds, visibleItems } from "../fns/nav";
+import { childCounts, expandKeys, followItems, horizontalMove, moveActive, parentsOf, pathIndexes, previousNode, subtreeEnds, visibleItems } from "../fns/nav";
 import { unpackTreeItems } from "../fns/tree";
 import type { PackedTreeItem, TreeItem } from "../types";
 
@@ -18,7 +18,8 @@ import type { PackedTreeItem, TreeItem } from "../types";
 const MAX_INDENT = 32;
 const ROW_HEIGHT = 28;
 
-type DetailState = { readonly index: number; readonly data?: StepDetailData; readonly error?: string };
+/** The step whose detail is shown: its row (which a live refresh may move) and its span id (which stays). */
+type DetailState = { readonly index: number; readonly spanId?: string; readonly data?: StepDetailData; readonly error?: string };
 
 /**
  * The run's steps as a virtualized tree beside a waterfall (each row's bar placed by start and
@@ -43,11 +44,24 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
   }, [visible, items.length]);
   const [selected, setSelected] = useState(initialIndex);
   const [active, setActive] = useState(Math.max(0, initialIndex));
-  const [detail, setDetail] = useState<DetailState>(() => (initialDetail === null ? { index: initialIndex } : { index: initialIndex, data: initialDetail }));
+  const [detail, setDetail] = useState<DetailState>(() => (initialDetail === null ? { index: initialIndex } : { index: initialIndex, spanId: initialDetail.spanId, data: initialDetail }));
   const cache = useRef(new Map<string, StepDetailData>(initialDetail === null ? [] : [[initialDetail.spanId, initialDetail]]));
   const scrollRef = useRef<HTMLDivElement>(null);
   const focusPending = useRef(false);
   const [showMissing, setShowMissing] = useState(missingKey !== undefined);
+
+  // A live refresh hands over new rows, with the steps ended since inserted where they belong,
+  // often above those shown: the selection, the focus, the open detail and the folds follow
+  // their steps by span id (state adjusted during render, before anything is drawn with it).
+  const [shownItems, setShownItems] = useState(items);
+  if (shownItems !== items) {
+    const follow = followItems(shownItems, items);
+    setShownItems(items);
+    setSelected(follow(selected));
+    setActive(Math.max(0, follow(active)));
+    setDetail((now) => ({ ...now, index: follow(now.index) }));
+    setCollapsed(new Set([...collapsed].map(follow).filter((index) => index >= 0)));
+  }
 
   const virtualizer = useVirtualizer({
     count: visible.length,
@@ -75,18 +89,18 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
       window.history.replaceState(window.history.state, "", runHref(runId, keys[index] ?? item.k));
       const cached = cache.current.get(item.i);
       if (cached !== undefined) {
-        setDetail({ index, data: cached });
+        setDetail({ index, spanId: item.i, data: cached });
         return;
       }
-      setDetail({ index });
+      setDetail({ index, spanId: item.i });
       fetch(stepUrl(runId, item.i), { headers: { accept: "application/json" } })
         .then(async (response) => {
           if (!response.ok) throw new Error(`Could not load this step: the server answered ${response.status}.`);
           const data = (await response.json()) as StepDetailData;
           cache.current.set(item.i, data);
-          setDetail((now) => (now.index === index ? { index, data } : now));
+          setDetail((now) => (now.spanId === item.i ? { ...now, data } : now));
         })
-        .catch((error: unknown) => setDetail((now) => (now.index === index ? { index, error: error instanceof Error ? error.message : String(error) } : now)));
+        .catch((error: unknown) => setDetail((now) => (now.spanId === item.i ? { ...now, error: error instanceof Error ? error.message : String(error) } : now)));
     },
     [items, keys, parents, runId],
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildStepTree, toTreeItems } from "./tree";
-import { childCounts, expandKeys, horizontalMove, moveActive, parentsOf, pathIndexes, previousNode, subtreeEnds, visibleItems } from "./nav";
+import { childCounts, expandKeys, followItems, horizontalMove, moveActive, parentsOf, pathIndexes, previousNode, subtreeEnds, visibleItems } from "./nav";
 
 // 0 agent ─┬─ 1 node plan ── 2 llm
 //          ├─ 3 node research ── 4 tool
@@ -96,5 +96,16 @@ describe("folding the tree", () => {
     const deepEnds = subtreeEnds(deep);
     expect(deepEnds[0]).toBe(100_000);
     expect(visibleItems(deepEnds, new Set([1]))).toEqual([0, 1]);
+  });
+});
+
+describe("followItems", () => {
+  it("finds each step again by span id after a refresh inserted steps above it", () => {
+    const before = [{ i: "plan" }, { i: "fetch" }];
+    const after = [{ i: "plan" }, { i: "work" }, { i: "fetch" }, { i: "answer" }];
+    const follow = followItems(before, after);
+    expect([0, 1].map(follow)).toEqual([0, 2]);
+    expect(follow(-1)).toBe(-1);
+    expect(followItems(after, before)(1)).toBe(-1);
   });
 });

@@ -112,3 +112,17 @@ export function horizontalMove(key: "ArrowLeft" | "ArrowRight", index: number, e
   const parent = parents[index] ?? -1;
   return parent >= 0 ? { move: parent } : undefined;
 }
+
+/**
+ * Where each item of `before` is in `after`, by span id (-1 when it is not there): a live run's
+ * refresh inserts the steps that have ended since, often above those already shown (a node ends
+ * after its children), so a row's index is not the step's identity, its span id is.
+ */
+export function followItems(before: readonly Pick<TreeItem, "i">[], after: readonly Pick<TreeItem, "i">[]): (index: number) => number {
+  const at = new Map<string, number>();
+  after.forEach((item, index) => at.set(item.i, index));
+  return (index) => {
+    const item = before[index];
+    return item === undefined ? -1 : (at.get(item.i) ?? -1);
+  };
+}
