@@ -94,6 +94,9 @@ test("a run recorded by the instrumentation is listed as running from its start,
     await tracing.flush();
     await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
     await expect(page.getByTestId("step-row")).toHaveCount(2);
+    // No step was there to open when the page came; now there are, the panel says to pick one.
+    await expect(page.getByTestId("step-detail")).toContainText("Choose a step");
+    await expect(page.getByTestId("step-detail")).not.toHaveAttribute("aria-busy", "true");
     // Ended, the run's input is its root step's, shown with the step.
     await expect(page.getByTestId("run-input-panel")).toHaveCount(0);
   } finally {

@@ -250,9 +250,12 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
       {detail.data !== undefined && place !== undefined ? (
         <StepDetailView runId={runId} detail={detail.data} place={place} onSelect={select} {...(showMissing && missingKey !== undefined ? { missingKey } : {})} />
       ) : (
-        <section className="panel detail-panel" data-testid="step-detail" aria-busy={detail.error === undefined && items.length > 0}>
+        <section className="panel detail-panel" data-testid="step-detail" aria-busy={detail.error === undefined && detail.index >= 0}>
           {items.length === 0 ? (
             <p className="muted">{running ? "No step of this run has ended yet." : "This run has no steps."}</p>
+          ) : detail.index < 0 ? (
+            // The page came before any step had ended; a refresh has brought some since.
+            <p className="muted">Choose a step in the tree to see its detail.</p>
           ) : detail.error !== undefined ? (
             <p className="error-message" role="alert">
               {detail.error}
