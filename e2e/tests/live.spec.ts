@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import type { Page } from "@playwright/test";
 import { init, runWithResult, tool } from "@tracewright/instrument";
 import { COLLECTOR, hex, post, str } from "../support/otlp.js";
 
@@ -41,6 +42,55 @@ test("a running run's page refreshes until it ends", async ({ page }) => {
   await expect(page.getByTestId("live-indicator")).toHaveCount(0);
   await expect(page.getByTestId("step-row")).toHaveCount(2);
   await page.screenshot({ path: test.info().outputPath("live-ended.png"), fullPage: true });
+});
+
+/** A running run's page opened under Playwright's clock; `refreshes` counts the page's own refreshes (RSC requests for its address, not prefetches of links). */
+async function openLiveRunWithClock(page: Page, agent: string): Promise<{ run: ReturnType<typeof liveRun>; refreshes: () => number }> {
+  const run = liveRun(agent);
+  await run.startChild();
+  await page.clock.install();
+  let count = 0;
+  page.on("request", (request) => {
+    if (request.headers().rsc === "1" && new URL(request.url()).pathname === `/runs/${run.runId}`) count++;
+  });
+  await page.goto(`/runs/${run.runId}`);
+  return { run, refreshes: () => count };
+}
+
+test("a run that never ends (its process died): the page stops polling after 10 quiet minutes, says so, and resumes on demand", async ({ page }) => {
+  const { run, refreshes } = await openLiveRunWithClock(page, "live-quiet");
+  const indicator = page.getByTestId("live-indicator");
+  await expect(indicator).toHaveAttribute("data-state", "live");
+  await expect.poll(refreshes, { timeout: 8000 }).toBeGreaterThan(0);
+  // Ten minutes with nothing new: the run's step count and duration never changed.
+  await page.clock.fastForward("10:01");
+  await expect(indicator).toHaveAttribute("data-state", "paused");
+  await expect(indicator).toContainText("nothing changed for 10 min");
+  const before = refreshes();
+  await page.clock.runFor(10_000);
+  expect(refreshes()).toBe(before);
+  // The run did end after all: Resume polls again and picks it up.
+  await run.endRun();
+  await page.getByRole("button", { name: "Resume" }).click();
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
+  await expect(indicator).toHaveCount(0);
+});
+
+test("a hidden tab does not poll a running run, and refreshes once it is shown again", async ({ page }) => {
+  const { run, refreshes } = await openLiveRunWithClock(page, "live-hidden");
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((h) => {
+      Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
+  await setHidden(true);
+  const before = refreshes();
+  await page.clock.runFor(20_000);
+  expect(refreshes()).toBe(before);
+  await run.endRun();
+  await setHidden(false);
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
 });
 
 test("a run in progress appears in the run list as running, and the list follows it to its end", async ({ page }) => {

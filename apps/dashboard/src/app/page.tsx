@@ -68,7 +68,7 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             )
           ) : (
             <>
-              {view.runs.some((run) => run.status === "running") ? <LiveRefresh until="no run listed here is running" /> : null}
+              {view.runs.some((run) => run.status === "running") ? <LiveRefresh until="no run listed here is running" version={view.runs.map((run) => `${run.runId}:${run.status}:${run.steps}:${run.durationMs}`).join(" ")} /> : null}
               <RunsTable runs={view.runs} filter={filter} />
               <Pager filter={filter} nextCursor={view.nextCursor} />
               <p className="muted small" data-testid="query-time">

@@ -48,7 +48,7 @@ export default async function RunPage({ params, searchParams }: Props) {
   return (
     <main id="main" className="page run-page">
       <RunHeader run={detail.run} compare={<ComparePicker run={detail.run} others={siblings} />} />
-      {detail.run.status === "running" ? <LiveRefresh /> : null}
+      {detail.run.status === "running" ? <LiveRefresh version={`${detail.run.steps}:${detail.run.errors}:${detail.run.durationMs}`} /> : null}
       {/* Known from the run's first export: what it was asked, while its root step has not ended. */}
       {input === undefined ? null : (
         <div className="run-input" data-testid="run-input-panel">
