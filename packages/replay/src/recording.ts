@@ -48,18 +48,66 @@ function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-/** Indexes a run's spans as a recording. Iterative; canonical order from `buildSteps`. */
+/**
+ * The instrumentation's steps among a run's steps, in canonical order, each under the step its
+ * key names as its parent. Spans of other OpenTelemetry instrumentation (an HTTP client's, the
+ * user's own `startActiveSpan`) belong in `runs show`, but replay never intercepts them and does
+ * not record them (they go to their own tracer, not the replay's): as steps they would stand
+ * where the cassette expects a recorded call (a false `missing_call`), and an instrumented step
+ * under one would hang under a span the replay does not have. So the tree is the keys' tree (a
+ * step's key extends its parent's), siblings in call order (`tracewright.step.seq`), else in
+ * `buildSteps`' order; a step whose parent key is not in the run is a root. Iterative.
+ */
+function instrumentedSteps(steps: readonly Step[]): { step: Step; parentKey: string | null }[] {
+  const kept = steps.filter((s) => typeof s.attributes[Tracewright.STEP_KEY] === "string");
+  const index = new Map(kept.map((s, i) => [s.key, i]));
+  const children = new Map<string | null, Step[]>();
+  for (const step of kept) {
+    const named = parentKeyOf(step.key);
+    const parent = named !== null && index.has(named) ? named : null;
+    let list = children.get(parent);
+    if (list === undefined) children.set(parent, (list = []));
+    list.push(step);
+  }
+  const seqOf = (s: Step): unknown => s.attributes[Tracewright.STEP_SEQ];
+  const byCallOrder = (a: Step, b: Step): number => {
+    const as = seqOf(a);
+    const bs = seqOf(b);
+    if (typeof as === "number" && typeof bs === "number" && as !== bs) return as - bs;
+    return (index.get(a.key) ?? 0) - (index.get(b.key) ?? 0);
+  };
+  const out: { step: Step; parentKey: string | null }[] = [];
+  const stack: { step: Step; parentKey: string | null }[] = [];
+  const push = (parentKey: string | null): void => {
+    const list = children.get(parentKey);
+    if (list === undefined) return;
+    children.delete(parentKey); // once, even if two steps share a key
+    list.sort(byCallOrder);
+    for (let i = list.length - 1; i >= 0; i--) stack.push({ step: list[i] as Step, parentKey });
+  };
+  push(null);
+  while (stack.length > 0) {
+    const item = stack.pop() as (typeof stack)[number];
+    out.push(item);
+    push(item.step.key);
+  }
+  return out;
+}
+
+/**
+ * Indexes a run's spans as a recording: the instrumentation's steps (see
+ * {@link instrumentedSteps}), in canonical order from `buildSteps`. Iterative.
+ */
 export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Recording {
-  const steps: Step[] = buildSteps(spans);
   const traceBySpan = new Map(spans.map((s) => [s.spanId, s.traceId]));
-  const recorded: RecordedStep[] = steps.map((step, order) => {
+  const recorded: RecordedStep[] = instrumentedSteps(buildSteps(spans)).map(({ step, parentKey }, order) => {
     const a = step.attributes;
     const seq = a[Tracewright.STEP_SEQ];
     return {
       key: step.key,
       kind: step.kind,
       name: step.name,
-      parentKey: step.parentKey,
+      parentKey,
       seq: typeof seq === "number" ? seq : order,
       order,
       inputHash: str(a[Tracewright.INPUT_HASH]),

@@ -1,0 +1,76 @@
+import { trace } from "@opentelemetry/api";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { runWithResult, tool } from "@tracewright/instrument";
+import type { RunOptions } from "@tracewright/instrument";
+import { openSqliteStore } from "@tracewright/store";
+import type { SpanRecord, TraceStore } from "@tracewright/store";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { replay } from "./engine.js";
+import { toRecording } from "./recording.js";
+import { CollectingProcessor } from "./spans.js";
+import type { ReplayableAgent } from "./types.js";
+
+// Recordings as they arrive from real deployments: mixed with other OpenTelemetry
+// instrumentation's spans, with spans lost or sent twice, with payloads that never arrived.
+
+let store: TraceStore;
+beforeEach(() => {
+  store = openSqliteStore({ path: ":memory:" });
+});
+afterEach(async () => {
+  trace.disable();
+  await store.close();
+});
+
+/** Runs `agent` recorded by a real SDK provider, registered globally as `init()` does, and stores its spans (changed by `edit`). */
+async function record(agent: ReplayableAgent, edit: (spans: SpanRecord[]) => SpanRecord[] = (s) => s): Promise<{ runId: string; spans: SpanRecord[] }> {
+  const collected = new CollectingProcessor();
+  const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+  trace.setGlobalTracerProvider(provider);
+  const result = await agent.run({}, { tracer: provider.getTracer("test") }, { fixes: [] });
+  const spans = edit(collected.spans);
+  await store.ingest(spans);
+  return { runId: result.runId, spans };
+}
+
+describe("spans of other instrumentation in a run", () => {
+  // The user's own span around a tool call, and a client span (what HTTP or AWS SDK
+  // auto-instrumentation makes) inside another: the global tracer records both in the run's trace.
+  const mixed: ReplayableAgent = {
+    name: "mixed",
+    run: (input: unknown, options: RunOptions) =>
+      runWithResult(
+        "mixed",
+        input,
+        async () => {
+          const other = trace.getTracer("users-own");
+          const hits = await other.startActiveSpan("retrieve", async (span) => {
+            try {
+              return await tool("search", { q: "lambda" }, () => ["doc-1"]);
+            } finally {
+              span.end();
+            }
+          });
+          return tool("fetch", { id: hits[0] }, () => other.startActiveSpan("GET", (span) => (span.end(), { text: "body" })));
+        },
+        options,
+      ),
+  };
+
+  it("are not replay steps: the run reproduces, and its steps hang under their instrumented parent", async () => {
+    const { runId } = await record(mixed);
+    const spans = await store.getRunSpans(runId);
+    expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(["retrieve", "GET"]));
+
+    const recording = toRecording((await store.getRun(runId))!, spans);
+    expect(recording.steps.map((s) => [s.key, s.parentKey, s.seq])).toEqual([
+      ["mixed", null, 0],
+      ["mixed/tool:search#0", "mixed", 0],
+      ["mixed/tool:fetch#0", "mixed", 1],
+    ]);
+
+    const report = await replay({ store, runId, mode: "reproduce", agents: [mixed] });
+    expect(report.divergences).toEqual([]);
+    expect(report).toMatchObject({ outcome: "reproduced", stats: { hits: 2, live: 0, unused: 0, traceIdentical: true } });
+  });
+});
