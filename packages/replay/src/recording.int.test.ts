@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { runWithResult, tool } from "@tracewright/instrument";
+import { node, runWithResult, tool } from "@tracewright/instrument";
 import type { RunOptions } from "@tracewright/instrument";
 import { openSqliteStore } from "@tracewright/store";
 import type { SpanRecord, TraceStore } from "@tracewright/store";
@@ -73,4 +73,31 @@ describe("spans of other instrumentation in a run", () => {
     expect(report.divergences).toEqual([]);
     expect(report).toMatchObject({ outcome: "reproduced", stats: { hits: 2, live: 0, unused: 0, traceIdentical: true } });
   });
+});
+
+describe("a recording with spans sent twice", () => {
+  const pipeline: ReplayableAgent = {
+    name: "pipeline",
+    run: (input: unknown, options: RunOptions) =>
+      runWithResult(
+        "pipeline",
+        input,
+        () =>
+          node("research", {}, async () => {
+            const docs = await tool("search", { q: "lambda" }, () => ({ docs: ["d1", "d2"] }));
+            const text = await tool("fetch", { id: docs.docs[0] }, () => "body");
+            return { docs, text };
+          }),
+        options,
+      ),
+  };
+
+  it("a span sent twice counts once", async () => {
+    const { runId, spans } = await record(pipeline);
+    const run = (await store.getRun(runId))!;
+    const twice = toRecording(run, [...spans, ...spans.map((s) => structuredClone(s))]);
+    expect(twice.steps).toEqual(toRecording(run, spans).steps);
+    expect(twice.steps).toHaveLength(4);
+  });
+
 });

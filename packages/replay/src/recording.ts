@@ -99,8 +99,9 @@ function instrumentedSteps(steps: readonly Step[]): { step: Step; parentKey: str
  * {@link instrumentedSteps}), in canonical order from `buildSteps`. Iterative.
  */
 export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Recording {
-  const traceBySpan = new Map(spans.map((s) => [s.spanId, s.traceId]));
-  const recorded: RecordedStep[] = instrumentedSteps(buildSteps(spans)).map(({ step, parentKey }, order) => {
+  const unique = onceEach(spans);
+  const traceBySpan = new Map(unique.map((s) => [s.spanId, s.traceId]));
+  const recorded: RecordedStep[] = instrumentedSteps(buildSteps(unique)).map(({ step, parentKey }, order) => {
     const a = step.attributes;
     const seq = a[Tracewright.STEP_SEQ];
     return {
@@ -137,6 +138,23 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
   }
   for (const list of childrenOf.values()) list.sort((a, b) => a.seq - b.seq);
   return { run, root, inputJson: root.inputJson ?? "null", steps: recorded, byKey, childrenOf };
+}
+
+/**
+ * Each span once, the first copy kept, as the stores keep it (ingest is idempotent by trace and
+ * span id): spans in hand may hold a batch exported twice, and a duplicated parent would
+ * duplicate its whole subtree.
+ */
+function onceEach(spans: readonly SpanRecord[]): readonly SpanRecord[] {
+  const seen = new Set<string>();
+  const out: SpanRecord[] = [];
+  for (const span of spans) {
+    const id = `${span.traceId}/${span.spanId}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(span);
+  }
+  return out.length === spans.length ? spans : out;
 }
 
 /** Loads a run from a store as a recording, or says why it cannot. */
