@@ -11,7 +11,7 @@ import { withoutNetwork } from "./guard.js";
 import { Cassette } from "./interceptor.js";
 import type { CassetteOptions } from "./interceptor.js";
 import { jsonDiff } from "./json-patch.js";
-import { loadRecording, subRecording, toRecording } from "./recording.js";
+import { assertReplayable, loadRecording, subRecording, toRecording } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 import type { Divergence, ReplayReport, ReplayableAgent } from "./types.js";
@@ -41,6 +41,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   if (!REPLAY_MODES.includes(options.mode)) throw new ReplayError("REPLAY_BAD_MODE", `Unknown replay mode "${String(options.mode)}": use ${REPLAY_MODES.join(", ")}.`);
   const whole = await loadRecording(options.store, options.runId);
   const recording = options.step === undefined ? whole : subRecording(whole, options.step);
+  assertReplayable(recording);
   const agent = options.agents.find((a) => a.name === recording.root.name);
   if (agent === undefined) {
     const known = options.agents.map((a) => a.name).join(", ") || "none";

@@ -1,11 +1,13 @@
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { node, runWithResult, tool } from "@tracewright/instrument";
+import { OpenInference, PayloadMarker, Tracewright, payloadMarker } from "@tracewright/instrument/conventions";
 import type { RunOptions } from "@tracewright/instrument";
 import { openSqliteStore } from "@tracewright/store";
 import type { SpanRecord, TraceStore } from "@tracewright/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
+import { ReplayError } from "./errors.js";
 import { toRecording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 import type { ReplayableAgent } from "./types.js";
@@ -75,7 +77,7 @@ describe("spans of other instrumentation in a run", () => {
   });
 });
 
-describe("a recording with spans sent twice", () => {
+describe("a recording with spans lost, sent twice, or a payload that never arrived", () => {
   const pipeline: ReplayableAgent = {
     name: "pipeline",
     run: (input: unknown, options: RunOptions) =>
@@ -91,6 +93,23 @@ describe("a recording with spans sent twice", () => {
         options,
       ),
   };
+  const without = (key: string) => (spans: SpanRecord[]) => spans.filter((s) => s.attributes[Tracewright.STEP_KEY] !== key);
+
+  it("a lost boundary span: replay refuses, naming the parent and the missing call position, instead of blaming the code", async () => {
+    const { runId } = await record(pipeline, without("pipeline/node:research#0/tool:search#0"));
+    const error = await replay({ store, runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReplayError);
+    expect(error).toMatchObject({ code: "REPLAY_RECORDING_GAP" });
+    expect((error as Error).message).toContain(`Run ${runId}`);
+    expect((error as Error).message).toContain("pipeline/node:research#0 has no recorded call #0 (of 2)");
+  });
+
+  it("a lost node span: its recorded children are named as orphans", async () => {
+    const { runId } = await record(pipeline, without("pipeline/node:research#0"));
+    const error = await replay({ store, runId, mode: "verify-fix", agents: [pipeline] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "REPLAY_RECORDING_GAP" });
+    expect((error as Error).message).toContain("pipeline/node:research#0/tool:search#0 and 1 more have no recorded parent step (pipeline/node:research#0)");
+  });
 
   it("a span sent twice counts once", async () => {
     const { runId, spans } = await record(pipeline);
@@ -100,4 +119,20 @@ describe("a recording with spans sent twice", () => {
     expect(twice.steps).toHaveLength(4);
   });
 
+  it("a state sent by reference whose payload the store never got: replay refuses, naming the step and the ref, instead of serving the marker", async () => {
+    const ref = "ab".repeat(32);
+    const { runId } = await record(pipeline, (spans) =>
+      spans.map((s) =>
+        s.attributes[Tracewright.STEP_KEY] === "pipeline/node:research#0/tool:search#0"
+          ? { ...s, attributes: { ...s.attributes, [OpenInference.OUTPUT_VALUE]: payloadMarker(PayloadMarker.OFFLOADED, { bytes: 30, preview: '{"docs":["d1"', ref }), [Tracewright.PAYLOAD_REF]: [ref] } }
+          : s,
+      ),
+    );
+    const error = await replay({ store, runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "REPLAY_PAYLOAD_MISSING" });
+    expect((error as Error).message).toContain(`the output of tool search at pipeline/node:research#0/tool:search#0 (ref ${ref}, 30 bytes)`);
+    // The gap is the recording's alone: the same run with its payload stored replays.
+    await store.putPayload(ref, '{"docs":["d1","d2"]}');
+    expect((await replay({ store, runId, mode: "reproduce", agents: [pipeline] })).outcome).toBe("reproduced");
+  });
 });

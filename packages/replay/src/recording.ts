@@ -1,4 +1,4 @@
-import { BOUNDARY_STEP_KINDS, OpenInference, StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { BOUNDARY_STEP_KINDS, OpenInference, PayloadMarker, StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import { buildSteps } from "@tracewright/store";
 import type { RunSummary, SpanRecord, Step, TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
@@ -14,6 +14,8 @@ export interface RecordedStep {
   parentKey: string | null;
   /** Call order among its parent's children. */
   seq: number;
+  /** Whether `seq` was recorded (`tracewright.step.seq`); else it is the canonical position. */
+  seqRecorded: boolean;
   /** Canonical (pre-order) position in the run. */
   order: number;
   inputHash: string | undefined;
@@ -110,6 +112,7 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       name: step.name,
       parentKey,
       seq: typeof seq === "number" ? seq : order,
+      seqRecorded: typeof seq === "number",
       order,
       inputHash: str(a[Tracewright.INPUT_HASH]),
       inputJson: str(a[OpenInference.INPUT_VALUE]),
@@ -157,6 +160,73 @@ function onceEach(spans: readonly SpanRecord[]): readonly SpanRecord[] {
   return out.length === spans.length ? spans : out;
 }
 
+/** How many problems a gap error names before "and N more". */
+const NAMED = 5;
+
+function listed(items: readonly string[]): string {
+  return items.length <= NAMED ? items.join("; ") : `${items.slice(0, NAMED).join("; ")}; and ${items.length - NAMED} more`;
+}
+
+const MISSING_PREFIX = `{"$type":${JSON.stringify(PayloadMarker.MISSING)},`;
+
+/** The ref and size of a `PayloadMissing` marker (a store's answer for a payload it never got). */
+function missingPayload(json: string | undefined): { ref: string; bytes: number } | undefined {
+  if (json === undefined || !json.startsWith(MISSING_PREFIX)) return undefined;
+  try {
+    const marker = JSON.parse(json) as { ref?: unknown; bytes?: unknown };
+    return { ref: String(marker.ref), bytes: Number(marker.bytes) || 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses a recording that cannot be replayed faithfully, naming what is missing — rather than
+ * letting the gap surface as a divergence that blames the agent's code:
+ * - `REPLAY_RECORDING_GAP`: spans were lost — a step whose parent step is not in the run, or a
+ *   parent whose recorded calls (`tracewright.step.seq`) skip a position;
+ * - `REPLAY_PAYLOAD_MISSING`: a state sent by reference whose payload the store never received
+ *   (the store answers a `PayloadMissing` marker, which replay would otherwise hand the agent).
+ */
+export function assertReplayable(recording: Recording): void {
+  const runId = recording.run.runId;
+  const orphans = new Map<string, string[]>();
+  for (const step of recording.steps) {
+    if (step.parentKey !== null || step === recording.root) continue;
+    const parent = parentKeyOf(step.key) ?? "?";
+    let list = orphans.get(parent);
+    if (list === undefined) orphans.set(parent, (list = []));
+    list.push(step.key);
+  }
+  const gaps: string[] = [];
+  for (const [parent, keys] of orphans) gaps.push(`${keys[0] ?? "?"}${keys.length > 1 ? ` and ${keys.length - 1} more have` : " has"} no recorded parent step (${parent})`);
+  for (const [parent, children] of recording.childrenOf) {
+    const seqs = new Set(children.filter((c) => c.seqRecorded).map((c) => c.seq));
+    if (seqs.size === 0) continue;
+    const count = Math.max(...seqs) + 1;
+    for (let seq = 0; seq < count; seq++) if (!seqs.has(seq)) gaps.push(`${parent} has no recorded call #${seq} (of ${count})`);
+  }
+  if (gaps.length > 0) {
+    throw new ReplayError(
+      "REPLAY_RECORDING_GAP",
+      `Run ${runId}'s recording has gaps, so a replay would report them as changes in the code: ${listed(gaps)}. Spans were lost between the agent and the store (check the exporter's stats, dropped and failedSpans, and the collector's rejectedSpans), or are still arriving; \`npx tracewright runs show ${runId}\` lists what was recorded.`,
+    );
+  }
+  const missing: string[] = [];
+  for (const step of recording.steps) {
+    for (const [what, json] of [["input", step.inputJson], ["output", step.outputJson]] as const) {
+      const marker = missingPayload(json);
+      if (marker !== undefined) missing.push(`the ${what} of ${step.kind} ${step.name} at ${step.key} (ref ${marker.ref}, ${marker.bytes} bytes)`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new ReplayError(
+      "REPLAY_PAYLOAD_MISSING",
+      `Run ${runId}'s recording lacks states sent by reference: ${listed(missing)}. The store never received those payloads (check the exporter's stats, droppedPayloads and failedPayloads), so replay cannot serve or compare them.`,
+    );
+  }
+}
+
 /** Loads a run from a store as a recording, or says why it cannot. */
 export async function loadRecording(store: TraceStore, runId: string): Promise<Recording> {
   const run = await store.getRun(runId);
@@ -183,7 +253,7 @@ export function subRecording(recording: Recording, key: string): Recording {
   const rebase = (k: string): string => root.name + k.slice(key.length);
   const steps = recording.steps
     .filter((s) => s.key === key || s.key.startsWith(`${key}/`))
-    .map((s, order) => ({ ...s, key: rebase(s.key), parentKey: s.key === key ? null : rebase(s.parentKey ?? ""), order }));
+    .map((s, order) => ({ ...s, key: rebase(s.key), parentKey: s.key === key || s.parentKey === null ? null : rebase(s.parentKey), order }));
   const byKey = new Map(steps.map((s) => [s.key, s]));
   const childrenOf = new Map<string, RecordedStep[]>();
   for (const step of steps) {
