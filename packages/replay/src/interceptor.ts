@@ -42,6 +42,46 @@ function errorText(name: unknown, message: unknown): string {
   return `${String(name)}: ${String(message)}`;
 }
 
+/** A binary min-heap of items by a number: a result queue that stays O(log n) a step at 20,000 concurrent calls. */
+class MinQueue<T> {
+  private readonly heap: { at: number; item: T }[] = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(at: number, item: T): void {
+    const heap = this.heap;
+    heap.push({ at, item });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if ((heap[up] as { at: number }).at <= at) break;
+      [heap[i], heap[up]] = [heap[up] as (typeof heap)[number], heap[i] as (typeof heap)[number]];
+      i = up;
+    }
+  }
+
+  pop(): T | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined || heap.length === 0) return top?.item;
+    heap[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let min = i;
+      if (l < heap.length && (heap[l] as { at: number }).at < (heap[min] as { at: number }).at) min = l;
+      if (r < heap.length && (heap[r] as { at: number }).at < (heap[min] as { at: number }).at) min = r;
+      if (min === i) break;
+      [heap[i], heap[min]] = [heap[min] as (typeof heap)[number], heap[i] as (typeof heap)[number]];
+      i = min;
+    }
+    return top.item;
+  }
+}
+
 /**
  * The cassette: recorded results indexed by step key, each served at most once, matched by key
  * (so concurrent siblings match whatever order they finish in) and checked against the
@@ -70,6 +110,9 @@ export class Cassette implements StepInterceptor {
   /** The run was stopped at a divergence: later effects of that stop are not divergences. */
   private stopped = false;
   private forkReached = false;
+  /** Served results waiting for their turn (see {@link inEndOrder}), by recorded end order. */
+  private readonly waiting = new MinQueue<() => void>();
+  private releasing = false;
 
   constructor(
     private readonly recording: Recording,
@@ -80,8 +123,11 @@ export class Cassette implements StepInterceptor {
     return this.decide<Promise<T>>(
       call,
       (input) => (input === undefined ? live() : live(input.value)),
-      (value) => Promise.resolve(value as T),
-      (error) => Promise.reject(error as Error),
+      (value, step) => this.inEndOrder(step, () => value as T),
+      (error, step) =>
+        this.inEndOrder(step, () => {
+          throw error;
+        }),
     );
   }
 
@@ -96,8 +142,41 @@ export class Cassette implements StepInterceptor {
     );
   }
 
-  /** The one decision, written once for both the async and the sync path. */
-  private decide<T>(call: StepCall, goLive: (input?: { value: unknown }) => T, serve: (value: unknown) => T, fail: (error: unknown) => T): T {
+  /**
+   * Settles a served result when its turn comes in the recorded end order. A key is given when
+   * a call starts, and under concurrency a call starts when another ends (a chain of calls per
+   * item of a `Promise.all`, a worker pool): served at once, the results would end in call order,
+   * later calls would start in another order and take other keys than recorded. So results wait
+   * in a queue; one is handed back per turn of the event loop (`setImmediate`, after the
+   * microtasks its continuation runs in), the one that ended first in the recording first, so
+   * every continuation reaches its next call before the next result is handed back — as it did.
+   */
+  private inEndOrder<T>(step: RecordedStep | undefined, settle: () => T): Promise<T> {
+    // Not from the recording (a divergence refused): nothing to keep in order.
+    if (step === undefined) return new Promise<T>((resolve) => resolve(settle()));
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(step.endOrder, () => {
+        try {
+          resolve(settle());
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      if (!this.releasing) {
+        this.releasing = true;
+        setImmediate(this.releaseNext);
+      }
+    });
+  }
+
+  private readonly releaseNext = (): void => {
+    this.waiting.pop()?.();
+    if (this.waiting.size > 0) setImmediate(this.releaseNext);
+    else this.releasing = false;
+  };
+
+  /** The one decision, written once for both the async and the sync path. `step`: the recorded step a result is served from. */
+  private decide<T>(call: StepCall, goLive: (input?: { value: unknown }) => T, serve: (value: unknown, step?: RecordedStep) => T, fail: (error: unknown, step?: RecordedStep) => T): T {
     const boundary = BOUNDARY_KINDS.has(call.kind);
     const recorded = this.recording.byKey.get(call.key);
     const expected = this.expectedAt(call.key);
@@ -112,7 +191,7 @@ export class Cassette implements StepInterceptor {
       }
       call.annotate({ [Tracewright.REPLAY_SERVED]: true });
       this.hits++;
-      return serve(this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson)));
+      return serve(this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson)), recorded);
     }
 
     if (this.allLive) {
@@ -168,8 +247,8 @@ export class Cassette implements StepInterceptor {
     if (recorded.suspended) return goLive();
     this.hits++;
     call.annotate({ [Tracewright.REPLAY_SERVED]: true });
-    if (recorded.outputJson === undefined) return fail(this.recordedError(recorded));
-    return serve(revive(recorded.outputJson));
+    if (recorded.outputJson === undefined) return fail(this.recordedError(recorded), recorded);
+    return serve(revive(recorded.outputJson), recorded);
   }
 
   completed(call: StepCall, result: { outputJson?: string; error?: unknown }): void {

@@ -18,6 +18,8 @@ export interface RecordedStep {
   seqRecorded: boolean;
   /** Canonical (pre-order) position in the run. */
   order: number;
+  /** Position in the order the run's steps ended (span end time, then canonical order). */
+  endOrder: number;
   inputHash: string | undefined;
   /** The canonical JSON of the input, as recorded. */
   inputJson: string | undefined;
@@ -124,8 +126,12 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       sideEffects: a[Tracewright.TOOL_SIDE_EFFECTS] === true,
       suspended: a[Tracewright.STEP_SUSPENDED] === true,
       durationMs: step.durationMs,
+      endOrder: 0,
     };
   });
+  const endOf = new Map(unique.map((s) => [s.spanId, BigInt(s.endTimeUnixNano)]));
+  const byEnd = recorded.map((s) => ({ s, end: endOf.get(s.spanId) ?? 0n })).sort((a, b) => (a.end < b.end ? -1 : a.end > b.end ? 1 : a.s.order - b.s.order));
+  byEnd.forEach(({ s }, i) => (s.endOrder = i));
   const root = recorded.find((s) => s.parentKey === null && s.kind === StepKind.AGENT);
   if (root === undefined) {
     throw new ReplayError("REPLAY_NO_ROOT", `Run ${run.runId} has no recorded root agent step (a span with tracewright.step.kind "agent" and no parent), so there is nothing to re-run. Was it recorded with @tracewright/instrument's run()?`);
