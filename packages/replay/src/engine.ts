@@ -3,12 +3,12 @@ import type { Link } from "@opentelemetry/api";
 import { TraceFlags } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { revive } from "@tracewright/instrument";
+import { redactText, revive } from "@tracewright/instrument";
 import { Resource, Tracewright } from "@tracewright/instrument/conventions";
 import type { TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
 import { withoutNetwork } from "./guard.js";
-import { Cassette } from "./interceptor.js";
+import { Cassette, errorText } from "./interceptor.js";
 import type { CassetteOptions } from "./interceptor.js";
 import { jsonDiff } from "./json-patch.js";
 import { assertReplayable, loadRecording, subRecording, toRecording } from "./recording.js";
@@ -110,7 +110,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
 }
 
 function errorLine(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return error instanceof Error ? errorText(error.name, error.message) : redactText(String(error));
 }
 
 /** Steps compared without ids and times: key, kind, input hash, output, error. */

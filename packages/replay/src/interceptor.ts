@@ -1,5 +1,5 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
-import { revive } from "@tracewright/instrument";
+import { redactText, revive } from "@tracewright/instrument";
 import { StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
@@ -38,8 +38,13 @@ function nameOf(key: string): { kind: string; name: string } {
   return colon === -1 ? { kind: "agent", name: last } : { kind: last.slice(0, colon), name: last.slice(colon + 1, hash > colon ? hash : undefined) };
 }
 
-function errorText(name: unknown, message: unknown): string {
-  return `${String(name)}: ${String(message)}`;
+/**
+ * `Name: message`, the message redacted as the instrumentation redacts a recorded error's
+ * (`exception.message`): an error the agent's own code throws again on replay is compared with
+ * the recorded one as the recording saw it, and the report never shows what the recording masked.
+ */
+export function errorText(name: unknown, message: unknown): string {
+  return `${String(name)}: ${redactText(String(message))}`;
 }
 
 /** A binary min-heap of items by a number: a result queue that stays O(log n) a step at 20,000 concurrent calls. */
