@@ -1,103 +1,66 @@
 import { trace } from "@opentelemetry/api";
-import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { node, runWithResult, tool } from "@tracewright/instrument";
+import { node, tool } from "@tracewright/instrument";
 import { OpenInference, PayloadMarker, Tracewright, payloadMarker } from "@tracewright/instrument/conventions";
-import type { RunOptions } from "@tracewright/instrument";
-import { openSqliteStore } from "@tracewright/store";
-import type { SpanRecord, TraceStore } from "@tracewright/store";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { SpanRecord } from "@tracewright/store";
+import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
 import { ReplayError } from "./errors.js";
 import { toRecording } from "./recording.js";
-import { CollectingProcessor } from "./spans.js";
+import { recordRun, replayable, storePerTest } from "./replay.fixtures.js";
 import type { ReplayableAgent } from "./types.js";
 
 // Recordings as they arrive from real deployments: mixed with other OpenTelemetry
 // instrumentation's spans, with spans lost or sent twice, with payloads that never arrived.
 
-let store: TraceStore;
-beforeEach(() => {
-  store = openSqliteStore({ path: ":memory:" });
-});
-afterEach(async () => {
-  trace.disable();
-  await store.close();
-});
-
-/** Runs `agent` recorded by a real SDK provider, registered globally as `init()` does, and stores its spans (changed by `edit`). */
-async function record(agent: ReplayableAgent, edit: (spans: SpanRecord[]) => SpanRecord[] = (s) => s): Promise<{ runId: string; spans: SpanRecord[] }> {
-  const collected = new CollectingProcessor();
-  const provider = new BasicTracerProvider({ spanProcessors: [collected] });
-  trace.setGlobalTracerProvider(provider);
-  const result = await agent.run({}, { tracer: provider.getTracer("test") }, { fixes: [] });
-  const spans = edit(collected.spans);
-  await store.ingest(spans);
-  return { runId: result.runId, spans };
-}
+const store = storePerTest();
+const record = (agent: ReplayableAgent, edit?: (spans: SpanRecord[]) => SpanRecord[]) => recordRun(store(), agent, { global: true, ...(edit === undefined ? {} : { edit }) });
 
 describe("spans of other instrumentation in a run", () => {
   // The user's own span around a tool call, and a client span (what HTTP or AWS SDK
   // auto-instrumentation makes) inside another: the global tracer records both in the run's trace.
-  const mixed: ReplayableAgent = {
-    name: "mixed",
-    run: (input: unknown, options: RunOptions) =>
-      runWithResult(
-        "mixed",
-        input,
-        async () => {
-          const other = trace.getTracer("users-own");
-          const hits = await other.startActiveSpan("retrieve", async (span) => {
-            try {
-              return await tool("search", { q: "lambda" }, () => ["doc-1"]);
-            } finally {
-              span.end();
-            }
-          });
-          return tool("fetch", { id: hits[0] }, () => other.startActiveSpan("GET", (span) => (span.end(), { text: "body" })));
-        },
-        options,
-      ),
-  };
+  const mixed: ReplayableAgent = replayable("mixed", async () => {
+    const other = trace.getTracer("users-own");
+    const hits = await other.startActiveSpan("retrieve", async (span) => {
+      try {
+        return await tool("search", { q: "lambda" }, () => ["doc-1"]);
+      } finally {
+        span.end();
+      }
+    });
+    return tool("fetch", { id: hits[0] }, () => other.startActiveSpan("GET", (span) => (span.end(), { text: "body" })));
+  });
 
   it("are not replay steps: the run reproduces, and its steps hang under their instrumented parent", async () => {
     const { runId } = await record(mixed);
-    const spans = await store.getRunSpans(runId);
+    const spans = await store().getRunSpans(runId);
     expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(["retrieve", "GET"]));
 
-    const recording = toRecording((await store.getRun(runId))!, spans);
+    const recording = toRecording((await store().getRun(runId))!, spans);
     expect(recording.steps.map((s) => [s.key, s.parentKey, s.seq])).toEqual([
       ["mixed", null, 0],
       ["mixed/tool:search#0", "mixed", 0],
       ["mixed/tool:fetch#0", "mixed", 1],
     ]);
 
-    const report = await replay({ store, runId, mode: "reproduce", agents: [mixed] });
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [mixed] });
     expect(report.divergences).toEqual([]);
     expect(report).toMatchObject({ outcome: "reproduced", stats: { hits: 2, live: 0, unused: 0, traceIdentical: true } });
   });
 });
 
 describe("a recording with spans lost, sent twice, or a payload that never arrived", () => {
-  const pipeline: ReplayableAgent = {
-    name: "pipeline",
-    run: (input: unknown, options: RunOptions) =>
-      runWithResult(
-        "pipeline",
-        input,
-        () =>
-          node("research", {}, async () => {
-            const docs = await tool("search", { q: "lambda" }, () => ({ docs: ["d1", "d2"] }));
-            const text = await tool("fetch", { id: docs.docs[0] }, () => "body");
-            return { docs, text };
-          }),
-        options,
-      ),
-  };
+  const pipeline: ReplayableAgent = replayable("pipeline", () =>
+    node("research", {}, async () => {
+      const docs = await tool("search", { q: "lambda" }, () => ({ docs: ["d1", "d2"] }));
+      const text = await tool("fetch", { id: docs.docs[0] }, () => "body");
+      return { docs, text };
+    }),
+  );
   const without = (key: string) => (spans: SpanRecord[]) => spans.filter((s) => s.attributes[Tracewright.STEP_KEY] !== key);
 
   it("a lost boundary span: replay refuses, naming the parent and the missing call position, instead of blaming the code", async () => {
     const { runId } = await record(pipeline, without("pipeline/node:research#0/tool:search#0"));
-    const error = await replay({ store, runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
+    const error = await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayError);
     expect(error).toMatchObject({ code: "REPLAY_RECORDING_GAP" });
     expect((error as Error).message).toContain(`Run ${runId}`);
@@ -106,14 +69,14 @@ describe("a recording with spans lost, sent twice, or a payload that never arriv
 
   it("a lost node span: its recorded children are named as orphans", async () => {
     const { runId } = await record(pipeline, without("pipeline/node:research#0"));
-    const error = await replay({ store, runId, mode: "verify-fix", agents: [pipeline] }).catch((e: unknown) => e);
+    const error = await replay({ store: store(), runId, mode: "verify-fix", agents: [pipeline] }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "REPLAY_RECORDING_GAP" });
     expect((error as Error).message).toContain("pipeline/node:research#0/tool:search#0 and 1 more have no recorded parent step (pipeline/node:research#0)");
   });
 
   it("a span sent twice counts once", async () => {
     const { runId, spans } = await record(pipeline);
-    const run = (await store.getRun(runId))!;
+    const run = (await store().getRun(runId))!;
     const twice = toRecording(run, [...spans, ...spans.map((s) => structuredClone(s))]);
     expect(twice.steps).toEqual(toRecording(run, spans).steps);
     expect(twice.steps).toHaveLength(4);
@@ -128,11 +91,11 @@ describe("a recording with spans lost, sent twice, or a payload that never arriv
           : s,
       ),
     );
-    const error = await replay({ store, runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
+    const error = await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "REPLAY_PAYLOAD_MISSING" });
     expect((error as Error).message).toContain(`the output of tool search at pipeline/node:research#0/tool:search#0 (ref ${ref}, 30 bytes)`);
     // The gap is the recording's alone: the same run with its payload stored replays.
-    await store.putPayload(ref, '{"docs":["d1","d2"]}');
-    expect((await replay({ store, runId, mode: "reproduce", agents: [pipeline] })).outcome).toBe("reproduced");
+    await store().putPayload(ref, '{"docs":["d1","d2"]}');
+    expect((await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] })).outcome).toBe("reproduced");
   });
 });
