@@ -11,7 +11,7 @@ import { withoutNetwork } from "./guard.js";
 import { Cassette, errorText } from "./interceptor.js";
 import type { CassetteOptions } from "./interceptor.js";
 import { jsonDiff } from "./json-patch.js";
-import { assertReplayable, loadRecording, subRecording, toRecording } from "./recording.js";
+import { assertReplayable, insideBoundaries, loadRecording, subRecording, toRecording } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 import type { Divergence, ReplayReport, ReplayableAgent } from "./types.js";
@@ -118,11 +118,19 @@ function canonical(step: RecordedStep): string {
   return JSON.stringify([step.key, step.kind, step.inputHash ?? null, step.outputJson ?? null, step.error === undefined ? null : `${step.error.type}: ${step.error.message}`]);
 }
 
-function firstTraceDifference(recorded: Recording, replayed: Recording): Divergence | undefined {
-  const length = Math.max(recorded.steps.length, replayed.steps.length);
+/** A run's steps as compared: without those inside a boundary (served, its function does not run). */
+function compared(recording: Recording): RecordedStep[] {
+  const inside = insideBoundaries(recording.steps);
+  return inside.size === 0 ? recording.steps : recording.steps.filter((s) => !inside.has(s.key));
+}
+
+function firstTraceDifference(recording: Recording, replay: Recording): Divergence | undefined {
+  const recorded = compared(recording);
+  const replayed = compared(replay);
+  const length = Math.max(recorded.length, replayed.length);
   for (let i = 0; i < length; i++) {
-    const a = recorded.steps[i];
-    const b = replayed.steps[i];
+    const a = recorded[i];
+    const b = replayed[i];
     if (a !== undefined && b !== undefined && canonical(a) === canonical(b)) continue;
     if (a === undefined && b !== undefined) return { type: "unexpected_call", key: b.key, actual: { key: b.key, kind: b.kind, name: b.name }, message: `the replay has a step the recording does not: ${b.kind} ${b.name} at ${b.key}` };
     if (b === undefined && a !== undefined) return { type: "missing_call", key: a.key, expected: { key: a.key, kind: a.kind, name: a.name }, message: `the replay lacks recorded ${a.kind} ${a.name} at ${a.key}` };

@@ -3,7 +3,7 @@ import { redactText, revive } from "@tracewright/instrument";
 import { StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
-import { BOUNDARY_KINDS, parentKeyOf } from "./recording.js";
+import { BOUNDARY_KINDS, insideBoundaries, parentKeyOf } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import type { Divergence, DivergenceKind, ReplayMode } from "./types.js";
 
@@ -289,7 +289,9 @@ export class Cassette implements StepInterceptor {
         skip.divergence.message = `the calls were reordered: ${skip.divergence.message}`;
       }
     }
-    const unused = this.recording.steps.filter((s) => BOUNDARY_KINDS.has(s.kind) && !this.consumed.has(s.key) && s.kind !== StepKind.AGENT);
+    // A step inside a boundary is the boundary's business: served, it was never expected; live, it ran live.
+    const inside = insideBoundaries(this.recording.steps);
+    const unused = this.recording.steps.filter((s) => BOUNDARY_KINDS.has(s.kind) && !this.consumed.has(s.key) && s.kind !== StepKind.AGENT && !inside.has(s.key));
     if (!this.stopped && !this.allLive) {
       const reported = new Set(this.divergences.map((d) => d.key));
       for (const step of unused) {

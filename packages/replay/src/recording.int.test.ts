@@ -1,12 +1,15 @@
 import { trace } from "@opentelemetry/api";
-import { node, tool } from "@tracewright/instrument";
+import { llm, node, tool } from "@tracewright/instrument";
 import { OpenInference, PayloadMarker, Tracewright, payloadMarker } from "@tracewright/instrument/conventions";
 import type { SpanRecord } from "@tracewright/store";
 import { describe, expect, it } from "vitest";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import { runScenario } from "@tracewright/reference-agents";
 import { replay } from "./engine.js";
 import { ReplayError } from "./errors.js";
-import { toRecording } from "./recording.js";
+import { insideBoundaries, toRecording } from "./recording.js";
 import { recordRun, replayable, storePerTest } from "./replay.fixtures.js";
+import { CollectingProcessor } from "./spans.js";
 import type { ReplayableAgent } from "./types.js";
 
 // Recordings as they arrive from real deployments: mixed with other OpenTelemetry
@@ -97,5 +100,41 @@ describe("a recording with spans lost, sent twice, or a payload that never arriv
     // The gap is the recording's alone: the same run with its payload stored replays.
     await store().putPayload(ref, '{"docs":["d1","d2"]}');
     expect((await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] })).outcome).toBe("reproduced");
+  });
+});
+
+describe("a boundary with recorded steps inside it", () => {
+  // A tool whose function calls a model and reads a uuid (an agent used as a tool): recorded,
+  // those steps hang under the tool; served, the tool's function does not run, so they are not
+  // expected — neither missing calls, nor unused results, nor a difference in the trace.
+  const asTool: ReplayableAgent = replayable("lead", async (ctx) => {
+    const found = await tool("research", { topic: "lambda" }, async (args) => {
+      const reply = await llm({ model: "scripted", messages: [{ role: "user", content: args.topic }] }, () => ({ text: "summary" }));
+      return { reply: reply.text, id: ctx.uuid() };
+    });
+    return tool("write", found, (f) => `report ${f.reply}`);
+  });
+
+  it("reproduces with every step inside the served tool left alone", async () => {
+    const { runId } = await record(asTool);
+    const recording = toRecording((await store().getRun(runId))!, await store().getRunSpans(runId));
+    expect(recording.steps.map((s) => s.key)).toEqual(["lead", "lead/tool:research#0", "lead/tool:research#0/llm:scripted#0", "lead/tool:research#0/uuid:uuid#0", "lead/tool:write#0"]);
+    for (const mode of ["reproduce", "verify-fix"] as const) {
+      const report = await replay({ store: store(), runId, mode, agents: [asTool] });
+      expect(report.divergences).toEqual([]);
+      expect(report).toMatchObject({ stats: { hits: 2, live: 0, unused: 0, traceIdentical: true }, unusedKeys: [] });
+    }
+  });
+
+  it("except under a message step: the consumers there are delivered again on replay, and checked", async () => {
+    const collected = new CollectingProcessor();
+    const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+    const result = await runScenario("choreography", "success", { latencyScale: 0, runOptions: { tracer: provider.getTracer("test") } });
+    await store().ingest(collected.spans);
+    const recording = toRecording((await store().getRun(result.runId))!, await store().getRunSpans(result.runId));
+    const consumers = recording.steps.filter((s) => s.kind === "agent" && s.parentKey !== null && recording.byKey.get(s.parentKey)?.kind === "message");
+    expect(consumers.length).toBeGreaterThan(0);
+    const inside = insideBoundaries(recording.steps);
+    expect(recording.steps.filter((s) => inside.has(s.key) && consumers.some((c) => s.key.startsWith(c.key)))).toEqual([]);
   });
 });

@@ -241,6 +241,24 @@ export async function loadRecording(store: TraceStore, runId: string): Promise<R
   return toRecording(run, await store.getRunSpans(runId));
 }
 
+/**
+ * The keys of the steps recorded inside a boundary step (a tool whose function called a model,
+ * an agent used as a tool): served, the boundary's function does not run, so nothing inside it
+ * is expected — not as a call, not as a result to use, not in the trace compared. A message
+ * step is the exception: the runs under it are its consumers, which the transport delivers
+ * again on replay (docs/replay.md, Choreographies), not work its send did. Steps come in
+ * canonical order, parents first.
+ */
+export function insideBoundaries(steps: readonly RecordedStep[]): Set<string> {
+  const inside = new Set<string>();
+  const boundaries = new Set<string>();
+  for (const step of steps) {
+    if (step.parentKey !== null && (boundaries.has(step.parentKey) || inside.has(step.parentKey))) inside.add(step.key);
+    if (BOUNDARY_KINDS.has(step.kind) && step.kind !== StepKind.MESSAGE) boundaries.add(step.key);
+  }
+  return inside;
+}
+
 /** The parent key of a step key (`a/b#0/c#1` → `a/b#0`), null for a root. */
 export function parentKeyOf(key: string): string | null {
   const slash = key.lastIndexOf("/");
