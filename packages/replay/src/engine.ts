@@ -4,14 +4,14 @@ import { TraceFlags } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { redactText, revive } from "@tracewright/instrument";
-import { Resource, Tracewright } from "@tracewright/instrument/conventions";
+import { Resource, StepKind, Tracewright } from "@tracewright/instrument/conventions";
 import type { TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
 import { withoutNetwork } from "./guard.js";
 import { Cassette, errorText } from "./interceptor.js";
 import type { CassetteOptions } from "./interceptor.js";
 import { jsonDiff } from "./json-patch.js";
-import { assertReplayable, insideBoundaries, loadRecording, subRecording, toRecording } from "./recording.js";
+import { BOUNDARY_KINDS, assertReplayable, insideBoundaries, loadRecording, subRecording, toRecording } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 import type { Divergence, ReplayReport, ReplayableAgent } from "./types.js";
@@ -50,6 +50,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   if (options.mode === "fork") {
     if (options.from === undefined) throw new ReplayError("REPLAY_FORK_NEEDS_FROM", "Fork mode needs the step to fork from (--from STEP_KEY).");
     if (!recording.byKey.has(options.from)) throw new ReplayError("REPLAY_NO_STEP", `Run ${options.runId} has no step ${options.from}. Its steps are listed by: npx tracewright runs show ${options.runId}`);
+    const enclosing = enclosingBoundary(recording, options.from);
+    if (enclosing !== undefined) {
+      throw new ReplayError(
+        "REPLAY_FORK_INSIDE_BOUNDARY",
+        `Step ${options.from} was recorded inside ${enclosing.kind} ${enclosing.name} (${enclosing.key}), which replay serves whole, without running its function, so a fork never reaches it. Fork from that ${enclosing.kind} instead, patching its output: --from ${enclosing.key}`,
+      );
+    }
   }
 
   const collected = new CollectingProcessor();
@@ -107,6 +114,17 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   };
   report.summary = summarize(report);
   return report;
+}
+
+/** The outermost boundary a step was recorded inside (see `insideBoundaries`), if any. */
+function enclosingBoundary(recording: Recording, key: string): RecordedStep | undefined {
+  if (!insideBoundaries(recording.steps).has(key)) return undefined;
+  let outermost: RecordedStep | undefined;
+  for (let parent = recording.byKey.get(key)?.parentKey ?? null; parent !== null; parent = recording.byKey.get(parent)?.parentKey ?? null) {
+    const step = recording.byKey.get(parent);
+    if (step !== undefined && BOUNDARY_KINDS.has(step.kind) && step.kind !== StepKind.MESSAGE) outermost = step;
+  }
+  return outermost;
 }
 
 function errorLine(error: unknown): string {

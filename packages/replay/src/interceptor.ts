@@ -292,6 +292,15 @@ export class Cassette implements StepInterceptor {
     // A step inside a boundary is the boundary's business: served, it was never expected; live, it ran live.
     const inside = insideBoundaries(this.recording.steps);
     const unused = this.recording.steps.filter((s) => BOUNDARY_KINDS.has(s.kind) && !this.consumed.has(s.key) && s.kind !== StepKind.AGENT && !inside.has(s.key));
+    const from = this.options.from;
+    if (this.options.mode === "fork" && !this.forkReached && from !== undefined) {
+      // The fork never started: say so where it was to start, or nothing tells the patch went nowhere.
+      const note = `the fork point ${from} was never reached, so nothing was patched and nothing went live`;
+      const atFrom = this.divergences.find((d) => d.key === from);
+      const step = this.recording.byKey.get(from);
+      if (atFrom !== undefined) atFrom.message = `${atFrom.message}; ${note}`;
+      else if (step !== undefined) this.divergences.push({ type: "missing_call", key: from, expected: this.expectedOf(step), message: `recorded ${describe(step)}; this run never called it: ${note}` });
+    }
     if (!this.stopped && !this.allLive) {
       const reported = new Set(this.divergences.map((d) => d.key));
       for (const step of unused) {
