@@ -308,6 +308,11 @@ describe("deterministic runs", () => {
     expect(byKey("supervisor/node:work#0/clock:now#0").attributes["output.value"]).toBe(String(inside?.now));
     expect(byKey("supervisor/node:work#0/random:random#0").attributes["output.value"]).toBe(String(inside?.random));
     expect(byKey("supervisor/node:work#0/uuid:uuid#0").attributes["output.value"]).toBe(JSON.stringify(inside?.uuid));
+    // The agent's own reads, and no more: the SDK's span ids and times, read as steps start and
+    // end, are the instrumentation's, not the agent's (recorded, they would be replayed as calls).
+    expect(spans().filter((s) => !isRunStart(s)).map((s) => s.attributes[Tracewright.STEP_KEY]).sort()).toEqual(
+      ["supervisor", "supervisor/node:work#0", "supervisor/node:work#0/clock:now#0", "supervisor/node:work#0/random:random#0", "supervisor/node:work#0/uuid:uuid#0"],
+    );
     // Outside the run, and in a run that did not ask, the real functions answer and nothing is recorded.
     exporter.reset();
     expect(Date.now()).toBeGreaterThanOrEqual(outsideBefore);

@@ -364,6 +364,10 @@ function markRunStart(spanTracer: Tracer, root: Span, ctx: Context, run: RunFram
 }
 
 function endOk(started: Started, spec: StepSpec, output: unknown): void {
+  asInstrumentation(() => endOkNow(started, spec, output));
+}
+
+function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
   let outputJson: string | undefined;
   safely(() => {
     outputJson = serialize(output);
@@ -376,6 +380,10 @@ function endOk(started: Started, spec: StepSpec, output: unknown): void {
 }
 
 function endError(started: Started, error: unknown): void {
+  asInstrumentation(() => endErrorNow(started, error));
+}
+
+function endErrorNow(started: Started, error: unknown): void {
   recordError(started.span, error);
   safely(() => started.frame.run.interceptor?.completed?.(started.call, { error }));
   safely(() => started.span.end());
@@ -406,7 +414,7 @@ export function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<
 function tryStart(spec: StepSpec, root?: RunOptions): Started | undefined {
   let started: Started | undefined;
   try {
-    started = startStep(spec, currentFrame(otelContext.active()), otelContext.active(), root);
+    started = asInstrumentation(() => startStep(spec, currentFrame(otelContext.active()), otelContext.active(), root));
   } catch {
     return undefined;
   }
@@ -425,7 +433,7 @@ async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown
   } catch (error) {
     if (spec.isSuspension?.(error) === true) {
       safely(() => s.span.setAttribute(Tracewright.STEP_SUSPENDED, true));
-      safely(() => s.span.end());
+      safely(() => asInstrumentation(() => s.span.end()));
     } else {
       endError(s, error);
     }
@@ -504,6 +512,25 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
   }
 }
 
+/**
+ * Set while the instrumentation itself works — a step's span started or ended, its states
+ * serialized, a routed read recorded: the clock and random reads made then (the SDK's span start
+ * reads `Date.now()`, an id generator may read `Math.random()`) are the instrumentation's, not the
+ * agent's, and go to the real functions. Recorded, they would be steps the agent never took, and
+ * replay would serve them where the agent's own reads come.
+ */
+let instrumenting = false;
+
+function asInstrumentation<T>(work: () => T): T {
+  if (instrumenting || !routingInstalled) return work();
+  instrumenting = true;
+  try {
+    return work();
+  } finally {
+    instrumenting = false;
+  }
+}
+
 const realNow = Date.now.bind(Date);
 const realRandom = Math.random.bind(Math);
 const realUuid = randomUUID;
@@ -519,15 +546,9 @@ function installRouting(): void {
   routingInstalled = true;
   // While a routed read is being recorded, reads made by the recording itself (the SDK, the
   // serializer) get the real functions: no recursion.
-  let recording = false;
   const route = <T>(kind: StepKind, name: string, real: () => T): T => {
-    if (recording || currentFrame()?.run.deterministic !== true) return real();
-    recording = true;
-    try {
-      return withSyncStep(boundary(kind, name, null), real);
-    } finally {
-      recording = false;
-    }
+    if (instrumenting || currentFrame()?.run.deterministic !== true) return real();
+    return asInstrumentation(() => withSyncStep(boundary(kind, name, null), real));
   };
   Date.now = () => route(StepKind.CLOCK, "now", realNow);
   Math.random = () => route(StepKind.RANDOM, "random", realRandom);
