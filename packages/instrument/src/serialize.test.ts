@@ -41,6 +41,29 @@ describe("serialize", () => {
     expect(back.bytes).toEqual(new Uint8Array([1, 2, 255]));
   });
 
+  it("tags a Buffer (whose toJSON would write { type, data }) and a RegExp, and revives them, on every path", () => {
+    const value = { file: Buffer.from("report\n"), pattern: /^run-\d+$/giu };
+    const json = serialize(value);
+    expect(JSON.parse(json)).toEqual({ file: { $type: "Buffer", base64: "cmVwb3J0Cg==" }, pattern: { $type: "RegExp", source: "^run-\\d+$", flags: "giu" } });
+    const back = revive(json) as typeof value;
+    expect(Buffer.isBuffer(back.file)).toBe(true);
+    expect(back.file.toString()).toBe("report\n");
+    expect(back.pattern).toEqual(/^run-\d+$/giu);
+    expect(serialize(Buffer.from([1, 2]))).toBe('{"$type":"Buffer","base64":"AQI="}');
+    expect(serialize([Buffer.from([1])])).toBe('[{"$type":"Buffer","base64":"AQ=="}]');
+    // The slow path (a cycle beside them) writes the same tags.
+    const cyclic: Record<string, unknown> = { ...value };
+    cyclic.self = cyclic;
+    expect(JSON.parse(serialize(cyclic))).toMatchObject(JSON.parse(json) as Record<string, unknown>);
+  });
+
+  it("keeps an AggregateError's errors", () => {
+    const back = revive(serialize(new AggregateError([new Error("first"), new RangeError("second")], "two failed"))) as Error & { errors: Error[] };
+    expect(back.name).toBe("AggregateError");
+    expect(back.message).toBe("two failed");
+    expect(back.errors.map((e) => `${e.name}: ${e.message}`)).toEqual(["Error: first", "RangeError: second"]);
+  });
+
   it("records errors with their name, message, stack, own fields and cause", () => {
     const error = Object.assign(new TypeError("bad input", { cause: new Error("root") }), { code: "E_BAD" });
     const tag = JSON.parse(serialize(error)) as Record<string, unknown>;

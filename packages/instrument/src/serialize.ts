@@ -30,7 +30,8 @@ export function redactText(text: string): string {
  * - Values JSON cannot carry become tagged objects that {@link revive} turns back into the
  *   value, so replay hands the agent what it was handed when recorded:
  *   `{"$type":"BigInt","value":"12"}`, `Date`, `Map` (`entries`), `Set` (`values`), `Error`
- *   (`name`, `message`, `stack`, own fields, `cause`), `undefined` (in arrays and at the top),
+ *   (`name`, `message`, `stack`, own fields, `cause`, an AggregateError's `errors`), `RegExp`
+ *   (`source`, `flags`), `undefined` (in arrays and at the top),
  *   `Number` (`NaN`, `Infinity`, `-Infinity`), typed arrays and Buffers (`base64`).
  * - What cannot be carried is marked, never dropped silently: `Circular` (with the JSON path of
  *   the ancestor it points to), `Function`, `Symbol`, `Unserializable` (with the reason, e.g. a
@@ -195,7 +196,12 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
       }
       if (Array.isArray(value)) return value;
       const proto: unknown = Object.getPrototypeOf(value);
-      if (proto === Object.prototype || proto === null) return sortedKeys(value as Record<string, unknown>);
+      if (proto === Object.prototype || proto === null) {
+        // A Buffer reaches here already turned by its toJSON into `{ type, data }`: the holder still has it.
+        const raw = (this as Record<string, unknown>)[key];
+        return raw !== value && ArrayBuffer.isView(raw) ? bytesTag(raw) : sortedKeys(value as Record<string, unknown>);
+      }
+      if (value instanceof RegExp) return regExpTag(value);
       if (value instanceof Map) return { $type: "Map", entries: [...value.entries()] };
       if (value instanceof Set) return { $type: "Set", values: [...value.values()] };
       if (value instanceof Error) return errorTag(value);
@@ -213,12 +219,18 @@ function dateTag(date: Date): Tagged {
   return { $type: "Date", value: Number.isNaN(time) ? null : date.toISOString() };
 }
 
+function regExpTag(re: RegExp): Tagged {
+  return { $type: "RegExp", source: re.source, flags: re.flags };
+}
+
 function errorTag(error: Error): Tagged {
   const out: Tagged = { $type: "Error", name: error.name, message: error.message };
   if (error.stack !== undefined) out.stack = error.stack;
   for (const key of Object.keys(error)) {
     if (key !== "name" && key !== "message" && key !== "stack") out[key] = (error as unknown as Record<string, unknown>)[key];
   }
+  // An AggregateError's errors are its own, but not enumerable.
+  if (error instanceof AggregateError && Array.isArray(error.errors)) out.errors = error.errors;
   if ("cause" in error && error.cause !== undefined) out.cause = error.cause;
   return out;
 }
@@ -368,6 +380,7 @@ function plainShallow(value: unknown, path: string, ancestors: ReadonlyMap<objec
   if (ancestor !== undefined) return { value: { $type: "Circular", path: ancestor } };
   try {
     if (value instanceof Date) return { value: dateTag(value) };
+    if (value instanceof RegExp) return { value: regExpTag(value) };
     if (value instanceof Map) return container(value, { $type: "Map", entries: [] }, [...value.entries()], path);
     if (value instanceof Set) return container(value, { $type: "Set", values: [] }, [...value.values()], path);
     if (value instanceof Error) return container(value, {}, errorTag(value), path);
@@ -403,7 +416,7 @@ function describe(error: unknown): string {
   }
 }
 
-const TAGS = new Set(["BigInt", "Date", "Map", "Set", "Error", "undefined", "Number", "Uint8Array", "Buffer", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"]);
+const TAGS = new Set(["BigInt", "Date", "RegExp", "Map", "Set", "Error", "undefined", "Number", "Uint8Array", "Buffer", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"]);
 
 function reviver(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
@@ -423,10 +436,21 @@ function reviver(_key: string, value: unknown): unknown {
       return undefined;
     case "Number":
       return Number(v.value);
+    case "RegExp":
+      return reviveRegExp(v);
     case "Error":
       return reviveError(v);
     default:
       return typeof v.base64 === "string" ? reviveBytes(tag, v.base64) : value;
+  }
+}
+
+function reviveRegExp(v: Tagged): unknown {
+  if (typeof v.source !== "string" || typeof v.flags !== "string") return v;
+  try {
+    return new RegExp(v.source, v.flags);
+  } catch {
+    return v;
   }
 }
 
