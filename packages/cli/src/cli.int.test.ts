@@ -108,6 +108,17 @@ describe("the tracewright command, end to end through a real collector", () => {
     expect(runs.find((r) => r.runId === report.replayRunId)?.replayOf).toBe(failedRun);
   });
 
+  it("replay --exit-code answers 3 when the replay did not come out as hoped, for CI to gate on; a refusal under --json is JSON", async () => {
+    // The tool still fails when its recorded error is served: verify-fix without a fix fails again.
+    expect((await cli("replay", failedRun, "--mode", "verify-fix", "--exit-code", "--db", db)).code).toBe(3);
+    expect((await cli("replay", failedRun, "--mode", "verify-fix", "--db", db)).code).toBe(0);
+    expect((await cli("replay", okRun, "--mode", "verify-fix", "--exit-code", "--db", db)).code).toBe(0);
+    expect((await cli("replay", failedRun, "--exit-code", "--json", "--db", db)).code).toBe(0);
+    const refused = await cli("replay", "no-such-run", "--json", "--db", db);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.err)).toEqual({ error: { code: expect.stringMatching(/^REPLAY_/) as unknown as string, message: expect.stringContaining("no-such-run") as unknown as string } });
+  });
+
   it("agents run still runs with no collector, and says the run is not recorded", async () => {
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = "http://127.0.0.1:9";
     try {

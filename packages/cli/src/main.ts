@@ -15,7 +15,7 @@ Usage:
   tracewright agents run supervisor|choreography [--scenario NAME] [--fault NAME] [--json]
   tracewright agents scenarios [--json]
   tracewright replay RUN_ID [--mode reproduce|verify-fix|fork] [--from STEP_KEY] [--patch FILE] [--step AGENT_STEP_KEY]
-                     [--fix NAME …] [--stop] [--allow-side-effects] [--json] [--db PATH]
+                     [--fix NAME …] [--stop] [--allow-side-effects] [--exit-code] [--json] [--db PATH]
 
 The store is .tracewright/traces.db under the current directory unless --db or TRACEWRIGHT_DB
 says otherwise. Agents export to OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318).`;
@@ -57,6 +57,7 @@ const OPTIONS = {
   fix: { type: "string", multiple: true },
   stop: { type: "boolean" },
   "allow-side-effects": { type: "boolean" },
+  "exit-code": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -102,7 +103,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`tracewright: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    io.err(`tracewright: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    // Asked for JSON, a script reads the failure as JSON too: its code and message.
+    if (flags.json) io.err(JSON.stringify({ error: { code: (error as { code?: unknown }).code ?? "ERROR", message } }));
+    else io.err(`tracewright: ${message}`);
     return 1;
   }
 }

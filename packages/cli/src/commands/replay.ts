@@ -41,13 +41,21 @@ export async function replayCommand(runId: string, flags: Flags, io: Io): Promis
   } finally {
     await store.close();
   }
+  const code = flags["exit-code"] && (report.outcome === "diverged" || report.outcome === "failed") ? EXIT_NOT_AS_HOPED : 0;
   if (flags.json) {
     io.out(JSON.stringify(report, null, 2));
-    return 0;
+    return code;
   }
   io.out(report.summary);
   io.out(`replay run: ${report.replayRunId}   (npx tracewright runs show ${report.replayRunId})`);
   for (const d of report.divergences.slice(0, 10)) io.out(`  ${d.type.padEnd(16)} ${d.key}\n      ${d.message}`);
   if (report.divergences.length > 10) io.out(`  … ${report.divergences.length - 10} more (--json prints them all)`);
-  return 0;
+  return code;
 }
+
+/**
+ * `--exit-code`'s answer when the replay did not come out as hoped — a reproduce that diverged,
+ * a verify-fix or fork whose run still failed — so that CI can gate on "does the fix make the
+ * failed run pass". Without the flag, a replay that ran exits 0 whatever its outcome.
+ */
+export const EXIT_NOT_AS_HOPED = 3;
