@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startCollector } from "@tracewright/collector-lambda";
 import type { CollectorHandle } from "@tracewright/collector-lambda";
 import { openSqliteStore } from "@tracewright/store";
@@ -15,6 +17,9 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const code = await main(argv, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
   return { code, out, err };
 }
+
+/** The command as a user runs it: the committed shim over the built package. */
+const bin = fileURLToPath(new URL("../bin/tracewright.js", import.meta.url));
 
 let collector: CollectorHandle;
 let store: SqliteStore;
@@ -95,6 +100,16 @@ describe("the tracewright command, end to end through a real collector", () => {
     const missing = await cli("runs", "show", "0".repeat(32), "--db", db);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no run");
+  });
+
+  it("runs show into a reader that stops early (| head) ends quietly, not with an EPIPE stack", async () => {
+    const child = spawn(process.execPath, [bin, "runs", "show", failedRun, "--db", db], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy(); // the reader is gone before the first line is written
+    let err = "";
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(err).toBe("");
+    expect(code).toBe(0);
   });
 
   it("replay reproduces the failed run and records the replay as a linked run", async () => {
