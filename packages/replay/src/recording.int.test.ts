@@ -18,6 +18,19 @@ import type { ReplayableAgent } from "./types.js";
 const store = storePerTest();
 const record = (agent: ReplayableAgent, edit?: (spans: SpanRecord[]) => SpanRecord[]) => recordRun(store(), agent, { global: true, ...(edit === undefined ? {} : { edit }) });
 
+describe("a run the store does not have", () => {
+  it("in an empty store: replay says the store is likely not the collector's, and how the store is chosen", async () => {
+    const refused = replay({ store: store(), runId: "5d2a52bb86925827b8d1ccc601fbfc7f", mode: "reproduce", agents: [] });
+    await expect(refused).rejects.toMatchObject({ code: "REPLAY_NO_RUN" });
+    await expect(refused).rejects.toThrow(/No run 5d2a52bb86925827b8d1ccc601fbfc7f in the store\. The store holds no runs at all: is it the one the collector writes to\? openSqliteStore\(\) opens TRACEWRIGHT_DB/);
+  });
+
+  it("in a store with runs: replay points at the list", async () => {
+    await record(replayable("other", () => tool("t", {}, () => 1)));
+    await expect(replay({ store: store(), runId: "nope", mode: "reproduce", agents: [] })).rejects.toThrow("No run nope in the store. List runs with: npx tracewright runs list");
+  });
+});
+
 describe("spans of other instrumentation in a run", () => {
   // The user's own span around a tool call, and a client span (what HTTP or AWS SDK
   // auto-instrumentation makes) inside another: the global tracer records both in the run's trace.

@@ -236,7 +236,16 @@ export function assertReplayable(recording: Recording): void {
 /** Loads a run from a store as a recording, or says why it cannot. */
 export async function loadRecording(store: TraceStore, runId: string): Promise<Recording> {
   const run = await store.getRun(runId);
-  if (run === undefined) throw new ReplayError("REPLAY_NO_RUN", `No run ${runId} in the store. List runs with: npx tracewright runs list`);
+  if (run === undefined) {
+    // A store with no runs at all is most often the wrong store: openSqliteStore() without
+    // TRACEWRIGHT_DB creates an empty one in the current directory, not the collector's. The
+    // look is a hint only: a store that cannot list (a CloudWatch permission) still gets NO_RUN.
+    const empty = await store.listRuns({ limit: 1 }).then((page) => page.runs.length === 0, () => false);
+    const hint = empty
+      ? "The store holds no runs at all: is it the one the collector writes to? openSqliteStore() opens TRACEWRIGHT_DB, else .tracewright/traces.db in the current directory."
+      : "List runs with: npx tracewright runs list";
+    throw new ReplayError("REPLAY_NO_RUN", `No run ${runId} in the store. ${hint}`);
+  }
   if (run.status === "running") throw new ReplayError("REPLAY_RUN_INCOMPLETE", `Run ${runId} has not ended (its root span has not arrived), so its recording is incomplete. Replay it once it has ended.`);
   return toRecording(run, await store.getRunSpans(runId));
 }
