@@ -157,6 +157,22 @@ export function readOffloadedMarker(value: unknown): PayloadMarkerFields | undef
   }
 }
 
+/**
+ * A name as it stands in a step key (`kind:<segment>#n`): `%` written `%25` and `/` written `%2F`,
+ * nothing else changed. Readers cut a key at `/` (its parent is the key up to the last one, its
+ * name follows the last), so a name such as a router's model id `openai/gpt-4o` or a Bedrock
+ * inference-profile ARN must stay one segment. The one writer, for the instrumentation and for
+ * readers that key steps themselves; {@link stepKeyName} reads it back.
+ */
+export function stepKeySegment(name: string): string {
+  return name.includes("/") || name.includes("%") ? name.replace(/%/g, "%25").replace(/\//g, "%2F") : name;
+}
+
+/** The name a step key's segment stands for: {@link stepKeySegment} undone. */
+export function stepKeyName(segment: string): string {
+  return segment.includes("%") ? segment.replace(/%2F|%25/gi, (escape) => (escape === "%25" ? "%" : "/")) : segment;
+}
+
 /** Values of `tracewright.step.kind`. */
 export const StepKind = {
   AGENT: "agent",

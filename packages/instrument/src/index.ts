@@ -49,5 +49,7 @@ export {
   Resource,
   RunStart,
   StepKind,
+  stepKeyName,
+  stepKeySegment,
   Tracewright,
 } from "./conventions.js";

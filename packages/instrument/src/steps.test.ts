@@ -7,7 +7,7 @@ import { currentStepKey, llm, node, run, runWithResult, tool } from "./steps.js"
 import type { StepInterceptor } from "./steps.js";
 import { context } from "@opentelemetry/api";
 import type { Tracer } from "@opentelemetry/api";
-import { isRunStart, RunStart, Tracewright } from "./conventions.js";
+import { isRunStart, RunStart, stepKeyName, stepKeySegment, Tracewright } from "./conventions.js";
 import { carry, resume } from "./propagation.js";
 import type { Carried } from "./propagation.js";
 
@@ -211,6 +211,28 @@ describe("wrappers record each step as a span", () => {
     const worker = byKey("supervisor/agent:worker#0");
     expect(worker.attributes[Tracewright.RUN_ID]).toBe(runIdOf());
     expect(worker.attributes["gen_ai.agent.name"]).toBe("worker");
+  });
+
+  it("keeps a name with '/' (a model id like openai/gpt-4o, a Bedrock profile ARN) one segment of its key", async () => {
+    await run("team/supervisor", {}, async () => {
+      await llm({ model: "openai/gpt-4o" }, () => ({ text: "hi" }));
+      await tool("mcp/search", { q: "x" }, () => tool("50%/off", {}, () => 1));
+    });
+    expect(steps().map((s) => String(s.attributes[Tracewright.STEP_KEY])).sort()).toEqual([
+      "team%2Fsupervisor",
+      "team%2Fsupervisor/llm:openai%2Fgpt-4o#0",
+      "team%2Fsupervisor/tool:mcp%2Fsearch#0",
+      "team%2Fsupervisor/tool:mcp%2Fsearch#0/tool:50%25%2Foff#0",
+    ]);
+    // Each key's parent is the key without its last segment, as every reader cuts it.
+    for (const span of steps()) {
+      const key = String(span.attributes[Tracewright.STEP_KEY]);
+      const parent = spans().find((p) => p.spanContext().spanId === span.parentSpanContext?.spanId);
+      if (parent !== undefined) expect(key.slice(0, key.lastIndexOf("/"))).toBe(parent.attributes[Tracewright.STEP_KEY]);
+    }
+    expect(spans().find(isRunStart)?.attributes["gen_ai.agent.name"]).toBe("team/supervisor");
+    expect(stepKeyName("openai%2Fgpt-4o")).toBe("openai/gpt-4o");
+    expect(stepKeyName(stepKeySegment("50%2F/x%"))).toBe("50%2F/x%");
   });
 
   it("gives independent runs their own run ids", async () => {

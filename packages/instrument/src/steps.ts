@@ -10,6 +10,8 @@ import {
   Operation,
   RunStart,
   StepKind,
+  stepKeyName,
+  stepKeySegment,
   Tracewright,
 } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
@@ -191,7 +193,7 @@ export function currentRunId(): string | undefined {
 }
 
 function childKey(parent: StepFrame, kind: StepKind, name: string): string {
-  const local = `${kind}:${name}`;
+  const local = `${kind}:${stepKeySegment(name)}`;
   const n = parent.counters.get(local) ?? 0;
   parent.counters.set(local, n + 1);
   return `${parent.key}/${local}#${n}`;
@@ -269,10 +271,10 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     parent !== undefined
       ? childKey(parent, spec.kind, spec.name)
       : carried?.parentKey !== undefined
-        ? `${carried.parentKey}/${spec.kind}:${spec.name}#${carried.attempt ?? 0}`
+        ? `${carried.parentKey}/${spec.kind}:${stepKeySegment(spec.name)}#${carried.attempt ?? 0}`
         : root !== undefined
-          ? spec.name
-          : `${spec.kind}:${spec.name}`;
+          ? stepKeySegment(spec.name)
+          : `${spec.kind}:${stepKeySegment(spec.name)}`;
   const inputJson = serialize(spec.input);
   const inputHash = hashJson(inputJson);
   // Stores into a copy, not a literal of a spread and computed keys: V8 builds that one through
@@ -349,7 +351,7 @@ function offloadInput(span: Span, inputJson: string, inputHash: string, run: Run
 function markRunStart(spanTracer: Tracer, root: Span, ctx: Context, run: RunFrame, key: string, inputJson: string, inputHash: string, placement: RunStart): void {
   if (!root.isRecording()) return;
   const slash = key.indexOf("/");
-  const agent = slash === -1 ? key : key.slice(0, slash);
+  const agent = stepKeyName(slash === -1 ? key : key.slice(0, slash));
   const startTime = (root as Partial<{ startTime: HrTime }>).startTime;
   const attributes: Attributes = {
     [Tracewright.RUN_ID]: run.runId,
@@ -498,7 +500,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => realUuid()),
   };
   // Only a fresh root (keyed by the agent's name alone) opened its run here; a continued one did not.
-  const opened = started !== undefined && parent === undefined && started.frame.key === agent && openRuns.get(started.frame.run.runId) === started.frame.run;
+  const opened = started !== undefined && parent === undefined && started.frame.key === stepKeySegment(agent) && openRuns.get(started.frame.run.runId) === started.frame.run;
   try {
     const output =
       started === undefined

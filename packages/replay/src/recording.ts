@@ -1,4 +1,4 @@
-import { BOUNDARY_STEP_KINDS, OpenInference, PayloadMarker, StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { BOUNDARY_STEP_KINDS, OpenInference, PayloadMarker, StepKind, stepKeySegment, Tracewright } from "@tracewright/instrument/conventions";
 import { buildSteps } from "@tracewright/store";
 import type { RunSummary, SpanRecord, Step, TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
@@ -283,7 +283,7 @@ export function subRecording(recording: Recording, key: string): Recording {
   const root = recording.byKey.get(key);
   if (root === undefined) throw new ReplayError("REPLAY_NO_STEP", `Run ${recording.run.runId} has no step ${key}.`);
   if (root.kind !== StepKind.AGENT) throw new ReplayError("REPLAY_NOT_AN_INVOCATION", `Step ${key} is a ${root.kind} step; replaying one invocation alone takes an agent step (a run inside the run, e.g. a consumer's).`);
-  const rebase = (k: string): string => root.name + k.slice(key.length);
+  const rebase = (k: string): string => stepKeySegment(root.name) + k.slice(key.length);
   const steps = recording.steps
     .filter((s) => s.key === key || s.key.startsWith(`${key}/`))
     .map((s, order) => ({ ...s, key: rebase(s.key), parentKey: s.key === key || s.parentKey === null ? null : rebase(s.parentKey), order }));

@@ -1,4 +1,4 @@
-import { GenAI, isRunStart, Resource, Tracewright } from "@tracewright/instrument/conventions";
+import { GenAI, isRunStart, Resource, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
 import type { SpanRecord } from "./types.js";
 
 /** What the store indexes a span by, read once per span at ingest. */
@@ -44,7 +44,7 @@ export function nanosToMicros(nanos: string): number {
 
 function firstSegment(key: string): string {
   const slash = key.indexOf("/");
-  return slash === -1 ? key : key.slice(0, slash);
+  return stepKeyName(slash === -1 ? key : key.slice(0, slash));
 }
 
 function str(value: unknown): string | undefined {

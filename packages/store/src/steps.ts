@@ -1,4 +1,4 @@
-import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, stepKeyName, stepKeySegment, Tracewright } from "@tracewright/instrument/conventions";
 import { nanosToMicros } from "./derive.js";
 import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
@@ -43,7 +43,7 @@ export function buildSteps(spans: readonly SpanRecord[]): Step[] {
       if (typeof given === "string" && given !== "") {
         item.key = given;
       } else {
-        const local = `${stepKind(item.span)}:${item.span.name}`;
+        const local = `${stepKind(item.span)}:${stepKeySegment(item.span.name)}`;
         const n = counters.get(local) ?? 0;
         counters.set(local, n + 1);
         item.key = parentKey === null ? `${local}#${n}` : `${parentKey}/${local}#${n}`;
@@ -138,8 +138,8 @@ export function stepName(span: SpanRecord): string {
     const last = key.slice(key.lastIndexOf("/") + 1);
     const colon = last.indexOf(":");
     const hash = last.lastIndexOf("#");
-    if (colon !== -1) return last.slice(colon + 1, hash > colon ? hash : undefined);
-    if (last !== "") return last;
+    if (colon !== -1) return stepKeyName(last.slice(colon + 1, hash > colon ? hash : undefined));
+    if (last !== "") return stepKeyName(last);
   }
   const named = a[GenAI.TOOL_NAME] ?? a[GenAI.AGENT_NAME] ?? a[GenAI.REQUEST_MODEL];
   if (typeof named === "string" && named !== "") return named;

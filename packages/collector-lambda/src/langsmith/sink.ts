@@ -21,7 +21,7 @@
 import { createHash } from "node:crypto";
 import { Client } from "langsmith";
 import type { AttributeValue, SpanRecord } from "@tracewright/store";
-import { Exception, isRunStart, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, isRunStart, OpenInference, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
 import { resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { SinkError } from "../errors.js";
@@ -100,7 +100,7 @@ const ms = (nanos: string): number => Number(BigInt(nanos) / 1_000_000n);
 function runName(span: SpanRecord): string {
   if (span.name !== "") return span.name;
   const key = span.attributes[Tracewright.STEP_KEY];
-  const last = typeof key === "string" ? key.slice(key.lastIndexOf("/") + 1) : "";
+  const last = typeof key === "string" ? stepKeyName(key.slice(key.lastIndexOf("/") + 1)) : "";
   return last === "" ? "span" : last;
 }
 
