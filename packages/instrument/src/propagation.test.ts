@@ -39,6 +39,15 @@ describe("carriers", () => {
   });
 });
 
+describe("carriers given what they did not make", () => {
+  it("an HTTP parent key that is not valid percent-encoding is taken as it came, never thrown at the server", () => {
+    // A hand-made header (curl, another client) or a mangled one: decodeURIComponent throws on it.
+    expect(() => fromHttpHeaders({ "tracewright-parent-key": "promo/tool:50%off#0" })).not.toThrow();
+    expect(fromHttpHeaders({ "tracewright-run-id": "r", "tracewright-parent-key": "promo/tool:50%off#0" })).toEqual({ runId: "r", parentKey: "promo/tool:50%off#0" });
+    expect(fromHttpHeaders({ "tracewright-parent-key": "a/tool:x%20y#0" }).parentKey).toBe("a/tool:x y#0");
+  });
+});
+
 describe("one run across a hop", () => {
   it("a consumer continues the producer's run, keyed under the message step and linked to it", async () => {
     const queue: { body: unknown; carried: Carried }[] = [];

@@ -199,6 +199,18 @@ export function fromHttpHeaders(headers: Record<string, string | string[] | unde
   const runId = get(RUN_ID);
   if (runId !== undefined) out.runId = runId;
   const parentKey = get(PARENT_KEY);
-  if (parentKey !== undefined) out.parentKey = decodeURIComponent(parentKey);
+  if (parentKey !== undefined) out.parentKey = decodeHeader(parentKey);
   return out;
+}
+
+/**
+ * A header {@link toHttpHeaders} percent-encoded, decoded; one that is not valid percent-encoding
+ * (set by hand, `50%off`) is taken as it came — `decodeURIComponent` would throw it at the server.
+ */
+function decodeHeader(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
