@@ -46,6 +46,16 @@ describe("carriers given what they did not make", () => {
     expect(fromHttpHeaders({ "tracewright-run-id": "r", "tracewright-parent-key": "promo/tool:50%off#0" })).toEqual({ runId: "r", parentKey: "promo/tool:50%off#0" });
     expect(fromHttpHeaders({ "tracewright-parent-key": "a/tool:x%20y#0" }).parentKey).toBe("a/tool:x y#0");
   });
+
+  it("an EventBridge detail that is not a plain object is left as it is: its shape is the user's", () => {
+    const carried: Carried = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", runId: "0af7651916cd43dd8448eb211c80319c" };
+    const list = [{ id: 1 }, { id: 2 }];
+    expect(withEventBridgeContext(list, carried)).toBe(list);
+    expect(Array.isArray(JSON.parse(JSON.stringify(withEventBridgeContext(list, carried))))).toBe(true);
+    // A detail passing through again (a consumer forwarding the event) carries the new hop's context.
+    const forwarded = withEventBridgeContext({ goal: "g", _tracewright: { runId: "older" } }, carried);
+    expect(fromEventBridgeEvent({ detail: forwarded })).toEqual(carried);
+  });
 });
 
 describe("one run across a hop", () => {

@@ -1,5 +1,5 @@
 import type { Context } from "@opentelemetry/api";
-import { ROOT_CONTEXT, context as otelContext, TraceFlags } from "@opentelemetry/api";
+import { ROOT_CONTEXT, context as otelContext, diag, TraceFlags } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { currentRunId, currentStepKey, withCarriedRun } from "./steps.js";
 import type { CarriedRun } from "./steps.js";
@@ -160,8 +160,17 @@ export function xrayToTraceparent(header: string | undefined): string | undefine
 /** The key EventBridge details carry the context under: EventBridge delivers no trace header to targets. */
 export const EVENTBRIDGE_FIELD = "_tracewright";
 
-/** An EventBridge `detail` with the carried context added. */
+/**
+ * An EventBridge `detail` with the carried context added (a copy; a `_tracewright` already in it,
+ * from an event being forwarded, is replaced by this hop's). A detail that is not a plain object
+ * (an array: spread into a copy it would become `{ "0": …, "1": … }`) is returned as it is,
+ * without the context, and a diagnostic warning says so: the event's shape is the user's.
+ */
 export function withEventBridgeContext<D extends object>(detail: D, carried: Carried = carry()): D & { [EVENTBRIDGE_FIELD]: Carried } {
+  if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
+    diag.warn(`tracewright: an EventBridge detail must be a JSON object to carry the run; got ${Array.isArray(detail) ? "an array" : typeof detail}, sent without it`);
+    return detail as D & { [EVENTBRIDGE_FIELD]: Carried };
+  }
   return { ...detail, [EVENTBRIDGE_FIELD]: carried };
 }
 
