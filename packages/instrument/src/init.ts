@@ -15,7 +15,7 @@ import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
 import { SignedOtlpExporter, functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import type { RequestSigner, SigV4Options } from "./sigv4.js";
-import { setTracer } from "./steps.js";
+import { setTracer, unsetTracer } from "./steps.js";
 import { XRayIdGenerator } from "./xray-ids.js";
 
 export interface InitOptions {
@@ -93,7 +93,10 @@ export interface Tracing {
   readonly provider: NodeTracerProvider;
   /** Exports everything recorded so far. Call before a serverless handler returns. */
   flush(): Promise<void>;
-  /** Flushes and stops exporting; the wrappers fall back to the global tracer. */
+  /**
+   * Flushes and stops exporting; the wrappers fall back to the global tracer — unless a later
+   * `init()` has replaced this handle, which then goes on recording. Calling it twice is harmless.
+   */
   shutdown(): Promise<void>;
   /** What the export queue has exported, dropped and failed (zeros with custom span processors). */
   stats(): ExportStats;
@@ -128,13 +131,14 @@ export function init(options: InitOptions = {}): Tracing {
   ensureContextManager();
   setRedaction(options.redact);
   // No payload sink without a transport: every state rides inline, whole.
-  setTracer(provider.getTracer("@tracewright/instrument", "0.1.0"), payloads === undefined ? undefined : queue);
+  const tracer = provider.getTracer("@tracewright/instrument", "0.1.0");
+  setTracer(tracer, payloads === undefined ? undefined : queue);
   return {
     provider,
     // Telemetry never breaks the program: a failed export is reported, never thrown at it.
     flush: () => provider.forceFlush().catch(reportExportFailure),
     shutdown: async () => {
-      setTracer(undefined);
+      unsetTracer(tracer);
       await provider.shutdown().catch(reportExportFailure);
     },
     stats: () => ({ ...(queue?.counters ?? emptyStats()) }),
