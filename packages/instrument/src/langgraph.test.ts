@@ -77,4 +77,25 @@ describe("the LangGraph.js adapter", () => {
     await expect(run("graph-agent", {}, () => g.invoke({ goal: "x" }))).rejects.toThrow("node failed");
     expect(keyed().get("graph-agent/node:planner#0")?.status.code).toBe(2);
   });
+  it("records a handoff to the parent graph (Command.PARENT) as the node's output, not as a suspension", async () => {
+    // Multi-agent handoffs (langgraph-supervisor, swarm) end a subgraph with Command({ graph: PARENT }):
+    // LangGraph throws it up as a ParentCommand, but the node did its work; nothing waits for a human.
+    const Hop = Annotation.Root({ x: Annotation<number>() });
+    const team = new StateGraph(Hop)
+      .addNode("handoff", traceNode("handoff", () => new Command({ goto: "billing", graph: Command.PARENT, update: { x: 5 } })))
+      .addEdge(START, "handoff")
+      .compile();
+    const g = new StateGraph(Hop)
+      .addNode("team", traceNode("team", (state: { x: number }, config: unknown) => team.invoke(state, config as never)), { ends: ["billing"] })
+      .addNode("billing", traceNode("billing", (state: { x: number }) => ({ x: state.x + 1 })))
+      .addEdge(START, "team")
+      .addEdge("billing", END)
+      .compile();
+    expect(await run("graph-agent", {}, () => g.invoke({ x: 1 }))).toEqual({ x: 6 });
+    const handedOff = keyed().get("graph-agent/node:team#0")!;
+    expect(handedOff.attributes[Tracewright.STEP_SUSPENDED]).toBeUndefined();
+    expect(handedOff.status.code).toBe(0);
+    expect(JSON.parse(String(handedOff.attributes["output.value"]))).toMatchObject({ goto: ["billing"], update: { x: 5 } });
+    expect(keyed().get("graph-agent/node:billing#0")?.attributes["output.value"]).toBe('{"x":6}');
+  });
 });

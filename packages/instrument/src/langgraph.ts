@@ -53,10 +53,25 @@ function checkpointOf(configurable: GraphConfig["configurable"]): string | undef
   return typeof id === "string" ? id : undefined;
 }
 
-/** Wraps a LangGraph node function so that each call is a recorded `node` step. */
+/**
+ * A `Command({ graph: Command.PARENT })` on its way up: LangGraph throws it as a `ParentCommand`
+ * (a bubble-up error carrying the command) out of the subgraph whose node returned it.
+ */
+function parentCommandOf(error: unknown): { command: unknown } | undefined {
+  return isGraphBubbleUp(error) && (error as { name?: unknown }).name === "ParentCommand" && "command" in (error as object) ? (error as { command: unknown }) : undefined;
+}
+
+/**
+ * Wraps a LangGraph node function so that each call is a recorded `node` step. A handoff to the
+ * parent graph passing through (a subgraph ending in `Command({ graph: Command.PARENT })`, as
+ * multi-agent handoffs do) ends the step as done, the command its output — the node did its work
+ * and nothing waits — and is rethrown unchanged for LangGraph to route; an interrupt ends it as
+ * suspended.
+ */
 export function traceNode<S, U, C = unknown>(name: string, fn: (state: S, config: C) => U | Promise<U>): (state: S, config: C) => Promise<U> {
-  return (state, config) =>
-    withStep(
+  return async (state, config) => {
+    let handoff: unknown;
+    const output = await withStep(
       {
         kind: StepKind.NODE,
         name,
@@ -65,8 +80,20 @@ export function traceNode<S, U, C = unknown>(name: string, fn: (state: S, config
         attributes: { [GenAI.OPERATION_NAME]: Operation.INVOKE_WORKFLOW, [OpenInference.SPAN_KIND]: OpenInferenceKind.CHAIN, ...graphAttributes(config) },
         isSuspension: isGraphBubbleUp,
       },
-      (input) => fn(input as S, config),
+      async (input) => {
+        try {
+          return await fn(input as S, config);
+        } catch (error) {
+          const parent = parentCommandOf(error);
+          if (parent === undefined) throw error;
+          handoff = error;
+          return parent.command as U;
+        }
+      },
     );
+    if (handoff !== undefined) throw handoff;
+    return output;
+  };
 }
 
 /**
