@@ -1,4 +1,4 @@
-export { openSqliteStore, resolveDbPath, searchText, SEARCH_TEXT_LIMIT, SqliteStore } from "./sqlite.js";
+export { MIGRATION_WAIT_MS, openSqliteStore, resolveDbPath, searchText, SEARCH_TEXT_LIMIT, SqliteStore } from "./sqlite.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
 export { buildSteps, loadRunDetail, stepKind, stepName } from "./steps.js";
 export { StoreError, TracewrightError } from "./errors.js";

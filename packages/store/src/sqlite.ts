@@ -250,16 +250,21 @@ export class SqliteStore implements TraceStore, TraceQueries {
 
   constructor(options: SqliteStoreOptions = {}) {
     this.path = resolveDbPath(options.path);
+    let db: Db | undefined;
     try {
       if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
-      this.db = new Database(this.path);
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("synchronous = NORMAL");
-      migrate(this.db);
+      db = new Database(this.path);
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      migrate(db, this.path);
     } catch (cause) {
+      db?.close();
+      // Our own refusals (a schema too new, a migration that could not get the lock) say what to do already.
+      if (cause instanceof StoreError) throw cause;
       throw new StoreError("STORE_OPEN_FAILED", `Cannot open the trace store at ${this.path}: ${(cause as Error).message}. Check the path (TRACEWRIGHT_DB) and its permissions.`, { cause });
     }
+    this.db = db;
     const prepare = (sql: string): Statement => this.db.prepare(sql);
     this.insertSpan = prepare(
       `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body, kind, name, input_tokens, output_tokens)
@@ -571,21 +576,45 @@ export function openSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(options);
 }
 
-function migrate(db: Db): void {
+/**
+ * How long opening a store that needs migrating waits for the write lock. Another process may be
+ * migrating the same file (the collector and the dashboard, or two collectors, started together
+ * after an upgrade), and a migration that backfills takes far longer than the 5 s busy timeout:
+ * migration 2 takes about 23 s at 300,000 spans. Waiting is right: the store cannot be used
+ * before the file is migrated, and the second opener then finds the work done.
+ */
+export const MIGRATION_WAIT_MS = 120_000;
+
+function migrate(db: Db, path: string): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new StoreError("STORE_SCHEMA_TOO_NEW", `The database has schema version ${current}, newer than this Tracewright knows (${MIGRATIONS.length}). Upgrade Tracewright or point TRACEWRIGHT_DB elsewhere.`);
   }
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    // Immediate, and the version read again under the write lock: two processes opening the same
-    // old file at once apply each migration once (the second finds it applied).
-    db.transaction(() => {
-      if ((db.pragma("user_version", { simple: true }) as number) !== version) return;
-      const migration = MIGRATIONS[version] as string | ((db: Db) => void);
-      if (typeof migration === "string") db.exec(migration);
-      else migration(db);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+  if (current === MIGRATIONS.length) return;
+  db.pragma(`busy_timeout = ${MIGRATION_WAIT_MS}`);
+  try {
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      // Immediate, and the version read again under the write lock: two processes opening the same
+      // old file at once apply each migration once (the second finds it applied).
+      db.transaction(() => {
+        if ((db.pragma("user_version", { simple: true }) as number) !== version) return;
+        const migration = MIGRATIONS[version] as string | ((db: Db) => void);
+        if (typeof migration === "string") db.exec(migration);
+        else migration(db);
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    }
+  } catch (cause) {
+    if (/^SQLITE_(BUSY|LOCKED)/.test(String((cause as { code?: unknown }).code))) {
+      throw new StoreError(
+        "STORE_BUSY",
+        `Cannot open the trace store at ${path}: it needs migrating from schema version ${current} to ${MIGRATIONS.length}, and another connection held its write lock for over ${MIGRATION_WAIT_MS / 1000} s (another process migrating a large store, or a long write). Nothing was changed; open it again once that process is done.`,
+        { cause },
+      );
+    }
+    throw cause;
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   }
 }
 
