@@ -123,6 +123,29 @@ describe("SqliteStore", () => {
     await writer.close();
   });
 
+  it("finds one or two letters of any script case-insensitively, as it finds three or more", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    await store.ingest([
+      makeSpan({ run: "de", key: "a", startMs: 0, input: { city: "Über" } }),
+      makeSpan({ run: "el", key: "a", startMs: 1, input: { word: "ΣΑΣ" } }),
+      makeSpan({ run: "ru", key: "a", startMs: 2, input: { word: "Дом" } }),
+      makeSpan({ run: "en", key: "a", startMs: 3, input: { word: "Oslo 100%_x" } }),
+    ]);
+    const ids = async (text: string): Promise<string[]> => (await store.listRuns({ text })).runs.map((r) => r.runId);
+    // Three letters or more go through the trigram index, which folds case in every script.
+    expect(await ids("über")).toEqual(["de"]);
+    expect(await ids("σας")).toEqual(["el"]);
+    // Fewer: a scan, which must fold case the same way.
+    expect(await ids("üb")).toEqual(["de"]);
+    expect(await ids("ü")).toEqual(["de"]);
+    expect(await ids("σα")).toEqual(["el"]);
+    expect(await ids("дО")).toEqual(["ru"]);
+    expect(await ids("OS")).toEqual(["en"]);
+    expect(await ids("%_")).toEqual(["en"]);
+    expect(await ids("x")).toEqual(["en"]);
+    await store.close();
+  });
+
   it("names the path when it cannot open the store", () => {
     const file = join(mkdtempSync(join(tmpdir(), "tw-store-")), "a-file");
     writeFileSync(file, "not a folder");

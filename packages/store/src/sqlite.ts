@@ -265,6 +265,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
       throw new StoreError("STORE_OPEN_FAILED", `Cannot open the trace store at ${this.path}: ${(cause as Error).message}. Check the path (TRACEWRIGHT_DB) and its permissions.`, { cause });
     }
     this.db = db;
+    // Unicode lower case, for short text queries (listRuns): SQLite's own lower() knows ASCII only.
+    this.db.function("tw_lower", { deterministic: true }, (text: unknown) => (typeof text === "string" ? text.toLowerCase() : text));
     const prepare = (sql: string): Statement => this.db.prepare(sql);
     this.insertSpan = prepare(
       `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body, kind, name, input_tokens, output_tokens)
@@ -447,9 +449,14 @@ export class SqliteStore implements TraceStore, TraceQueries {
       if ([...text].length >= 3) {
         where.push("run_id IN (SELECT run_id FROM run_text WHERE run_text MATCH ?)");
         params.push(`"${text.replaceAll('"', '""')}"`);
+      } else if (!/[^\p{ASCII}]/u.test(text)) {
+        // SQLite's lower() folds ASCII letters only: enough for a query of ASCII alone.
+        where.push("run_id IN (SELECT run_id FROM run_text WHERE instr(lower(body), ?) > 0)");
+        params.push(text.toLowerCase());
       } else {
-        where.push("run_id IN (SELECT run_id FROM run_text WHERE instr(lower(body), lower(?)) > 0)");
-        params.push(text);
+        // Other scripts are folded as the trigram index folds them ("ü" finds "Über", "σα" "ΣΑΣ").
+        where.push("run_id IN (SELECT run_id FROM run_text WHERE instr(tw_lower(body), ?) > 0)");
+        params.push(text.toLowerCase());
       }
     }
     const sort = query.sort ?? "start";
