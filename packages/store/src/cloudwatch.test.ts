@@ -125,4 +125,12 @@ describe("summarize", () => {
     expect(summarize([root, child])).toEqual({ runId: "r", traceId: root.traceId, agent: "supervisor", status: "error", startTime: new Date(T0_MS).toISOString(), durationMs: 120, steps: 2, errors: 1 });
     expect(summarize([])).toBeUndefined();
   });
+
+  it("takes the same root of two parentless spans started at one instant, whatever the order of the rows", () => {
+    const a = makeSpan({ run: "r", key: "alpha", startMs: 0, endMs: 100, error: "x" });
+    const b = makeSpan({ run: "r", key: "beta", startMs: 0, endMs: 50 });
+    const low = a.spanId < b.spanId ? a : b;
+    expect(summarize([a, b])).toEqual(summarize([b, a]));
+    expect(summarize([b, a])).toMatchObject({ agent: low.name, traceId: low.traceId });
+  });
 });

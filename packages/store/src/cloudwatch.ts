@@ -697,7 +697,7 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "" };
 }
 
-/** A run from its spans' facts, as the SQLite store derives it: the earliest parentless span is the root. */
+/** A run from its spans' facts, as the SQLite store derives it: the earliest parentless span is the root (a tie: the lower span id). */
 function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: number } {
   let start = Infinity;
   let end = -Infinity;
@@ -714,7 +714,8 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
     }
     steps++;
     if (r.error) errors++;
-    if (r.root && (root === undefined || r.startUs < root.startUs)) root = r;
+    // The earliest, the lower span id of two at one instant: the same root in any order of rows, as in the SQLite store.
+    if (r.root && (root === undefined || r.startUs < root.startUs || (r.startUs === root.startUs && r.spanId < root.spanId))) root = r;
   }
   const first = rows[0] as RunRow;
   const run: RunSummary = {

@@ -283,10 +283,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
          errors = errors + excluded.errors`,
     );
     this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
-    // Among parentless spans of a run, the earliest is its root: it names the run and ends it.
+    // Among parentless spans of a run, the earliest is its root: it names the run and ends it. Of
+    // two that started at the same instant, the lower span id: the same root in any arrival order.
     this.setRoot = prepare(
       `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?
-       WHERE run_id = ? AND (root_start_us IS NULL OR root_start_us >= ?)`,
+       WHERE run_id = ? AND (root_start_us IS NULL OR root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))`,
     );
     // One upsert per run per batch, not per span. The run's search text is not built here: see indexText.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
@@ -308,7 +309,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
         run.steps++;
         run.traces.add(span.traceId);
         if (span.status.code === 2) run.errors++;
-        if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs]);
+        if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs, d.startUs, span.spanId]);
       }
       for (const [runId, run] of touched) {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent);

@@ -97,6 +97,30 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       expect(markerFirstSteps?.map((s) => s.key)).toEqual(["supervisor", "supervisor/node:research#0", "supervisor/node:research#0/tool:fetch#0"]);
     });
 
+    it("takes the earliest parentless span as the run's root whatever the arrival order, a tie going to the lower span id", async () => {
+      // Two parentless spans of one run (other instrumentation, or a process that lost the context), started at the same instant.
+      const failed = makeSpan({ run: "two", key: "alpha", startMs: 100, endMs: 200, error: "boom" });
+      const passed = makeSpan({ run: "two", key: "beta", startMs: 100, endMs: 150 });
+      const [low, high] = failed.spanId < passed.spanId ? [failed, passed] : [passed, failed];
+      const expected = { agent: low.name, status: low.status.code === 2 ? "error" : "ok", steps: 2 };
+      for (const order of [[low, high], [high, low]]) {
+        await store.ingest([order[0]!]);
+        await store.ingest([order[1]!]);
+        expect(await store.getRun("two")).toMatchObject(expected);
+        await store.close();
+        store = await open();
+        await store.ingest(order);
+        expect(await store.getRun("two")).toMatchObject(expected);
+        await store.close();
+        store = await open();
+      }
+      // An earlier one wins over both, arriving last.
+      const earlier = makeSpan({ run: "two", key: "gamma", startMs: 50, endMs: 60 });
+      await store.ingest([high, low]);
+      await store.ingest([earlier]);
+      expect(await store.getRun("two")).toMatchObject({ agent: "gamma", status: "ok", steps: 3 });
+    });
+
     it("keys a trace without a run id by its trace id", async () => {
       const span = makeSpan({ run: "x", key: "foreign", startMs: 0 });
       delete (span.attributes as Record<string, unknown>)["tracewright.run.id"];
