@@ -36,14 +36,16 @@
  * row limit — runs beyond it are not listed; use the embedded store for large histories) and
  * derive the runs as the SQLite store does. `listRuns` filters and sorts as `RunQuery` says, except
  * by `text`, which it refuses (`STORE_QUERY_UNSUPPORTED`): the states are not in the headers.
- * Copies of a redelivered span are read once.
+ * Copies of a redelivered span are read once; a span or payload in parts is joined from the parts
+ * of one copy (one stream: copies written by collectors with different event limits are cut
+ * differently), a payload preferring a copy whose content has its hash.
  *
  * **Writing.** `ingest` writes through the same format (it is what the sink writes), skipping
  * spans already present; dedup is read-before-write, so two writers racing on one span may both
  * write it — readers still see it once. Never writes to `aws/spans` (X-Ray's own group for
  * Transaction Search) nor any reserved `aws/` group.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { GenAI, RunStart, Tracewright } from "@tracewright/instrument/conventions";
@@ -228,14 +230,66 @@ export interface IncompleteSpan {
   found: number[];
 }
 
+/** A log event's message with the stream it was read from (FilterLogEvents says), which tells copies apart. */
+export interface StreamMessage {
+  message: string;
+  logStreamName?: string;
+}
+
+/**
+ * The parts of one span or payload, by the copy they belong to. Every writer of a copy writes all
+ * its parts to its own stream, cut by its own event limit; copies cut by different limits (two
+ * collectors configured apart, both reached by an exporter's retry) must never be mixed, so parts
+ * are kept per stream and part count.
+ */
+class PartCopies {
+  private readonly copies = new Map<string, { parts: number; chunks: Map<number, string> }>();
+
+  add(stream: string, part: number, parts: number, chunk: string): void {
+    const id = `${parts}\u0000${stream}`;
+    let copy = this.copies.get(id);
+    if (copy === undefined) this.copies.set(id, (copy = { parts, chunks: new Map() }));
+    copy.chunks.set(part, chunk);
+  }
+
+  /** The first copy whose parts are all here and that `accept` takes, joined; else undefined. */
+  whole<T>(accept: (text: string) => T | undefined): T | undefined {
+    for (const { parts, chunks } of this.copies.values()) {
+      if (chunks.size < parts) continue;
+      let text = "";
+      for (let i = 0; i < parts; i++) text += chunks.get(i) ?? "";
+      const value = accept(text);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  /** The copy with the most parts found, for a report of what is missing. */
+  mostFound(): { parts: number; found: number[] } {
+    let best = { parts: 0, found: [] as number[] };
+    for (const { parts, chunks } of this.copies.values()) if (chunks.size > best.found.length) best = { parts, found: [...chunks.keys()].sort((a, b) => a - b) };
+    return best;
+  }
+}
+
+function parseSpan(text: string): SpanRecord | undefined {
+  try {
+    return JSON.parse(text) as SpanRecord;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reassembles span events (any order, any copies) into spans, one per (traceId, spanId), ordered
- * by start time. Messages that are not span events are skipped.
+ * by start time. Messages that are not span events are skipped. Parts are joined within one copy
+ * (one stream); give each message its `logStreamName` where copies may have been cut differently.
  */
-export function decodeSpanEvents(messages: Iterable<string>): { spans: SpanRecord[]; incomplete: IncompleteSpan[] } {
+export function decodeSpanEvents(messages: Iterable<string | StreamMessage>): { spans: SpanRecord[]; incomplete: IncompleteSpan[] } {
   const whole = new Map<string, SpanRecord>();
-  const partial = new Map<string, { otelTraceId: string; spanId: string; parts: number; chunks: Map<number, string> }>();
-  for (const message of messages) {
+  const partial = new Map<string, { otelTraceId: string; spanId: string; copies: PartCopies }>();
+  for (const item of messages) {
+    const message = typeof item === "string" ? item : item.message;
     let event: Partial<SpanEventHeader> & { span?: SpanRecord; chunk?: string };
     try {
       event = JSON.parse(message) as typeof event;
@@ -250,19 +304,15 @@ export function decodeSpanEvents(messages: Iterable<string>): { spans: SpanRecor
     }
     if (typeof event.chunk !== "string" || typeof event.part !== "number" || typeof event.parts !== "number") continue;
     let entry = partial.get(key);
-    if (entry === undefined) partial.set(key, (entry = { otelTraceId: event.otelTraceId, spanId: event.spanId, parts: event.parts, chunks: new Map() }));
-    entry.chunks.set(event.part, event.chunk);
+    if (entry === undefined) partial.set(key, (entry = { otelTraceId: event.otelTraceId, spanId: event.spanId, copies: new PartCopies() }));
+    entry.copies.add(typeof item === "string" ? "" : (item.logStreamName ?? ""), event.part, event.parts, event.chunk);
   }
   const incomplete: IncompleteSpan[] = [];
   for (const [key, entry] of partial) {
     if (whole.has(key)) continue;
-    if (entry.chunks.size < entry.parts) {
-      incomplete.push({ otelTraceId: entry.otelTraceId, spanId: entry.spanId, parts: entry.parts, found: [...entry.chunks.keys()].sort((a, b) => a - b) });
-      continue;
-    }
-    let text = "";
-    for (let i = 0; i < entry.parts; i++) text += entry.chunks.get(i) ?? "";
-    whole.set(key, JSON.parse(text) as SpanRecord);
+    const span = entry.copies.whole(parseSpan);
+    if (span !== undefined) whole.set(key, span);
+    else incomplete.push({ otelTraceId: entry.otelTraceId, spanId: entry.spanId, ...entry.copies.mostFound() });
   }
   const spans = [...whole.values()].sort((a, b) => derive(a).startUs - derive(b).startUs || a.spanId.localeCompare(b.spanId));
   return { spans, incomplete };
@@ -452,14 +502,14 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     if (this.closed) throw new StoreError("STORE_CLOSED", `The CloudWatch Logs store over ${this.logGroupName} is closed.`);
   }
 
-  /** Every event matching a JSON filter pattern, all pages. */
-  private async filter(pattern: string): Promise<string[]> {
-    const messages: string[] = [];
+  /** Every event matching a JSON filter pattern, all pages, with the stream each came from. */
+  private async filter(pattern: string): Promise<StreamMessage[]> {
+    const messages: StreamMessage[] = [];
     let nextToken: string | undefined;
     try {
       do {
         const page = await retrying(() => this.client.send(new FilterLogEventsCommand({ logGroupName: this.logGroupName, filterPattern: pattern, ...(nextToken === undefined ? {} : { nextToken }) })), this.options.retry ?? {});
-        for (const e of page.events ?? []) if (e.message !== undefined) messages.push(e.message);
+        for (const e of page.events ?? []) if (e.message !== undefined) messages.push({ message: e.message, ...(e.logStreamName === undefined ? {} : { logStreamName: e.logStreamName }) });
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
     } catch (cause) {
@@ -633,17 +683,18 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
 
   async getPayload(hash: string): Promise<string | undefined> {
     this.open();
-    const parts = new Map<number, string>();
-    let count = 0;
-    for (const message of await this.filter(`{ $.tw = "payload" && $.hash = ${JSON.stringify(hash)} }`)) {
-      const e = JSON.parse(message) as { part: number; parts: number; chunk: string };
-      parts.set(e.part, e.chunk);
-      count = e.parts;
+    const copies = new PartCopies();
+    for (const { message, logStreamName } of await this.filter(`{ $.tw = "payload" && $.hash = ${JSON.stringify(hash)} }`)) {
+      let e: { part?: unknown; parts?: unknown; chunk?: unknown };
+      try {
+        e = JSON.parse(message) as typeof e;
+      } catch {
+        continue;
+      }
+      if (typeof e.part === "number" && typeof e.parts === "number" && typeof e.chunk === "string") copies.add(logStreamName ?? "", e.part, e.parts, e.chunk);
     }
-    if (count === 0 || parts.size < count) return undefined;
-    let body = "";
-    for (let i = 0; i < count; i++) body += parts.get(i) ?? "";
-    return body;
+    // A copy whose content has the hash it is stored under, else any whole copy.
+    return copies.whole((body) => (createHash("sha256").update(body).digest("hex") === hash ? body : undefined)) ?? copies.whole((body) => body);
   }
 
   /** Whether the group and the store's stream exist or can be created. */

@@ -48,4 +48,5 @@ export type {
   RejectedLogEvent,
   RetrySettings,
   SpanEventHeader,
+  StreamMessage,
 } from "./cloudwatch.js";
