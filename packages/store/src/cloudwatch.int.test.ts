@@ -6,7 +6,7 @@ import { startFakeLogs } from "../../collector-lambda/src/fakes/logs.fixtures.js
 import { CloudWatchLogsStore, CloudWatchLogsWriter, encodePayloadEvents, encodeSpanEvents } from "./cloudwatch.js";
 import type { LogEvent } from "./cloudwatch.js";
 import { describeQueryContract } from "./store.contract.js";
-import { makeSpan } from "./testing.js";
+import { makeSpan, T0_MS } from "./testing.js";
 
 // The dashboard's queries over CloudWatch Logs, through the real SDK client against the local
 // endpoint: the same contract as the embedded store, text search excepted (refused, not ignored).
@@ -51,4 +51,40 @@ describe("CloudWatchLogsStore over copies written by two collectors", () => {
       await logs.close();
     }
   });
+});
+
+describe("CloudWatchLogsStore past Logs Insights' row limit", () => {
+  it("lists only runs it read whole, never one with part of its steps, when the look-back window holds more than 10,000 spans", async () => {
+    const logs = await startFakeLogs();
+    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
+    try {
+      const group = "/tracewright/many";
+      // 1,001 runs of 10 steps an hour ago, 10 ms apart and 15 ms long (each overlaps the next): 10,010 span events, one run's worth over the limit.
+      const from = Date.now() - 3600_000 - T0_MS;
+      const spans = [];
+      for (let r = 0; r < 1001; r++) {
+        const start = from + r * 10;
+        spans.push(makeSpan({ run: `run-${r}`, key: "supervisor", startMs: start, endMs: start + 15 }));
+        for (let k = 1; k < 10; k++) spans.push(makeSpan({ run: `run-${r}`, key: `supervisor/tool:t#${k}`, kind: "tool", parent: "supervisor", startMs: start + k, endMs: start + k + 1 }));
+      }
+      await new CloudWatchLogsWriter({ client, logGroupName: group, logStreamName: "s" }).put(spans.flatMap((span) => encodeSpanEvents(span)));
+      const store = new CloudWatchLogsStore({ client, logGroupName: group, pollIntervalMs: 1 });
+      const listed = [];
+      for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+        const page = await store.listRuns({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+        listed.push(...page.runs);
+        cursor = page.nextCursor;
+      }
+      expect(listed.length).toBeGreaterThan(990);
+      expect(listed.length).toBeLessThan(1001);
+      for (const run of listed) expect(run).toMatchObject({ steps: 10, durationMs: 15, status: "ok" });
+      const stats = await store.runStats();
+      expect(stats.totals.runs).toBe(listed.length);
+      expect(stats.latency.find((l) => l.kind === "tool")?.count).toBe(listed.length * 9);
+      await store.close();
+    } finally {
+      client.destroy();
+      await logs.close();
+    }
+  }, 60_000);
 });

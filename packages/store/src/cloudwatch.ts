@@ -33,7 +33,8 @@
  * **Reading.** `getRunSpans` and `getRun` filter the group by run id (FilterLogEvents, JSON filter
  * pattern), `getRunSpan` by run and span id; `listRuns`, `listAgents` and `runStats` ask Logs
  * Insights for the header of every span in the look-back window (at most 10,000 spans, Insights'
- * row limit — runs beyond it are not listed; use the embedded store for large histories) and
+ * row limit — runs beyond it are not listed, nor a run only some of whose spans are within it;
+ * use the embedded store for large histories) and
  * derive the runs as the SQLite store does. `listRuns` filters and sorts as `RunQuery` says, except
  * by `text`, which it refuses (`STORE_QUERY_UNSUPPORTED`): the states are not in the headers.
  * Copies of a redelivered span are read once; a span or payload in parts is joined from the parts
@@ -602,9 +603,15 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   }
 
   private async queryRunHeaders(): Promise<RunHeaders> {
-    const rows = await this.insights(`fields runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, runStart, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
+    const rows = await this.insights(`fields @timestamp, runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, runStart, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
     const byRun = new Map<string, Map<string, RunRow>>();
-    const steps = new Map<string, StatsStep>();
+    const steps = new Map<string, StatsStep & { runId: string }>();
+    // With the row limit reached, the newest rows came back and older ones did not: a run that
+    // began at or before the oldest row's time may have steps among those left out (a span's
+    // event is timestamped at its end or later, never before its start). Such runs are left out
+    // whole, as the runs older than the window are, rather than listed with part of their steps.
+    // (An event's time is its span's end in whole milliseconds: a left-out span ended before the oldest row's millisecond was over.)
+    const cutoffUs = rows.length >= INSIGHTS_MAX_ROWS ? (oldestTimestampMs(rows) + 1) * 1000 : -Infinity;
     for (const row of rows) {
       const r = toRunRow(row);
       if (r === undefined) continue;
@@ -615,6 +622,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
       const inputTokens = Number(row.inputTokens);
       const outputTokens = Number(row.outputTokens);
       steps.set(`${r.traceId}/${r.spanId}`, {
+        runId: r.runId,
         kind: row.stepKind ?? "span",
         name: row.stepName ?? row.name ?? "",
         startUs: r.startUs,
@@ -624,7 +632,9 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
         ...(row.outputTokens !== undefined && Number.isFinite(outputTokens) ? { outputTokens } : {}),
       });
     }
-    return { runs: [...byRun.values()].map((spans) => summarizeRows([...spans.values()])), steps: [...steps.values()] };
+    const runs = [...byRun.values()].map((spans) => summarizeRows([...spans.values()])).filter((run) => run.startUs >= cutoffUs);
+    const kept = new Set(runs.map(({ run }) => run.runId));
+    return { runs, steps: [...steps.values()].filter((step) => kept.has(step.runId)) };
   }
 
   private async insights(queryString: string): Promise<Record<string, string>[]> {
@@ -746,6 +756,21 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   const endUs = Number(row.endUs);
   if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
   return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "" };
+}
+
+/**
+ * The time of the oldest row (`@timestamp`, ms), or -Infinity for none readable. Logs Insights
+ * writes it `2026-01-01 00:00:00.000` (UTC); epoch milliseconds are taken too.
+ */
+function oldestTimestampMs(rows: readonly Record<string, string>[]): number {
+  let oldest = Infinity;
+  for (const row of rows) {
+    const text = row["@timestamp"];
+    if (text === undefined) continue;
+    const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(`${text.replace(" ", "T")}${/[Zz]|[+-]\d\d:?\d\d$/.test(text) ? "" : "Z"}`);
+    if (Number.isFinite(ms)) oldest = Math.min(oldest, ms);
+  }
+  return Number.isFinite(oldest) ? oldest : -Infinity;
 }
 
 /** A run from its spans' facts, as the SQLite store derives it: the earliest parentless span is the root (a tie: the lower span id). */
