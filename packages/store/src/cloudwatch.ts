@@ -52,7 +52,7 @@ import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs
 import { GenAI, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { isRetryableAwsError, resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
-import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
+import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
 import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
 import { aggregateStats, isoToMicros } from "./stats.js";
@@ -561,7 +561,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     const sort = query.sort ?? "start";
     const order = query.order ?? "desc";
     const cursor = query.cursor === undefined ? undefined : decodeSortCursor(query.cursor, sort, order);
-    const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
+    const limit = pageSize(query.limit);
     const value = (r: { run: RunSummary; startUs: number }): number => (sort === "start" ? r.startUs : Math.round(r.run.durationMs * 1000));
     const sign = order === "asc" ? 1 : -1;
     const runs = (await this.runHeaders()).runs

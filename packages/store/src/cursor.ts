@@ -49,3 +49,17 @@ export function decodeSortCursor(text: string, sort: SortCursor["sort"], order: 
   }
   return { sort, order, value: startUs, runId };
 }
+
+/** The most runs one page of the run list holds. */
+export const MAX_PAGE_SIZE = 1000;
+
+/**
+ * A run list query's `limit` as a whole page size: 50 when absent, clamped to 1–1,000, a fraction
+ * rounded down. Anything but a number (NaN, a string from an unparsed query parameter) is a
+ * `STORE_BAD_QUERY`, where it used to fail inside SQLite ("datatype mismatch") or list nothing.
+ */
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return 50;
+  if (typeof limit !== "number" || Number.isNaN(limit)) throw new StoreError("STORE_BAD_QUERY", `limit must be a number of runs, 1 to ${MAX_PAGE_SIZE}; got ${JSON.stringify(limit) ?? String(limit)}.`);
+  return Math.max(1, Math.min(Math.floor(limit), MAX_PAGE_SIZE));
+}

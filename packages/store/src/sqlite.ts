@@ -6,7 +6,7 @@ import { Exception, GenAI, OpenInference } from "@tracewright/instrument/convent
 import { derive } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
-import { decodeSortCursor, encodeSortCursor } from "./cursor.js";
+import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
 import { bucketTable, isoToMicros, latencyGroups, statsWindow } from "./stats.js";
 import { stepKind, stepName } from "./steps.js";
 import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
@@ -415,7 +415,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async listRuns(query: RunQuery = {}): Promise<RunPage> {
-    const limit = Math.max(1, Math.min(query.limit ?? 50, 1000));
+    const limit = pageSize(query.limit);
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.status !== undefined) {

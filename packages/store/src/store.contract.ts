@@ -244,6 +244,18 @@ export function describeQueryContract(name: string, open: () => Promise<TraceSto
       await expect(store.listRuns({ minDurationMs: -1 })).rejects.toThrow(/minDurationMs must be/);
     });
 
+    it("takes a page size of 1 to 1,000 (a fraction rounded down), and refuses one that is not a number", async () => {
+      expect(await ids({ limit: 2.5 })).toEqual(["q5", "q4"]);
+      const page = await store.listRuns({ limit: 2.5 });
+      expect((await store.listRuns({ limit: 2.5, cursor: page.nextCursor! })).runs.map((r) => r.runId)).toEqual(["q3", "q2"]);
+      expect(await ids({ limit: 0 })).toEqual(["q5"]);
+      expect(await ids({ limit: 1e9 })).toHaveLength(6);
+      expect(await ids({ limit: Number.POSITIVE_INFINITY })).toHaveLength(6);
+      for (const limit of [Number.NaN, "10" as unknown as number]) {
+        await expect(store.listRuns({ limit })).rejects.toMatchObject({ code: "STORE_BAD_QUERY", message: expect.stringContaining("limit must be") as unknown as string });
+      }
+    });
+
     if (capabilities.textSearch === false) {
       it("refuses a text query with STORE_QUERY_UNSUPPORTED, naming the text, and ignores a blank one", async () => {
         await expect(store.listRuns({ text: "paris" })).rejects.toMatchObject({ code: "STORE_QUERY_UNSUPPORTED", message: expect.stringContaining('"paris"') as unknown as string });

@@ -132,6 +132,7 @@ export interface RunQuery {
   sort?: RunSort;
   /** Default `"desc"` (newest, or longest, first). */
   order?: "asc" | "desc";
+  /** Runs a page holds: 1 to 1,000 (clamped, a fraction rounded down), default 50; not a number: `STORE_BAD_QUERY`. */
   limit?: number;
   /** Opaque cursor returned as `nextCursor` by the previous page, for the same sort and order. */
   cursor?: string;
