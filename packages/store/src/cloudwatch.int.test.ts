@@ -88,3 +88,21 @@ describe("CloudWatchLogsStore past Logs Insights' row limit", () => {
     }
   }, 60_000);
 });
+
+describe("CloudWatchLogsStore and a Logs Insights query that does not complete", () => {
+  it("stops the query when it gives up on it, so abandoned queries do not keep running (and count against the account's concurrent-query quota)", async () => {
+    const logs = await startFakeLogs({ runningPolls: Number.POSITIVE_INFINITY });
+    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
+    try {
+      const group = "/tracewright/slow";
+      await new CloudWatchLogsWriter({ client, logGroupName: group, logStreamName: "s" }).put(encodeSpanEvents(makeSpan({ run: "r", key: "supervisor", startMs: Date.now() - T0_MS })));
+      const store = new CloudWatchLogsStore({ client, logGroupName: group, pollIntervalMs: 5, queryTimeoutMs: 100 });
+      await expect(store.listRuns()).rejects.toMatchObject({ code: "STORE_READ_FAILED", message: expect.stringMatching(/did not complete within 100 ms/) as unknown as string });
+      expect(logs.calls.StopQuery).toBe(1);
+      await store.close();
+    } finally {
+      client.destroy();
+      await logs.close();
+    }
+  });
+});

@@ -47,7 +47,7 @@
  * Transaction Search) nor any reserved `aws/` group.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand, StopQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { GenAI, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { isRetryableAwsError, resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
@@ -471,7 +471,7 @@ export interface CloudWatchLogsStoreOptions {
   lookbackMs?: number;
   /** Logs Insights polling interval. Default: 500 ms. */
   pollIntervalMs?: number;
-  /** Give up on a Logs Insights query after this long. Default: 60 s. */
+  /** Give up on a Logs Insights query after this long, stopping it (StopQuery). Default: 60 s. */
   queryTimeoutMs?: number;
   retry?: RetrySettings;
   /** Told about spans whose parts are not all found. Default: ignored (the span is left out until complete). */
@@ -657,7 +657,13 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
       if (result.status !== "Running" && result.status !== "Scheduled") {
         throw new StoreError("STORE_READ_FAILED", `Logs Insights query ${queryId} on ${this.logGroupName} ended ${result.status ?? "without a status"}.`);
       }
-      if (Date.now() > deadline) throw new StoreError("STORE_READ_FAILED", `Logs Insights query ${queryId} did not complete within ${this.options.queryTimeoutMs ?? 60_000} ms.`);
+      if (Date.now() > deadline) {
+        // Stopped, not abandoned: a query left running goes on scanning (and being billed) for up to
+        // 60 minutes, and counts against the account's concurrent-query quota meanwhile — a dashboard
+        // that gives up on each page load would soon have every new query refused. Best effort.
+        await this.client.send(new StopQueryCommand({ queryId })).catch(() => undefined);
+        throw new StoreError("STORE_READ_FAILED", `Logs Insights query ${queryId} did not complete within ${this.options.queryTimeoutMs ?? 60_000} ms (stopped). Narrow the look-back window (lookbackMs) or raise queryTimeoutMs.`);
+      }
       await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 500));
     }
   }

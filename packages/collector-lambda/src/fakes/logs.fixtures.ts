@@ -1,6 +1,7 @@
 /**
  * A local CloudWatch Logs endpoint: JSON 1.1 (`X-Amz-Target: Logs_20140328.<Operation>`), with
- * CreateLogGroup, CreateLogStream, PutLogEvents, FilterLogEvents, StartQuery and GetQueryResults.
+ * CreateLogGroup, CreateLogStream, PutLogEvents, FilterLogEvents, StartQuery, GetQueryResults and
+ * StopQuery.
  * Limits enforced as the API reference documents them:
  *
  * - CreateLogGroup / CreateLogStream: ResourceAlreadyExistsException when it exists;
@@ -15,8 +16,10 @@
  * - FilterLogEvents: JSON filter patterns of the form `{ $.a = "x" && $.b = 1 }`, pages of
  *   `pageSize` events with `nextToken`.
  * - Logs Insights: `fields a, b | filter a = "x" and b = 1 | sort f desc | limit n`; results come
- *   back "Running" on the first GetQueryResults, then "Complete"; values are strings, as the real
- *   service returns them; `limit` at most 10,000.
+ *   back "Running" on the first GetQueryResults (or the first `runningPolls`), then "Complete";
+ *   values are strings, as the real service returns them; `limit` at most 10,000. StopQuery stops
+ *   a query that is still running (later polls answer "Cancelled"); InvalidParameterException for
+ *   one that is not.
  *
  * Throttling is 400 ThrottlingException; server errors 500 ServiceUnavailableException.
  */
@@ -50,6 +53,8 @@ export interface FakeLogsOptions {
   pageSize?: number;
   /** The service clock. Default: Date.now. */
   now?: () => number;
+  /** GetQueryResults calls a query answers "Running" before "Complete". Default: 1. */
+  runningPolls?: number;
 }
 
 const MAX_EVENTS = 10_000;
@@ -66,7 +71,8 @@ export async function startFakeLogs(options: FakeLogsOptions = {}): Promise<Fake
   const now = options.now ?? Date.now;
   const pageSize = options.pageSize ?? 50;
   const groups = new Map<string, Map<string, StoredEvent[]>>();
-  const queries = new Map<string, { polls: number; rows: Record<string, string>[] }>();
+  const runningPolls = options.runningPolls ?? 1;
+  const queries = new Map<string, { polls: number; rows: Record<string, string>[]; stopped: boolean }>();
   const calls: Record<string, number> = {};
   const refusals: string[] = [];
   let largestBatchBytes = 0;
@@ -170,14 +176,22 @@ export async function startFakeLogs(options: FakeLogsOptions = {}): Promise<Fake
         return fail("MalformedQueryException", (error as Error).message);
       }
       const queryId = `q-${queries.size + 1}`;
-      queries.set(queryId, { polls: 0, rows });
+      queries.set(queryId, { polls: 0, rows, stopped: false });
       return { status: 200, body: { queryId } };
+    },
+    StopQuery(input) {
+      const q = queries.get(String(input.queryId));
+      if (q === undefined) return fail("ResourceNotFoundException", "No such query");
+      if (q.stopped || q.polls > runningPolls) return fail("InvalidParameterException", "The query is not running");
+      q.stopped = true;
+      return { status: 200, body: { success: true } };
     },
     GetQueryResults(input) {
       const q = queries.get(String(input.queryId));
       if (q === undefined) return fail("ResourceNotFoundException", "No such query");
+      if (q.stopped) return { status: 200, body: { status: "Cancelled", results: [] } };
       q.polls++;
-      if (q.polls === 1) return { status: 200, body: { status: "Running", results: [] } };
+      if (q.polls <= runningPolls) return { status: 200, body: { status: "Running", results: [] } };
       return { status: 200, body: { status: "Complete", results: q.rows.map((row) => Object.entries(row).map(([field, value]) => ({ field, value }))), statistics: { recordsMatched: q.rows.length } } };
     },
   };
