@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FAKE_AWS } from "../../collector-lambda/src/fakes/aws.fixtures.js";
 import { startFakeLogs } from "../../collector-lambda/src/fakes/logs.fixtures.js";
+import type { FakeLogs } from "../../collector-lambda/src/fakes/logs.fixtures.js";
 import { CloudWatchLogsStore, CloudWatchLogsWriter, encodePayloadEvents, encodeSpanEvents } from "./cloudwatch.js";
 import type { LogEvent } from "./cloudwatch.js";
 import { describeQueryContract } from "./store.contract.js";
@@ -54,38 +55,61 @@ describe("CloudWatchLogsStore over copies written by two collectors", () => {
 });
 
 describe("CloudWatchLogsStore past Logs Insights' row limit", () => {
-  it("lists only runs it read whole, never one with part of its steps, when the look-back window holds more than 10,000 spans", async () => {
-    const logs = await startFakeLogs();
-    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
-    try {
-      const group = "/tracewright/many";
-      // 1,001 runs of 10 steps an hour ago, 10 ms apart and 15 ms long (each overlaps the next): 10,010 span events, one run's worth over the limit.
-      const from = Date.now() - 3600_000 - T0_MS;
-      const spans = [];
-      for (let r = 0; r < 1001; r++) {
-        const start = from + r * 10;
-        spans.push(makeSpan({ run: `run-${r}`, key: "supervisor", startMs: start, endMs: start + 15 }));
-        for (let k = 1; k < 10; k++) spans.push(makeSpan({ run: `run-${r}`, key: `supervisor/tool:t#${k}`, kind: "tool", parent: "supervisor", startMs: start + k, endMs: start + k + 1 }));
-      }
-      await new CloudWatchLogsWriter({ client, logGroupName: group, logStreamName: "s" }).put(spans.flatMap((span) => encodeSpanEvents(span)));
-      const store = new CloudWatchLogsStore({ client, logGroupName: group, pollIntervalMs: 1 });
-      const listed = [];
-      for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
-        const page = await store.listRuns({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-        listed.push(...page.runs);
-        cursor = page.nextCursor;
-      }
-      expect(listed.length).toBeGreaterThan(990);
-      expect(listed.length).toBeLessThan(1001);
-      for (const run of listed) expect(run).toMatchObject({ steps: 10, durationMs: 15, status: "ok" });
-      const stats = await store.runStats();
-      expect(stats.totals.runs).toBe(listed.length);
-      expect(stats.latency.find((l) => l.kind === "tool")?.count).toBe(listed.length * 9);
-      await store.close();
-    } finally {
-      client.destroy();
-      await logs.close();
+  let logs: FakeLogs;
+  let client: CloudWatchLogsClient;
+  const group = "/tracewright/many";
+  beforeEach(async () => {
+    logs = await startFakeLogs();
+    client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
+    // 1,001 runs of 10 steps an hour ago, 10 ms apart and 15 ms long (each overlaps the next): 10,010 span events, one run's worth over the limit.
+    const from = Date.now() - 3600_000 - T0_MS;
+    const spans = [];
+    for (let r = 0; r < 1001; r++) {
+      const start = from + r * 10;
+      spans.push(makeSpan({ run: `run-${r}`, key: "supervisor", startMs: start, endMs: start + 15 }));
+      for (let k = 1; k < 10; k++) spans.push(makeSpan({ run: `run-${r}`, key: `supervisor/tool:t#${k}`, kind: "tool", parent: "supervisor", startMs: start + k, endMs: start + k + 1 }));
     }
+    await new CloudWatchLogsWriter({ client, logGroupName: group, logStreamName: "s" }).put(spans.flatMap((span) => encodeSpanEvents(span)));
+  });
+  afterEach(async () => {
+    client.destroy();
+    await logs.close();
+  });
+  const listAll = async (store: CloudWatchLogsStore) => {
+    const listed = [];
+    for (let cursor: string | undefined, first = true; first || cursor !== undefined; first = false) {
+      const page = await store.listRuns({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+      listed.push(...page.runs);
+      cursor = page.nextCursor;
+    }
+    return listed;
+  };
+
+  it("reads the span headers in queries of 10,000 rows, back in time, and lists every run whole", async () => {
+    // And a 20,000-step run, the newest: twice the row limit on its own.
+    const from = Date.now() - 1800_000 - T0_MS;
+    const big = [makeSpan({ run: "big", key: "supervisor", startMs: from, endMs: from + 30_000 })];
+    for (let i = 0; i < 20_000; i++) big.push(makeSpan({ run: "big", key: `supervisor/tool:t#${i}`, kind: "tool", parent: "supervisor", startMs: from + i, endMs: from + i + 1 }));
+    await new CloudWatchLogsWriter({ client, logGroupName: group, logStreamName: "big" }).put(big.flatMap((span) => encodeSpanEvents(span)));
+    const store = new CloudWatchLogsStore({ client, logGroupName: group, pollIntervalMs: 1 });
+    const listed = await listAll(store);
+    expect(listed).toHaveLength(1002);
+    expect(listed[0]).toMatchObject({ runId: "big", steps: 20_001, durationMs: 30_000, status: "ok" });
+    for (const run of listed.slice(1)) expect(run).toMatchObject({ steps: 10, durationMs: 15, status: "ok" });
+    expect((await store.runStats()).totals.runs).toBe(1002);
+    await store.close();
+  }, 60_000);
+
+  it("leaves out whole, never lists with part of its steps, a run that began before the oldest header it may read", async () => {
+    const store = new CloudWatchLogsStore({ client, logGroupName: group, pollIntervalMs: 1, maxSpanHeaders: 10_000 });
+    const listed = await listAll(store);
+    expect(listed.length).toBeGreaterThan(990);
+    expect(listed.length).toBeLessThan(1001);
+    for (const run of listed) expect(run).toMatchObject({ steps: 10, durationMs: 15, status: "ok" });
+    const stats = await store.runStats();
+    expect(stats.totals.runs).toBe(listed.length);
+    expect(stats.latency.find((l) => l.kind === "tool")?.count).toBe(listed.length * 9);
+    await store.close();
   }, 60_000);
 });
 

@@ -32,8 +32,9 @@
  *
  * **Reading.** `getRunSpans` and `getRun` filter the group by run id (FilterLogEvents, JSON filter
  * pattern), `getRunSpan` by run and span id; `listRuns`, `listAgents` and `runStats` ask Logs
- * Insights for the header of every span in the look-back window (at most 10,000 spans, Insights'
- * row limit — runs beyond it are not listed, nor a run only some of whose spans are within it;
+ * Insights for the header of every span in the look-back window, newest first, in queries of at
+ * most 10,000 rows (Insights' row limit) paged back in time, up to `maxSpanHeaders` (50,000 by
+ * default) — runs older than that are not listed, nor a run only some of whose spans were read;
  * use the embedded store for large histories) and
  * derive the runs as the SQLite store does. `listRuns` filters and sorts as `RunQuery` says, except
  * by `text`, which it refuses (`STORE_QUERY_UNSUPPORTED`): the states are not in the headers.
@@ -469,6 +470,12 @@ export interface CloudWatchLogsStoreOptions {
   logStreamName?: string;
   /** How far back `listRuns` looks. Default: 30 days. */
   lookbackMs?: number;
+  /**
+   * The most span headers `listRuns`, `listAgents` and `runStats` read, newest first, in Logs
+   * Insights queries of 10,000 rows each (its row limit). Runs that began before the oldest header
+   * read are left out. Default: 50,000 (five queries).
+   */
+  maxSpanHeaders?: number;
   /** Logs Insights polling interval. Default: 500 ms. */
   pollIntervalMs?: number;
   /** Give up on a Logs Insights query after this long, stopping it (StopQuery). Default: 60 s. */
@@ -480,6 +487,9 @@ export interface CloudWatchLogsStoreOptions {
 
 /** Logs Insights returns at most this many rows. */
 export const INSIGHTS_MAX_ROWS = 10_000;
+
+/** `CloudWatchLogsStoreOptions.maxSpanHeaders` by default: five Insights queries. */
+export const DEFAULT_MAX_SPAN_HEADERS = 50_000;
 
 /** A `TraceStore` over a CloudWatch Logs group written in the sink's format (see above). */
 export class CloudWatchLogsStore implements TraceStore, TraceQueries {
@@ -603,15 +613,34 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   }
 
   private async queryRunHeaders(): Promise<RunHeaders> {
-    const rows = await this.insights(`fields @timestamp, runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, runStart, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`);
+    const query = `fields @timestamp, runId, otelTraceId, spanId, startUs, endUs, error, root, agent, replayOf, runStart, stepKind, stepName, name, inputTokens, outputTokens | filter tw = "span" and part = 0 | sort @timestamp desc | limit ${INSIGHTS_MAX_ROWS}`;
+    // Insights answers at most 10,000 rows a query: past that, page back in time, each query ending
+    // at the second of the oldest row so far (rows of that second come twice and are read once).
+    const maxRows = Math.max(INSIGHTS_MAX_ROWS, this.options.maxSpanHeaders ?? DEFAULT_MAX_SPAN_HEADERS);
+    const rows: Record<string, string>[] = [];
+    let endTime = Math.ceil((Date.now() + LOG_LIMITS.maxFutureMs) / 1000);
+    let complete = false;
+    while (rows.length < maxRows) {
+      const page = await this.insights(query, endTime);
+      rows.push(...page);
+      if (page.length < INSIGHTS_MAX_ROWS) {
+        complete = true;
+        break;
+      }
+      const oldest = Math.floor(oldestTimestampMs(page) / 1000);
+      // More than 10,000 rows in one second (or no readable times): no way further back.
+      if (!Number.isFinite(oldest) || oldest >= endTime) break;
+      endTime = oldest;
+    }
     const byRun = new Map<string, Map<string, RunRow>>();
     const steps = new Map<string, StatsStep & { runId: string }>();
-    // With the row limit reached, the newest rows came back and older ones did not: a run that
-    // began at or before the oldest row's time may have steps among those left out (a span's
-    // event is timestamped at its end or later, never before its start). Such runs are left out
-    // whole, as the runs older than the window are, rather than listed with part of their steps.
-    // (An event's time is its span's end in whole milliseconds: a left-out span ended before the oldest row's millisecond was over.)
-    const cutoffUs = rows.length >= INSIGHTS_MAX_ROWS ? (oldestTimestampMs(rows) + 1) * 1000 : -Infinity;
+    // Where the rows read stop short of the window, the newest came back and older ones did not:
+    // a run that began at or before the oldest row's time may have steps among those left out (a
+    // span's event is timestamped at its end or later, never before its start). Such runs are left
+    // out whole, as the runs older than the window are, rather than listed with part of their
+    // steps. (An event's time is its span's end in whole milliseconds: a left-out span ended
+    // before the oldest row's millisecond was over.)
+    const cutoffUs = complete ? -Infinity : (oldestTimestampMs(rows) + 1) * 1000;
     for (const row of rows) {
       const r = toRunRow(row);
       if (r === undefined) continue;
@@ -637,8 +666,8 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     return { runs, steps: [...steps.values()].filter((step) => kept.has(step.runId)) };
   }
 
-  private async insights(queryString: string): Promise<Record<string, string>[]> {
-    const endTime = Math.ceil((Date.now() + LOG_LIMITS.maxFutureMs) / 1000);
+  /** The rows of one Logs Insights query over the look-back window, up to `endTime` (epoch seconds, inclusive). */
+  private async insights(queryString: string, endTime: number): Promise<Record<string, string>[]> {
     const startTime = Math.floor((Date.now() - (this.options.lookbackMs ?? 30 * 24 * 3600 * 1000)) / 1000);
     const retry = this.options.retry ?? {};
     let queryId: string | undefined;

@@ -29,6 +29,7 @@ export {
   CloudWatchLogsStore,
   CloudWatchLogsWriter,
   DEFAULT_LOG_GROUP,
+  DEFAULT_MAX_SPAN_HEADERS,
   INSIGHTS_MAX_ROWS,
   LOG_LIMITS,
   checkLogGroupName,

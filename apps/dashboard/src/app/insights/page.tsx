@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { INSIGHTS_MAX_ROWS } from "@tracewright/store/cloudwatch";
+import { DEFAULT_MAX_SPAN_HEADERS, INSIGHTS_MAX_ROWS } from "@tracewright/store/cloudwatch";
 import { InsightsCharts } from "../../features/insights/components/InsightsCharts";
 import { loadInsights } from "../../features/insights/server/load-insights";
 import { TIME_RANGES } from "../../features/runs/fns/query";
@@ -48,7 +48,7 @@ export default async function InsightsPage({ searchParams }: { searchParams: Pro
           </p>
           {view.source.kind === "cloudwatch" ? (
             <p className="muted small" data-testid="insights-scope">
-              From CloudWatch Logs: the span headers in <code>{view.source.logGroup}</code> of the last 30 days, at most {INSIGHTS_MAX_ROWS.toLocaleString("en-US")} spans (Logs Insights&apos; row limit).
+              From CloudWatch Logs: the span headers in <code>{view.source.logGroup}</code> of the last 30 days, at most {DEFAULT_MAX_SPAN_HEADERS.toLocaleString("en-US")} spans, read {INSIGHTS_MAX_ROWS.toLocaleString("en-US")} a query (Logs Insights&apos; row limit).
             </p>
           ) : null}
           <InsightsCharts data={view.data} />
