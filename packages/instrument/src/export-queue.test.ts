@@ -240,3 +240,44 @@ describe("Fifo", () => {
     expect(q.length).toBe(0);
   });
 });
+
+describe("exports run outside the runs they record", () => {
+  it("an exporter's own clock reads are no steps of a deterministic run, and the run's export ends", async () => {
+    const { init } = await import("./init.js");
+    const { runWithResult, tool } = await import("./steps.js");
+    const { Tracewright } = await import("./conventions.js");
+    const exported: ReadableSpan[] = [];
+    // Reads the clock as it sends and once the send is answered, as the OTLP exporter's retrying transport does.
+    const clockReading: SpanExporter = {
+      export(spans, done) {
+        Date.now();
+        void new Promise((resolve) => setTimeout(resolve, 1)).then(() => {
+          Date.now();
+          exported.push(...spans);
+          done({ code: ExportResultCode.SUCCESS });
+        });
+      },
+      shutdown: async () => {},
+    };
+    const tracing = init({ exporter: clockReading, register: false, exportQueue: { scheduledDelayMs: 5 } });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const result = await runWithResult(
+      "dice",
+      {},
+      async () => {
+        await tool("a", {}, () => 1);
+        await sleep(60);
+        await tool("b", {}, () => 2);
+        await sleep(60);
+        // Left behind by the run: it fires after the run has ended.
+        setTimeout(() => Date.now(), 20);
+      },
+      { deterministic: true },
+    );
+    await sleep(80);
+    await tracing.shutdown();
+    const keys = exported.filter((s) => s.attributes[Tracewright.RUN_ID] === result.runId).map((s) => s.attributes[Tracewright.STEP_KEY]);
+    // The run-start span (no key), its two tools and its root: no clock step, however many exports ran.
+    expect(keys.sort()).toEqual(["dice", "dice/tool:a#0", "dice/tool:b#0", undefined]);
+  });
+});

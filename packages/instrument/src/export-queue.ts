@@ -383,10 +383,13 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
 
   private schedule(): void {
     if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.kick();
-    }, this.delayMs);
+    // Outside any run's context (see startExport), and holding none alive.
+    this.timer = otelContext.with(ROOT_CONTEXT, () =>
+      setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, this.delayMs),
+    );
     // A pending export must not keep a finished program alive; flush() is how to wait for it.
     this.timer.unref();
   }
@@ -422,12 +425,17 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
         }
       };
       try {
-        this.exporter.export(batch, (result) => {
-          if (result.code === ExportResultCode.SUCCESS) {
-            this.counters.exported += batch.length;
-            resolve("done");
-          } else failed(result.error, "failed");
-        });
+        // In the root context, not the context of the span whose end started it: the exporter's
+        // own clock reads (its retry deadline, `Date.now()`) must not land in a deterministic run,
+        // which would record them as the agent's — each such step a span, exported the same way.
+        otelContext.with(ROOT_CONTEXT, () =>
+          this.exporter.export(batch, (result) => {
+            if (result.code === ExportResultCode.SUCCESS) {
+              this.counters.exported += batch.length;
+              resolve("done");
+            } else failed(result.error, "failed");
+          }),
+        );
       } catch (error) {
         failed(error instanceof Error ? error : new Error(String(error)), "threw");
       }

@@ -558,7 +558,9 @@ function installRouting(): void {
   // While a routed read is being recorded, reads made by the recording itself (the SDK, the
   // serializer) get the real functions: no recursion.
   const route = <T>(kind: StepKind, name: string, real: () => T): T => {
-    if (instrumenting || currentFrame()?.run.deterministic !== true) return real();
+    const frame = currentFrame();
+    // A read from a run that has ended (a timer or callback it left behind) is no step of it.
+    if (instrumenting || frame?.run.deterministic !== true || openRuns.get(frame.run.runId) !== frame.run) return real();
     return asInstrumentation(() => withSyncStep(boundary(kind, name, null), real));
   };
   Date.now = () => route(StepKind.CLOCK, "now", realNow);
