@@ -3,7 +3,7 @@ import { makeSpan } from "@tracewright/store/testing";
 import { startFakeLangSmith } from "../fakes/langsmith.fixtures.js";
 import type { FakeLangSmith } from "../fakes/langsmith.fixtures.js";
 import { contractBatch, describeSinkContract } from "../sink.contract.js";
-import { fromLangSmithRun, langsmithSink, runId, toLangSmithRun } from "./sink.js";
+import { fromLangSmithRun, httpStatus, langsmithSink, runId, toLangSmithRun } from "./sink.js";
 import type { LangSmithRun } from "./sink.js";
 import type { SpanRecord } from "@tracewright/store";
 import type { SpanRejection } from "../sink.js";
@@ -86,6 +86,14 @@ describe("langsmithSink", () => {
     await sink.close();
     expect(ls.runs()).toHaveLength(6);
     expect(rejections).toEqual([{ sink: "langsmith", traceId: bad.traceId, spanId: bad.spanId, reason: expect.stringMatching(/^LangSmith refused the run for good: .*422/) as unknown as string }]);
+  });
+
+  it("reads a failure's HTTP status as the client writes it, never from a port in a network error", () => {
+    expect(httpStatus({ status: 409 })).toBe(409);
+    expect(httpStatus(new Error("Failed to batch create run. Received status [422]: Unprocessable Entity. Message: name is required"))).toBe(422);
+    // A port is no status: read as 443 it was a 4xx, a refusal for good, and the runs were reported lost instead of retried.
+    expect(httpStatus(new Error("connect ETIMEDOUT 10.0.0.1:443"))).toBeUndefined();
+    expect(httpStatus(new Error("request to https://api.smith.langchain.com:443/runs/batch failed, reason: socket hang up"))).toBeUndefined();
   });
 
   it("retries 429, 500 and timeouts; rejects the write when they outlast the retries", async () => {

@@ -161,9 +161,11 @@ export function fromLangSmithRun(run: Pick<LangSmithRun, "inputs" | "outputs" | 
 }
 
 /** The HTTP status of a failed call: the client's `status`, else the one its message names (its 404 and 409 errors carry none). */
-function httpStatus(error: unknown): number | undefined {
+export function httpStatus(error: unknown): number | undefined {
   const e = error as { status?: number; message?: string } | undefined;
-  const status = e?.status ?? Number(/\b(\d{3})\b/.exec(e?.message ?? "")?.[1]);
+  // As the client writes it ("… Received status [409]: …"): never any three digits, such as a
+  // port in a network error ("connect ETIMEDOUT 10.0.0.1:443"), which would read as a 4xx refusal.
+  const status = e?.status ?? Number(/\bstatus \[(\d{3})\]/.exec(e?.message ?? "")?.[1]);
   return Number.isFinite(status) ? status : undefined;
 }
 

@@ -13,9 +13,10 @@ export const LIVE_QUIET_MS = 10 * 60_000;
  *
  * A run whose process died never ends: its root never arrives, and it stays `running`. So the
  * page says what it shows in `version` (e.g. the run's step count and duration), and once that
- * has not changed for `quietMs` the polling pauses, saying so, with a button to resume it;
- * any change resumes it too. A hidden tab does not poll at all, and refreshes once on being
- * shown again (a page of a 20,000-step run is megabytes, fetched every 2 s by a forgotten tab).
+ * has not changed for `quietMs` the polling pauses, saying so, with a button to resume it (a new
+ * `version`, from a navigation or another refresh, resumes it too). A hidden tab does not poll
+ * at all, and refreshes once on being shown again (a page of a 20,000-step run is megabytes,
+ * fetched every 2 s by a forgotten tab).
  */
 export function LiveRefresh({ intervalMs = 2000, until = "the run ends", version, quietMs = LIVE_QUIET_MS }: { intervalMs?: number; until?: string; version: string; quietMs?: number }) {
   const router = useRouter();
