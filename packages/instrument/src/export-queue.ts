@@ -205,7 +205,6 @@ export class Fifo<T> {
       this.head = 0;
     }
   }
-
 }
 
 /**

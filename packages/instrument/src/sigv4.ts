@@ -64,11 +64,8 @@ export function sigV4Signer(endpoint: string, options: SigV4Options = {}, env: N
   return async (method, url, headers, body) => {
     signer ??= import("@smithy/signature-v4").then((m) => new m.SignatureV4({ service: options.service ?? "lambda", region, credentials, sha256: NodeSha256, uriEscapePath: true }));
     // Every value of a repeated parameter is signed, as every one is sent.
-    const query: Record<string, string | string[]> = {};
-    for (const key of new Set(url.searchParams.keys())) {
-      const values = url.searchParams.getAll(key);
-      query[key] = values.length === 1 ? (values[0] as string) : values;
-    }
+    const query: Record<string, string[]> = {};
+    for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key);
     const signed = await (await signer).sign({
       method,
       protocol: url.protocol,

@@ -162,10 +162,6 @@ export function setTracer(tracer: Tracer | undefined, payloads?: PayloadSink): v
 }
 
 /**
- * Where a run's oversized states go: init's payload sink for runs on init's tracer; none for a
- * run on a tracer of its own (replay's, which writes its spans straight into a store, whole).
- */
-/**
  * Used by a `Tracing` handle's shutdown: unsets `tracer` only while it is the configured one, so
  * shutting down an older handle (a module initialised twice, the old handle shut down after) does
  * not silence the `init()` that replaced it.
@@ -174,6 +170,10 @@ export function unsetTracer(tracer: Tracer): void {
   if (configuredTracer === tracer) setTracer(undefined);
 }
 
+/**
+ * Where a run's oversized states go: init's payload sink for runs on init's tracer; none for a
+ * run on a tracer of its own (replay's, which writes its spans straight into a store, whole).
+ */
 function payloadsOf(run: RunFrame): PayloadSink | undefined {
   return run.tracer === undefined ? configuredPayloads : undefined;
 }

@@ -4,14 +4,14 @@ import { TraceFlags } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { redactText, revive } from "@tracewright/instrument";
-import { Resource, StepKind, Tracewright } from "@tracewright/instrument/conventions";
+import { Resource, Tracewright } from "@tracewright/instrument/conventions";
 import type { TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
 import { withoutNetwork } from "./guard.js";
 import { Cassette, errorText } from "./interceptor.js";
 import type { CassetteOptions } from "./interceptor.js";
 import { jsonDiff } from "./json-patch.js";
-import { BOUNDARY_KINDS, assertReplayable, insideBoundaries, loadRecording, subRecording, toRecording } from "./recording.js";
+import { assertReplayable, insideBoundaries, loadRecording, servedWhole, subRecording, toRecording } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
 import type { Divergence, ReplayReport, ReplayableAgent } from "./types.js";
@@ -116,13 +116,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   return report;
 }
 
-/** The outermost boundary a step was recorded inside (see `insideBoundaries`), if any. */
+/** The outermost boundary served whole that a step was recorded inside (see `insideBoundaries`), if any. */
 function enclosingBoundary(recording: Recording, key: string): RecordedStep | undefined {
-  if (!insideBoundaries(recording.steps).has(key)) return undefined;
   let outermost: RecordedStep | undefined;
   for (let parent = recording.byKey.get(key)?.parentKey ?? null; parent !== null; parent = recording.byKey.get(parent)?.parentKey ?? null) {
     const step = recording.byKey.get(parent);
-    if (step !== undefined && BOUNDARY_KINDS.has(step.kind) && step.kind !== StepKind.MESSAGE) outermost = step;
+    if (step !== undefined && servedWhole(step.kind)) outermost = step;
   }
   return outermost;
 }

@@ -258,14 +258,25 @@ export async function loadRecording(store: TraceStore, runId: string): Promise<R
  * again on replay (docs/replay.md, Choreographies), not work its send did. Steps come in
  * canonical order, parents first.
  */
-export function insideBoundaries(steps: readonly RecordedStep[]): Set<string> {
-  const inside = new Set<string>();
+export function insideBoundaries(steps: readonly RecordedStep[]): ReadonlySet<string> {
+  let inside = insideOf.get(steps);
+  if (inside !== undefined) return inside;
+  const found = new Set<string>();
   const boundaries = new Set<string>();
   for (const step of steps) {
-    if (step.parentKey !== null && (boundaries.has(step.parentKey) || inside.has(step.parentKey))) inside.add(step.key);
-    if (BOUNDARY_KINDS.has(step.kind) && step.kind !== StepKind.MESSAGE) boundaries.add(step.key);
+    if (step.parentKey !== null && (boundaries.has(step.parentKey) || found.has(step.parentKey))) found.add(step.key);
+    if (servedWhole(step.kind)) boundaries.add(step.key);
   }
+  insideOf.set(steps, (inside = found));
   return inside;
+}
+
+/** {@link insideBoundaries} of a recording's steps, found once (the engine and the cassette both ask). */
+const insideOf = new WeakMap<readonly RecordedStep[], ReadonlySet<string>>();
+
+/** A boundary whose recorded result replay serves without running its function: any but a message (see {@link insideBoundaries}). */
+export function servedWhole(kind: string): boolean {
+  return BOUNDARY_KINDS.has(kind) && kind !== StepKind.MESSAGE;
 }
 
 /** The parent key of a step key (`a/b#0/c#1` → `a/b#0`), null for a root. */

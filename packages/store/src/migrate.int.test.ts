@@ -5,6 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
+import { downgradeToSchema1 } from "./schema.fixtures.js";
 import { makeSpan } from "./testing.js";
 
 /**
@@ -31,12 +32,7 @@ async function oldStore(dir: string): Promise<string> {
   const store = openSqliteStore({ path });
   await store.ingest([makeSpan({ run: "old", key: "supervisor", startMs: 0, endMs: 100, input: { question: "Where is Tromsø?" } })]);
   await store.close();
-  const raw = new Database(path);
-  raw.exec(`DROP TABLE store_meta; DROP TABLE run_text; DROP INDEX runs_duration; ALTER TABLE runs DROP COLUMN duration_us;
-    DROP TABLE run_traces; DROP INDEX spans_kind_start; DROP INDEX spans_tokens;
-    ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN name; ALTER TABLE spans DROP COLUMN input_tokens; ALTER TABLE spans DROP COLUMN output_tokens;
-    PRAGMA user_version = 1;`);
-  raw.close();
+  downgradeToSchema1(path);
   return path;
 }
 

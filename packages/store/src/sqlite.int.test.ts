@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
+import { downgradeToSchema1 } from "./schema.fixtures.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
 import type { SpanRecord } from "./types.js";
@@ -45,13 +46,7 @@ describe("SqliteStore", () => {
       makeSpan({ run: "old", key: "supervisor/llm:chat#0", kind: "llm", parent: "supervisor", startMs: 1, endMs: 41, attributes: { "gen_ai.usage.input_tokens": 7 } }),
     ]);
     await store.close();
-    // Take the file back to schema 1, as an older Tracewright left it.
-    const raw = new Database(path);
-    raw.exec(`DROP TABLE store_meta; DROP TABLE run_text; DROP INDEX runs_duration; ALTER TABLE runs DROP COLUMN duration_us;
-      DROP TABLE run_traces; DROP INDEX spans_kind_start; DROP INDEX spans_tokens;
-      ALTER TABLE spans DROP COLUMN kind; ALTER TABLE spans DROP COLUMN name; ALTER TABLE spans DROP COLUMN input_tokens; ALTER TABLE spans DROP COLUMN output_tokens;
-      PRAGMA user_version = 1;`);
-    raw.close();
+    downgradeToSchema1(path);
     const again = openSqliteStore({ path });
     expect((await again.listRuns({ text: "tromsø" })).runs.map((r) => r.runId)).toEqual(["old"]);
     expect((await again.listRuns({ minDurationMs: 100 })).runs).toHaveLength(1);

@@ -401,7 +401,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       return result;
     } catch (cause) {
       // Another process holds the write lock (e.g. a BEGIN EXCLUSIVE): a failure that passes, said so.
-      if (/^SQLITE_(BUSY|LOCKED)/.test(String((cause as { code?: unknown }).code))) {
+      if (isLockError(cause)) {
         throw new StoreError("STORE_BUSY", `Writing ${spans.length} spans to ${this.path} failed: the database is locked by another connection for longer than the ${BUSY_TIMEOUT_MS} ms busy timeout. Nothing was written; retry once the lock is released.`, { cause });
       }
       throw new StoreError("STORE_WRITE_FAILED", `Writing ${spans.length} spans to ${this.path} failed: ${(cause as Error).message}`, { cause });
@@ -579,6 +579,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 }
 
+/** Another connection holds the lock (SQLITE_BUSY, SQLITE_LOCKED and their extended codes): a failure that passes. */
+function isLockError(cause: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)/.test(String((cause as { code?: unknown }).code));
+}
+
 /** Opens (creating and migrating) the embedded store. */
 export function openSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(options);
@@ -613,7 +618,7 @@ function migrate(db: Db, path: string): void {
       }).immediate();
     }
   } catch (cause) {
-    if (/^SQLITE_(BUSY|LOCKED)/.test(String((cause as { code?: unknown }).code))) {
+    if (isLockError(cause)) {
       throw new StoreError(
         "STORE_BUSY",
         `Cannot open the trace store at ${path}: it needs migrating from schema version ${current} to ${MIGRATIONS.length}, and another connection held its write lock for over ${MIGRATION_WAIT_MS / 1000} s (another process migrating a large store, or a long write). Nothing was changed; open it again once that process is done.`,

@@ -23,6 +23,15 @@ export function runIdCandidates(param: string): string[] {
   return decoded === param ? [param] : [param, decoded];
 }
 
+/** The first of a segment's {@link runIdCandidates} for which `find` finds something, with what it found. */
+export async function findByRunIdParam<T>(param: string, find: (runId: string) => Promise<T | undefined>): Promise<{ runId: string; found: T } | undefined> {
+  for (const runId of runIdCandidates(param)) {
+    const found = await find(runId);
+    if (found !== undefined) return { runId, found };
+  }
+  return undefined;
+}
+
 /**
  * Whether a path holds a percent escape that does not decode (`%` not followed by two hex
  * digits, or bytes that are not UTF-8). Next.js answers such a path to a dynamic route with a

@@ -2,7 +2,7 @@ import "server-only";
 import type { TraceStore } from "@tracewright/store";
 import type * as ReferenceAgents from "@tracewright/reference-agents";
 import type * as Replay from "@tracewright/replay";
-import { runIdCandidates } from "../../../shared/fns/routes";
+import { findByRunIdParam, runIdCandidates } from "../../../shared/fns/routes";
 import { getStore } from "../../store/server/store";
 import type { ReplayRequest, ReplayResponse } from "../types";
 
@@ -24,9 +24,8 @@ async function load(): Promise<{ replayModule: typeof Replay; agents: typeof Ref
  * decoded one (so that replay's own REPLAY_NO_RUN names the id as the visitor meant it).
  */
 async function resolveRunId(store: TraceStore, runIdParam: string): Promise<string> {
-  const candidates = runIdCandidates(runIdParam);
-  for (const candidate of candidates) if ((await store.getRun(candidate)) !== undefined) return candidate;
-  return candidates[candidates.length - 1] ?? runIdParam;
+  const known = await findByRunIdParam(runIdParam, (runId) => store.getRun(runId));
+  return known?.runId ?? runIdCandidates(runIdParam).at(-1) ?? runIdParam;
 }
 
 /**

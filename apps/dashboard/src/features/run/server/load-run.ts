@@ -2,7 +2,7 @@ import "server-only";
 import { cache } from "react";
 import { loadRunDetail } from "@tracewright/store";
 import type { RunDetail, RunSummary } from "@tracewright/store";
-import { runIdCandidates } from "../../../shared/fns/routes";
+import { findByRunIdParam } from "../../../shared/fns/routes";
 import { getStore } from "../../store/server/store";
 
 /**
@@ -13,11 +13,7 @@ import { getStore } from "../../store/server/store";
 export const loadRun = cache(async (runIdParam: string): Promise<RunDetail | undefined> => {
   const access = await getStore();
   if (access.state === "absent") return undefined;
-  for (const runId of runIdCandidates(runIdParam)) {
-    const detail = await loadRunDetail(access.store, runId);
-    if (detail !== undefined) return detail;
-  }
-  return undefined;
+  return (await findByRunIdParam(runIdParam, (runId) => loadRunDetail(access.store, runId)))?.found;
 });
 
 /** Other runs of the same agent, newest first: the runs this one can be compared with. */

@@ -1,7 +1,7 @@
 import "server-only";
 import { buildSteps } from "@tracewright/store";
 import type { Step } from "@tracewright/store";
-import { runIdCandidates } from "../../../shared/fns/routes";
+import { findByRunIdParam } from "../../../shared/fns/routes";
 import { getStore } from "../../store/server/store";
 
 /**
@@ -13,13 +13,11 @@ export async function loadStep(runIdParam: string, spanId: string): Promise<{ ru
   if (!/^[0-9a-fA-F]{1,64}$/.test(spanId)) return undefined;
   const access = await getStore();
   if (access.state === "absent") return undefined;
-  for (const runId of runIdCandidates(runIdParam)) {
+  const found = await findByRunIdParam(runIdParam, async (runId) => {
     const span = await access.store.getRunSpan(runId, spanId.toLowerCase());
-    if (span === undefined) continue;
-    const [step] = buildSteps([span]);
-    if (step !== undefined) return { runId, step };
-  }
-  return undefined;
+    return span === undefined ? undefined : buildSteps([span])[0];
+  });
+  return found === undefined ? undefined : { runId: found.runId, step: found.found };
 }
 
 /** JSON answers of the dashboard API: never sniffed as markup, never cached across runs' changes. */
