@@ -3,7 +3,8 @@ import { expect, test } from "@playwright/test";
 // Comparing the failed tool_error run with a successful run of the same agent, from its run page.
 
 test("comparing a failed run with another run of the same agent shows where they diverge", async ({ page }) => {
-  await page.goto("/?status=error&agent=supervisor&q=503");
+  // "returned 503" is the tool_error failure's own phrase ("503" alone is in some clock reads).
+  await page.goto(`/?status=error&agent=supervisor&q=${encodeURIComponent("returned 503")}`);
   await page.getByTestId("run-link").first().click();
   const failedId = (await page.getByTestId("run-id").innerText()).trim();
 

@@ -19,7 +19,7 @@ async function failedRunWith(page: Page, text: string, agent = "supervisor"): Pr
 }
 
 test("reproducing a failed run replays it exactly and opens the replay as a linked run", async ({ page }) => {
-  const href = await failedRunWith(page, "503");
+  const href = await failedRunWith(page, "returned 503");
   await page.getByTestId("replay-reproduce").click();
   const report = page.getByTestId("replay-report");
   await expect(report).toBeVisible({ timeout: 30_000 });
@@ -48,7 +48,7 @@ test("verify-fix with the bug fixed completes and shows the first divergence", a
 });
 
 test("forking from the failing tool call with an edited result continues live to the end", async ({ page }) => {
-  await failedRunWith(page, "503");
+  await failedRunWith(page, "returned 503");
   // The default selection is the failing step: fetch_document.
   await expect(page.getByTestId("step-detail")).toContainText("fetch_document");
   const fork = page.getByTestId("fork-form");
@@ -73,7 +73,7 @@ test("a choreography run that ended in a dead-letter queue reproduces across its
 });
 
 test("a bad fork state is refused with a message, and nothing runs", async ({ page }) => {
-  await failedRunWith(page, "503");
+  await failedRunWith(page, "returned 503");
   const fork = page.getByTestId("fork-form");
   await fork.locator("summary").click();
   await page.getByTestId("fork-state").fill("{ not json");
@@ -83,7 +83,7 @@ test("a bad fork state is refused with a message, and nothing runs", async ({ pa
 });
 
 test("a replay in progress says so, with its elapsed time, and the controls wait for it", async ({ page }) => {
-  await failedRunWith(page, "503");
+  await failedRunWith(page, "returned 503");
   // Hold the answer until the progress has been seen: the replay itself runs on the server as usual.
   let release = (): void => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));

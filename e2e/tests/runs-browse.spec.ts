@@ -1,33 +1,36 @@
 import { expect, test } from "@playwright/test";
 
 // Browsing what `npm start` recorded: find a failed run by the filters, read its failing step.
-// The tool_error scenario fails on fetch_document with "HTTP 503" for doc://pricing.
+// The tool_error scenario fails on fetch_document: "upstream returned 503 for doc://pricing".
+// The search is for that phrase, not "503" alone: a run's recorded clock reads (an epoch in
+// milliseconds, an ISO time) hold "503" by chance in about one run of a few hundred.
+const FAILURE_TEXT = "returned 503";
 
 test("finding a failed run by filter, then reading its failing step's state and error", async ({ page }) => {
   await page.goto("/");
   const form = page.getByTestId("run-filter-form");
   await form.getByTestId("errors-filter").selectOption("yes");
   await form.getByTestId("range-filter").selectOption("1h");
-  await form.getByTestId("text-filter").fill("503");
+  await form.getByTestId("text-filter").fill(FAILURE_TEXT);
   await form.getByTestId("apply-filters").click();
   await expect(page).toHaveURL(/errors=yes/);
-  await expect(page).toHaveURL(/q=503/);
+  await expect(page).toHaveURL(/q=returned\+503/);
   await expect(page).toHaveURL(/range=1h/);
 
   const rows = page.getByTestId("run-row");
   await expect(rows.first()).toBeVisible();
   const statuses = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-status")));
   expect(statuses.length).toBeGreaterThanOrEqual(1);
-  expect(statuses.every((s) => s === "error")).toBe(true);
+  expect(statuses, "every run listed failed").toEqual(statuses.map(() => "error"));
   // The filters stay chosen on the page they produced.
-  await expect(form.getByTestId("text-filter")).toHaveValue("503");
+  await expect(form.getByTestId("text-filter")).toHaveValue(FAILURE_TEXT);
   await expect(form.getByTestId("errors-filter")).toHaveValue("yes");
 
   // A text no run contains lists nothing, and says so.
   await page.goto("/?q=no-such-text-anywhere-4711");
   await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "no-matches");
 
-  await page.goto("/?errors=yes&q=503");
+  await page.goto(`/?errors=yes&q=${encodeURIComponent(FAILURE_TEXT)}`);
   await page.getByTestId("run-link").first().click();
   await expect(page).toHaveURL(/\/runs\//);
 
