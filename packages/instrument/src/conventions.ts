@@ -88,7 +88,19 @@ export const Tracewright = {
    * step: it has no step key or kind, readers never list or count it as one. Values: {@link RunStart}.
    */
   RUN_START: "tracewright.run.start",
+  /**
+   * A step's ancestors in this process, outermost first, as `<span id>:<start time, µs since the
+   * epoch>` joined by `.`; its parent is the last. Set when every ancestor up to the local root is
+   * a step of this process (a root has none): what a sink that needs the whole chain of a span
+   * (LangSmith's `dotted_order`, `trace_id`) reads, since a parent is exported after its children.
+   * Absent under a span of other instrumentation, under a remote parent (a consumer's root) and
+   * past {@link MAX_ANCESTRY} levels: such a span starts a chain of its own.
+   */
+  STEP_ANCESTRY: "tracewright.step.ancestry",
 } as const;
+
+/** The deepest `tracewright.step.ancestry` recorded: a chain this long costs about 2 KB a span. */
+export const MAX_ANCESTRY = 64;
 
 /** Values of `tracewright.run.start`: where the marked local root stands in its trace. */
 export const RunStart = {

@@ -6,7 +6,7 @@ import { init } from "./init.js";
 import { currentStepKey, llm, node, run, runWithResult, tool } from "./steps.js";
 import type { StepInterceptor } from "./steps.js";
 import { context } from "@opentelemetry/api";
-import type { Tracer } from "@opentelemetry/api";
+import type { Attributes, Tracer } from "@opentelemetry/api";
 import { isRunStart, RunStart, stepKeyName, stepKeySegment, Tracewright } from "./conventions.js";
 import { carry, resume } from "./propagation.js";
 import type { Carried } from "./propagation.js";
@@ -55,7 +55,13 @@ describe("wrappers record each step as a span", () => {
     expect(output).toEqual({ goal: "cut costs", plan: ["research"] });
     const runId = runIdOf();
     expect(runId).toMatch(/^[0-9a-f]{32}$/);
-    const normalized = (key: string) => ({ name: byKey(key).name, kind: byKey(key).kind, attributes: { ...byKey(key).attributes, [Tracewright.RUN_ID]: "<run>" } });
+    // The run id and start times vary from run to run; the ancestry's span ids count up.
+    const normalized = (key: string) => {
+      const attributes: Attributes = { ...byKey(key).attributes, [Tracewright.RUN_ID]: "<run>" };
+      const ancestry = attributes[Tracewright.STEP_ANCESTRY];
+      if (typeof ancestry === "string") attributes[Tracewright.STEP_ANCESTRY] = ancestry.replace(/:\d+/g, ":<µs>");
+      return { name: byKey(key).name, kind: byKey(key).kind, attributes };
+    };
     expect(normalized("supervisor")).toMatchInlineSnapshot(`
       {
         "attributes": {
@@ -86,6 +92,7 @@ describe("wrappers record each step as a span", () => {
           "output.value": "{"goal":"cut costs","plan":["research"]}",
           "tracewright.input.hash": "26bd117b929356764525337aa788eb5522497fbfaa758181a8ad89adb644a915",
           "tracewright.run.id": "<run>",
+          "tracewright.step.ancestry": "0000000000000001:<µs>",
           "tracewright.step.key": "supervisor/node:plan#0",
           "tracewright.step.kind": "node",
           "tracewright.step.seq": 0,
@@ -109,6 +116,7 @@ describe("wrappers record each step as a span", () => {
           "output.value": "{"text":"hello","usage":{"inputTokens":3,"outputTokens":1}}",
           "tracewright.input.hash": "f64a2fbbe194ebf71929e62d01da58f707afa423d894b632775cbdb3b4e3a71f",
           "tracewright.run.id": "<run>",
+          "tracewright.step.ancestry": "0000000000000001:<µs>",
           "tracewright.step.key": "supervisor/llm:scripted-1#0",
           "tracewright.step.kind": "llm",
           "tracewright.step.seq": 1,
@@ -130,6 +138,7 @@ describe("wrappers record each step as a span", () => {
           "output.value": "["doc://a"]",
           "tracewright.input.hash": "2d2d6e79196814b3acd2019b2911c9ba6a843f6817018798bb8d8d912c0af7b9",
           "tracewright.run.id": "<run>",
+          "tracewright.step.ancestry": "0000000000000001:<µs>",
           "tracewright.step.key": "supervisor/tool:web_search#0",
           "tracewright.step.kind": "tool",
           "tracewright.step.seq": 2,
@@ -165,6 +174,18 @@ describe("wrappers record each step as a span", () => {
       expect(span.parentSpanContext?.spanId).toBe(research.spanContext().spanId);
       expect(span.attributes["input.value"]).toBe(`{"i":${i}}`);
     }
+  });
+
+  it("records each step's ancestors in this process, outermost first, with their start times", async () => {
+    await run("supervisor", {}, async () => {
+      await node("research", {}, () => Promise.all([tool("a", {}, () => 1), tool("b", {}, () => 2)]));
+    });
+    const segment = (span: ReadableSpan) => `${span.spanContext().spanId}:${span.startTime[0] * 1_000_000 + Math.floor(span.startTime[1] / 1000)}`;
+    const root = byKey("supervisor");
+    const research = byKey("supervisor/node:research#0");
+    expect(root.attributes[Tracewright.STEP_ANCESTRY]).toBeUndefined();
+    expect(research.attributes[Tracewright.STEP_ANCESTRY]).toBe(segment(root));
+    for (const key of ["supervisor/node:research#0/tool:a#0", "supervisor/node:research#0/tool:b#0"]) expect(byKey(key).attributes[Tracewright.STEP_ANCESTRY]).toBe(`${segment(root)}.${segment(research)}`);
   });
 
   it("records an error and rethrows the user's error unchanged, sync or async", async () => {

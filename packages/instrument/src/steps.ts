@@ -4,6 +4,7 @@ import { SpanKind, SpanStatusCode, context as otelContext, createContextKey, isS
 import {
   Exception,
   GenAI,
+  MAX_ANCESTRY,
   MIME_JSON,
   OpenInference,
   OpenInferenceKind,
@@ -113,6 +114,16 @@ interface StepFrame {
   counters: Map<string, number>;
   /** How many children this step has started: the next child's `tracewright.step.seq`. */
   children: number;
+  /** The step's span: a child whose parent span is another is under other instrumentation. */
+  span: Span;
+  /**
+   * The step's `tracewright.step.ancestry`, "" when it starts a chain (a local root, or a step
+   * whose own is unknown); its children's, built when the first child asks (leaf steps never do);
+   * and how many ancestors the first holds.
+   */
+  ancestry: string;
+  lineage?: string;
+  depth: number;
 }
 
 const FRAME = createContextKey("tracewright.step");
@@ -199,6 +210,22 @@ function currentFrame(ctx: Context = otelContext.active()): StepFrame | undefine
 /** The id of the run active in this async context, if any. */
 export function currentRunId(): string | undefined {
   return currentFrame()?.run.runId;
+}
+
+/**
+ * The ancestry a child of `parent` records: the parent's own, then the parent. Unknown when the
+ * child's parent span is not the step's (a span of other instrumentation in between) or past
+ * {@link MAX_ANCESTRY} levels: the child then starts a chain of its own.
+ */
+function childAncestry(parent: StepFrame, parentCtx: Context): string | undefined {
+  if (parent.depth >= MAX_ANCESTRY || trace.getSpan(parentCtx) !== parent.span) return undefined;
+  if (parent.lineage === undefined) {
+    const start = (parent.span as Partial<{ startTime: HrTime }>).startTime;
+    if (start === undefined) return undefined;
+    const own = `${parent.span.spanContext().spanId}:${start[0] * 1_000_000 + Math.floor(start[1] / 1000)}`;
+    parent.lineage = parent.ancestry === "" ? own : `${parent.ancestry}.${own}`;
+  }
+  return parent.lineage;
 }
 
 function childKey(parent: StepFrame, kind: StepKind, name: string): string {
@@ -295,10 +322,14 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   attributes[OpenInference.INPUT_VALUE] = inputJson;
   attributes[OpenInference.INPUT_MIME_TYPE] = MIME_JSON;
   const refs: string[] = [];
+  // A root of this process (no step above it) starts a chain; it records no ancestry.
+  let ancestry: string | undefined = "";
   if (parent !== undefined) {
     if (parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
     // The order in which the parent called its children: replay checks call order with it.
     attributes[Tracewright.STEP_SEQ] = parent.children++;
+    ancestry = childAncestry(parent, parentCtx);
+    if (ancestry !== undefined) attributes[Tracewright.STEP_ANCESTRY] = ancestry;
   }
   const links = root?.links;
   const local = carried === undefined ? undefined : openRuns.get(carried.runId);
@@ -323,7 +354,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     run = DETACHED;
   }
   offloadInput(span, inputJson, inputHash, run, refs);
-  const frame: StepFrame = { run, key, counters: new Map(), children: 0 };
+  // A step whose ancestry is unknown starts a chain of its own for its children.
+  const frame: StepFrame = { run, key, counters: new Map(), children: 0, span, ancestry: ancestry ?? "", depth: ancestry === undefined ? 0 : (parent?.depth ?? -1) + 1 };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
   // This process's local root of the run (a fresh root, or a consumer continuing a run no step of
   // this process has open): announce the run now, not when its first step ends.

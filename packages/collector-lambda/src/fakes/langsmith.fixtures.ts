@@ -1,8 +1,10 @@
 /**
  * A local LangSmith API: `POST /runs/batch` (`{ post: [...], patch: [...] }`), `GET /info`.
  * Runs are validated as the API does (a UUID `id`, a `name`, a known `run_type`, an `inputs`
- * object, a `parent_run_id` that is a UUID) — a bad batch is 422 — and kept one per id (a
- * repeated create upserts). Throttling is 429, server errors 500.
+ * object, a `parent_run_id` that is a UUID, and the `trace_id` and `dotted_order` batch ingestion
+ * requires, consistent with the run's id and parent: see {@link dottedOrderProblem}) — a bad batch
+ * is 422 (the service answers 400 for the dotted order) — and kept one per id (a repeated create
+ * upserts). Throttling is 429, server errors 500.
  */
 import { startFakeServer } from "./aws.fixtures.js";
 import type { FakeServer } from "./aws.fixtures.js";
@@ -16,6 +18,23 @@ export interface FakeLangSmith extends FakeServer {
 
 const RUN_TYPES = new Set(["tool", "chain", "llm", "retriever", "embedding", "prompt", "parser"]);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DOTTED_PART = /^\d{8}T\d{12}Z([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/**
+ * What LangSmith's batch ingestion says of a run's `trace_id` and `dotted_order`: both present;
+ * each part a start time (`YYYYMMDDTHHMMSSffffffZ`) and a run id; the first part the trace's, the
+ * last the run's own; a top run (no parent) a single part, a child's next-to-last part its parent.
+ */
+function dottedOrderProblem(run: Record<string, unknown>): string | undefined {
+  if (typeof run.trace_id !== "string" || !UUID.test(run.trace_id)) return "trace_id is required and must be a UUID";
+  if (typeof run.dotted_order !== "string" || run.dotted_order === "") return "dotted_order is required";
+  const ids = run.dotted_order.split(".").map((part) => DOTTED_PART.exec(part)?.[1]);
+  if (ids.some((id) => id === undefined)) return `invalid 'dotted_order': ${run.dotted_order}`;
+  if (ids[0] !== run.trace_id) return `invalid 'dotted_order': trace_id ${run.trace_id} does not match first part of dotted_order`;
+  if (ids.at(-1) !== run.id) return `invalid 'dotted_order': run id ${String(run.id)} does not match last part of dotted_order`;
+  if (run.parent_run_id === undefined) return ids.length === 1 ? undefined : `dotted_order must contain a single part for root runs for run_id:${String(run.id)}`;
+  return ids.length >= 2 && ids.at(-2) === run.parent_run_id ? undefined : `invalid 'dotted_order': parent_run_id ${String(run.parent_run_id)} does not match the next-to-last part of dotted_order`;
+}
 
 export async function startFakeLangSmith(): Promise<FakeLangSmith> {
   const runs = new Map<string, Record<string, unknown>>();
@@ -40,7 +59,7 @@ export async function startFakeLangSmith(): Promise<FakeLangSmith> {
                   ? "inputs must be an object"
                   : run.parent_run_id !== undefined && !UUID.test(String(run.parent_run_id))
                     ? "parent_run_id must be a UUID"
-                    : refusal(run);
+                    : (dottedOrderProblem(run) ?? refusal(run));
         if (problem !== undefined) return { status: 422, body: { detail: problem } };
       }
       for (const run of body.post ?? []) runs.set(run.id as string, run);

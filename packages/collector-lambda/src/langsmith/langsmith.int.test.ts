@@ -3,13 +3,35 @@ import { makeSpan } from "@tracewright/store/testing";
 import { startFakeLangSmith } from "../fakes/langsmith.fixtures.js";
 import type { FakeLangSmith } from "../fakes/langsmith.fixtures.js";
 import { contractBatch, describeSinkContract } from "../sink.contract.js";
-import { fromLangSmithRun, httpStatus, langsmithSink, runId, toLangSmithRun } from "./sink.js";
+import { context } from "@opentelemetry/api";
+import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { carry, fromHttpHeaders, init, llm, node, resume, runWithResult, toHttpHeaders, tool } from "@tracewright/instrument";
+import type { Tracing } from "@tracewright/instrument";
+import { isRunStart, MAX_ANCESTRY, Tracewright } from "@tracewright/instrument/conventions";
+import { decodeOtlpJson } from "../otlp/json.js";
+import { dottedPart, fromLangSmithRun, httpStatus, langsmithSink, runId, toLangSmithRun } from "./sink.js";
 import type { LangSmithRun } from "./sink.js";
 import type { SpanRecord } from "@tracewright/store";
 import type { SpanRejection } from "../sink.js";
 
 const fastRetry = { attempts: 8, baseDelayMs: 1, maxDelayMs: 10 };
 const sinkFor = (fake: FakeLangSmith, timeoutMs = 2_000) => langsmithSink({ apiUrl: fake.url, apiKey: "ls-fake", project: "tw-test", retry: fastRetry, timeoutMs });
+/**
+ * The spans `work` records through the real instrumentation, in the order they end (the order the
+ * export queue sends them), decoded by the collector's own OTLP/JSON decoder.
+ */
+async function recorded(work: (tracing: Tracing) => Promise<unknown>): Promise<SpanRecord[]> {
+  const ended: ReadableSpan[] = [];
+  const tracing = init({ serviceName: "langsmith-test", spanProcessors: [{ onStart() {}, onEnd: (s) => ended.push(s), forceFlush: async () => {}, shutdown: async () => {} }] });
+  try {
+    await work(tracing);
+  } finally {
+    await tracing.shutdown();
+  }
+  return decodeOtlpJson(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(ended))).spans;
+}
+
 const delivered = (fake: FakeLangSmith) => fake.runs().map((r) => fromLangSmithRun(r as unknown as LangSmithRun));
 
 let fake: FakeLangSmith;
@@ -33,20 +55,79 @@ describe("langsmithSink", () => {
     await ls.close();
   });
 
-  it("maps steps to runs: run types, parent/child, inputs, outputs, errors", async () => {
-    const root = makeSpan({ run: "r1", key: "supervisor", input: { goal: "g" }, output: { answer: 42 } });
-    const llm = makeSpan({ run: "r1", key: "supervisor/llm:claude#0", kind: "llm", parent: "supervisor", input: { messages: [] }, output: { text: "hi" } });
-    const tool = makeSpan({ run: "r1", key: "supervisor/tool:fetch#0", kind: "tool", parent: "supervisor", error: "tool failed", input: { url: "doc://x" } });
+  it("maps steps to runs: run types, parent/child, inputs, outputs, errors, in one trace whose dotted orders LangSmith takes", async () => {
+    const spans = await recorded(async () => {
+      await runWithResult("supervisor", { goal: "g" }, async () => {
+        await node("plan", { step: 1 }, async () => {
+          await llm({ model: "claude", messages: [] }, () => ({ text: "hi" }));
+          await tool("fetch", { url: "doc://x" }, () => Promise.reject(new Error("tool failed"))).catch(() => undefined);
+        });
+        return { answer: 42 };
+      });
+    });
     const sink = sinkFor(ls);
-    await sink.write([root, llm, tool]);
+    // As the export queue sends them: children end, and are exported, before their parents.
+    await sink.write(spans);
     await sink.close();
-    const runs = new Map(ls.runs().map((r) => [r.id as string, r]));
-    expect(runs.get(runId(root.traceId, root.spanId))).toMatchObject({ name: "supervisor", run_type: "chain", inputs: { goal: "g" }, outputs: { answer: 42 }, session_name: "tw-test", extra: { metadata: { tracewright_run_id: "r1", tracewright_step_key: "supervisor" } } });
-    expect(runs.get(runId(root.traceId, root.spanId))?.parent_run_id).toBeUndefined();
-    expect(runs.get(runId(llm.traceId, llm.spanId))).toMatchObject({ run_type: "llm", parent_run_id: runId(root.traceId, root.spanId), outputs: { text: "hi" } });
-    expect(runs.get(runId(tool.traceId, tool.spanId))).toMatchObject({ run_type: "tool", parent_run_id: runId(root.traceId, root.spanId), inputs: { url: "doc://x" } });
-    expect(String(runs.get(runId(tool.traceId, tool.spanId))?.error)).toMatch(/^Error: tool failed\nError: tool failed\n {4}at tool/);
+    const byKey = new Map(spans.map((span) => [span.attributes[Tracewright.STEP_KEY], span]));
+    const runOf = (key: string) => ls.runs().find((r) => r.id === runId(byKey.get(key)!.traceId, byKey.get(key)!.spanId));
+    const rootId = runId(byKey.get("supervisor")!.traceId, byKey.get("supervisor")!.spanId);
+    const planId = runOf("supervisor/node:plan#0")?.id;
+    expect(runOf("supervisor")).toMatchObject({ name: "invoke_agent supervisor", run_type: "chain", inputs: { goal: "g" }, outputs: { answer: 42 }, session_name: "tw-test", trace_id: rootId });
+    expect(runOf("supervisor")?.parent_run_id).toBeUndefined();
+    expect(runOf("supervisor/node:plan#0")).toMatchObject({ run_type: "chain", parent_run_id: rootId, trace_id: rootId });
+    expect(runOf("supervisor/node:plan#0/llm:claude#0")).toMatchObject({ run_type: "llm", parent_run_id: planId, trace_id: rootId, outputs: { text: "hi" } });
+    const failed = runOf("supervisor/node:plan#0/tool:fetch#0");
+    expect(failed).toMatchObject({ run_type: "tool", parent_run_id: planId, trace_id: rootId, inputs: { url: "doc://x" } });
+    expect(String(failed?.error)).toMatch(/^Error: tool failed\nError: tool failed\n {4}at /);
+    // Each dotted order is its parent's, then the run's own start (to the µs) and id.
+    const started = byKey.get("supervisor/node:plan#0/tool:fetch#0")!.startTimeUnixNano;
+    expect(String(failed?.dotted_order)).toBe(`${String(runOf("supervisor/node:plan#0")?.dotted_order)}.${dottedPart(Number(BigInt(started) / 1000n), String(failed?.id))}`);
+    expect(ls.runs()).toHaveLength(4);
     expect(ls.apiKeys.every((k) => k === "ls-fake")).toBe(true);
+  });
+
+  it("starts a LangSmith trace of its own where a span's chain is not known whole: under another instrumentation's span, a consumer's root, past the deepest ancestry", async () => {
+    const carried: Record<string, string> = {};
+    const depth = MAX_ANCESTRY + 5;
+    const spans = await recorded(async (tracing) => {
+      const foreign = tracing.provider.getTracer("user-code");
+      await runWithResult("producer", {}, async () => {
+        // The user's own span between two steps: the inner step's parent is not a step.
+        await node("outer", {}, () => foreign.startActiveSpan("user span", async (span) => {
+          await tool("inner", {}, () => "ok");
+          span.end();
+        }));
+        Object.assign(carried, toHttpHeaders(carry()));
+        const nest = (n: number): Promise<unknown> => node(`level${n}`, { n }, () => (n < depth ? nest(n + 1) : "bottom"));
+        await nest(1);
+      });
+      // Another process's consumer: its root's parent is the producer's span, exported elsewhere.
+      await context.with(resume(fromHttpHeaders(carried)!), () => runWithResult("consumer", {}, () => tool("work", {}, () => "done")));
+    });
+    const rejections: SpanRejection[] = [];
+    const sink = langsmithSink({ apiUrl: ls.url, apiKey: "k", project: "p", retry: fastRetry, report: (r) => rejections.push(r) });
+    await sink.write(spans);
+    await sink.close();
+    expect(rejections).toEqual([]);
+    expect(ls.runs()).toHaveLength(spans.filter((s) => !isRunStart(s)).length);
+    const runOf = (span: SpanRecord) => ls.runs().find((r) => r.id === runId(span.traceId, span.spanId))!;
+    const top = (name: string) => spans.filter((s) => s.name === name).map(runOf);
+    const [user] = spans.filter((s) => s.name === "user span");
+    // Not a step, its chain is unknown: it tops a trace, and so does the step under it.
+    expect(top("user span")[0]).toMatchObject({ trace_id: runOf(user!).id, extra: { metadata: { parent_span_id: user!.parentSpanId } } });
+    expect(top("user span")[0]?.parent_run_id).toBeUndefined();
+    const [inner] = spans.filter((s) => s.name === "execute_tool inner");
+    expect(top("execute_tool inner")[0]).toMatchObject({ trace_id: runOf(inner!).id, extra: { metadata: { parent_span_id: user!.spanId } } });
+    expect(top("execute_tool inner")[0]?.parent_run_id).toBeUndefined();
+    const consumer = top("invoke_agent consumer")[0]!;
+    expect(consumer.parent_run_id).toBeUndefined();
+    expect(top("execute_tool work")[0]).toMatchObject({ parent_run_id: consumer.id, trace_id: consumer.id });
+    // Down a deep chain, every run but the ones the bound restarts sits under its parent.
+    const levels = spans.filter((s) => /^node level\d+$/.test(s.name)).map(runOf);
+    expect(levels).toHaveLength(depth);
+    expect(levels.filter((r) => r.parent_run_id === undefined)).toHaveLength(1);
+    expect(Math.max(...levels.map((r) => String(r.dotted_order).split(".").length))).toBe(MAX_ANCESTRY + 1);
   });
 
   it("wraps a state that is not a JSON object, and restores it exactly", () => {

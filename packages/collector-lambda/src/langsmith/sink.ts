@@ -6,8 +6,11 @@
  * exception, times, tags, and the ids that join it to the other sinks in `extra.metadata`.
  *
  * Run ids are UUIDs derived from (traceId, spanId), so a redelivered span upserts the same run.
- * `trace_id`/`dotted_order` are left to the server (it derives them from `parent_run_id`): a
- * collector batch need not hold a trace's root. Throttling, 5xx and timeouts are retried with
+ * LangSmith's `trace_id` and `dotted_order` (every ancestor's start time and id, from the top)
+ * come from the span alone, though its parent is exported after it: the instrumentation records
+ * each step's ancestors (`tracewright.step.ancestry`). A span whose chain is not known whole (its
+ * parent another instrumentation's span, or in another process: a consumer's root) starts a
+ * LangSmith trace of its own, its parent named in `extra.metadata.parent_span_id`. Throttling, 5xx and timeouts are retried with
  * jitter here (the client's own retries are off, so none is hidden). A batch call is all or
  * nothing, so a chunk LangSmith refuses for good (a 4xx other than 401, 403, 404, 408, 429) is
  * halved until the runs at fault stand alone: those are reported per span, the others delivered.
@@ -21,7 +24,7 @@
 import { createHash } from "node:crypto";
 import { Client } from "langsmith";
 import type { AttributeValue, SpanRecord } from "@tracewright/store";
-import { Exception, isRunStart, OpenInference, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, isRunStart, MAX_ANCESTRY, OpenInference, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
 import { resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { SinkError } from "../errors.js";
@@ -58,6 +61,10 @@ export interface LangSmithRun {
   outputs?: Record<string, unknown>;
   error?: string;
   parent_run_id?: string;
+  /** The id of the trace's top run (the run itself, for a top run). */
+  trace_id: string;
+  /** `<start, UTC to the µs>Z<run id>` of every run from the top one to this, joined by `.`. */
+  dotted_order: string;
   session_name: string;
   tags: string[];
   extra: { metadata: Record<string, unknown>; tracewright: { span: SpanRecord; moved: string[] } };
@@ -93,6 +100,49 @@ function asMap(value: AttributeValue | undefined): { map: Record<string, unknown
 
 const ms = (nanos: string): number => Number(BigInt(nanos) / 1_000_000n);
 
+/** One part of a dotted order: the run's start as `20260101T000000123456Z`, then its id. */
+export function dottedPart(startMicros: number, id: string): string {
+  const iso = new Date(Math.floor(startMicros / 1000)).toISOString();
+  const micros = String(startMicros % 1000).padStart(3, "0");
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}${micros}Z${id}`;
+}
+
+const ANCESTOR = /^([0-9a-f]{16}):(\d{1,16})$/;
+
+/**
+ * The ancestors (span id, start µs) a span recorded, outermost first, when they are the whole
+ * chain to its parent: well formed, at most {@link MAX_ANCESTRY}, the last its parent. Else none.
+ */
+function ancestorsOf(span: SpanRecord): { spanId: string; startMicros: number }[] | undefined {
+  const recorded = span.attributes[Tracewright.STEP_ANCESTRY];
+  if (typeof recorded !== "string" || span.parentSpanId === undefined || span.parentSpanId === "") return undefined;
+  const parts = recorded.split(".");
+  if (parts.length > MAX_ANCESTRY) return undefined;
+  const ancestors: { spanId: string; startMicros: number }[] = [];
+  for (const part of parts) {
+    const m = ANCESTOR.exec(part);
+    if (m === null) return undefined;
+    ancestors.push({ spanId: m[1] as string, startMicros: Number(m[2]) });
+  }
+  return ancestors.at(-1)?.spanId === span.parentSpanId ? ancestors : undefined;
+}
+
+/**
+ * A span's place in its LangSmith trace: under its parent when its whole chain is known, else at
+ * the top of a trace of its own.
+ */
+function placement(span: SpanRecord, id: string): Pick<LangSmithRun, "parent_run_id" | "trace_id" | "dotted_order"> {
+  const own = dottedPart(Number(BigInt(span.startTimeUnixNano) / 1000n), id);
+  const ancestors = ancestorsOf(span);
+  if (ancestors === undefined) return { trace_id: id, dotted_order: own };
+  const ids = ancestors.map((a) => runId(span.traceId, a.spanId));
+  return {
+    parent_run_id: ids.at(-1) as string,
+    trace_id: ids[0] as string,
+    dotted_order: `${ancestors.map((a, i) => dottedPart(a.startMicros, ids[i] as string)).join(".")}.${own}`,
+  };
+}
+
 /**
  * The run's name: the span's, else (OTLP allows an empty name; LangSmith refuses a run without
  * one) the last part of its step key, else `span`. `extra.tracewright.span` keeps the span as it was.
@@ -127,8 +177,11 @@ export function toLangSmithRun(span: SpanRecord, project: string): LangSmithRun 
         ? (span.status.message ?? "error")
         : `${String(exception.attributes[Exception.TYPE] ?? "Error")}: ${String(exception.attributes[Exception.MESSAGE] ?? span.status.message ?? "")}${typeof exception.attributes[Exception.STACKTRACE] === "string" ? `\n${exception.attributes[Exception.STACKTRACE] as string}` : ""}`;
   const kind = span.attributes[Tracewright.STEP_KIND];
+  const id = runId(span.traceId, span.spanId);
+  const place = placement(span, id);
+  const hasParent = span.parentSpanId !== undefined && span.parentSpanId !== "";
   return {
-    id: runId(span.traceId, span.spanId),
+    id,
     name: runName(span),
     run_type: runType(span),
     start_time: ms(span.startTimeUnixNano),
@@ -136,13 +189,14 @@ export function toLangSmithRun(span: SpanRecord, project: string): LangSmithRun 
     inputs: input.map,
     ...(output === undefined ? {} : { outputs: output.map }),
     ...(error === undefined ? {} : { error }),
-    ...(span.parentSpanId === undefined || span.parentSpanId === "" ? {} : { parent_run_id: runId(span.traceId, span.parentSpanId) }),
+    ...place,
     session_name: project,
     tags: typeof kind === "string" ? [kind] : [],
     extra: {
       metadata: {
         trace_id: span.traceId,
         span_id: span.spanId,
+        ...(hasParent ? { parent_span_id: span.parentSpanId } : {}),
         ...(typeof span.attributes[Tracewright.RUN_ID] === "string" ? { tracewright_run_id: span.attributes[Tracewright.RUN_ID] } : {}),
         ...(typeof span.attributes[Tracewright.STEP_KEY] === "string" ? { tracewright_step_key: span.attributes[Tracewright.STEP_KEY] } : {}),
       },
