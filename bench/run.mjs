@@ -80,12 +80,11 @@ function cpuMs() {
 async function instrumentOverhead() {
   const provider = new BasicTracerProvider();
   const bare = provider.getTracer("bench");
-  const tracing = init({ spanProcessors: [], register: false });
-  for (const [label, bytes] of [["1kb", 1024], ["10kb", 10 * 1024], ["100kb", 100 * 1024]]) {
+  /** A `tool()` call with `bytes` of input and output, paired with a bare span + `JSON.stringify` of both. */
+  const toolCall = (bytes) => {
     const input = state(bytes);
     const output = state(bytes);
-    const perRound = bytes >= 100 * 1024 ? 20 : 200;
-    const m = await paired(
+    return paired(
       () => tool("web_search", input, () => output),
       async () => {
         const span = bare.startSpan("execute_tool web_search");
@@ -94,11 +93,23 @@ async function instrumentOverhead() {
         span.end();
         return output;
       },
-      { perRound, rounds: 31, clock: cpuMs },
+      { perRound: bytes >= 100 * 1024 ? 20 : 200, rounds: 31, clock: cpuMs },
     );
+  };
+  const tracing = init({ spanProcessors: [], register: false });
+  for (const [label, bytes] of [["1kb", 1024], ["10kb", 10 * 1024], ["100kb", 100 * 1024]]) {
+    const m = await toolCall(bytes);
     record(`instrument.overhead.${label}`, m.value * 1000, "µs/call", m.baseline * 1000);
   }
   await tracing.shutdown();
+  // The same call in a run the sampler left out (`sampleRatio`): its states are neither serialized nor hashed.
+  const unsampled = init({ spanProcessors: [], register: false, sampleRatio: 0 });
+  let m;
+  await runWithResult("bench", {}, async () => {
+    m = await toolCall(1024);
+  });
+  record("instrument.overhead.1kb.sampled_out", m.value * 1000, "µs/call", m.baseline * 1000);
+  await unsampled.shutdown();
 }
 
 async function makeSpans(count) {

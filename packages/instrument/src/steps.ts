@@ -247,6 +247,8 @@ function safely(action: () => void): void {
 /** The one error-recording path: exception event, ERROR status. The caller rethrows. */
 export function recordError(span: Span, error: unknown): void {
   safely(() => {
+    // Sampled out: nothing would be kept, so the error is not serialized for nothing.
+    if (!span.isRecording()) return;
     const e = error instanceof Error ? error : undefined;
     const message = redactText(e?.message ?? safeString(error));
     span.addEvent(Exception.EVENT_NAME, {
@@ -311,8 +313,11 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
         : root !== undefined
           ? stepKeySegment(spec.name)
           : `${spec.kind}:${stepKeySegment(spec.name)}`;
-  const inputJson = serialize(spec.input);
-  const inputHash = hashJson(inputJson);
+  // Under a step that records nothing (its run sampled out), a step records nothing either (the
+  // sampler is by run): its state is neither serialized nor hashed, unless a replay watches.
+  const quiet = parent !== undefined && parent.run.interceptor === undefined && !parent.span.isRecording();
+  let inputJson = quiet ? "" : serialize(spec.input);
+  let inputHash = quiet ? "" : hashJson(inputJson);
   // Stores into a copy, not a literal of a spread and computed keys: V8 builds that one through
   // the runtime, key by key, a tenth of a small step's whole cost.
   const attributes: Attributes = Object.assign({}, spec.attributes);
@@ -335,6 +340,13 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   const local = carried === undefined ? undefined : openRuns.get(carried.runId);
   const spanTracer = parent?.run.tracer ?? root?.tracer ?? local?.tracer ?? tracer();
   const span = spanTracer.startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, attributes, ...(links ? { links } : {}) }, parentCtx);
+  if (quiet && span.isRecording()) {
+    // A sampler that is not by run recorded this step after all: its input, late but whole.
+    inputJson = serialize(spec.input);
+    inputHash = hashJson(inputJson);
+    const late = { [Tracewright.INPUT_HASH]: inputHash, [OpenInference.INPUT_VALUE]: inputJson };
+    safely(() => span.setAttributes(late));
+  }
   let run: RunFrame;
   if (parent !== undefined) {
     run = parent.run;
@@ -411,6 +423,11 @@ function endOk(started: Started, spec: StepSpec, output: unknown): void {
 }
 
 function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
+  if (!started.span.isRecording() && started.frame.run.interceptor === undefined) {
+    // Sampled out: nothing of the output would be kept.
+    safely(() => started.span.end());
+    return;
+  }
   let outputJson: string | undefined;
   safely(() => {
     outputJson = serialize(output);

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BasicTracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { Sampler } from "@opentelemetry/sdk-trace-base";
+import type { Tracing } from "./init.js";
+import { init } from "./init.js";
+import { OpenInference, Tracewright } from "./conventions.js";
+import { hashJson, serialize } from "./serialize.js";
+import { llm, node, runWithResult, tool } from "./steps.js";
+
+/** A state that counts how often its field is read. */
+function countedState(): { state: { q: string }; reads: () => number } {
+  let reads = 0;
+  const state = {} as { q: string };
+  Object.defineProperty(state, "q", { enumerable: true, get: () => (reads++, "lambda pricing") });
+  return { state, reads: () => reads };
+}
+
+async function agent(state: { q: string }): Promise<void> {
+  await node("research", state, async (s) => {
+    await llm({ model: "m", messages: [s] }, () => ({ text: "ok" }));
+    await tool("fetch", s, () => Promise.reject(new Error("503"))).catch(() => undefined);
+    return s;
+  });
+}
+
+describe("a sampled-out run", () => {
+  const exporter = new InMemorySpanExporter();
+  let tracing: Tracing;
+  beforeAll(() => {
+    tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], sampleRatio: 0, register: false });
+  });
+  afterAll(() => tracing.shutdown());
+
+  it("serializes none of its steps' states: only the root's input, which the sampler may read", async () => {
+    const { state, reads } = countedState();
+    const result = await runWithResult("supervisor", { goal: "g" }, () => agent(state));
+    expect(result.status).toBe("ok");
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    // Read by the agent's own code only: the node passes the state on, the llm puts it in its messages.
+    expect(reads()).toBe(0);
+  });
+
+  it("still runs every step and rethrows the agent's errors unchanged", async () => {
+    const boom = new TypeError("bad");
+    const result = await runWithResult("supervisor", {}, () => node("n", {}, () => tool("t", {}, () => Promise.reject(boom))));
+    expect(result).toMatchObject({ status: "error", error: boom });
+  });
+});
+
+describe("a sampler that is not by run", () => {
+  it("records a step under an unrecorded parent with its input whole, serialized once it is known to record", async () => {
+    const exporter = new InMemorySpanExporter();
+    // Drops the root alone: the steps under it are recorded though their parent is not.
+    const sampler: Sampler = { shouldSample: (_ctx, _trace, name) => ({ decision: name.startsWith("invoke_agent") ? SamplingDecision.NOT_RECORD : SamplingDecision.RECORD_AND_SAMPLED }), toString: () => "all but roots" };
+    const provider = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const { state, reads } = countedState();
+    await runWithResult("supervisor", {}, () => tool("fetch", state, () => "done"), { tracer: provider.getTracer("test") });
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.name).toBe("execute_tool fetch");
+    expect(span?.attributes[OpenInference.INPUT_VALUE]).toBe('{"q":"lambda pricing"}');
+    expect(span?.attributes[Tracewright.INPUT_HASH]).toBe(hashJson('{"q":"lambda pricing"}'));
+    expect(span?.attributes[OpenInference.OUTPUT_VALUE]).toBe('"done"');
+    const once = countedState();
+    serialize(once.state);
+    expect(reads()).toBe(once.reads());
+  });
+});
