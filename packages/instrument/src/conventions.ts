@@ -185,6 +185,33 @@ export function stepKeyName(segment: string): string {
   return segment.includes("%") ? segment.replace(/%2F|%25/gi, (escape) => (escape === "%25" ? "%" : "/")) : segment;
 }
 
+/** One ancestor in a `tracewright.step.ancestry`. */
+export interface Ancestor {
+  spanId: string;
+  /** Its start, µs since the epoch. */
+  startMicros: number;
+}
+
+const ANCESTOR = /^([0-9a-f]{16}):(\d{1,16})$/;
+
+/**
+ * A `tracewright.step.ancestry` read back, outermost first; undefined when it is not one (not a
+ * string, a malformed part, more than {@link MAX_ANCESTRY}). It comes from what was sent, or from
+ * a message: readers trust nothing else of it.
+ */
+export function parseStepAncestry(value: unknown): Ancestor[] | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const parts = value.split(".");
+  if (parts.length > MAX_ANCESTRY) return undefined;
+  const ancestors: Ancestor[] = [];
+  for (const part of parts) {
+    const m = ANCESTOR.exec(part);
+    if (m === null) return undefined;
+    ancestors.push({ spanId: m[1] as string, startMicros: Number(m[2]) });
+  }
+  return ancestors;
+}
+
 /** Values of `tracewright.step.kind`. */
 export const StepKind = {
   AGENT: "agent",

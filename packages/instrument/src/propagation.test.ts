@@ -11,11 +11,11 @@ const exporter = recordSpans();
 const attr = (key: string) => exporter.getFinishedSpans().map((s) => s.attributes[key]);
 
 describe("carriers", () => {
-  const carried: Carried = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate: "vendor=x", runId: "0af7651916cd43dd8448eb211c80319c", parentKey: "choreography/message:research#0" };
+  const carried: Carried = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", tracestate: "vendor=x", runId: "0af7651916cd43dd8448eb211c80319c", parentKey: "choreography/message:research#0", ancestry: "00f067aa0ba902b7:1796151340186000.b7ad6b7169203331:1796151340187250" };
 
   it("round-trips through SQS message attributes, as the SDK sends and as Lambda delivers", () => {
     const attributes = toSqsAttributes(carried);
-    expect(Object.keys(attributes)).toHaveLength(4);
+    expect(Object.keys(attributes)).toHaveLength(5);
     expect(fromSqsMessage({ MessageAttributes: attributes })).toEqual(carried);
     const lambdaShape = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: "String" }]));
     expect(fromSqsMessage({ messageAttributes: lambdaShape, attributes: { ApproximateReceiveCount: "3" } })).toEqual(carried);
@@ -86,6 +86,19 @@ describe("one run across a hop", () => {
     expect(consumer.parentSpanContext?.spanId).toBe(message.spanContext().spanId);
     expect(consumer.links[0]?.context.spanId).toBe(message.spanContext().spanId);
     expect(consumer.attributes["messaging.operation.type"]).toBe("process");
+    // The producer's chain came along: the consumer's root continues it, the message step last.
+    const segment = (span: typeof message) => `${span.spanContext().spanId}:${span.startTime[0] * 1_000_000 + Math.floor(span.startTime[1] / 1000)}`;
+    expect(delivered.carried.ancestry).toBe(`${String(message.attributes[Tracewright.STEP_ANCESTRY])}.${segment(message)}`);
+    expect(consumer.attributes[Tracewright.STEP_ANCESTRY]).toBe(delivered.carried.ancestry);
+    // A chain that does not end in the consumer's parent (mangled, or from another message) is not taken.
+    const mismatched = { ...delivered.carried, ancestry: "00f067aa0ba902b7:1796151340186000" };
+    await consume("stray", { system: "in_process", destination: "research" }, { message: delivered.body, carried: mismatched, attempt: 0 }, () => 1);
+    await consume("garbled", { system: "in_process", destination: "research" }, { message: delivered.body, carried: { ...delivered.carried, ancestry: "<script>" }, attempt: 0 }, () => 1);
+    for (const name of ["invoke_agent stray", "invoke_agent garbled"]) {
+      const root = exporter.getFinishedSpans().find((s) => s.name === name);
+      expect(root?.parentSpanContext?.spanId).toBe(message.spanContext().spanId);
+      expect(root?.attributes).not.toHaveProperty([Tracewright.STEP_ANCESTRY]);
+    }
     // A redelivery gets its own key.
     await consume("research", { system: "in_process", destination: "research" }, { message: delivered.body, carried: delivered.carried, attempt: 1 }, () => 1);
     expect(attr(Tracewright.STEP_KEY)).toContain("choreography/node:intake#0/message:research#0/agent:research#1");

@@ -1,7 +1,7 @@
 import type { Context } from "@opentelemetry/api";
 import { ROOT_CONTEXT, context as otelContext, diag, TraceFlags } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { currentRunId, currentStepKey, withCarriedRun } from "./steps.js";
+import { currentRunId, currentStepKey, currentStepLineage, withCarriedRun } from "./steps.js";
 import type { CarriedRun } from "./steps.js";
 
 /**
@@ -26,10 +26,13 @@ export interface Carried {
   tracestate?: string;
   runId?: string;
   parentKey?: string;
+  /** The producer step's chain, itself last (`tracewright.step.ancestry`): what LangSmith's dotted order needs of it. */
+  ancestry?: string;
 }
 
 const RUN_ID = "tracewright-run-id";
 const PARENT_KEY = "tracewright-parent-key";
+const ANCESTRY = "tracewright-ancestry";
 
 /** Captures the active trace context and run, to send along. */
 export function carry(ctx: Context = otelContext.active()): Carried {
@@ -37,11 +40,13 @@ export function carry(ctx: Context = otelContext.active()): Carried {
   w3c.inject(ctx, headers, { set: (c, k, v) => void (c[k] = v) });
   const runId = otelContext.with(ctx, () => currentRunId());
   const parentKey = otelContext.with(ctx, () => currentStepKey());
+  const ancestry = otelContext.with(ctx, () => currentStepLineage());
   return {
     ...(headers.traceparent === undefined ? {} : { traceparent: headers.traceparent }),
     ...(headers.tracestate === undefined ? {} : { tracestate: headers.tracestate }),
     ...(runId === undefined || runId === "" ? {} : { runId }),
     ...(parentKey === undefined ? {} : { parentKey }),
+    ...(ancestry === undefined ? {} : { ancestry }),
   };
 }
 
@@ -52,13 +57,13 @@ export function carry(ctx: Context = otelContext.active()): Carried {
 export function resume(carried: Carried, attempt = 0): Context {
   let ctx = w3c.extract(ROOT_CONTEXT, carried, { get: (c, k) => c[k as keyof Carried], keys: (c) => Object.keys(c) });
   if (carried.runId !== undefined && carried.runId !== "") {
-    const run: CarriedRun = { runId: carried.runId, attempt, ...(carried.parentKey === undefined ? {} : { parentKey: carried.parentKey }) };
+    const run: CarriedRun = { runId: carried.runId, attempt, ...(carried.parentKey === undefined ? {} : { parentKey: carried.parentKey }), ...(carried.ancestry === undefined ? {} : { ancestry: carried.ancestry }) };
     ctx = withCarriedRun(ctx, run);
   }
   return ctx;
 }
 
-/** SQS message attributes as the AWS SDK sends them. (SQS allows 10 attributes a message: this uses up to 4.) */
+/** SQS message attributes as the AWS SDK sends them. (SQS allows 10 attributes a message: this uses up to 5.) */
 export type SqsMessageAttributes = Record<string, { DataType: "String"; StringValue: string }>;
 
 /** The carried context as SQS message attributes (merge them into yours). */
@@ -68,6 +73,7 @@ export function toSqsAttributes(carried: Carried = carry()): SqsMessageAttribute
   if (carried.tracestate !== undefined) out.tracestate = { DataType: "String", StringValue: carried.tracestate };
   if (carried.runId !== undefined) out[RUN_ID] = { DataType: "String", StringValue: carried.runId };
   if (carried.parentKey !== undefined) out[PARENT_KEY] = { DataType: "String", StringValue: carried.parentKey };
+  if (carried.ancestry !== undefined) out[ANCESTRY] = { DataType: "String", StringValue: carried.ancestry };
   return out;
 }
 
@@ -78,7 +84,7 @@ export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
  * The user's message attributes with the carried context added, within SQS's limit of
  * {@link SQS_MAX_MESSAGE_ATTRIBUTES}. The user's own attributes are never dropped or
  * overwritten; ours are added while there is room, most useful first: `traceparent`,
- * `tracewright-run-id`, `tracewright-parent-key`, `tracestate`. A user already at 10 attributes
+ * `tracewright-run-id`, `tracewright-parent-key`, `tracestate`, `tracewright-ancestry`. A user already at 10 attributes
  * gets none of ours: send {@link toSqsSystemAttributes} as `MessageSystemAttributes` too, so the
  * trace still crosses as `AWSTraceHeader`. The consumer then joins the trace (remote parent and
  * link) and — a fresh run's id being its root's trace id — carries the same `tracewright.run.id`
@@ -88,7 +94,7 @@ export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
 export function mergeSqsAttributes<A extends Record<string, unknown>>(user: A | undefined, carried: Carried = carry()): A & SqsMessageAttributes {
   const out: Record<string, unknown> = { ...user };
   const ours = toSqsAttributes(carried);
-  for (const name of ["traceparent", RUN_ID, PARENT_KEY, "tracestate"]) {
+  for (const name of ["traceparent", RUN_ID, PARENT_KEY, "tracestate", ANCESTRY]) {
     const value = ours[name];
     if (value === undefined || name in out) continue;
     if (Object.keys(out).length >= SQS_MAX_MESSAGE_ATTRIBUTES) break;
@@ -134,6 +140,8 @@ export function fromSqsMessage(message: SqsMessageLike): Carried {
   if (runId !== undefined) carried.runId = runId;
   const parentKey = read(PARENT_KEY);
   if (parentKey !== undefined) carried.parentKey = parentKey;
+  const ancestry = read(ANCESTRY);
+  if (ancestry !== undefined) carried.ancestry = ancestry;
   return carried;
 }
 
@@ -180,17 +188,18 @@ export function fromEventBridgeEvent(event: { detail?: unknown }): Carried {
   if (field === null || typeof field !== "object") return {};
   const f = field as Record<string, unknown>;
   const out: Carried = {};
-  for (const key of ["traceparent", "tracestate", "runId", "parentKey"] as const) if (typeof f[key] === "string") out[key] = f[key];
+  for (const key of ["traceparent", "tracestate", "runId", "parentKey", "ancestry"] as const) if (typeof f[key] === "string") out[key] = f[key];
   return out;
 }
 
-/** HTTP headers carrying the context: `traceparent`, `tracestate`, `tracewright-run-id`, `tracewright-parent-key`. */
+/** HTTP headers carrying the context: `traceparent`, `tracestate`, `tracewright-run-id`, `tracewright-parent-key`, `tracewright-ancestry`. */
 export function toHttpHeaders(carried: Carried = carry()): Record<string, string> {
   const headers: Record<string, string> = {};
   if (carried.traceparent !== undefined) headers.traceparent = carried.traceparent;
   if (carried.tracestate !== undefined) headers.tracestate = carried.tracestate;
   if (carried.runId !== undefined) headers[RUN_ID] = carried.runId;
   if (carried.parentKey !== undefined) headers[PARENT_KEY] = encodeURIComponent(carried.parentKey);
+  if (carried.ancestry !== undefined) headers[ANCESTRY] = carried.ancestry;
   return headers;
 }
 
@@ -209,6 +218,8 @@ export function fromHttpHeaders(headers: Record<string, string | string[] | unde
   if (runId !== undefined) out.runId = runId;
   const parentKey = get(PARENT_KEY);
   if (parentKey !== undefined) out.parentKey = decodeHeader(parentKey);
+  const ancestry = get(ANCESTRY);
+  if (ancestry !== undefined) out.ancestry = ancestry;
   return out;
 }
 

@@ -9,6 +9,7 @@ import {
   OpenInference,
   OpenInferenceKind,
   Operation,
+  parseStepAncestry,
   RunStart,
   StepKind,
   stepKeyName,
@@ -139,11 +140,24 @@ export interface CarriedRun {
   parentKey?: string;
   /** Delivery attempt (0 for the first), so a redelivered message gets its own key. */
   attempt?: number;
+  /** The producer step's chain, itself last: the consumer root's `tracewright.step.ancestry`. */
+  ancestry?: string;
 }
 
 /** A context in which `run()` continues the carried run. */
 export function withCarriedRun(ctx: Context, carried: CarriedRun): Context {
   return ctx.setValue(CARRIED, carried);
+}
+
+/**
+ * The `tracewright.step.ancestry` a step started in this async context would record — the active
+ * step's chain, itself last — to carry along a message; undefined outside a step, under a span of
+ * other instrumentation, or past {@link MAX_ANCESTRY}.
+ */
+export function currentStepLineage(): string | undefined {
+  const ctx = otelContext.active();
+  const frame = currentFrame(ctx);
+  return frame === undefined || frame.key === "" ? undefined : childAncestry(frame, ctx);
 }
 
 /** The step key of the step active in this async context, if any. */
@@ -327,8 +341,13 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   attributes[OpenInference.INPUT_VALUE] = inputJson;
   attributes[OpenInference.INPUT_MIME_TYPE] = MIME_JSON;
   const refs: string[] = [];
-  // A root of this process (no step above it) starts a chain; it records no ancestry.
+  // A root of this process (no step above it) starts a chain, and records no ancestry — unless it
+  // continues a carried run whose producer's chain came along, ending in its remote parent.
   let ancestry: string | undefined = "";
+  if (carried?.ancestry !== undefined && parseStepAncestry(carried.ancestry)?.at(-1)?.spanId === trace.getSpanContext(parentCtx)?.spanId) {
+    ancestry = carried.ancestry;
+    attributes[Tracewright.STEP_ANCESTRY] = ancestry;
+  }
   if (parent !== undefined) {
     if (parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
     // The order in which the parent called its children: replay checks call order with it.
@@ -367,7 +386,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   }
   offloadInput(span, inputJson, inputHash, run, refs);
   // A step whose ancestry is unknown starts a chain of its own for its children.
-  const frame: StepFrame = { run, key, counters: new Map(), children: 0, span, ancestry: ancestry ?? "", depth: ancestry === undefined ? 0 : (parent?.depth ?? -1) + 1 };
+  const depth = ancestry === undefined || ancestry === "" ? 0 : parent !== undefined ? parent.depth + 1 : ancestry.split(".").length;
+  const frame: StepFrame = { run, key, counters: new Map(), children: 0, span, ancestry: ancestry ?? "", depth };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
   // This process's local root of the run (a fresh root, or a consumer continuing a run no step of
   // this process has open): announce the run now, not when its first step ends.

@@ -46,7 +46,9 @@ async function hop(userCount: number) {
 describe("one run across a real SQS hop (SDK v3 against a local endpoint)", () => {
   it("continues the producer's run under its message step, linked to its span", async () => {
     const { producerRunId, consumed, producer, consumer, message } = await hop(2);
-    expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual(["traceparent", "tracewright-parent-key", "tracewright-run-id", "user0", "user1"]);
+    expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual(["traceparent", "tracewright-ancestry", "tracewright-parent-key", "tracewright-run-id", "user0", "user1"]);
+    // The producer's chain crossed too: the consumer's root continues it, the message step last.
+    expect(String(consumer.attributes[Tracewright.STEP_ANCESTRY])).toMatch(new RegExp(`^[0-9a-f]{16}:\\d+\\.${producer.spanContext().spanId}:\\d+$`));
     expect(consumed).toMatchObject({ status: "ok", runId: producerRunId, output: producerRunId });
     expect(consumer.attributes[Tracewright.RUN_ID]).toBe(producerRunId);
     expect(consumer.attributes[Tracewright.STEP_KEY]).toBe("producer/message:jobs#0/agent:worker#0");

@@ -87,7 +87,7 @@ describe("langsmithSink", () => {
     expect(ls.apiKeys.every((k) => k === "ls-fake")).toBe(true);
   });
 
-  it("starts a LangSmith trace of its own where a span's chain is not known whole: under another instrumentation's span, a consumer's root, past the deepest ancestry", async () => {
+  it("starts a LangSmith trace of its own where a span's chain is not known whole: under another instrumentation's span, a consumer's root without the producer's chain, past the deepest ancestry", async () => {
     const carried: Record<string, string> = {};
     const depth = MAX_ANCESTRY + 5;
     const spans = await recorded(async (tracing) => {
@@ -102,8 +102,12 @@ describe("langsmithSink", () => {
         const nest = (n: number): Promise<unknown> => node(`level${n}`, { n }, () => (n < depth ? nest(n + 1) : "bottom"));
         await nest(1);
       });
-      // Another process's consumer: its root's parent is the producer's span, exported elsewhere.
-      await context.with(resume(fromHttpHeaders(carried)!), () => runWithResult("consumer", {}, () => tool("work", {}, () => "done")));
+      // Consumers, as in another process: their root's parent is the producer's span. The chain
+      // comes along with the headers; a carrier that lost it (a proxy that drops unknown headers)
+      // leaves the consumer to top a trace of its own.
+      await context.with(resume(fromHttpHeaders(carried)), () => runWithResult("consumer", {}, () => tool("work", {}, () => "done")));
+      const { "tracewright-ancestry": _dropped, ...stripped } = carried;
+      await context.with(resume(fromHttpHeaders(stripped)), () => runWithResult("stripped", {}, () => tool("work", {}, () => "done")));
     });
     const rejections: SpanRejection[] = [];
     const sink = langsmithSink({ apiUrl: ls.url, apiKey: "k", project: "p", retry: fastRetry, report: (r) => rejections.push(r) });
@@ -120,9 +124,17 @@ describe("langsmithSink", () => {
     const [inner] = spans.filter((s) => s.name === "execute_tool inner");
     expect(top("execute_tool inner")[0]).toMatchObject({ trace_id: runOf(inner!).id, extra: { metadata: { parent_span_id: user!.spanId } } });
     expect(top("execute_tool inner")[0]?.parent_run_id).toBeUndefined();
+    // One trace from the producer through the hop: the consumer sits under the step that sent.
+    const producer = top("invoke_agent producer")[0]!;
     const consumer = top("invoke_agent consumer")[0]!;
-    expect(consumer.parent_run_id).toBeUndefined();
-    expect(top("execute_tool work")[0]).toMatchObject({ parent_run_id: consumer.id, trace_id: consumer.id });
+    expect(consumer).toMatchObject({ parent_run_id: producer.id, trace_id: producer.id });
+    const stripped = top("invoke_agent stripped")[0]!;
+    expect(stripped.parent_run_id).toBeUndefined();
+    expect(stripped.trace_id).toBe(stripped.id);
+    expect(top("execute_tool work").map((r) => [r.parent_run_id, r.trace_id])).toEqual([
+      [consumer.id, producer.id],
+      [stripped.id, stripped.id],
+    ]);
     // Down a deep chain, every run but the ones the bound restarts sits under its parent.
     const levels = spans.filter((s) => /^node level\d+$/.test(s.name)).map(runOf);
     expect(levels).toHaveLength(depth);

@@ -8,10 +8,10 @@
  * Run ids are UUIDs derived from (traceId, spanId), so a redelivered span upserts the same run.
  * LangSmith's `trace_id` and `dotted_order` (every ancestor's start time and id, from the top)
  * come from the span alone, though its parent is exported after it: the instrumentation records
- * each step's ancestors (`tracewright.step.ancestry`). A span whose chain is not known whole (its
- * parent another instrumentation's span, or in another process: a consumer's root) starts a
- * LangSmith trace of its own, its parent named in `extra.metadata.parent_span_id`. Throttling, 5xx and timeouts are retried with
- * jitter here (the client's own retries are off, so none is hidden). A batch call is all or
+ * each step's ancestors (`tracewright.step.ancestry`, carried across hops with the message). A
+ * span whose chain is not known whole (its parent another instrumentation's span, or a consumer
+ * whose message lost the chain) starts a LangSmith trace of its own, its parent named in
+ * `extra.metadata.parent_span_id`. Throttling, 5xx and timeouts are retried with jitter here (the client's own retries are off, so none is hidden). A batch call is all or
  * nothing, so a chunk LangSmith refuses for good (a 4xx other than 401, 403, 404, 408, 429) is
  * halved until the runs at fault stand alone: those are reported per span, the others delivered.
  * A span without a name gets its step key's last part (LangSmith requires a name).
@@ -24,7 +24,8 @@
 import { createHash } from "node:crypto";
 import { Client } from "langsmith";
 import type { AttributeValue, SpanRecord } from "@tracewright/store";
-import { Exception, isRunStart, MAX_ANCESTRY, OpenInference, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, isRunStart, OpenInference, parseStepAncestry, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
+import type { Ancestor } from "@tracewright/instrument/conventions";
 import { resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { SinkError } from "../errors.js";
@@ -107,24 +108,10 @@ export function dottedPart(startMicros: number, id: string): string {
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}${micros}Z${id}`;
 }
 
-const ANCESTOR = /^([0-9a-f]{16}):(\d{1,16})$/;
-
-/**
- * The ancestors (span id, start µs) a span recorded, outermost first, when they are the whole
- * chain to its parent: well formed, at most {@link MAX_ANCESTRY}, the last its parent. Else none.
- */
-function ancestorsOf(span: SpanRecord): { spanId: string; startMicros: number }[] | undefined {
-  const recorded = span.attributes[Tracewright.STEP_ANCESTRY];
-  if (typeof recorded !== "string" || span.parentSpanId === undefined || span.parentSpanId === "") return undefined;
-  const parts = recorded.split(".");
-  if (parts.length > MAX_ANCESTRY) return undefined;
-  const ancestors: { spanId: string; startMicros: number }[] = [];
-  for (const part of parts) {
-    const m = ANCESTOR.exec(part);
-    if (m === null) return undefined;
-    ancestors.push({ spanId: m[1] as string, startMicros: Number(m[2]) });
-  }
-  return ancestors.at(-1)?.spanId === span.parentSpanId ? ancestors : undefined;
+/** The ancestors a span recorded, when they are the whole chain to its parent (the last of them). */
+function ancestorsOf(span: SpanRecord): Ancestor[] | undefined {
+  const ancestors = parseStepAncestry(span.attributes[Tracewright.STEP_ANCESTRY]);
+  return ancestors !== undefined && ancestors.at(-1)?.spanId === span.parentSpanId ? ancestors : undefined;
 }
 
 /**
