@@ -28,7 +28,7 @@ beforeAll(async () => {
         return;
       }
       res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({ output: { message: { role: "assistant", content: [{ text: "Move image-resize to arm64." }] } }, stopReason: "end_turn", usage: { inputTokens: 42, outputTokens: 7, totalTokens: 49 }, metrics: { latencyMs: 12 } }),
+        JSON.stringify({ output: { message: { role: "assistant", content: [{ text: "Move image-resize to arm64." }] } }, stopReason: "end_turn", usage: { inputTokens: 42, outputTokens: 7, totalTokens: 1201, cacheReadInputTokens: 1024, cacheWriteInputTokens: 128 }, metrics: { latencyMs: 12 } }),
       );
     });
   });
@@ -44,14 +44,14 @@ afterAll(async () => {
 const client = () => new BedrockRuntimeClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "AKIDFAKE", secretAccessKey: "fake" }, maxAttempts: 1, requestHandler: new NodeHttpHandler() });
 
 describe("Bedrock Converse", () => {
-  it("records a Converse call as an llm step with provider, model and token usage", async () => {
+  it("records a Converse call as an llm step with provider, model and token usage, prompt cache included", async () => {
     const bedrock = tracedBedrock(client());
     const reply = await run("bedrock-agent", {}, () => bedrock.converse<{ output: { message: { content: { text: string }[] } } }>({ modelId: "anthropic.claude-3-5-haiku", messages: [{ role: "user", content: [{ text: "what first?" }] }] }, { name: "planner" }));
     expect(reply.output.message.content[0]?.text).toBe("Move image-resize to arm64.");
     expect(seen.at(-1)?.path).toBe("/model/anthropic.claude-3-5-haiku/converse");
     expect(seen.at(-1)?.body).toEqual({ messages: [{ role: "user", content: [{ text: "what first?" }] }] });
     const span = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "bedrock-agent/llm:planner#0")!;
-    expect(span.attributes).toMatchObject({ "gen_ai.provider.name": "aws.bedrock", "gen_ai.request.model": "anthropic.claude-3-5-haiku", "gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 7, "gen_ai.operation.name": "chat" });
+    expect(span.attributes).toMatchObject({ "gen_ai.provider.name": "aws.bedrock", "gen_ai.request.model": "anthropic.claude-3-5-haiku", "gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 7, "gen_ai.usage.cache_read.input_tokens": 1024, "gen_ai.usage.cache_creation.input_tokens": 128, "gen_ai.operation.name": "chat" });
     expect(String(span.attributes["output.value"])).not.toContain("$metadata");
   });
 

@@ -21,6 +21,10 @@ export const GenAI = {
   PROVIDER_NAME: "gen_ai.provider.name",
   USAGE_INPUT_TOKENS: "gen_ai.usage.input_tokens",
   USAGE_OUTPUT_TOKENS: "gen_ai.usage.output_tokens",
+  /** Input tokens read from the provider's prompt cache (counted in `gen_ai.usage.input_tokens` or not, as the provider counts them). */
+  USAGE_CACHE_READ_INPUT_TOKENS: "gen_ai.usage.cache_read.input_tokens",
+  /** Input tokens written to the provider's prompt cache. */
+  USAGE_CACHE_CREATION_INPUT_TOKENS: "gen_ai.usage.cache_creation.input_tokens",
   CONVERSATION_ID: "gen_ai.conversation.id",
   INPUT_MESSAGES: "gen_ai.input.messages",
   OUTPUT_MESSAGES: "gen_ai.output.messages",

@@ -150,6 +150,20 @@ describe("wrappers record each step as a span", () => {
     for (const span of spans()) expect(span.attributes[Tracewright.RUN_ID]).toBe(runId);
   });
 
+  it("reads token usage in the shapes of Anthropic and OpenAI, prompt cache included", async () => {
+    await run("supervisor", {}, async () => {
+      await llm({ model: "claude" }, () => ({ usage: { input_tokens: 20, output_tokens: 5, cache_read_input_tokens: 900, cache_creation_input_tokens: 80 } }));
+      await llm({ model: "gpt" }, () => ({ usage: { prompt_tokens: 30, completion_tokens: 6, prompt_tokens_details: { cached_tokens: 512 } } }));
+      await llm({ model: "gpt-responses" }, () => ({ usage: { input_tokens: 40, output_tokens: 7, input_tokens_details: { cached_tokens: 256 } } }));
+      await llm({ model: "odd" }, () => ({ usage: { input_tokens: "many", prompt_tokens_details: null, cache_read_input_tokens: Number.NaN } }));
+    });
+    const usage = (key: string) => Object.fromEntries(Object.entries(byKey(key).attributes).filter(([k]) => k.startsWith("gen_ai.usage.")));
+    expect(usage("supervisor/llm:claude#0")).toEqual({ "gen_ai.usage.input_tokens": 20, "gen_ai.usage.output_tokens": 5, "gen_ai.usage.cache_read.input_tokens": 900, "gen_ai.usage.cache_creation.input_tokens": 80 });
+    expect(usage("supervisor/llm:gpt#0")).toEqual({ "gen_ai.usage.input_tokens": 30, "gen_ai.usage.output_tokens": 6, "gen_ai.usage.cache_read.input_tokens": 512 });
+    expect(usage("supervisor/llm:gpt-responses#0")).toEqual({ "gen_ai.usage.input_tokens": 40, "gen_ai.usage.output_tokens": 7, "gen_ai.usage.cache_read.input_tokens": 256 });
+    expect(usage("supervisor/llm:odd#0")).toEqual({});
+  });
+
   it("nests steps under their parent and keeps keys stable for concurrent siblings", async () => {
     await run("supervisor", {}, async () => {
       await node("research", {}, async () => {

@@ -709,14 +709,27 @@ export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req
   );
 }
 
+/**
+ * Token usage, in the shapes of Bedrock Converse (`inputTokens`, `cacheReadInputTokens`,
+ * `cacheWriteInputTokens`), Anthropic (`input_tokens`, `cache_read_input_tokens`,
+ * `cache_creation_input_tokens`) and OpenAI (`prompt_tokens`, `prompt_tokens_details.cached_tokens`;
+ * the Responses API's `input_tokens_details.cached_tokens`).
+ */
 function recordUsage(output: unknown, span: Span): void {
   if (output === null || typeof output !== "object") return;
   const usage = (output as { usage?: Record<string, unknown> }).usage;
   if (usage === null || typeof usage !== "object") return;
-  const input = usage.inputTokens ?? usage.input_tokens ?? usage.prompt_tokens;
-  const out = usage.outputTokens ?? usage.output_tokens ?? usage.completion_tokens;
-  if (typeof input === "number") span.setAttribute(GenAI.USAGE_INPUT_TOKENS, input);
-  if (typeof out === "number") span.setAttribute(GenAI.USAGE_OUTPUT_TOKENS, out);
+  const details = (key: string): Record<string, unknown> | undefined => {
+    const value = usage[key];
+    return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  };
+  const counts: [string, unknown][] = [
+    [GenAI.USAGE_INPUT_TOKENS, usage.inputTokens ?? usage.input_tokens ?? usage.prompt_tokens],
+    [GenAI.USAGE_OUTPUT_TOKENS, usage.outputTokens ?? usage.output_tokens ?? usage.completion_tokens],
+    [GenAI.USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens ?? usage.cache_read_input_tokens ?? details("prompt_tokens_details")?.cached_tokens ?? details("input_tokens_details")?.cached_tokens],
+    [GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteInputTokens ?? usage.cache_creation_input_tokens],
+  ];
+  for (const [key, count] of counts) if (typeof count === "number" && Number.isFinite(count)) span.setAttribute(key, count);
 }
 
 export interface ToolOptions {

@@ -23,11 +23,12 @@ describe("stateText", () => {
 describe("stepFacts", () => {
   it("lists the known attributes in a fixed order, skipping others", () => {
     const facts = stepFacts({
-      attributes: { "gen_ai.usage.output_tokens": 7, "gen_ai.request.model": "claude", other: "x", "gen_ai.tool.name": "" },
+      attributes: { "gen_ai.usage.cache_read.input_tokens": 900, "gen_ai.usage.output_tokens": 7, "gen_ai.request.model": "claude", other: "x", "gen_ai.tool.name": "" },
     });
     expect(facts).toEqual([
       { label: "model", value: "claude" },
       { label: "output tokens", value: "7" },
+      { label: "cache read tokens", value: "900" },
     ]);
   });
 

@@ -39,6 +39,8 @@ const FACT_KEYS: readonly (readonly [string, string])[] = [
   ["provider", GenAI.PROVIDER_NAME],
   ["input tokens", GenAI.USAGE_INPUT_TOKENS],
   ["output tokens", GenAI.USAGE_OUTPUT_TOKENS],
+  ["cache read tokens", GenAI.USAGE_CACHE_READ_INPUT_TOKENS],
+  ["cache write tokens", GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS],
   ["tool", GenAI.TOOL_NAME],
   ["tool call id", GenAI.TOOL_CALL_ID],
   ["operation", GenAI.OPERATION_NAME],
