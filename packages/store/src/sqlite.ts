@@ -400,12 +400,16 @@ export class SqliteStore implements TraceStore, TraceQueries {
       if (result.inserted > 0) this.scheduleIndexing(INDEX_BUSY_DELAY_MS);
       return result;
     } catch (cause) {
-      // Another process holds the write lock (e.g. a BEGIN EXCLUSIVE): a failure that passes, said so.
-      if (isLockError(cause)) {
-        throw new StoreError("STORE_BUSY", `Writing ${spans.length} spans to ${this.path} failed: the database is locked by another connection for longer than the ${BUSY_TIMEOUT_MS} ms busy timeout. Nothing was written; retry once the lock is released.`, { cause });
-      }
-      throw new StoreError("STORE_WRITE_FAILED", `Writing ${spans.length} spans to ${this.path} failed: ${(cause as Error).message}`, { cause });
+      throw this.writeFailed(`${spans.length} spans`, cause);
     }
+  }
+
+  /** A failed write as a StoreError: another process holding the write lock (e.g. a BEGIN EXCLUSIVE) is a failure that passes, said so. */
+  private writeFailed(what: string, cause: unknown): StoreError {
+    if (isLockError(cause)) {
+      return new StoreError("STORE_BUSY", `Writing ${what} to ${this.path} failed: the database is locked by another connection for longer than the ${BUSY_TIMEOUT_MS} ms busy timeout. Nothing was written; retry once the lock is released.`, { cause });
+    }
+    return new StoreError("STORE_WRITE_FAILED", `Writing ${what} to ${this.path} failed: ${(cause as Error).message}`, { cause });
   }
 
   private statement(sql: string): Statement {
@@ -555,7 +559,11 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async putPayload(hash: string, body: string): Promise<void> {
-    this.statement(`INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(hash, body);
+    try {
+      this.statement(`INSERT INTO payloads (hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING`).run(hash, body);
+    } catch (cause) {
+      throw this.writeFailed(`payload ${hash}`, cause);
+    }
   }
 
   async getPayload(hash: string): Promise<string | undefined> {
