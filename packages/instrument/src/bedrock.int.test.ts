@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
-import type { Server } from "node:http";
+import { crc32 } from "node:zlib";
+import type { Server, ServerResponse } from "node:http";
 import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -7,10 +8,56 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tracedBedrock } from "./bedrock.js";
 import { init } from "./init.js";
 import type { Tracing } from "./init.js";
-import { run } from "./steps.js";
+import { run, runWithResult } from "./steps.js";
+import type { StepInterceptor } from "./steps.js";
+import { revive } from "./serialize.js";
 
 // The real Bedrock Runtime client against a local endpoint speaking Converse's REST-JSON protocol
-// (over HTTP/1.1: the client's default HTTP/2 handler needs TLS, which a loopback test has not).
+// and ConverseStream's binary event stream (over HTTP/1.1: the client's default HTTP/2 handler
+// needs TLS, which a loopback test has not).
+
+/** One message of the AWS event-stream encoding: prelude, CRC, string headers, JSON payload, CRC. */
+function eventMessage(headers: Record<string, string>, body: unknown): Buffer {
+  const head = Buffer.concat(
+    Object.entries(headers).map(([name, value]) => {
+      const n = Buffer.from(name);
+      const v = Buffer.from(value);
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(v.length);
+      return Buffer.concat([Buffer.from([n.length]), n, Buffer.from([7]), len, v]);
+    }),
+  );
+  const payload = Buffer.from(JSON.stringify(body));
+  const prelude = Buffer.alloc(8);
+  prelude.writeUInt32BE(12 + head.length + payload.length + 4, 0);
+  prelude.writeUInt32BE(head.length, 4);
+  const preludeCrc = Buffer.alloc(4);
+  preludeCrc.writeUInt32BE(crc32(prelude));
+  const message = Buffer.concat([prelude, preludeCrc, head, payload]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(message));
+  return Buffer.concat([message, crc]);
+}
+
+const streamEvent = (type: string, body: unknown) => eventMessage({ ":event-type": type, ":content-type": "application/json", ":message-type": "event" }, body);
+
+/** Lets the stream's second half go once the test has seen its first event: true streaming, or a timeout. */
+let releaseRest: () => void = () => undefined;
+
+async function streamReply(res: ServerResponse, failMidway: boolean): Promise<void> {
+  res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream" });
+  res.write(streamEvent("messageStart", { role: "assistant" }));
+  res.write(streamEvent("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "Move image-resize" } }));
+  await new Promise<void>((resolve) => (releaseRest = resolve));
+  if (failMidway) {
+    res.end(eventMessage({ ":exception-type": "modelStreamErrorException", ":content-type": "application/json", ":message-type": "exception" }, { message: "the model stopped mid-answer" }));
+    return;
+  }
+  res.write(streamEvent("contentBlockDelta", { contentBlockIndex: 0, delta: { text: " to arm64." } }));
+  res.write(streamEvent("contentBlockStop", { contentBlockIndex: 0 }));
+  res.write(streamEvent("messageStop", { stopReason: "end_turn" }));
+  res.end(streamEvent("metadata", { usage: { inputTokens: 42, outputTokens: 7, totalTokens: 49, cacheReadInputTokens: 10 }, metrics: { latencyMs: 12 } }));
+}
 let server: Server;
 let endpoint = "";
 const seen: { path: string; body: Record<string, unknown> }[] = [];
@@ -23,6 +70,10 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => (raw += c.toString()));
     req.on("end", () => {
       seen.push({ path: decodeURIComponent(req.url ?? ""), body: JSON.parse(raw) as Record<string, unknown> });
+      if (req.url?.endsWith("/converse-stream") === true) {
+        void streamReply(res, raw.includes("fail midway"));
+        return;
+      }
       if (raw.includes("throttle me")) {
         res.writeHead(429, { "content-type": "application/json", "x-amzn-errortype": "ThrottlingException" }).end(JSON.stringify({ message: "Too many requests" }));
         return;
@@ -60,5 +111,76 @@ describe("Bedrock Converse", () => {
     await expect(run("bedrock-agent", {}, () => bedrock.converse({ modelId: "m", messages: [{ role: "user", content: [{ text: "throttle me" }] }] }))).rejects.toMatchObject({ name: "ThrottlingException" });
     const failed = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "bedrock-agent/llm:m#0" && s.status.code === 2);
     expect(failed?.events[0]?.attributes?.["exception.type"]).toBe("ThrottlingException");
+  });
+});
+
+/** Reads a stream through, releasing the server's second half on the first event; fails on a stall instead of hanging. */
+async function readAll(stream: AsyncIterable<Record<string, unknown>>): Promise<Record<string, unknown>[]> {
+  const events: Record<string, unknown>[] = [];
+  const stall = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the stream stalled: its first event never came before the whole stream")), 5000).unref());
+  await Promise.race([
+    (async () => {
+      for await (const event of stream) {
+        events.push(event);
+        if (events.length === 1) releaseRest();
+      }
+    })(),
+    stall,
+  ]);
+  return events;
+}
+
+const deltas = (events: Record<string, unknown>[]) => events.map((e) => (e.contentBlockDelta as { delta?: { text?: string } } | undefined)?.delta?.text).filter((t) => t !== undefined).join("");
+
+describe("Bedrock ConverseStream", () => {
+  const request = { modelId: "anthropic.claude-3-5-haiku", messages: [{ role: "user", content: [{ text: "stream it" }] }] };
+
+  it("hands each event on as it comes, and records the step when the stream ends: every event, token usage", async () => {
+    const bedrock = tracedBedrock(client());
+    let events: Record<string, unknown>[] = [];
+    await run("streamer", {}, async () => {
+      const response = await bedrock.converseStream(request, { name: "writer" });
+      events = await readAll(response.stream);
+    });
+    expect(seen.at(-1)?.path).toBe("/model/anthropic.claude-3-5-haiku/converse-stream");
+    expect(deltas(events)).toBe("Move image-resize to arm64.");
+    expect(events.map((e) => Object.keys(e)[0])).toEqual(["messageStart", "contentBlockDelta", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]);
+    const span = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:writer#0")!;
+    expect(span.attributes).toMatchObject({ "gen_ai.provider.name": "aws.bedrock", "gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 7, "gen_ai.usage.cache_read.input_tokens": 10 });
+    expect((revive(String(span.attributes["output.value"])) as { events: unknown[] }).events).toEqual(events);
+  });
+
+  it("replays the recorded events as the stream, without calling the model", async () => {
+    const bedrock = tracedBedrock(client());
+    const recorded = await runWithResult("streamer", {}, async () => readAll((await bedrock.converseStream(request)).stream));
+    const step = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:anthropic.claude-3-5-haiku#0" && s.spanContext().traceId === recorded.traceId)!;
+    const served = revive(String(step.attributes["output.value"]));
+    // Serves the recorded output for that key, as replay does; everything else runs live.
+    const interceptor: StepInterceptor = {
+      intercept: (call, live) => (call.key === step.attributes["tracewright.step.key"] ? Promise.resolve(served as never) : live()),
+      interceptSync: (_call, live) => live(),
+    };
+    const calls = seen.length;
+    const replayed = await runWithResult("streamer", {}, async () => readAll((await bedrock.converseStream(request)).stream), { interceptor });
+    expect(seen.length).toBe(calls);
+    expect(replayed.output).toEqual(recorded.output);
+    expect(deltas(replayed.output ?? [])).toBe("Move image-resize to arm64.");
+  });
+
+  it("a stream that fails midway throws to its reader after the events that came, and records the step's error", async () => {
+    const bedrock = tracedBedrock(client());
+    const got: Record<string, unknown>[] = [];
+    const result = await runWithResult("streamer", {}, async () => {
+      const response = await bedrock.converseStream({ modelId: "m", messages: [{ role: "user", content: [{ text: "fail midway" }] }] });
+      for await (const event of response.stream) {
+        got.push(event);
+        if (got.length === 1) releaseRest();
+      }
+    });
+    expect(result.status).toBe("error");
+    expect(result.error).toMatchObject({ name: "ModelStreamErrorException", message: "the model stopped mid-answer" });
+    expect(deltas(got)).toBe("Move image-resize");
+    const failed = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:m#0" && s.status.code === 2);
+    expect(failed?.events[0]?.attributes?.["exception.type"]).toBe("ModelStreamErrorException");
   });
 });
