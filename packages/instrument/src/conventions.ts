@@ -93,12 +93,12 @@ export const Tracewright = {
    */
   RUN_START: "tracewright.run.start",
   /**
-   * A step's ancestors in this process, outermost first, as `<span id>:<start time, µs since the
-   * epoch>` joined by `.`; its parent is the last. Set when every ancestor up to the local root is
-   * a step of this process (a root has none): what a sink that needs the whole chain of a span
-   * (LangSmith's `dotted_order`, `trace_id`) reads, since a parent is exported after its children.
-   * Absent under a span of other instrumentation, under a remote parent (a consumer's root) and
-   * past {@link MAX_ANCESTRY} levels: such a span starts a chain of its own.
+   * A step's ancestors, outermost first, as `<span id>:<order>` joined by `.` ({@link stepOrder});
+   * its parent is the last. Set when every ancestor up to the local root is a step of this process,
+   * and on a consumer's root when the producer's chain came with the message: what a sink that
+   * needs the whole chain of a span (LangSmith's `dotted_order`, `trace_id`) reads, since a parent
+   * is exported after its children. Absent on other local roots, under a span of other
+   * instrumentation and past {@link MAX_ANCESTRY} levels: such a span starts a chain of its own.
    */
   STEP_ANCESTRY: "tracewright.step.ancestry",
 } as const;
@@ -192,8 +192,19 @@ export function stepKeyName(segment: string): string {
 /** One ancestor in a `tracewright.step.ancestry`. */
 export interface Ancestor {
   spanId: string;
-  /** Its start, µs since the epoch. */
-  startMicros: number;
+  /** Its {@link stepOrder}. */
+  order: number;
+}
+
+/**
+ * Where a step stands in the order of its chain, in µs since the epoch: its start in whole
+ * milliseconds (the SDK's clock) then, in the microsecond digits, its position among its parent's
+ * children (`tracewright.step.seq`, 0 for a root, at most 999) — so that siblings started in the
+ * same millisecond keep their call order, as LangSmith's own client does with its execution order.
+ */
+export function stepOrder(startMs: number, seq: unknown): number {
+  const position = typeof seq === "number" && Number.isInteger(seq) && seq > 0 ? Math.min(seq, 999) : 0;
+  return Math.floor(startMs) * 1000 + position;
 }
 
 const ANCESTOR = /^([0-9a-f]{16}):(\d{1,16})$/;
@@ -211,7 +222,7 @@ export function parseStepAncestry(value: unknown): Ancestor[] | undefined {
   for (const part of parts) {
     const m = ANCESTOR.exec(part);
     if (m === null) return undefined;
-    ancestors.push({ spanId: m[1] as string, startMicros: Number(m[2]) });
+    ancestors.push({ spanId: m[1] as string, order: Number(m[2]) });
   }
   return ancestors;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Tracewright } from "./conventions.js";
 import { consume, publish } from "./messaging.js";
-import { carry, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
+import { context } from "@opentelemetry/api";
+import { carry, fromEventBridgeEvent, fromHttpHeaders, fromSqsMessage, resume, sqsAttempt, toHttpHeaders, toSqsAttributes, withEventBridgeContext, xrayToTraceparent } from "./propagation.js";
 import type { Carried } from "./propagation.js";
 import { node, run, runWithResult, tool } from "./steps.js";
 import { recordSpans } from "./recording.fixtures.js";
@@ -87,13 +88,18 @@ describe("one run across a hop", () => {
     expect(consumer.links[0]?.context.spanId).toBe(message.spanContext().spanId);
     expect(consumer.attributes["messaging.operation.type"]).toBe("process");
     // The producer's chain came along: the consumer's root continues it, the message step last.
-    const segment = (span: typeof message) => `${span.spanContext().spanId}:${span.startTime[0] * 1_000_000 + Math.floor(span.startTime[1] / 1000)}`;
+    const segment = (span: typeof message) => `${span.spanContext().spanId}:${(span.startTime[0] * 1000 + Math.floor(span.startTime[1] / 1_000_000)) * 1000 + Number(span.attributes[Tracewright.STEP_SEQ] ?? 0)}`;
     expect(delivered.carried.ancestry).toBe(`${String(message.attributes[Tracewright.STEP_ANCESTRY])}.${segment(message)}`);
     expect(consumer.attributes[Tracewright.STEP_ANCESTRY]).toBe(delivered.carried.ancestry);
     // A chain that does not end in the consumer's parent (mangled, or from another message) is not taken.
     const mismatched = { ...delivered.carried, ancestry: "00f067aa0ba902b7:1796151340186000" };
     await consume("stray", { system: "in_process", destination: "research" }, { message: delivered.body, carried: mismatched, attempt: 0 }, () => 1);
     await consume("garbled", { system: "in_process", destination: "research" }, { message: delivered.body, carried: { ...delivered.carried, ancestry: "<script>" }, attempt: 0 }, () => 1);
+    // Nor one without a remote parent to end in (the traceparent lost on the way).
+    await context.with(resume({ runId: "0af7651916cd43dd8448eb211c80319c", ancestry: "<script>" }), () => runWithResult("orphan", {}, () => 1));
+    await context.with(resume({ runId: "0af7651916cd43dd8448eb211c80319c", ancestry: "00f067aa0ba902b7:1" }), () => runWithResult("orphan2", {}, () => 1));
+    for (const name of ["invoke_agent orphan", "invoke_agent orphan2"]) expect(exporter.getFinishedSpans().find((s) => s.name === name)?.attributes).not.toHaveProperty([Tracewright.STEP_ANCESTRY]);
+    expect(exporter.getFinishedSpans().filter((s) => s.name.startsWith("invoke_agent orphan"))).toHaveLength(2);
     for (const name of ["invoke_agent stray", "invoke_agent garbled"]) {
       const root = exporter.getFinishedSpans().find((s) => s.name === name);
       expect(root?.parentSpanContext?.spanId).toBe(message.spanContext().spanId);

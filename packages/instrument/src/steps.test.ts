@@ -194,7 +194,8 @@ describe("wrappers record each step as a span", () => {
     await run("supervisor", {}, async () => {
       await node("research", {}, () => Promise.all([tool("a", {}, () => 1), tool("b", {}, () => 2)]));
     });
-    const segment = (span: ReadableSpan) => `${span.spanContext().spanId}:${span.startTime[0] * 1_000_000 + Math.floor(span.startTime[1] / 1000)}`;
+    // Its start in whole ms, then its position among its parent's children (0 for the root and the node).
+    const segment = (span: ReadableSpan) => `${span.spanContext().spanId}:${(span.startTime[0] * 1000 + Math.floor(span.startTime[1] / 1_000_000)) * 1000 + Number(span.attributes[Tracewright.STEP_SEQ] ?? 0)}`;
     const root = byKey("supervisor");
     const research = byKey("supervisor/node:research#0");
     expect(root.attributes[Tracewright.STEP_ANCESTRY]).toBeUndefined();

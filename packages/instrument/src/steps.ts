@@ -11,6 +11,7 @@ import {
   Operation,
   parseStepAncestry,
   RunStart,
+  stepOrder,
   StepKind,
   stepKeyName,
   stepKeySegment,
@@ -115,6 +116,8 @@ interface StepFrame {
   counters: Map<string, number>;
   /** How many children this step has started: the next child's `tracewright.step.seq`. */
   children: number;
+  /** This step's own `tracewright.step.seq` (0 for a root). */
+  seq: number;
   /** The step's span: a child whose parent span is another is under other instrumentation. */
   span: Span;
   /**
@@ -236,7 +239,7 @@ function childAncestry(parent: StepFrame, parentCtx: Context): string | undefine
   if (parent.lineage === undefined) {
     const start = (parent.span as Partial<{ startTime: HrTime }>).startTime;
     if (start === undefined) return undefined;
-    const own = `${parent.span.spanContext().spanId}:${start[0] * 1_000_000 + Math.floor(start[1] / 1000)}`;
+    const own = `${parent.span.spanContext().spanId}:${stepOrder(start[0] * 1000 + Math.floor(start[1] / 1_000_000), parent.seq)}`;
     parent.lineage = parent.ancestry === "" ? own : `${parent.ancestry}.${own}`;
   }
   return parent.lineage;
@@ -344,14 +347,18 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   // A root of this process (no step above it) starts a chain, and records no ancestry — unless it
   // continues a carried run whose producer's chain came along, ending in its remote parent.
   let ancestry: string | undefined = "";
-  if (carried?.ancestry !== undefined && parseStepAncestry(carried.ancestry)?.at(-1)?.spanId === trace.getSpanContext(parentCtx)?.spanId) {
-    ancestry = carried.ancestry;
+  const chain = carried?.ancestry === undefined ? undefined : parseStepAncestry(carried.ancestry);
+  const above = chain === undefined ? undefined : trace.getSpanContext(parentCtx);
+  if (chain !== undefined && above !== undefined && isSpanContextValid(above) && chain.at(-1)?.spanId === above.spanId) {
+    ancestry = carried?.ancestry as string;
     attributes[Tracewright.STEP_ANCESTRY] = ancestry;
   }
+  let seq = 0;
   if (parent !== undefined) {
     if (parent.run.runId !== "") attributes[Tracewright.RUN_ID] = parent.run.runId;
     // The order in which the parent called its children: replay checks call order with it.
-    attributes[Tracewright.STEP_SEQ] = parent.children++;
+    seq = parent.children++;
+    attributes[Tracewright.STEP_SEQ] = seq;
     ancestry = childAncestry(parent, parentCtx);
     if (ancestry !== undefined) attributes[Tracewright.STEP_ANCESTRY] = ancestry;
   }
@@ -387,7 +394,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   offloadInput(span, inputJson, inputHash, run, refs);
   // A step whose ancestry is unknown starts a chain of its own for its children.
   const depth = ancestry === undefined || ancestry === "" ? 0 : parent !== undefined ? parent.depth + 1 : ancestry.split(".").length;
-  const frame: StepFrame = { run, key, counters: new Map(), children: 0, span, ancestry: ancestry ?? "", depth };
+  const frame: StepFrame = { run, key, counters: new Map(), children: 0, seq, span, ancestry: ancestry ?? "", depth };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
   // This process's local root of the run (a fresh root, or a consumer continuing a run no step of
   // this process has open): announce the run now, not when its first step ends.

@@ -80,11 +80,30 @@ describe("langsmithSink", () => {
     const failed = runOf("supervisor/node:plan#0/tool:fetch#0");
     expect(failed).toMatchObject({ run_type: "tool", parent_run_id: planId, trace_id: rootId, inputs: { url: "doc://x" } });
     expect(String(failed?.error)).toMatch(/^Error: tool failed\nError: tool failed\n {4}at /);
-    // Each dotted order is its parent's, then the run's own start (to the µs) and id.
-    const started = byKey.get("supervisor/node:plan#0/tool:fetch#0")!.startTimeUnixNano;
-    expect(String(failed?.dotted_order)).toBe(`${String(runOf("supervisor/node:plan#0")?.dotted_order)}.${dottedPart(Number(BigInt(started) / 1000n), String(failed?.id))}`);
+    // Each dotted order is its parent's, then the run's own place (its start's ms, its position
+    // among its siblings: the fetch is the node's second call) and id.
+    const started = Number(BigInt(byKey.get("supervisor/node:plan#0/tool:fetch#0")!.startTimeUnixNano) / 1_000_000n);
+    expect(String(failed?.dotted_order)).toBe(`${String(runOf("supervisor/node:plan#0")?.dotted_order)}.${dottedPart(started * 1000 + 1, String(failed?.id))}`);
     expect(ls.runs()).toHaveLength(4);
     expect(ls.apiKeys.every((k) => k === "ls-fake")).toBe(true);
+  });
+
+  it("writes a dotted-order part as LangSmith does: UTC date, T, time to the µs, Z, the run id", () => {
+    const id = runId("a".repeat(32), "b".repeat(16));
+    // 2026-12-01T18:55:40.187Z, and 250 in the µs digits.
+    expect(dottedPart(1796151340187250, id)).toBe(`20261201T185540187250Z${id}`);
+    expect(dottedPart(1767225600000000, id)).toBe(`20260101T000000000000Z${id}`);
+  });
+
+  it("orders siblings started in the same millisecond by their call order, as LangSmith sorts dotted orders", async () => {
+    const spans = await recorded(() => runWithResult("supervisor", {}, () => node("research", {}, async () => {
+      for (let i = 0; i < 12; i++) await tool("search", { i }, () => i);
+    })));
+    const sink = sinkFor(ls);
+    await sink.write(spans);
+    await sink.close();
+    const keysInOrder = ls.runs().sort((a, b) => (String(a.dotted_order) < String(b.dotted_order) ? -1 : 1)).map((r) => (r.extra as { metadata: { tracewright_step_key: string } }).metadata.tracewright_step_key);
+    expect(keysInOrder).toEqual(["supervisor", "supervisor/node:research#0", ...Array.from({ length: 12 }, (_, i) => `supervisor/node:research#0/tool:search#${i}`)]);
   });
 
   it("starts a LangSmith trace of its own where a span's chain is not known whole: under another instrumentation's span, a consumer's root without the producer's chain, past the deepest ancestry", async () => {

@@ -24,7 +24,7 @@
 import { createHash } from "node:crypto";
 import { Client } from "langsmith";
 import type { AttributeValue, SpanRecord } from "@tracewright/store";
-import { Exception, isRunStart, OpenInference, parseStepAncestry, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, isRunStart, OpenInference, parseStepAncestry, stepKeyName, stepOrder, Tracewright } from "@tracewright/instrument/conventions";
 import type { Ancestor } from "@tracewright/instrument/conventions";
 import { resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
@@ -64,7 +64,7 @@ export interface LangSmithRun {
   parent_run_id?: string;
   /** The id of the trace's top run (the run itself, for a top run). */
   trace_id: string;
-  /** `<start, UTC to the µs>Z<run id>` of every run from the top one to this, joined by `.`. */
+  /** `<place>Z<run id>` ({@link dottedPart}) of every run from the top one to this, joined by `.`. */
   dotted_order: string;
   session_name: string;
   tags: string[];
@@ -101,10 +101,10 @@ function asMap(value: AttributeValue | undefined): { map: Record<string, unknown
 
 const ms = (nanos: string): number => Number(BigInt(nanos) / 1_000_000n);
 
-/** One part of a dotted order: the run's start as `20260101T000000123456Z`, then its id. */
-export function dottedPart(startMicros: number, id: string): string {
-  const iso = new Date(Math.floor(startMicros / 1000)).toISOString();
-  const micros = String(startMicros % 1000).padStart(3, "0");
+/** One part of a dotted order: the run's place ({@link stepOrder}, in µs) as `20260101T000000123456Z`, then its id. */
+export function dottedPart(order: number, id: string): string {
+  const iso = new Date(Math.floor(order / 1000)).toISOString();
+  const micros = String(order % 1000).padStart(3, "0");
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}${micros}Z${id}`;
 }
 
@@ -119,14 +119,14 @@ function ancestorsOf(span: SpanRecord): Ancestor[] | undefined {
  * the top of a trace of its own.
  */
 function placement(span: SpanRecord, id: string): Pick<LangSmithRun, "parent_run_id" | "trace_id" | "dotted_order"> {
-  const own = dottedPart(Number(BigInt(span.startTimeUnixNano) / 1000n), id);
+  const own = dottedPart(stepOrder(Number(BigInt(span.startTimeUnixNano) / 1_000_000n), span.attributes[Tracewright.STEP_SEQ]), id);
   const ancestors = ancestorsOf(span);
   if (ancestors === undefined) return { trace_id: id, dotted_order: own };
   const ids = ancestors.map((a) => runId(span.traceId, a.spanId));
   return {
     parent_run_id: ids.at(-1) as string,
     trace_id: ids[0] as string,
-    dotted_order: `${ancestors.map((a, i) => dottedPart(a.startMicros, ids[i] as string)).join(".")}.${own}`,
+    dotted_order: `${ancestors.map((a, i) => dottedPart(a.order, ids[i] as string)).join(".")}.${own}`,
   };
 }
 
