@@ -15,6 +15,22 @@ test("the runs list shows the recorded runs, failures included", async ({ page }
   await page.screenshot({ path: test.info().outputPath("runs.png"), fullPage: true });
 });
 
+test("a run's token totals: in the list, and the same on its page", async ({ page }) => {
+  await page.goto("/?agent=supervisor&status=ok");
+  const row = page.getByTestId("run-row").first();
+  await expect(row).toBeVisible();
+  const cell = row.getByTestId("run-tokens");
+  // The model calls' usage, summed by the store: a number, its split in the title.
+  await expect(cell).toHaveText(/^\d{1,3}(,\d{3})*$/);
+  const split = await cell.getAttribute("title");
+  expect(split).toMatch(/^[\d,]+ in · [\d,]+ out \(tokens\)$/);
+  const [input, output] = (split ?? "").match(/[\d,]+/g)!.map((n) => Number(n.replace(/,/g, "")));
+  expect(Number((await cell.innerText()).replace(/,/g, ""))).toBe(input! + output!);
+  await row.getByTestId("run-link").click();
+  await expect(page).toHaveURL(/\/runs\//);
+  await expect(page.getByTestId("run-header").getByTestId("run-tokens")).toHaveText(split!.replace(" (tokens)", ""));
+});
+
 test("a failed run's page shows the failing step's error and input state", async ({ page }) => {
   await page.goto("/?status=error");
   const failed = page.locator('[data-testid="run-row"]');

@@ -122,7 +122,7 @@ describe("summarize", () => {
     const root = makeSpan({ run: "r", key: "supervisor", endMs: 100, error: "x" });
     const child = makeSpan({ run: "r", key: "supervisor/node:a#0", parent: "supervisor", startMs: 10, endMs: 120 });
     expect(summarize([child])).toMatchObject({ status: "running", steps: 1, agent: "supervisor" });
-    expect(summarize([root, child])).toEqual({ runId: "r", traceId: root.traceId, agent: "supervisor", status: "error", startTime: new Date(T0_MS).toISOString(), durationMs: 120, steps: 2, errors: 1 });
+    expect(summarize([root, child])).toEqual({ runId: "r", traceId: root.traceId, agent: "supervisor", status: "error", startTime: new Date(T0_MS).toISOString(), durationMs: 120, steps: 2, errors: 1, inputTokens: 0, outputTokens: 0 });
     expect(summarize([])).toBeUndefined();
   });
 

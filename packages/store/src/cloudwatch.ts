@@ -783,6 +783,14 @@ interface RunRow {
   replayOf?: string;
   /** A run's "run started" event: it makes the run, but is not one of its steps. */
   runStart: boolean;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** A token count as recorded (a number, or the text Logs Insights returns), else 0. */
+function tokenCount(value: unknown): number {
+  const n = typeof value === "number" ? value : typeof value === "string" && value !== "" ? Number(value) : Number.NaN;
+  return Number.isFinite(n) ? Math.round(n) : 0;
 }
 
 function toRunRow(row: Record<string, string>): RunRow | undefined {
@@ -790,7 +798,7 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   const startUs = Number(row.startUs);
   const endUs = Number(row.endUs);
   if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
-  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "" };
+  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", inputTokens: tokenCount(row.inputTokens), outputTokens: tokenCount(row.outputTokens) };
 }
 
 /**
@@ -814,6 +822,8 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
   let end = -Infinity;
   let errors = 0;
   let steps = 0;
+  let inputTokens = 0;
+  let outputTokens = 0;
   let root: RunRow | undefined;
   let started: RunRow | undefined;
   for (const r of rows) {
@@ -825,6 +835,8 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
     }
     steps++;
     if (r.error) errors++;
+    inputTokens += r.inputTokens;
+    outputTokens += r.outputTokens;
     // The earliest, the lower span id of two at one instant: the same root in any order of rows, as in the SQLite store.
     if (r.root && (root === undefined || r.startUs < root.startUs || (r.startUs === root.startUs && r.spanId < root.spanId))) root = r;
   }
@@ -839,6 +851,8 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
     durationMs: Math.max(0, (end - start) / 1000),
     steps,
     errors,
+    inputTokens,
+    outputTokens,
     ...(root?.replayOf === undefined ? {} : { replayOf: root.replayOf }),
   };
   return { run, startUs: start };
@@ -850,7 +864,20 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
   return summarizeRows(
     spans.map((span) => {
       const d = derive(span);
-      return { runId: d.runId, traceId: span.traceId, spanId: span.spanId, startUs: d.startUs, endUs: d.endUs, error: span.status.code === 2, root: d.root, agent: d.agent, ...(d.replayOf === null ? {} : { replayOf: d.replayOf }), runStart: d.runStart };
+      return {
+        runId: d.runId,
+        traceId: span.traceId,
+        spanId: span.spanId,
+        startUs: d.startUs,
+        endUs: d.endUs,
+        error: span.status.code === 2,
+        root: d.root,
+        agent: d.agent,
+        ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
+        runStart: d.runStart,
+        inputTokens: tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]),
+        outputTokens: tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]),
+      };
     }),
   ).run;
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
-import { downgradeToSchema1 } from "./schema.fixtures.js";
+import { downgradeToSchema1, DROP_RUN_TOKENS } from "./schema.fixtures.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
 import type { SpanRecord } from "./types.js";
@@ -23,7 +23,7 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(5);
+    expect(raw.pragma("user_version", { simple: true })).toBe(6);
     const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
     // One span of a run, by its trace id and span id in each trace of the run; all of them in order (migration 5).
     expect(plan("SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = 'r') AND span_id = 'x' AND +run_id = 'r' LIMIT 1")).toMatch(
@@ -53,6 +53,28 @@ describe("SqliteStore", () => {
     const stats = await again.runStats();
     expect(stats.latency.find((l) => l.kind === "llm")).toMatchObject({ name: "chat", count: 1, p50Ms: 40 });
     expect(stats.buckets.reduce((n, b) => n + b.inputTokens, 0)).toBe(7);
+    expect(await again.getRun("old")).toMatchObject({ inputTokens: 7, outputTokens: 0 });
+    await again.close();
+  });
+
+  it("migrates a version-5 store: each run's token totals summed from its stored spans, then kept at ingest", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const store = openSqliteStore({ path });
+    await store.ingest([
+      makeSpan({ run: "v5", key: "supervisor", startMs: 0, endMs: 100 }),
+      makeSpan({ run: "v5", key: "supervisor/llm:chat#0", kind: "llm", parent: "supervisor", attributes: { "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30 } }),
+      makeSpan({ run: "v5", key: "supervisor/llm:chat#1", kind: "llm", parent: "supervisor", attributes: { "gen_ai.usage.input_tokens": 80 } }),
+      makeSpan({ run: "none", key: "supervisor" }),
+    ]);
+    await store.close();
+    const raw = new Database(path);
+    raw.exec(`${DROP_RUN_TOKENS} PRAGMA user_version = 5;`);
+    raw.close();
+    const again = openSqliteStore({ path });
+    expect(await again.getRun("v5")).toMatchObject({ inputTokens: 200, outputTokens: 30 });
+    expect(await again.getRun("none")).toMatchObject({ inputTokens: 0, outputTokens: 0 });
+    await again.ingest([makeSpan({ run: "v5", key: "supervisor/llm:chat#2", kind: "llm", parent: "supervisor", attributes: { "gen_ai.usage.output_tokens": 5 } })]);
+    expect((await again.listRuns({ agent: "supervisor" })).runs.find((r) => r.runId === "v5")).toMatchObject({ inputTokens: 200, outputTokens: 35 });
     await again.close();
   });
 
@@ -70,7 +92,7 @@ describe("SqliteStore", () => {
     await store.close();
     // Take the file back to schema 4, as the previous Tracewright left it.
     const raw = new Database(path);
-    raw.exec(`DROP TABLE run_traces; CREATE INDEX spans_run_span ON spans (run_id, span_id); PRAGMA user_version = 4;`);
+    raw.exec(`${DROP_RUN_TOKENS} DROP TABLE run_traces; CREATE INDEX spans_run_span ON spans (run_id, span_id); PRAGMA user_version = 4;`);
     raw.close();
     const again = openSqliteStore({ path });
     expect((await again.getRunSpans("v4")).map((s) => s.attributes["tracewright.step.key"])).toEqual(["supervisor", "supervisor/tool:a#0", "supervisor/tool:b#0"]);
@@ -81,7 +103,7 @@ describe("SqliteStore", () => {
     expect(await again.ingest([spans[1] as SpanRecord, { ...(spans[2] as SpanRecord), attributes: { "tracewright.run.id": "elsewhere" } }])).toEqual({ inserted: 0, duplicates: 2 });
     await again.close();
     const after = new Database(path, { readonly: true });
-    expect(after.pragma("user_version", { simple: true })).toBe(5);
+    expect(after.pragma("user_version", { simple: true })).toBe(6);
     expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_run", "spans_tokens", "sqlite_autoindex_spans_1"]);
     expect(after.prepare(`SELECT run_id, trace_id FROM run_traces ORDER BY run_id, trace_id`).all()).toHaveLength(3);
     after.close();

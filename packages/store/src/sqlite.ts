@@ -113,6 +113,13 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   `CREATE TABLE run_traces (run_id TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (run_id, trace_id)) WITHOUT ROWID;
    INSERT INTO run_traces (run_id, trace_id) SELECT DISTINCT run_id, trace_id FROM spans;
    DROP INDEX spans_run_span;`,
+  // 6: each run's token totals, for the run list (summed at ingest from then on; here from the
+  // spans stored so far, through spans_run).
+  `ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+   UPDATE runs SET
+     input_tokens = coalesce((SELECT sum(input_tokens) FROM spans WHERE spans.run_id = runs.run_id), 0),
+     output_tokens = coalesce((SELECT sum(output_tokens) FROM spans WHERE spans.run_id = runs.run_id), 0);`,
 ];
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
@@ -219,6 +226,8 @@ interface RunRow {
   end_us: number;
   steps: number;
   errors: number;
+  input_tokens: number;
+  output_tokens: number;
   replay_of: string | null;
 }
 
@@ -274,13 +283,15 @@ export class SqliteStore implements TraceStore, TraceQueries {
     );
     this.insertText = prepare(`INSERT INTO run_text (run_id, body) VALUES (?, ?)`);
     this.upsertRun = prepare(
-      `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors, agent) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors, agent, input_tokens, output_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id) DO UPDATE SET
          agent = CASE WHEN agent = '' THEN excluded.agent ELSE agent END,
          start_us = min(start_us, excluded.start_us),
          end_us = max(end_us, excluded.end_us),
          steps = steps + excluded.steps,
-         errors = errors + excluded.errors`,
+         errors = errors + excluded.errors,
+         input_tokens = input_tokens + excluded.input_tokens,
+         output_tokens = output_tokens + excluded.output_tokens`,
     );
     this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
     // Among parentless spans of a run, the earliest is its root: it names the run and ends it. Of
@@ -292,7 +303,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     // One upsert per run per batch, not per span. The run's search text is not built here: see indexText.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
-      const touched = new Map<string, { traceId: string; traces: Set<string>; agent: string; startUs: number; endUs: number; steps: number; errors: number }>();
+      const touched = new Map<string, { traceId: string; traces: Set<string>; agent: string; startUs: number; endUs: number; steps: number; errors: number; inputTokens: number; outputTokens: number }>();
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
@@ -301,7 +312,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
         inserted++;
         let run = touched.get(d.runId);
         // Until its root arrives, a running run is named by the first segment of its step keys.
-        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, traces: new Set(), agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0 }));
+        if (run === undefined) touched.set(d.runId, (run = { traceId: span.traceId, traces: new Set(), agent: d.agent, startUs: d.startUs, endUs: d.endUs, steps: 0, errors: 0, inputTokens: 0, outputTokens: 0 }));
         run.startUs = Math.min(run.startUs, d.startUs);
         run.endUs = Math.max(run.endUs, d.endUs);
         // A run-start span makes the run (agent, start, running) but is not one of its steps.
@@ -309,10 +320,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
         run.steps++;
         run.traces.add(span.traceId);
         if (span.status.code === 2) run.errors++;
+        run.inputTokens += f.inputTokens ?? 0;
+        run.outputTokens += f.outputTokens ?? 0;
         if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs, d.startUs, span.spanId]);
       }
       for (const [runId, run] of touched) {
-        this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent);
+        this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent, run.inputTokens, run.outputTokens);
         for (const traceId of run.traces) this.insertRunTrace.run(runId, traceId);
       }
       for (const args of this.setRootLater.splice(0)) this.setRoot.run(...args);
@@ -475,7 +488,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       params.push(cursor.value, cursor.runId);
     }
     const direction = order === "desc" ? "DESC" : "ASC";
-    const sql = `SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, replay_of FROM runs
+    const sql = `SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, input_tokens, output_tokens, replay_of FROM runs
       ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${column} ${direction}, run_id ${direction} LIMIT ?`;
     const rows = this.statement(sql).all(...params, limit + 1) as RunRow[];
     const page = rows.slice(0, limit);
@@ -544,7 +557,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async getRun(runId: string): Promise<RunSummary | undefined> {
-    const row = this.statement(`SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, replay_of FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
+    const row = this.statement(`SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, input_tokens, output_tokens, replay_of FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
     return row === undefined ? undefined : toSummary(row);
   }
 
@@ -649,6 +662,8 @@ function toSummary(row: RunRow): RunSummary {
     durationMs: Math.max(0, (row.end_us - row.start_us) / 1000),
     steps: row.steps,
     errors: row.errors,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
     ...(row.replay_of === null ? {} : { replayOf: row.replay_of }),
   };
 }

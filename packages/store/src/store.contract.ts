@@ -42,7 +42,19 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
         durationMs: 100,
         steps: 3,
         errors: 3,
+        inputTokens: 0,
+        outputTokens: 0,
       });
+    });
+
+    it("sums a run's token counts over its steps, a redelivered span counted once", async () => {
+      const llm = (n: number, input: number, output?: number) =>
+        makeSpan({ run: "t1", key: `supervisor/llm:chat#${n}`, kind: "llm", parent: "supervisor", startMs: 10 + n, attributes: { "gen_ai.usage.input_tokens": input, ...(output === undefined ? {} : { "gen_ai.usage.output_tokens": output }) } });
+      const root = makeSpan({ run: "t1", key: "supervisor", startMs: 0, endMs: 100 });
+      await store.ingest([llm(0, 1200, 80), llm(1, 300)]);
+      await store.ingest([root, llm(1, 300), llm(2, 45, 5)]);
+      expect(await store.getRun("t1")).toMatchObject({ steps: 4, inputTokens: 1545, outputTokens: 85 });
+      expect((await store.listRuns()).runs.find((r) => r.runId === "t1")).toMatchObject({ inputTokens: 1545, outputTokens: 85 });
     });
 
     it("shows a run as running until its root arrives, whatever the arrival order", async () => {
@@ -56,7 +68,7 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
     it("lists a run from its run-start span alone: agent, start, running, no steps", async () => {
       const [root] = failedRun();
       expect(await store.ingest([makeRunStart(root!)])).toEqual({ inserted: 1, duplicates: 0 });
-      expect(await store.getRun("r1")).toEqual({ runId: "r1", traceId: root!.traceId, agent: "supervisor", status: "running", startTime: "2026-01-01T00:00:00.000Z", durationMs: 0, steps: 0, errors: 0 });
+      expect(await store.getRun("r1")).toEqual({ runId: "r1", traceId: root!.traceId, agent: "supervisor", status: "running", startTime: "2026-01-01T00:00:00.000Z", durationMs: 0, steps: 0, errors: 0, inputTokens: 0, outputTokens: 0 });
       expect((await store.listRuns({ status: "running" })).runs.map((r) => r.runId)).toEqual(["r1"]);
       // Its input is kept with it; it is never a step.
       const [span] = await store.getRunSpans("r1");

@@ -66,6 +66,9 @@ export interface RunSummary {
   replayOf?: string;
   /** Spans of the run whose status is ERROR. */
   errors: number;
+  /** Sums over the run's steps of `gen_ai.usage.input_tokens` / `gen_ai.usage.output_tokens` (0 when none reported). */
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export interface StepError {

@@ -38,13 +38,18 @@ export async function runsList(flags: Flags, io: Io): Promise<number> {
     );
     return 0;
   }
-  io.out(table(["RUN", "AGENT", "STATUS", "STARTED", "DURATION", "STEPS"], page.runs.map((r) => [r.runId, r.agent, `${MARK[r.status] ?? ""} ${r.status}`, r.startTime, formatMs(r.durationMs), String(r.steps)])));
+  io.out(
+    table(
+      ["RUN", "AGENT", "STATUS", "STARTED", "DURATION", "STEPS", "TOKENS IN/OUT"],
+      page.runs.map((r) => [r.runId, r.agent, `${MARK[r.status] ?? ""} ${r.status}`, r.startTime, formatMs(r.durationMs), String(r.steps), `${r.inputTokens}/${r.outputTokens}`]),
+    ),
+  );
   return 0;
 }
 
 /** The contract's list item: without the store's extra fields. */
-function listItem(run: RunSummary): Omit<RunSummary, "errors"> {
-  const { errors: _errors, ...item } = run;
+function listItem(run: RunSummary): Omit<RunSummary, "errors" | "inputTokens" | "outputTokens"> {
+  const { errors: _errors, inputTokens: _input, outputTokens: _output, ...item } = run;
   return item;
 }
 

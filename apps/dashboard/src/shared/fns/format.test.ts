@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration, formatTimestamp, shortId } from "./format";
+import { formatBytes, formatDuration, formatTimestamp, shortId, formatCount, formatTokens } from "./format";
 
 describe("formatDuration", () => {
   it.each([
@@ -44,5 +44,14 @@ describe("shortId and formatBytes", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(1536)).toBe("1.5 KB");
     expect(formatBytes(3 * 1024 * 1024)).toBe("3 MB");
+  });
+});
+
+describe("formatCount and formatTokens", () => {
+  it("separates thousands the same on every server, and says — for what is not a count", () => {
+    expect(formatCount(1545)).toBe("1,545");
+    expect(formatCount(0)).toBe("0");
+    expect(formatCount(Number.NaN)).toBe("—");
+    expect(formatTokens(1545, 85)).toBe("1,545 in · 85 out");
   });
 });

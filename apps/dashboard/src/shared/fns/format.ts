@@ -36,6 +36,16 @@ export function shortId(id: string, length = 8): string {
   return id.length <= length ? id : id.slice(0, length);
 }
 
+/** A count with thousands separators, the same on every server: `1,545`. */
+export function formatCount(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—";
+}
+
+/** A run's token totals, input then output: `1,545 in · 85 out`. */
+export function formatTokens(input: number, output: number): string {
+  return `${formatCount(input)} in · ${formatCount(output)} out`;
+}
+
 /** A byte count as B, KB or MB (1024-based). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

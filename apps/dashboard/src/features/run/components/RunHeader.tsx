@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import type { RunSummary } from "@tracewright/store";
 import { ReplayControl } from "../../replay/components/ReplayControl";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
-import { formatDuration, formatTimestamp } from "../../../shared/fns/format";
+import { formatDuration, formatTimestamp, formatTokens } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 
 /**
@@ -49,6 +49,12 @@ export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNo
           <dt>Errors</dt>
           <dd className={run.errors > 0 ? "errors" : undefined}>{run.errors}</dd>
         </div>
+        {run.inputTokens + run.outputTokens === 0 ? null : (
+          <div>
+            <dt>Tokens</dt>
+            <dd data-testid="run-tokens">{formatTokens(run.inputTokens, run.outputTokens)}</dd>
+          </div>
+        )}
         {run.traceId === run.runId ? null : (
           <div>
             <dt>Trace id</dt>

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { RunSummary } from "@tracewright/store";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
-import { formatDuration, formatTimestamp, shortId } from "../../../shared/fns/format";
+import { formatCount, formatDuration, formatTimestamp, formatTokens, shortId } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 import { ariaSort, runsHref, sortHref } from "../fns/query";
 import type { RunsFilter } from "../types";
@@ -40,6 +40,9 @@ export function RunsTable({ runs, filter }: { runs: readonly RunSummary[]; filte
             <th scope="col" className="num">
               Errors
             </th>
+            <th scope="col" className="num">
+              Tokens
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -73,6 +76,15 @@ export function RunsTable({ runs, filter }: { runs: readonly RunSummary[]; filte
               <td className="num">{run.status === "running" && run.durationMs === 0 ? "—" : formatDuration(run.durationMs)}</td>
               <td className="num">{run.steps}</td>
               <td className={run.errors > 0 ? "num errors" : "num muted"}>{run.errors}</td>
+              {run.inputTokens + run.outputTokens === 0 ? (
+                <td className="num muted" data-testid="run-tokens">
+                  —
+                </td>
+              ) : (
+                <td className="num" title={`${formatTokens(run.inputTokens, run.outputTokens)} (tokens)`} data-testid="run-tokens">
+                  {formatCount(run.inputTokens + run.outputTokens)}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
