@@ -44,7 +44,11 @@ const streamEvent = (type: string, body: unknown) => eventMessage({ ":event-type
 /** Lets the stream's second half go once the test has seen its first event: true streaming, or a timeout. */
 let releaseRest: () => void = () => undefined;
 
+/** Whether the last stream's connection was closed by the client before the server ended it. */
+let closedEarly: Promise<boolean> = Promise.resolve(false);
+
 async function streamReply(res: ServerResponse, failMidway: boolean): Promise<void> {
+  closedEarly = new Promise((resolve) => res.on("close", () => resolve(!res.writableEnded)));
   res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream" });
   res.write(streamEvent("messageStart", { role: "assistant" }));
   res.write(streamEvent("contentBlockDelta", { contentBlockIndex: 0, delta: { text: "Move image-resize" } }));
@@ -183,4 +187,34 @@ describe("Bedrock ConverseStream", () => {
     const failed = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:m#0" && s.status.code === 2);
     expect(failed?.events[0]?.attributes?.["exception.type"]).toBe("ModelStreamErrorException");
   });
+
+  it("a reader that stops early closes the model's stream there: the step ends with what came, marked abandoned", async () => {
+    const bedrock = tracedBedrock(client());
+    const result = await runWithResult("streamer", {}, async () => {
+      const response = await bedrock.converseStream({ modelId: "early", messages: [{ role: "user", content: [{ text: "stop early" }] }] });
+      for await (const event of response.stream) if (event.messageStart !== undefined) break;
+      // Read once, as the SDK's own stream.
+      expect(() => response.stream[Symbol.asyncIterator]()).toThrow(/can be read once/);
+      return "stopped";
+    });
+    expect(result.output).toBe("stopped");
+    // The server never sent the rest: the client closed the connection.
+    expect(await closedEarly).toBe(true);
+    releaseRest();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const span = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:early#0")!;
+    const recorded = revive(String(span.attributes["output.value"])) as { events: Record<string, unknown>[]; abandoned?: boolean };
+    expect(recorded.abandoned).toBe(true);
+    expect(recorded.events.length).toBeGreaterThanOrEqual(1);
+    expect(recorded.events.length).toBeLessThanOrEqual(2);
+  });
+
+  it("refuses, with what it got, an output served for it that is no recorded stream (a fork's state in Converse's shape)", async () => {
+    const bedrock = tracedBedrock(client());
+    const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve({ output: { message: {} } } as never) : live()), interceptSync: (_call, live) => live() };
+    const result = await runWithResult("streamer", {}, async () => (await bedrock.converseStream(request)).stream, { interceptor });
+    expect(result.status).toBe("error");
+    expect(String((result.error as Error).message)).toBe("The output served for a ConverseStream call is not a recorded stream ({ response, events: [...] }); got object with keys output.");
+  });
 });
+

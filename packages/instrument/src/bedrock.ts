@@ -12,7 +12,8 @@ import { llm } from "./steps.js";
  * ```
  */
 export interface BedrockClientLike {
-  send(command: unknown): Promise<unknown>;
+  /** `options.abortSignal`: how a stream the caller stopped reading is closed (the SDK's `HttpHandlerOptions`). */
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
 export interface ConverseInputLike {
@@ -29,8 +30,8 @@ export interface TracedBedrock {
   converse<R = Record<string, unknown>>(input: ConverseInputLike, options?: { name?: string }): Promise<R>;
   /**
    * One ConverseStream call as an `llm` step: the response's `stream` yields each event as the
-   * model sends it, and the step ends with the stream, its output every event received (and the
-   * `metadata` event's `usage`, for the token counts). Replayed, the recorded events are yielded
+   * model sends it, and the step ends with the stream, its output a {@link RecordedStream}. A
+   * reader that stops early aborts the call there. Replayed, the recorded events are yielded
    * again. A stream that failed midway replays as the same error, before any event.
    */
   converseStream(input: ConverseInputLike, options?: { name?: string }): Promise<ConverseStreamLike>;
@@ -42,25 +43,43 @@ export interface ConverseStreamLike {
   [key: string]: unknown;
 }
 
-/** What a ConverseStream step records as its output. */
-interface RecordedStream {
+/** What a ConverseStream step records as its output (and what a fork's state for one must be). */
+export interface RecordedStream {
   /** The response's other fields (none today but what the SDK may add). */
   response: Record<string, unknown>;
+  /** Every event received, in order. */
   events: Record<string, unknown>[];
+  /** The `messageStop` event's stop reason. */
+  stopReason?: unknown;
   /** The `metadata` event's usage, read for `gen_ai.usage.*`. */
   usage?: unknown;
+  /** The caller stopped reading before the end: the model's stream was closed there. */
+  abandoned?: true;
+}
+
+/** A served output as a recorded stream, or a clear error naming what it is instead. */
+function asRecordedStream(served: unknown): RecordedStream {
+  const events = (served as { events?: unknown } | null)?.events;
+  if (served === null || typeof served !== "object" || !Array.isArray(events)) {
+    throw new TypeError(`The output served for a ConverseStream call is not a recorded stream ({ response, events: [...] }); got ${served === null ? "null" : Array.isArray(served) ? "an array" : typeof served}${typeof served === "object" && served !== null ? ` with keys ${Object.keys(served).join(", ") || "none"}` : ""}.`);
+  }
+  const response = (served as { response?: unknown }).response;
+  return { ...(served as RecordedStream), response: response !== null && typeof response === "object" ? (response as Record<string, unknown>) : {} };
 }
 
 /**
  * Events handed from the step reading the model's stream to the caller reading theirs, in order,
- * as they come (buffered while the caller is slower); the caller's read ends with the stream,
- * or throws its error.
+ * as they come (buffered while the caller is slower); the caller's read ends with the stream, or
+ * throws its error. Read once, as the SDK's own stream; a reader that stops early (a `break`)
+ * tells the step, which closes the model's stream there.
  */
 class EventChannel implements AsyncIterable<Record<string, unknown>> {
   private readonly events: Record<string, unknown>[] = [];
   private ended = false;
   private failure: { error: unknown } | undefined;
   private wake: (() => void) | undefined;
+  private taken = false;
+  onAbandon: () => void = () => undefined;
 
   push(event: Record<string, unknown>): void {
     this.events.push(event);
@@ -83,15 +102,29 @@ class EventChannel implements AsyncIterable<Record<string, unknown>> {
     wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Record<string, unknown>> {
-    for (let next = 0; ; ) {
-      if (next < this.events.length) {
-        yield this.events[next++] as Record<string, unknown>;
-        continue;
+  [Symbol.asyncIterator](): AsyncIterator<Record<string, unknown>> {
+    if (this.taken) throw new TypeError("A ConverseStream response's stream can be read once, as the SDK's.");
+    this.taken = true;
+    return this.read();
+  }
+
+  private async *read(): AsyncGenerator<Record<string, unknown>> {
+    let next = 0;
+    try {
+      for (;;) {
+        if (next < this.events.length) {
+          const event = this.events[next] as Record<string, unknown>;
+          // Handed on, it is the caller's: the channel keeps no copy (the step has its own list).
+          this.events[next++] = undefined as unknown as Record<string, unknown>;
+          yield event;
+          continue;
+        }
+        if (this.failure !== undefined) throw this.failure.error;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
       }
-      if (this.failure !== undefined) throw this.failure.error;
-      if (this.ended) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+    } finally {
+      if (!this.ended && this.failure === undefined) this.onAbandon();
     }
   }
 }
@@ -122,28 +155,44 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
       let live = false;
       const step = llm({ ...input, model: input.modelId }, async ({ model: _model, ...request }): Promise<RecordedStream> => {
         live = true;
-        const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request))) as Record<string, unknown>;
+        // Aborted when the caller stops reading early: the SDK then closes the model's stream.
+        const abort = new AbortController();
+        const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request), { abortSignal: abort.signal })) as Record<string, unknown>;
         answered(response);
         const events: Record<string, unknown>[] = [];
-        for await (const event of (stream ?? []) as AsyncIterable<Record<string, unknown>>) {
-          events.push(event);
-          channel.push(event);
+        let stop: () => void = () => undefined;
+        const stopped = new Promise<"stopped">((resolve) => (stop = () => resolve("stopped")));
+        channel.onAbandon = stop;
+        const iterator = ((stream ?? []) as AsyncIterable<Record<string, unknown>>)[Symbol.asyncIterator]();
+        let abandoned = false;
+        for (;;) {
+          const read = iterator.next();
+          // A read left pending when the caller stopped may fail later: that is no failure of the call.
+          read.catch(() => undefined);
+          const next = await Promise.race([read, stopped]);
+          if (next === "stopped") {
+            abandoned = true;
+            abort.abort();
+            break;
+          }
+          if (next.done === true) break;
+          events.push(next.value);
+          channel.push(next.value);
         }
         const usage = (events.find((e) => e.metadata !== undefined)?.metadata as { usage?: unknown } | undefined)?.usage;
-        return { response, events, ...(usage === undefined ? {} : { usage }) };
+        const stopReason = (events.find((e) => e.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
+        return { response, events, ...(stopReason === undefined ? {} : { stopReason }), ...(usage === undefined ? {} : { usage }), ...(abandoned ? { abandoned: true as const } : {}) };
       }, { provider: BEDROCK_PROVIDER, ...(options.name === undefined ? {} : { name: options.name }) });
-      step.then(
+      // Served by replay, the live function never ran: the recorded events are the stream.
+      const served = step.then((recorded) => (live ? undefined : asRecordedStream(recorded)));
+      served.then(
         (recorded) => {
-          // Served by replay, the live function never ran: the recorded events are the stream.
-          if (!live) {
-            answered(recorded.response ?? {});
-            for (const event of recorded.events ?? []) channel.push(event);
-          }
+          for (const event of recorded?.events ?? []) channel.push(event);
           channel.end();
         },
         (error: unknown) => channel.fail(error),
       );
-      const response = await Promise.race([head, step.then((recorded) => recorded.response ?? {})]);
+      const response = await Promise.race([head, served.then((recorded) => recorded?.response ?? {})]);
       return { ...response, stream: channel };
     },
   };

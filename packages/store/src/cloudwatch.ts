@@ -58,7 +58,7 @@ import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
 import { aggregateStats, isoToMicros } from "./stats.js";
 import type { StatsStep } from "./stats.js";
-import { stepKind, stepName } from "./steps.js";
+import { stepKind, stepName, tokenCount } from "./steps.js";
 import type { IngestResult, RunPage, RunQuery, RunStats, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 import { resolvePayloads } from "./payloads.js";
 
@@ -128,10 +128,7 @@ export function eventTimestamp(span: SpanRecord, now: number): number {
 
 function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
   const d = derive(span);
-  const tokens = (key: string) => {
-    const value = span.attributes[key];
-    return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-  };
+  const tokens = (key: string) => tokenCount(span.attributes[key]);
   const inputTokens = tokens(GenAI.USAGE_INPUT_TOKENS);
   const outputTokens = tokens(GenAI.USAGE_OUTPUT_TOKENS);
   return {
@@ -787,10 +784,9 @@ interface RunRow {
   outputTokens: number;
 }
 
-/** A token count as recorded (a number, or the text Logs Insights returns), else 0. */
-function tokenCount(value: unknown): number {
-  const n = typeof value === "number" ? value : typeof value === "string" && value !== "" ? Number(value) : Number.NaN;
-  return Number.isFinite(n) ? Math.round(n) : 0;
+/** A token count of a Logs Insights row (text, as Insights returns every field), else 0. */
+function insightsTokens(value: string | undefined): number {
+  return value === undefined || value === "" ? 0 : (tokenCount(Number(value)) ?? 0);
 }
 
 function toRunRow(row: Record<string, string>): RunRow | undefined {
@@ -798,7 +794,7 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   const startUs = Number(row.startUs);
   const endUs = Number(row.endUs);
   if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
-  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", inputTokens: tokenCount(row.inputTokens), outputTokens: tokenCount(row.outputTokens) };
+  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", inputTokens: insightsTokens(row.inputTokens), outputTokens: insightsTokens(row.outputTokens) };
 }
 
 /**
@@ -875,8 +871,8 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
         agent: d.agent,
         ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
         runStart: d.runStart,
-        inputTokens: tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]),
-        outputTokens: tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]),
+        inputTokens: tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]) ?? 0,
+        outputTokens: tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]) ?? 0,
       };
     }),
   ).run;

@@ -68,9 +68,16 @@ describe("SqliteStore", () => {
     ]);
     await store.close();
     const raw = new Database(path);
-    raw.exec(`${DROP_RUN_TOKENS} PRAGMA user_version = 5;`);
+    // Counts an older Tracewright stored unbounded: summed, they would overflow SQLite's integers.
+    raw.exec(`${DROP_RUN_TOKENS} INSERT INTO spans (trace_id, span_id, run_id, start_us, end_us, status_code, body, kind, input_tokens)
+      VALUES ('t', 'a', 'huge', 1, 2, 0, '{}', 'llm', 9000000000000000000), ('t', 'b', 'huge', 1, 2, 0, '{}', 'llm', 9000000000000000000);
+      INSERT INTO runs (run_id, trace_id, start_us, end_us) VALUES ('huge', 't', 1, 2);
+      PRAGMA user_version = 5;`);
     raw.close();
     const again = openSqliteStore({ path });
+    // The store opens (the backfill does not fail), and the run and the charts are read.
+    expect((await again.getRun("huge"))?.inputTokens).toBeGreaterThan(9e18);
+    expect((await again.runStats()).buckets.reduce((n, b) => n + b.inputTokens, 0)).toBeGreaterThan(9e18);
     expect(await again.getRun("v5")).toMatchObject({ inputTokens: 200, outputTokens: 30 });
     expect(await again.getRun("none")).toMatchObject({ inputTokens: 0, outputTokens: 0 });
     await again.ingest([makeSpan({ run: "v5", key: "supervisor/llm:chat#2", kind: "llm", parent: "supervisor", attributes: { "gen_ai.usage.output_tokens": 5 } })]);

@@ -8,7 +8,7 @@ import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
 import { bucketTable, isoToMicros, latencyGroups, statsWindow } from "./stats.js";
-import { stepKind, stepName } from "./steps.js";
+import { stepKind, stepName, tokenCount } from "./steps.js";
 import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -118,8 +118,8 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   `ALTER TABLE runs ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE runs ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
    UPDATE runs SET
-     input_tokens = coalesce((SELECT sum(input_tokens) FROM spans WHERE spans.run_id = runs.run_id), 0),
-     output_tokens = coalesce((SELECT sum(output_tokens) FROM spans WHERE spans.run_id = runs.run_id), 0);`,
+     input_tokens = (SELECT CAST(total(input_tokens) AS INTEGER) FROM spans WHERE spans.run_id = runs.run_id),
+     output_tokens = (SELECT CAST(total(output_tokens) AS INTEGER) FROM spans WHERE spans.run_id = runs.run_id);`,
 ];
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
@@ -208,7 +208,7 @@ interface Facts {
 }
 
 function spanFacts(span: SpanRecord): Facts {
-  const tokens = (value: AttributeValue | undefined): number | null => (typeof value === "number" && Number.isFinite(value) ? Math.round(value) : null);
+  const tokens = (value: AttributeValue | undefined): number | null => tokenCount(value) ?? null;
   return {
     kind: stepKind(span),
     name: stepName(span),
@@ -530,7 +530,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       if (row.status === "error") errors += row.n;
     }
     const tokenRows = this.statement(
-        `SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, coalesce(sum(input_tokens), 0) AS i, coalesce(sum(output_tokens), 0) AS o FROM spans
+        `SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, CAST(total(input_tokens) AS INTEGER) AS i, CAST(total(output_tokens) AS INTEGER) AS o FROM spans
          WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= ? GROUP BY b`,
       )
       .all(originUs, bucketUs, sinceUs) as { b: number; i: number; o: number }[];

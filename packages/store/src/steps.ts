@@ -2,6 +2,18 @@ import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operati
 import { nanosToMicros } from "./derive.js";
 import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
+/** The largest token count taken from one span's attribute: past it (a bogus value), it is no count. */
+export const MAX_SPAN_TOKENS = 2 ** 40;
+
+/**
+ * A span's token-count attribute (`gen_ai.usage.*`) as every reader and sink takes it: a number
+ * from 0 to {@link MAX_SPAN_TOKENS}, rounded; anything else (text, negative, absurd) is none.
+ * Summed over a run's spans, such counts cannot overflow SQLite's 64-bit integers.
+ */
+export function tokenCount(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= MAX_SPAN_TOKENS ? Math.round(value) : undefined;
+}
+
 /**
  * Rebuilds a run's steps from its spans, flat in canonical order: depth-first, parents before
  * children, siblings in call order (`tracewright.step.seq`), else by start time and then key. Iterative (an explicit stack), so a run of

@@ -47,13 +47,15 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       });
     });
 
-    it("sums a run's token counts over its steps, a redelivered span counted once", async () => {
+    it("sums a run's token counts over its steps, a redelivered span counted once, what is no count left out", async () => {
       const llm = (n: number, input: number, output?: number) =>
         makeSpan({ run: "t1", key: `supervisor/llm:chat#${n}`, kind: "llm", parent: "supervisor", startMs: 10 + n, attributes: { "gen_ai.usage.input_tokens": input, ...(output === undefined ? {} : { "gen_ai.usage.output_tokens": output }) } });
       const root = makeSpan({ run: "t1", key: "supervisor", startMs: 0, endMs: 100 });
       await store.ingest([llm(0, 1200, 80), llm(1, 300)]);
-      await store.ingest([root, llm(1, 300), llm(2, 45, 5)]);
-      expect(await store.getRun("t1")).toMatchObject({ steps: 4, inputTokens: 1545, outputTokens: 85 });
+      // Counts that are none (text, negative, absurd) are not summed, in any store.
+      const bogus = (n: number, value: unknown) => makeSpan({ run: "t1", key: `supervisor/llm:odd#${n}`, kind: "llm", parent: "supervisor", startMs: 20 + n, attributes: { "gen_ai.usage.input_tokens": value as number } });
+      await store.ingest([root, llm(1, 300), llm(2, 45, 5), bogus(0, "42"), bogus(1, -5), bogus(2, 1e30)]);
+      expect(await store.getRun("t1")).toMatchObject({ steps: 7, inputTokens: 1545, outputTokens: 85 });
       expect((await store.listRuns()).runs.find((r) => r.runId === "t1")).toMatchObject({ inputTokens: 1545, outputTokens: 85 });
     });
 

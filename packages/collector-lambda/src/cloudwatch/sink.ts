@@ -20,6 +20,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
 import { CloudWatchLogsWriter, DEFAULT_LOG_GROUP, checkLogGroupName, encodePayloadEvents, encodeSpanEvents } from "@tracewright/store/cloudwatch";
 import type { LogEvent } from "@tracewright/store/cloudwatch";
+import { tokenCount } from "@tracewright/store";
 import type { SpanRecord } from "@tracewright/store";
 import { GenAI, isRunStart, Tracewright } from "@tracewright/instrument/conventions";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
@@ -149,7 +150,7 @@ function emfEvent(span: SpanRecord, namespace: string, timestamp: number): LogEv
   const duration = Number((BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1000n) / 1000;
   const agent = typeof a[GenAI.AGENT_NAME] === "string" ? (a[GenAI.AGENT_NAME] as string) : typeof span.resource["service.name"] === "string" ? (span.resource["service.name"] as string) : "unknown";
   const kind = typeof a[Tracewright.STEP_KIND] === "string" ? (a[Tracewright.STEP_KIND] as string) : "span";
-  const tokens = (key: string): number => (typeof a[key] === "number" ? (a[key] as number) : 0);
+  const tokens = (key: string): number => tokenCount(a[key]) ?? 0;
   const body = {
     _aws: {
       Timestamp: timestamp,
