@@ -242,6 +242,24 @@ export const StepKind = {
 } as const;
 export type StepKind = (typeof StepKind)[keyof typeof StepKind];
 
+const STEP_KINDS: ReadonlySet<string> = new Set(Object.values(StepKind));
+
+/**
+ * The kind and name a step key's last segment stands for. A child's segment is
+ * `kind:name#occurrence` (the kind before the first `:`); a local root's is its name alone, which
+ * may hold a `:` itself (`billing:v2`); a step outside any run is `kind:name`, told from a root
+ * by its kind being one of {@link StepKind}. No kind: a root (an agent).
+ */
+export function stepKeyParts(key: string): { kind?: string; name: string } {
+  const last = key.slice(key.lastIndexOf("/") + 1);
+  const colon = last.indexOf(":");
+  const hash = last.lastIndexOf("#");
+  if (colon !== -1 && (hash > colon || STEP_KINDS.has(last.slice(0, colon)))) {
+    return { kind: last.slice(0, colon), name: stepKeyName(last.slice(colon + 1, hash > colon ? hash : undefined)) };
+  }
+  return { name: stepKeyName(last) };
+}
+
 /**
  * The kinds whose results come from outside the agent's own code: what replay serves from a
  * recording (and what a fork's state editor edits as a result rather than an input).

@@ -52,6 +52,7 @@ export {
   RunStart,
   StepKind,
   stepKeyName,
+  stepKeyParts,
   stepKeySegment,
   stepOrder,
   Tracewright,

@@ -7,7 +7,7 @@ import { currentStepKey, llm, node, run, runWithResult, tool } from "./steps.js"
 import type { StepInterceptor } from "./steps.js";
 import { context } from "@opentelemetry/api";
 import type { Attributes, Tracer } from "@opentelemetry/api";
-import { isRunStart, RunStart, stepKeyName, stepKeySegment, Tracewright } from "./conventions.js";
+import { isRunStart, RunStart, stepKeyName, stepKeyParts, stepKeySegment, Tracewright } from "./conventions.js";
 import { carry, resume } from "./propagation.js";
 import type { Carried } from "./propagation.js";
 
@@ -269,6 +269,21 @@ describe("wrappers record each step as a span", () => {
     expect(spans().find(isRunStart)?.attributes["gen_ai.agent.name"]).toBe("team/supervisor");
     expect(stepKeyName("openai%2Fgpt-4o")).toBe("openai/gpt-4o");
     expect(stepKeyName(stepKeySegment("50%2F/x%"))).toBe("50%2F/x%");
+  });
+
+  it("reads a key's kind and name back, a ':' in a root's name (billing:v2) its own", async () => {
+    await run("billing:v2", {}, async () => {
+      await tool("ns:fetch", {}, () => 1);
+    });
+    await tool("lookup", {}, () => 2);
+    const parts = Object.fromEntries(steps().map((s) => [String(s.attributes[Tracewright.STEP_KEY]), stepKeyParts(String(s.attributes[Tracewright.STEP_KEY]))]));
+    expect(parts).toEqual({
+      "billing:v2": { name: "billing:v2" },
+      "billing:v2/tool:ns:fetch#0": { kind: "tool", name: "ns:fetch" },
+      // A step outside any run: kind and name, no occurrence.
+      "tool:lookup": { kind: "tool", name: "lookup" },
+    });
+    expect(stepKeyParts("team%2Fsupervisor/llm:openai%2Fgpt-4o#0")).toEqual({ kind: "llm", name: "openai/gpt-4o" });
   });
 
   it("gives independent runs their own run ids", async () => {

@@ -1,6 +1,6 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
 import { redactText, revive } from "@tracewright/instrument";
-import { StepKind, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
+import { StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
 import { BOUNDARY_KINDS, insideBoundaries, parentKeyOf } from "./recording.js";
@@ -32,10 +32,8 @@ function describe(step: { kind: string; name: string; key: string }): string {
 }
 
 function nameOf(key: string): { kind: string; name: string } {
-  const last = key.slice(key.lastIndexOf("/") + 1);
-  const colon = last.indexOf(":");
-  const hash = last.lastIndexOf("#");
-  return colon === -1 ? { kind: "agent", name: stepKeyName(last) } : { kind: last.slice(0, colon), name: stepKeyName(last.slice(colon + 1, hash > colon ? hash : undefined)) };
+  const { kind, name } = stepKeyParts(key);
+  return { kind: kind ?? StepKind.AGENT, name };
 }
 
 /**

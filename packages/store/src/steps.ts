@@ -1,4 +1,4 @@
-import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, stepKeyName, stepKeySegment, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, stepKeyParts, stepKeySegment, Tracewright } from "@tracewright/instrument/conventions";
 import { nanosToMicros } from "./derive.js";
 import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
@@ -147,11 +147,8 @@ export function stepName(span: SpanRecord): string {
   const a = span.attributes;
   const key = a[Tracewright.STEP_KEY];
   if (typeof key === "string") {
-    const last = key.slice(key.lastIndexOf("/") + 1);
-    const colon = last.indexOf(":");
-    const hash = last.lastIndexOf("#");
-    if (colon !== -1) return stepKeyName(last.slice(colon + 1, hash > colon ? hash : undefined));
-    if (last !== "") return stepKeyName(last);
+    const { name } = stepKeyParts(key);
+    if (name !== "") return name;
   }
   const named = a[GenAI.TOOL_NAME] ?? a[GenAI.AGENT_NAME] ?? a[GenAI.REQUEST_MODEL];
   if (typeof named === "string" && named !== "") return named;

@@ -47,6 +47,15 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       });
     });
 
+    it("names a root by its whole key, a ':' in it included (billing:v2), and a child by its segment's name", async () => {
+      await store.ingest([makeSpan({ run: "c1", key: "billing:v2" }), makeSpan({ run: "c1", key: "billing:v2/tool:ns:fetch#0", kind: "tool", parent: "billing:v2" })]);
+      expect((await loadRunDetail(store, "c1"))?.steps.map((s) => [s.kind, s.name])).toEqual([
+        ["agent", "billing:v2"],
+        ["tool", "ns:fetch"],
+      ]);
+      expect((await store.getRun("c1"))?.agent).toBe("billing:v2");
+    });
+
     it("sums a run's token counts over its steps, a redelivered span counted once, what is no count left out", async () => {
       const llm = (n: number, input: number, output?: number) =>
         makeSpan({ run: "t1", key: `supervisor/llm:chat#${n}`, kind: "llm", parent: "supervisor", startMs: 10 + n, attributes: { "gen_ai.usage.input_tokens": input, ...(output === undefined ? {} : { "gen_ai.usage.output_tokens": output }) } });
