@@ -6,13 +6,13 @@
  * exception, times, tags, and the ids that join it to the other sinks in `extra.metadata`.
  *
  * Run ids are UUIDs derived from (traceId, spanId), so a redelivered span upserts the same run.
- * LangSmith's `trace_id` and `dotted_order` (every ancestor's start time and id, from the top)
- * come from the span alone, though its parent is exported after it: the instrumentation records
- * each step's ancestors (`tracewright.step.ancestry`, carried across hops with the message). A
- * span whose chain is not known whole (its parent another instrumentation's span, or a consumer
- * whose message lost the chain) starts a LangSmith trace of its own, its parent named in
- * `extra.metadata.parent_span_id`. Throttling, 5xx and timeouts are retried with jitter here (the client's own retries are off, so none is hidden). A batch call is all or
- * nothing, so a chunk LangSmith refuses for good (a 4xx other than 401, 403, 404, 408, 429) is
+ * LangSmith's `trace_id` and `dotted_order` (every ancestor's place and id, from the top) come
+ * from the span alone, though its parent is exported after it: the instrumentation records each
+ * step's ancestors (`tracewright.step.ancestry`, carried across hops with the message). A span
+ * whose chain is not known whole (its parent another instrumentation's span, or a consumer whose
+ * message lost the chain) starts a LangSmith trace of its own, its parent named in
+ * `extra.metadata.parent_span_id`. Throttling, 5xx and timeouts are retried with jitter here
+ * (the client's own retries are off, so none is hidden). A batch call is all or nothing, so a chunk LangSmith refuses for good (a 4xx other than 401, 403, 404, 408, 429) is
  * halved until the runs at fault stand alone: those are reported per span, the others delivered.
  * A span without a name gets its step key's last part (LangSmith requires a name).
  *
