@@ -129,6 +129,14 @@ class EventChannel implements AsyncIterable<Record<string, unknown>> {
   }
 }
 
+/**
+ * One Bedrock call as an `llm` step: the request as the agent passed it (with `model`, the model
+ * id, for the step's name and `gen_ai.request.model`), `send` given it without that field.
+ */
+function bedrockStep<R>(input: ConverseInputLike, options: { name?: string }, send: (request: Record<string, unknown>) => Promise<R>): Promise<R> {
+  return llm({ ...input, model: input.modelId }, ({ model: _model, ...request }) => send(request), { provider: BEDROCK_PROVIDER, ...(options.name === undefined ? {} : { name: options.name }) });
+}
+
 type Commands = { ConverseCommand: new (input: unknown) => unknown; ConverseStreamCommand: new (input: unknown) => unknown };
 
 export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
@@ -137,12 +145,12 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
   return {
     async converse<R>(input: ConverseInputLike, options: { name?: string } = {}): Promise<R> {
       const { ConverseCommand } = await load();
-      return llm({ ...input, model: input.modelId }, async ({ model: _model, ...request }) => {
+      return bedrockStep(input, options, async (request) => {
         const response = (await client.send(new ConverseCommand(request))) as Record<string, unknown>;
         // The SDK's transport metadata (request id, attempts) is not the model's answer.
         const { $metadata: _metadata, ...answer } = response;
         return answer as R;
-      }, { provider: BEDROCK_PROVIDER, ...(options.name === undefined ? {} : { name: options.name }) });
+      });
     },
 
     async converseStream(input: ConverseInputLike, options: { name?: string } = {}): Promise<ConverseStreamLike> {
@@ -153,7 +161,7 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
       let answered: (head: Record<string, unknown>) => void = () => undefined;
       const head = new Promise<Record<string, unknown>>((resolve) => (answered = resolve));
       let live = false;
-      const step = llm({ ...input, model: input.modelId }, async ({ model: _model, ...request }): Promise<RecordedStream> => {
+      const step = bedrockStep(input, options, async (request): Promise<RecordedStream> => {
         live = true;
         // Aborted when the caller stops reading early: the SDK then closes the model's stream.
         const abort = new AbortController();
@@ -182,7 +190,7 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
         const usage = (events.find((e) => e.metadata !== undefined)?.metadata as { usage?: unknown } | undefined)?.usage;
         const stopReason = (events.find((e) => e.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
         return { response, events, ...(stopReason === undefined ? {} : { stopReason }), ...(usage === undefined ? {} : { usage }), ...(abandoned ? { abandoned: true as const } : {}) };
-      }, { provider: BEDROCK_PROVIDER, ...(options.name === undefined ? {} : { name: options.name }) });
+      });
       // Served by replay, the live function never ran: the recorded events are the stream.
       const served = step.then((recorded) => (live ? undefined : asRecordedStream(recorded)));
       served.then(

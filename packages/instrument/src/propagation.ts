@@ -34,6 +34,28 @@ const RUN_ID = "tracewright-run-id";
 const PARENT_KEY = "tracewright-parent-key";
 const ANCESTRY = "tracewright-ancestry";
 
+/**
+ * Each field of {@link Carried} and its name as an SQS message attribute and an HTTP header, most
+ * useful first: the order {@link mergeSqsAttributes} adds them in while there is room.
+ */
+const WIRE: readonly (readonly [keyof Carried, string])[] = [
+  ["traceparent", "traceparent"],
+  ["runId", RUN_ID],
+  ["parentKey", PARENT_KEY],
+  ["tracestate", "tracestate"],
+  ["ancestry", ANCESTRY],
+];
+
+/** The carried fields a carrier has, read by their wire names. */
+function readCarried(read: (name: string) => string | undefined): Carried {
+  const out: Carried = {};
+  for (const [key, name] of WIRE) {
+    const value = read(name);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
 /** Captures the active trace context and run, to send along. */
 export function carry(ctx: Context = otelContext.active()): Carried {
   const headers: Record<string, string> = {};
@@ -69,11 +91,10 @@ export type SqsMessageAttributes = Record<string, { DataType: "String"; StringVa
 /** The carried context as SQS message attributes (merge them into yours). */
 export function toSqsAttributes(carried: Carried = carry()): SqsMessageAttributes {
   const out: SqsMessageAttributes = {};
-  if (carried.traceparent !== undefined) out.traceparent = { DataType: "String", StringValue: carried.traceparent };
-  if (carried.tracestate !== undefined) out.tracestate = { DataType: "String", StringValue: carried.tracestate };
-  if (carried.runId !== undefined) out[RUN_ID] = { DataType: "String", StringValue: carried.runId };
-  if (carried.parentKey !== undefined) out[PARENT_KEY] = { DataType: "String", StringValue: carried.parentKey };
-  if (carried.ancestry !== undefined) out[ANCESTRY] = { DataType: "String", StringValue: carried.ancestry };
+  for (const [key, name] of WIRE) {
+    const value = carried[key];
+    if (value !== undefined) out[name] = { DataType: "String", StringValue: value };
+  }
   return out;
 }
 
@@ -94,7 +115,7 @@ export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
 export function mergeSqsAttributes<A extends Record<string, unknown>>(user: A | undefined, carried: Carried = carry()): A & SqsMessageAttributes {
   const out: Record<string, unknown> = { ...user };
   const ours = toSqsAttributes(carried);
-  for (const name of ["traceparent", RUN_ID, PARENT_KEY, "tracestate", ANCESTRY]) {
+  for (const [, name] of WIRE) {
     const value = ours[name];
     if (value === undefined || name in out) continue;
     if (Object.keys(out).length >= SQS_MAX_MESSAGE_ATTRIBUTES) break;
@@ -130,18 +151,11 @@ export interface SqsMessageLike {
  * `AWSTraceHeader` system attribute (X-Ray format) for the trace alone.
  */
 export function fromSqsMessage(message: SqsMessageLike): Carried {
-  const read = (name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue ?? message.messageAttributes?.[name]?.stringValue;
-  const carried: Carried = {};
-  const traceparent = read("traceparent") ?? xrayToTraceparent(message.Attributes?.AWSTraceHeader ?? message.attributes?.AWSTraceHeader);
-  if (traceparent !== undefined) carried.traceparent = traceparent;
-  const tracestate = read("tracestate");
-  if (tracestate !== undefined) carried.tracestate = tracestate;
-  const runId = read(RUN_ID);
-  if (runId !== undefined) carried.runId = runId;
-  const parentKey = read(PARENT_KEY);
-  if (parentKey !== undefined) carried.parentKey = parentKey;
-  const ancestry = read(ANCESTRY);
-  if (ancestry !== undefined) carried.ancestry = ancestry;
+  const carried = readCarried((name) => message.MessageAttributes?.[name]?.StringValue ?? message.messageAttributes?.[name]?.stringValue);
+  if (carried.traceparent === undefined) {
+    const traceparent = xrayToTraceparent(message.Attributes?.AWSTraceHeader ?? message.attributes?.AWSTraceHeader);
+    if (traceparent !== undefined) carried.traceparent = traceparent;
+  }
   return carried;
 }
 
@@ -188,18 +202,18 @@ export function fromEventBridgeEvent(event: { detail?: unknown }): Carried {
   if (field === null || typeof field !== "object") return {};
   const f = field as Record<string, unknown>;
   const out: Carried = {};
-  for (const key of ["traceparent", "tracestate", "runId", "parentKey", "ancestry"] as const) if (typeof f[key] === "string") out[key] = f[key];
+  for (const [key] of WIRE) if (typeof f[key] === "string") out[key] = f[key];
   return out;
 }
 
 /** HTTP headers carrying the context: `traceparent`, `tracestate`, `tracewright-run-id`, `tracewright-parent-key`, `tracewright-ancestry`. */
 export function toHttpHeaders(carried: Carried = carry()): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (carried.traceparent !== undefined) headers.traceparent = carried.traceparent;
-  if (carried.tracestate !== undefined) headers.tracestate = carried.tracestate;
-  if (carried.runId !== undefined) headers[RUN_ID] = carried.runId;
-  if (carried.parentKey !== undefined) headers[PARENT_KEY] = encodeURIComponent(carried.parentKey);
-  if (carried.ancestry !== undefined) headers[ANCESTRY] = carried.ancestry;
+  for (const [key, name] of WIRE) {
+    const value = carried[key];
+    // A step key may hold any character; the others are header-safe as they are.
+    if (value !== undefined) headers[name] = key === "parentKey" ? encodeURIComponent(value) : value;
+  }
   return headers;
 }
 
@@ -209,17 +223,8 @@ export function fromHttpHeaders(headers: Record<string, string | string[] | unde
     const found = Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
     return Array.isArray(found) ? found[0] : found;
   };
-  const out: Carried = {};
-  const traceparent = get("traceparent");
-  if (traceparent !== undefined) out.traceparent = traceparent;
-  const tracestate = get("tracestate");
-  if (tracestate !== undefined) out.tracestate = tracestate;
-  const runId = get(RUN_ID);
-  if (runId !== undefined) out.runId = runId;
-  const parentKey = get(PARENT_KEY);
-  if (parentKey !== undefined) out.parentKey = decodeHeader(parentKey);
-  const ancestry = get(ANCESTRY);
-  if (ancestry !== undefined) out.ancestry = ancestry;
+  const out = readCarried(get);
+  if (out.parentKey !== undefined) out.parentKey = decodeHeader(out.parentKey);
   return out;
 }
 

@@ -347,10 +347,13 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   // A root of this process (no step above it) starts a chain, and records no ancestry — unless it
   // continues a carried run whose producer's chain came along, ending in its remote parent.
   let ancestry: string | undefined = "";
+  // How many ancestors `ancestry` holds.
+  let depth = 0;
   const chain = carried?.ancestry === undefined ? undefined : parseStepAncestry(carried.ancestry);
   const above = chain === undefined ? undefined : trace.getSpanContext(parentCtx);
   if (chain !== undefined && above !== undefined && isSpanContextValid(above) && chain.at(-1)?.spanId === above.spanId) {
     ancestry = carried?.ancestry as string;
+    depth = chain.length;
     attributes[Tracewright.STEP_ANCESTRY] = ancestry;
   }
   let seq = 0;
@@ -360,6 +363,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     seq = parent.children++;
     attributes[Tracewright.STEP_SEQ] = seq;
     ancestry = childAncestry(parent, parentCtx);
+    // A step whose ancestry is unknown starts a chain of its own for its children.
+    depth = ancestry === undefined ? 0 : parent.depth + 1;
     if (ancestry !== undefined) attributes[Tracewright.STEP_ANCESTRY] = ancestry;
   }
   const links = root?.links;
@@ -392,8 +397,6 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     run = DETACHED;
   }
   offloadInput(span, inputJson, inputHash, run, refs);
-  // A step whose ancestry is unknown starts a chain of its own for its children.
-  const depth = ancestry === undefined || ancestry === "" ? 0 : parent !== undefined ? parent.depth + 1 : ancestry.split(".").length;
   const frame: StepFrame = { run, key, counters: new Map(), children: 0, seq, span, ancestry: ancestry ?? "", depth };
   const ctx = trace.setSpan(parentCtx, span).setValue(FRAME, frame);
   // This process's local root of the run (a fresh root, or a consumer continuing a run no step of

@@ -645,8 +645,6 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
       if (spans === undefined) byRun.set(r.runId, (spans = new Map()));
       spans.set(`${r.traceId}/${r.spanId}`, r);
       if (r.runStart) continue; // not a step: no latency or tokens of its own
-      const inputTokens = Number(row.inputTokens);
-      const outputTokens = Number(row.outputTokens);
       steps.set(`${r.traceId}/${r.spanId}`, {
         runId: r.runId,
         kind: row.stepKind ?? "span",
@@ -654,8 +652,8 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
         startUs: r.startUs,
         endUs: r.endUs,
         error: r.error,
-        ...(row.inputTokens !== undefined && Number.isFinite(inputTokens) ? { inputTokens } : {}),
-        ...(row.outputTokens !== undefined && Number.isFinite(outputTokens) ? { outputTokens } : {}),
+        ...(r.inputTokens === undefined ? {} : { inputTokens: r.inputTokens }),
+        ...(r.outputTokens === undefined ? {} : { outputTokens: r.outputTokens }),
       });
     }
     const runs = [...byRun.values()].map((spans) => summarizeRows([...spans.values()])).filter((run) => run.startUs >= cutoffUs);
@@ -780,13 +778,19 @@ interface RunRow {
   replayOf?: string;
   /** A run's "run started" event: it makes the run, but is not one of its steps. */
   runStart: boolean;
-  inputTokens: number;
-  outputTokens: number;
+  /** Its token counts ({@link tokenCount}), when it has them. */
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
-/** A token count of a Logs Insights row (text, as Insights returns every field), else 0. */
-function insightsTokens(value: string | undefined): number {
-  return value === undefined || value === "" ? 0 : (tokenCount(Number(value)) ?? 0);
+/** A run row's token fields, the absent ones left out. */
+function tokensOf(inputTokens: number | undefined, outputTokens: number | undefined): Pick<RunRow, "inputTokens" | "outputTokens"> {
+  return { ...(inputTokens === undefined ? {} : { inputTokens }), ...(outputTokens === undefined ? {} : { outputTokens }) };
+}
+
+/** A token count of a Logs Insights row (text, as Insights returns every field), when it is one. */
+function insightsTokens(value: string | undefined): number | undefined {
+  return value === undefined || value === "" ? undefined : tokenCount(Number(value));
 }
 
 function toRunRow(row: Record<string, string>): RunRow | undefined {
@@ -794,7 +798,7 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   const startUs = Number(row.startUs);
   const endUs = Number(row.endUs);
   if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
-  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", inputTokens: insightsTokens(row.inputTokens), outputTokens: insightsTokens(row.outputTokens) };
+  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", ...tokensOf(insightsTokens(row.inputTokens), insightsTokens(row.outputTokens)) };
 }
 
 /**
@@ -831,8 +835,8 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
     }
     steps++;
     if (r.error) errors++;
-    inputTokens += r.inputTokens;
-    outputTokens += r.outputTokens;
+    inputTokens += r.inputTokens ?? 0;
+    outputTokens += r.outputTokens ?? 0;
     // The earliest, the lower span id of two at one instant: the same root in any order of rows, as in the SQLite store.
     if (r.root && (root === undefined || r.startUs < root.startUs || (r.startUs === root.startUs && r.spanId < root.spanId))) root = r;
   }
@@ -871,8 +875,7 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
         agent: d.agent,
         ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
         runStart: d.runStart,
-        inputTokens: tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]) ?? 0,
-        outputTokens: tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]) ?? 0,
+        ...tokensOf(tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]), tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS])),
       };
     }),
   ).run;

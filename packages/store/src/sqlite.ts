@@ -231,6 +231,9 @@ interface RunRow {
   replay_of: string | null;
 }
 
+/** The columns of a {@link RunRow}, as every query of runs selects them. */
+const RUN_COLUMNS = "run_id, trace_id, agent, status, start_us, end_us, steps, errors, input_tokens, output_tokens, replay_of";
+
 /** How long a write waits for another connection's lock before failing with STORE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -488,7 +491,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       params.push(cursor.value, cursor.runId);
     }
     const direction = order === "desc" ? "DESC" : "ASC";
-    const sql = `SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, input_tokens, output_tokens, replay_of FROM runs
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs
       ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY ${column} ${direction}, run_id ${direction} LIMIT ?`;
     const rows = this.statement(sql).all(...params, limit + 1) as RunRow[];
     const page = rows.slice(0, limit);
@@ -557,7 +560,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async getRun(runId: string): Promise<RunSummary | undefined> {
-    const row = this.statement(`SELECT run_id, trace_id, agent, status, start_us, end_us, steps, errors, input_tokens, output_tokens, replay_of FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
+    const row = this.statement(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`).get(runId) as RunRow | undefined;
     return row === undefined ? undefined : toSummary(row);
   }
 
