@@ -47,7 +47,10 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
   const [detail, setDetail] = useState<DetailState>(() => (initialDetail === null ? { index: initialIndex } : { index: initialIndex, spanId: initialDetail.spanId, data: initialDetail }));
   const cache = useRef(new Map<string, StepDetailData>(initialDetail === null ? [] : [[initialDetail.spanId, initialDetail]]));
   const scrollRef = useRef<HTMLDivElement>(null);
-  const focusPending = useRef(false);
+  // The row a key press moved to, to focus once it is drawn; -1 for none. The row itself, not a
+  // flag beside `active`: an effect still pending from an earlier render (a router transition,
+  // a detail that arrived) can run after the key press with that render's `active`.
+  const focusTarget = useRef(-1);
   const [showMissing, setShowMissing] = useState(missingKey !== undefined);
 
   // A live refresh hands over new rows, with the steps ended since inserted where they belong,
@@ -107,11 +110,11 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
 
   // After a key press moved the active row, focus it once it is rendered.
   useEffect(() => {
-    if (!focusPending.current) return;
-    const row = scrollRef.current?.querySelector<HTMLElement>(`[data-index="${active}"] [role="treeitem"]`);
+    if (focusTarget.current < 0) return;
+    const row = scrollRef.current?.querySelector<HTMLElement>(`[data-index="${focusTarget.current}"] [role="treeitem"]`);
     if (row !== null && row !== undefined) {
       row.focus({ preventScroll: true });
-      focusPending.current = false;
+      focusTarget.current = -1;
     }
   });
 
@@ -128,13 +131,17 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
       const move = horizontalMove(event.key, current, ends, parents, collapsed);
       if (move === undefined) return;
       event.preventDefault();
-      if ("collapse" in move) setCollapsed(new Set([...collapsed, move.collapse]));
-      else if ("expand" in move) setCollapsed(new Set([...collapsed].filter((c) => c !== move.expand)));
-      else {
+      if ("collapse" in move) {
+        setCollapsed(new Set([...collapsed, move.collapse]));
+        focusTarget.current = move.collapse;
+      } else if ("expand" in move) {
+        setCollapsed(new Set([...collapsed].filter((c) => c !== move.expand)));
+        focusTarget.current = move.expand;
+      } else {
         setActive(move.move);
+        focusTarget.current = move.move;
         virtualizer.scrollToIndex(Math.max(0, position[move.move] ?? 0), { align: "auto" });
       }
-      focusPending.current = true;
       return;
     }
     const at = position[current] ?? -1;
@@ -143,7 +150,7 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
     if (next === undefined || nextPos === undefined) return;
     event.preventDefault();
     setActive(next);
-    focusPending.current = true;
+    focusTarget.current = next;
     virtualizer.scrollToIndex(nextPos, { align: "auto" });
   };
 
