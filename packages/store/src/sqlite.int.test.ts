@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -14,6 +14,31 @@ describeStoreContract("SQLite on disk", () => openSqliteStore({ path: join(mkdte
 describeQueryContract("SQLite in memory", () => openSqliteStore({ path: ":memory:" }));
 
 describe("SqliteStore", () => {
+  it("makes a new file with 32 KiB pages, and opens one made with 4 KiB pages as it is, data and all", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
+    // The page size as the file's header records it (bytes 16–17, big-endian).
+    const pageSize = (path: string): number => readFileSync(path).readUInt16BE(16);
+    const fresh = join(dir, "new.db");
+    const store = openSqliteStore({ path: fresh });
+    await store.ingest([makeSpan({ run: "r", key: "supervisor" })]);
+    await store.close();
+    expect(pageSize(fresh)).toBe(32768);
+
+    const older = join(dir, "old.db");
+    const raw = new Database(older);
+    raw.pragma("page_size = 4096");
+    raw.pragma("journal_mode = WAL");
+    raw.exec("CREATE TABLE kept (x INTEGER)");
+    raw.close();
+    const reopened = openSqliteStore({ path: older });
+    await reopened.ingest([makeSpan({ run: "old", key: "supervisor" })]);
+    await reopened.close();
+    expect(pageSize(older)).toBe(4096);
+    const again = openSqliteStore({ path: older });
+    expect((await again.getRun("old"))?.steps).toBe(1);
+    await again.close();
+  });
+
   it("persists across reopen and records its schema version", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
     const store = openSqliteStore({ path });
