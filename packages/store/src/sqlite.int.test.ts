@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -37,6 +37,23 @@ describe("SqliteStore", () => {
     const again = openSqliteStore({ path: older });
     expect((await again.getRun("old"))?.steps).toBe(1);
     await again.close();
+  });
+
+  it("checkpoints its WAL every 4 MB, as SQLite does at 4 KiB pages, not every 1,000 of its larger pages", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const store = openSqliteStore({ path });
+    const text = "x".repeat(1000);
+    let largestWal = 0;
+    // 15 batches of 2,000 spans of about 1.3 KB: some 40 MB through the WAL.
+    for (let batch = 0; batch < 15; batch++) {
+      await store.ingest(Array.from({ length: 2000 }, (_, i) => makeSpan({ run: `r${batch}`, key: `a/tool:t#${i}`, parent: "a", input: { text } })));
+      largestWal = Math.max(largestWal, statSync(`${path}-wal`).size);
+    }
+    await store.close();
+    // A checkpoint at 4 MB leaves the WAL at most that and one batch (about 3 MB); at 1,000
+    // pages of 32 KiB it would pass 32 MB.
+    expect(largestWal).toBeGreaterThan(2 * 1024 * 1024);
+    expect(largestWal).toBeLessThan(12 * 1024 * 1024);
   });
 
   it("persists across reopen and records its schema version", async () => {

@@ -246,6 +246,9 @@ const RUN_COLUMNS = "run_id, trace_id, agent, status, start_us, end_us, steps, e
  */
 const PAGE_BYTES = 32768;
 
+/** WAL bytes written between automatic checkpoints: SQLite's default, 1,000 pages of 4 KiB. */
+const WAL_CHECKPOINT_BYTES = 1000 * 4096;
+
 /** How long a write waits for another connection's lock before failing with STORE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -282,6 +285,10 @@ export class SqliteStore implements TraceStore, TraceQueries {
       // Takes effect only in a file with no tables yet (a WAL file keeps the size it was made with).
       db.pragma(`page_size = ${PAGE_BYTES}`);
       db.pragma("journal_mode = WAL");
+      // SQLite checkpoints every 1,000 pages written: with larger pages, every 32 MB of WAL, one
+      // batch paying for copying all of it back (a load test's ingest p99 went 12 → 34 ms). The
+      // same 4 MB as SQLite's default at 4 KiB pages, whatever this file's page size.
+      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / (db.pragma("page_size", { simple: true }) as number)))}`);
       db.pragma("synchronous = NORMAL");
       migrate(db, this.path);
     } catch (cause) {
