@@ -47,10 +47,11 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
   const [detail, setDetail] = useState<DetailState>(() => (initialDetail === null ? { index: initialIndex } : { index: initialIndex, spanId: initialDetail.spanId, data: initialDetail }));
   const cache = useRef(new Map<string, StepDetailData>(initialDetail === null ? [] : [[initialDetail.spanId, initialDetail]]));
   const scrollRef = useRef<HTMLDivElement>(null);
-  // The row a key press moved to, to focus once it is drawn; -1 for none. The row itself, not a
-  // flag beside `active`: an effect still pending from an earlier render (a router transition,
-  // a detail that arrived) can run after the key press with that render's `active`.
-  const focusTarget = useRef(-1);
+  // The step a key press moved to, by span id, to focus once its row is drawn. The step itself,
+  // not a flag beside `active`: an effect still pending from an earlier render (a router
+  // transition, a detail that arrived) can run after the key press with that render's `active`;
+  // and by span id, not row, since a live refresh can insert rows above it before it is drawn.
+  const focusTarget = useRef<string | undefined>(undefined);
   const [showMissing, setShowMissing] = useState(missingKey !== undefined);
 
   // A live refresh hands over new rows, with the steps ended since inserted where they belong,
@@ -110,11 +111,11 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
 
   // After a key press moved the active row, focus it once it is rendered.
   useEffect(() => {
-    if (focusTarget.current < 0) return;
-    const row = scrollRef.current?.querySelector<HTMLElement>(`[data-index="${focusTarget.current}"] [role="treeitem"]`);
+    if (focusTarget.current === undefined) return;
+    const row = scrollRef.current?.querySelector<HTMLElement>(`[data-span-id="${CSS.escape(focusTarget.current)}"] [role="treeitem"]`);
     if (row !== null && row !== undefined) {
       row.focus({ preventScroll: true });
-      focusTarget.current = -1;
+      focusTarget.current = undefined;
     }
   });
 
@@ -133,13 +134,13 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
       event.preventDefault();
       if ("collapse" in move) {
         setCollapsed(new Set([...collapsed, move.collapse]));
-        focusTarget.current = move.collapse;
+        focusTarget.current = items[move.collapse]?.i;
       } else if ("expand" in move) {
         setCollapsed(new Set([...collapsed].filter((c) => c !== move.expand)));
-        focusTarget.current = move.expand;
+        focusTarget.current = items[move.expand]?.i;
       } else {
         setActive(move.move);
-        focusTarget.current = move.move;
+        focusTarget.current = items[move.move]?.i;
         virtualizer.scrollToIndex(Math.max(0, position[move.move] ?? 0), { align: "auto" });
       }
       return;
@@ -150,7 +151,7 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
     if (next === undefined || nextPos === undefined) return;
     event.preventDefault();
     setActive(next);
-    focusTarget.current = next;
+    focusTarget.current = items[next]?.i;
     virtualizer.scrollToIndex(nextPos, { align: "auto" });
   };
 
@@ -198,6 +199,7 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
                 <div
                   key={v.key}
                   data-index={index}
+                  data-span-id={item.i}
                   data-testid="step-row"
                   data-step-key={keys[index]}
                   data-status={item.s}
@@ -255,7 +257,7 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
         </div>
       </section>
       {detail.data !== undefined && place !== undefined ? (
-        <StepDetailView runId={runId} detail={detail.data} place={place} onSelect={select} {...(showMissing && missingKey !== undefined ? { missingKey } : {})} />
+        <StepDetailView key={detail.data.spanId} runId={runId} detail={detail.data} place={place} onSelect={select} {...(showMissing && missingKey !== undefined ? { missingKey } : {})} />
       ) : (
         <section className="panel detail-panel" data-testid="step-detail" aria-busy={detail.error === undefined && detail.index >= 0}>
           {items.length === 0 ? (

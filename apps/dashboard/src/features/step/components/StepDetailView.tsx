@@ -37,7 +37,8 @@ function valueOf(state: StatePayload): { value: unknown } | undefined {
 /**
  * The selected step: where it sits, its timing, model and tokens, its error with the stack, its
  * input and output states in JSON viewers, and what changed (input → output, and since the
- * previous node). Recorded data is rendered as text only.
+ * previous node). Recorded data is rendered as text only. Rendered keyed by the step's span id, so
+ * nothing of the last step shown (its diff, a previous-node fetch still in flight) reaches the next.
  */
 export function StepDetailView({ runId, detail, place, missingKey, onSelect }: { runId: string; detail: StepDetailData; place: StepPlace; missingKey?: string; onSelect?: (index: number) => void }) {
   const [input, setInput] = useState(() => valueOf(detail.input));
