@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import { ROOT, startDashboard } from "../support/dashboard.js";
 import type { RunningDashboard } from "../support/dashboard.js";
 
@@ -70,10 +70,12 @@ test("without a token, a request addressed to another host is refused with what 
 });
 
 test("npm start refuses to bind the dashboard beyond loopback without a token", () => {
+  // It checks after its `tsc -b` (up to date here, but a few seconds' check on a busy machine).
+  test.setTimeout(120_000);
   const result = spawnSync(process.execPath, [join(ROOT, "scripts", "start.mjs")], {
     env: { ...process.env, TRACEWRIGHT_DASHBOARD_HOST: "0.0.0.0", TRACEWRIGHT_DASHBOARD_TOKEN: "", TRACEWRIGHT_DB: join(ROOT, "no-such-dir", "x.db") },
     encoding: "utf8",
-    timeout: 30_000,
+    timeout: 100_000,
   });
   expect(result.status).toBe(2);
   expect(result.stderr).toContain("without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN");

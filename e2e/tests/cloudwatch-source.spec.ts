@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import { cloudwatchSink, startCollector } from "@tracewright/collector-lambda";
 import type { CollectorHandle } from "@tracewright/collector-lambda";
 import { init } from "@tracewright/instrument";

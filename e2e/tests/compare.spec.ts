@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 
 // Comparing the failed tool_error run with a successful run of the same agent, from its run page.
 

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 
 // The agent graph on a run's page: the routes a supervisor took, the hops a choreography made.
 

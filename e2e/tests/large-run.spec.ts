@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import { hex, post, str } from "../support/otlp.js";
 
 // A run of thousands of steps: the tree and the waterfall keep only the rows in view in the DOM,

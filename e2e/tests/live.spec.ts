@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import type { Page } from "@playwright/test";
 import { init, runWithResult, tool } from "@tracewright/instrument";
 import { COLLECTOR, hex, post, str } from "../support/otlp.js";
@@ -66,6 +66,8 @@ test("a run that never ends (its process died): the page stops polling after 10 
   await page.clock.fastForward("10:01");
   await expect(indicator).toHaveAttribute("data-state", "paused");
   await expect(indicator).toContainText("nothing changed for 10 min");
+  // A refresh sent just before the pause is counted once it is seen on the wire: let it finish first.
+  await page.waitForLoadState("networkidle");
   const before = refreshes();
   await page.clock.runFor(10_000);
   expect(refreshes()).toBe(before);
@@ -85,6 +87,8 @@ test("a hidden tab does not poll a running run, and refreshes once it is shown a
       document.dispatchEvent(new Event("visibilitychange"));
     }, hidden);
   await setHidden(true);
+  // A refresh sent just before the tab was hidden is counted once it is seen on the wire: let it finish first.
+  await page.waitForLoadState("networkidle");
   const before = refreshes();
   await page.clock.runFor(20_000);
   expect(refreshes()).toBe(before);
@@ -193,4 +197,10 @@ test("a step chosen on a live run's page stays chosen when a refresh brings step
   await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
   await expect(page.locator(".step-path [aria-current]")).toHaveText("fetch");
   await page.screenshot({ path: test.info().outputPath("live-shift.png"), fullPage: false });
+
+  // The root ends, and with it the run (left running, it would keep every later test's run list polling).
+  const { parentSpanId: _, ...rootSpan } = span(root, "", agent, "agent", 0, 10);
+  await post([rootSpan], "e2e-live");
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
+  await expect(selected).toHaveAttribute("data-step-key", fetchKey);
 });

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import type { Page } from "@playwright/test";
 
 // Replay from the dashboard: the failed runs `npm start` recorded are reproduced, verified

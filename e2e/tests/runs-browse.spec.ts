@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, hydrated, test } from "../support/test.js";
 
 // Browsing what `npm start` recorded: find a failed run by the filters, read its failing step.
 // The tool_error scenario fails on fetch_document: "upstream returned 503 for doc://pricing".
@@ -95,22 +95,29 @@ test("finding a failed run by filter, then reading its failing step's state and 
 });
 
 test("the run list sorts by duration and filters by a known agent, on the server", async ({ page }) => {
+  // The rows' values once the page the address names has loaded: a filter is a form submitted by
+  // GET, a whole new document, whose address is there while its rows are still arriving.
+  const listed = async (attribute: string): Promise<(string | null)[]> => {
+    await hydrated(page);
+    await expect(page.getByTestId("run-row").first()).toBeVisible();
+    return page.getByTestId("run-row").evaluateAll((trs, name) => trs.map((tr) => tr.getAttribute(name)), attribute);
+  };
   await page.goto("/");
   await page.getByTestId("sort-duration").click();
   await expect(page).toHaveURL(/sort=duration/);
-  const durations = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-duration-ms"))));
+  const durations = (await listed("data-duration-ms")).map(Number);
   expect(durations.length).toBeGreaterThanOrEqual(2);
   expect(durations).toEqual([...durations].sort((a, b) => b - a));
 
   await page.getByTestId("sort-duration").click();
   await expect(page).toHaveURL(/order=asc/);
-  const ascending = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-duration-ms"))));
+  const ascending = (await listed("data-duration-ms")).map(Number);
   expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
 
   // Minimum duration: nothing shorter is listed.
   const threshold = Math.ceil(ascending[Math.floor(ascending.length / 2)] ?? 0);
   await page.goto(`/?min=${threshold}`);
-  const longer = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute("data-duration-ms"))));
+  const longer = (await listed("data-duration-ms")).map(Number);
   expect(longer.length).toBeGreaterThanOrEqual(1);
   expect(longer.every((d) => d >= threshold)).toBe(true);
 
@@ -120,7 +127,7 @@ test("the run list sorts by duration and filters by a known agent, on the server
   await page.getByTestId("agent-filter").selectOption("supervisor");
   await page.getByTestId("apply-filters").click();
   await expect(page).toHaveURL(/agent=supervisor/);
-  const shown = await page.getByTestId("run-row").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-agent")));
+  const shown = await listed("data-agent");
   expect(shown.length).toBeGreaterThanOrEqual(1);
   expect(shown.every((a) => a === "supervisor")).toBe(true);
   await page.screenshot({ path: test.info().outputPath("runs-by-agent.png"), fullPage: true });

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 
 // The walking skeleton, seen as a user sees it: `npm start` recorded the reference scenarios,
 // some of which fail by injected faults; the dashboard lists them and shows why one failed.

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import { ROOT, startDashboard } from "../support/dashboard.js";
 
 // Which source the dashboard reads is said on every page; a machine with nothing recorded, or

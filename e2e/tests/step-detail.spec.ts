@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "../support/test.js";
 import type { Page } from "@playwright/test";
 
 // A step, read closely, on a successful supervisor run that `npm start` recorded: a model call's

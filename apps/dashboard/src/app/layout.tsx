@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { SourceBadge } from "../features/store/components/SourceBadge";
+import { HydrationMark } from "../shared/components/HydrationMark";
 import { currentSource } from "../features/store/server/store";
 import "./globals.css";
 
@@ -33,6 +34,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <HydrationMark />
         <a href="#main" className="skip-link">
           Skip to content
         </a>
