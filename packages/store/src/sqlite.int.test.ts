@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
-import { downgradeToSchema1, DROP_RUN_TOKENS } from "./schema.fixtures.js";
+import { downgradeToSchema1, DOWN_TO_SCHEMA_5 } from "./schema.fixtures.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
 import type { SpanRecord } from "./types.js";
@@ -39,6 +39,29 @@ describe("SqliteStore", () => {
     await again.close();
   });
 
+  it("stores each distinct resource once, and gives every span read back its own", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const store = openSqliteStore({ path });
+    const lambda = { "service.name": "checkout", "cloud.platform": "aws_lambda", "faas.name": "checkout-prod", "aws.log.group.names": ["/aws/lambda/checkout-prod"] };
+    const container = { "service.name": "worker", "container.id": "0f3c" };
+    const spans = [
+      { ...makeSpan({ run: "r", key: "checkout" }), resource: lambda },
+      { ...makeSpan({ run: "r", key: "checkout/tool:a#0", parent: "checkout" }), resource: lambda },
+      { ...makeSpan({ run: "r", key: "checkout/tool:b#0", parent: "checkout" }), resource: container },
+    ];
+    await store.ingest(spans);
+    // A later batch, its resource an equal object of its own (as a second body decodes it).
+    const later = { ...makeSpan({ run: "r", key: "checkout/tool:c#0", parent: "checkout" }), resource: { ...lambda } };
+    await store.ingest([later]);
+    expect(await store.getRunSpans("r")).toEqual(expect.arrayContaining([...spans, later].map((span) => expect.objectContaining({ spanId: span.spanId, resource: span.resource }))));
+    expect(await store.getRunSpan("r", (spans[2] as SpanRecord).spanId)).toEqual(spans[2]);
+    await store.close();
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare(`SELECT body FROM resources ORDER BY id`).pluck().all().map((body) => JSON.parse(body as string))).toEqual([lambda, container]);
+    expect(raw.prepare(`SELECT count(*) FROM spans WHERE resource_id IS NULL OR instr(body, '"resource"') > 0`).pluck().get()).toBe(0);
+    raw.close();
+  });
+
   it("checkpoints its WAL every 4 MB, as SQLite does at 4 KiB pages, not every 1,000 of its larger pages", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
     const store = openSqliteStore({ path });
@@ -65,7 +88,7 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(6);
+    expect(raw.pragma("user_version", { simple: true })).toBe(7);
     const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
     // One span of a run, by its trace id and span id in each trace of the run; all of them in order (migration 5).
     expect(plan("SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = 'r') AND span_id = 'x' AND +run_id = 'r' LIMIT 1")).toMatch(
@@ -111,7 +134,7 @@ describe("SqliteStore", () => {
     await store.close();
     const raw = new Database(path);
     // Counts an older Tracewright stored unbounded: summed, they would overflow SQLite's integers.
-    raw.exec(`${DROP_RUN_TOKENS} INSERT INTO spans (trace_id, span_id, run_id, start_us, end_us, status_code, body, kind, input_tokens)
+    raw.exec(`${DOWN_TO_SCHEMA_5} INSERT INTO spans (trace_id, span_id, run_id, start_us, end_us, status_code, body, kind, input_tokens)
       VALUES ('t', 'a', 'huge', 1, 2, 0, '{}', 'llm', 9000000000000000000), ('t', 'b', 'huge', 1, 2, 0, '{}', 'llm', 9000000000000000000);
       INSERT INTO runs (run_id, trace_id, start_us, end_us) VALUES ('huge', 't', 1, 2);
       PRAGMA user_version = 5;`);
@@ -141,7 +164,7 @@ describe("SqliteStore", () => {
     await store.close();
     // Take the file back to schema 4, as the previous Tracewright left it.
     const raw = new Database(path);
-    raw.exec(`${DROP_RUN_TOKENS} DROP TABLE run_traces; CREATE INDEX spans_run_span ON spans (run_id, span_id); PRAGMA user_version = 4;`);
+    raw.exec(`${DOWN_TO_SCHEMA_5} DROP TABLE run_traces; CREATE INDEX spans_run_span ON spans (run_id, span_id); PRAGMA user_version = 4;`);
     raw.close();
     const again = openSqliteStore({ path });
     expect((await again.getRunSpans("v4")).map((s) => s.attributes["tracewright.step.key"])).toEqual(["supervisor", "supervisor/tool:a#0", "supervisor/tool:b#0"]);
@@ -152,7 +175,7 @@ describe("SqliteStore", () => {
     expect(await again.ingest([spans[1] as SpanRecord, { ...(spans[2] as SpanRecord), attributes: { "tracewright.run.id": "elsewhere" } }])).toEqual({ inserted: 0, duplicates: 2 });
     await again.close();
     const after = new Database(path, { readonly: true });
-    expect(after.pragma("user_version", { simple: true })).toBe(6);
+    expect(after.pragma("user_version", { simple: true })).toBe(7);
     expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_run", "spans_tokens", "sqlite_autoindex_spans_1"]);
     expect(after.prepare(`SELECT run_id, trace_id FROM run_traces ORDER BY run_id, trace_id`).all()).toHaveLength(3);
     after.close();

@@ -9,7 +9,7 @@ import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
 import { bucketTable, isoToMicros, latencyGroups, statsWindow } from "./stats.js";
 import { stepKind, stepName, tokenCount } from "./steps.js";
-import type { AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
+import type { Attributes, AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -120,6 +120,11 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
    UPDATE runs SET
      input_tokens = (SELECT CAST(total(input_tokens) AS INTEGER) FROM spans WHERE spans.run_id = runs.run_id),
      output_tokens = (SELECT CAST(total(output_tokens) AS INTEGER) FROM spans WHERE spans.run_id = runs.run_id);`,
+  // 7: a span's resource (its process's attributes: a Lambda function's are about 1 KB, as much as
+  // a small span's own) is stored once, in `resources`, and a span row names it (`resource_id`)
+  // instead of repeating it in its body. Rows stored before keep theirs in the body (NULL here).
+  `CREATE TABLE resources (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
+   ALTER TABLE spans ADD COLUMN resource_id INTEGER;`,
 ];
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
@@ -200,6 +205,12 @@ function leafText(root: unknown, out: string[]): void {
   }
 }
 
+/** A stored span: its body (the record, without its resource since schema 7) and its resource's row. */
+interface SpanRow {
+  body: string;
+  resource_id: number | null;
+}
+
 interface Facts {
   kind: string;
   name: string;
@@ -257,6 +268,9 @@ export class SqliteStore implements TraceStore, TraceQueries {
   readonly path: string;
   private readonly db: Db;
   private readonly insertSpan: Statement;
+  private readonly insertResource: Statement;
+  private readonly resourceId: Statement;
+  private readonly resourceBody: Statement;
   private readonly upsertRun: Statement;
   private readonly insertRunTrace: Statement;
   private readonly setRoot: Statement;
@@ -302,9 +316,13 @@ export class SqliteStore implements TraceStore, TraceQueries {
     this.db.function("tw_lower", { deterministic: true }, (text: unknown) => (typeof text === "string" ? text.toLowerCase() : text));
     const prepare = (sql: string): Statement => this.db.prepare(sql);
     this.insertSpan = prepare(
-      `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body, kind, name, input_tokens, output_tokens)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body, kind, name, input_tokens, output_tokens, resource_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
+    // Of any connection: inserted if new, then read back (a second collector may have just written it).
+    this.insertResource = prepare(`INSERT INTO resources (body) VALUES (?) ON CONFLICT (body) DO NOTHING`);
+    this.resourceId = prepare(`SELECT id FROM resources WHERE body = ?`).pluck();
+    this.resourceBody = prepare(`SELECT body FROM resources WHERE id = ?`).pluck();
     this.insertText = prepare(`INSERT INTO run_text (run_id, body) VALUES (?, ?)`);
     this.upsertRun = prepare(
       `INSERT INTO runs (run_id, trace_id, start_us, end_us, steps, errors, agent, input_tokens, output_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -328,10 +346,27 @@ export class SqliteStore implements TraceStore, TraceQueries {
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
       const touched = new Map<string, { traceId: string; traces: Set<string>; agent: string; startUs: number; endUs: number; steps: number; errors: number; inputTokens: number; outputTokens: number }>();
+      // The batch's resources' ids: by object (a decoded body's spans share their resource's), else by text.
+      const resourceIds = new Map<Attributes, number>();
+      const idsByText = new Map<string, number>();
+      const resourceIdOf = (resource: Attributes): number => {
+        let id = resourceIds.get(resource);
+        if (id !== undefined) return id;
+        const text = JSON.stringify(resource);
+        id = idsByText.get(text);
+        if (id === undefined) {
+          this.insertResource.run(text);
+          id = this.resourceId.get(text) as number;
+          idsByText.set(text, id);
+        }
+        resourceIds.set(resource, id);
+        return id;
+      };
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
-        const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, JSON.stringify(span), f.kind, f.name, f.inputTokens, f.outputTokens);
+        const { resource, ...stored } = span;
+        const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, JSON.stringify(stored), f.kind, f.name, f.inputTokens, f.outputTokens, resourceIdOf(resource ?? {}));
         if (info.changes === 0) continue;
         inserted++;
         let run = touched.get(d.runId);
@@ -535,9 +570,9 @@ export class SqliteStore implements TraceStore, TraceQueries {
     // keeps SQLite from walking the run's part of spans_run instead, row by row.
     // On a miss, the run's own rows: a process of an earlier Tracewright still writing to this file
     // (it checked the schema when it opened it) stores spans without their run_traces rows.
-    const row = (this.statement(`SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = ?) AND span_id = ? AND +run_id = ? LIMIT 1`)
-      .get(runId, spanId, runId) ?? this.statement(`SELECT body FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId)) as { body: string } | undefined;
-    return row === undefined ? undefined : (await this.withPayloads([JSON.parse(row.body) as SpanRecord]))[0];
+    const row = (this.statement(`SELECT body, resource_id FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = ?) AND span_id = ? AND +run_id = ? LIMIT 1`)
+      .get(runId, spanId, runId) ?? this.statement(`SELECT body, resource_id FROM spans WHERE run_id = ? AND span_id = ? LIMIT 1`).get(runId, spanId)) as SpanRow | undefined;
+    return row === undefined ? undefined : (await this.withPayloads(this.spansOf([row])))[0];
   }
 
   async runStats(query: StatsQuery = {}): Promise<RunStats> {
@@ -586,8 +621,28 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async getRunSpans(runId: string): Promise<SpanRecord[]> {
-    const rows = this.statement(`SELECT body FROM spans WHERE run_id = ? ORDER BY start_us, rowid`).all(runId) as { body: string }[];
-    return this.withPayloads(rows.map((row) => JSON.parse(row.body) as SpanRecord));
+    const rows = this.statement(`SELECT body, resource_id FROM spans WHERE run_id = ? ORDER BY start_us, rowid`).all(runId) as SpanRow[];
+    return this.withPayloads(this.spansOf(rows));
+  }
+
+  /**
+   * Span rows as records, each with its resource: its body's own (a row stored before schema 7),
+   * or its `resources` row, parsed once per call and shared by the spans that name it.
+   */
+  private spansOf(rows: readonly SpanRow[]): SpanRecord[] {
+    const resources = new Map<number, Attributes>();
+    return rows.map((row) => {
+      const span = JSON.parse(row.body) as SpanRecord;
+      if (row.resource_id === null) return span;
+      let resource = resources.get(row.resource_id);
+      if (resource === undefined) {
+        const body = this.resourceBody.get(row.resource_id) as string | undefined;
+        resource = body === undefined ? {} : (JSON.parse(body) as Attributes);
+        resources.set(row.resource_id, resource);
+      }
+      span.resource = resource;
+      return span;
+    });
   }
 
   /** Spans with every state sent by reference resolved whole from `payloads` (see payloads.ts). */
