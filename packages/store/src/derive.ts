@@ -23,8 +23,9 @@ export function derive(span: SpanRecord): SpanFacts {
   const startUs = nanosToMicros(span.startTimeUnixNano);
   const endUs = Math.max(startUs, nanosToMicros(span.endTimeUnixNano));
   const stepKey = str(a[Tracewright.STEP_KEY]);
-  // A root names its agent; any other step of a run names it by its key's first segment.
-  const agent = str(a[GenAI.AGENT_NAME]) ?? (stepKey === undefined ? undefined : firstSegment(stepKey)) ?? str(span.resource[Resource.SERVICE_NAME]) ?? span.name;
+  // A root names its agent; any other step of a run names it by its key's first segment. (The
+  // resource is optional here: a record built by hand may lack it.)
+  const agent = str(a[GenAI.AGENT_NAME]) ?? (stepKey === undefined ? undefined : firstSegment(stepKey)) ?? str((span.resource as SpanRecord["resource"] | undefined)?.[Resource.SERVICE_NAME]) ?? span.name;
   return {
     runId,
     stepKey: stepKey ?? null,

@@ -39,7 +39,7 @@ describe("SqliteStore", () => {
     await again.close();
   });
 
-  it("stores each distinct resource once, and gives every span read back its own", async () => {
+  it("stores each distinct resource once, and gives every span read back its resource, rows stored before schema 7 too", async () => {
     const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
     const store = openSqliteStore({ path });
     const lambda = { "service.name": "checkout", "cloud.platform": "aws_lambda", "faas.name": "checkout-prod", "aws.log.group.names": ["/aws/lambda/checkout-prod"] };
@@ -60,6 +60,32 @@ describe("SqliteStore", () => {
     expect(raw.prepare(`SELECT body FROM resources ORDER BY id`).pluck().all().map((body) => JSON.parse(body as string))).toEqual([lambda, container]);
     expect(raw.prepare(`SELECT count(*) FROM spans WHERE resource_id IS NULL OR instr(body, '"resource"') > 0`).pluck().get()).toBe(0);
     raw.close();
+    // A row of the run as a Tracewright before schema 7 stored it: the resource in its body.
+    const older = { ...makeSpan({ run: "r", key: "checkout/tool:d#0", parent: "checkout" }), resource: { "service.name": "legacy" } };
+    const writer = new Database(path);
+    writer.prepare(`INSERT INTO spans (trace_id, span_id, run_id, parent_span_id, start_us, end_us, status_code, step_key, body) VALUES (?, ?, 'r', ?, 0, 0, 0, ?, ?)`).run(older.traceId, older.spanId, older.parentSpanId, older.attributes["tracewright.step.key"], JSON.stringify(older));
+    writer.close();
+    const reader = openSqliteStore({ path });
+    const read = await reader.getRunSpans("r");
+    expect(read).toHaveLength(5);
+    expect(read.find((span) => span.spanId === older.spanId)).toEqual(older);
+    expect(read.find((span) => span.spanId === later.spanId)?.resource).toEqual(lambda);
+    await reader.close();
+  });
+
+  it("applies nothing of a batch that failed: a root it held does not end its run with the next batch", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    await store.ingest([makeSpan({ run: "late-root", key: "agent/tool:a#0", parent: "agent" })]);
+    const root = makeSpan({ run: "late-root", key: "agent" });
+    // A record without attributes makes the batch fail after its root was read.
+    const broken = { ...makeSpan({ run: "late-root", key: "agent/tool:b#0", parent: "agent" }), attributes: undefined as unknown as SpanRecord["attributes"] };
+    await expect(store.ingest([root, broken])).rejects.toThrow();
+    await store.ingest([makeSpan({ run: "other", key: "other" })]);
+    expect((await store.getRun("late-root"))?.status).toBe("running");
+    // Sent again without the broken span, the root ends the run.
+    await store.ingest([root]);
+    expect((await store.getRun("late-root"))?.status).toBe("ok");
+    await store.close();
   });
 
   it("checkpoints its WAL every 4 MB, as SQLite does at 4 KiB pages, not every 1,000 of its larger pages", async () => {

@@ -283,8 +283,6 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly indexSlice: (limit: number) => number;
   private indexTimer: NodeJS.Timeout | undefined;
   private lastIngestMs = 0;
-  /** Root updates of the batch being ingested, applied once its runs exist. */
-  private readonly setRootLater: unknown[][] = [];
   private readonly ingestBatch: (spans: readonly SpanRecord[]) => IngestResult;
   /** The queries' statements, prepared once each (their SQL texts are a fixed set: values are always bound, never written in). */
   private readonly statements = new Map<string, Statement>();
@@ -346,7 +344,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
       const touched = new Map<string, { traceId: string; traces: Set<string>; agent: string; startUs: number; endUs: number; steps: number; errors: number; inputTokens: number; outputTokens: number }>();
-      // The batch's resources' ids: by object (a decoded body's spans share their resource's), else by text.
+      // Root updates, applied once the batch's runs exist. This batch's own: a batch that fails
+      // leaves nothing for the next to apply (a root it never stored).
+      const rootUpdates: unknown[][] = [];
+      // The batch's resources' ids: by object (a decoded body's spans share their resource's), else
+      // by text. A redelivered span's resource is looked up too, before the span is found stored:
+      // a resource only such spans had stays in the table, unreferenced (a row per distinct resource).
       const resourceIds = new Map<Attributes, number>();
       const idsByText = new Map<string, number>();
       const resourceIdOf = (resource: Attributes): number => {
@@ -381,13 +384,13 @@ export class SqliteStore implements TraceStore, TraceQueries {
         if (span.status.code === 2) run.errors++;
         run.inputTokens += f.inputTokens ?? 0;
         run.outputTokens += f.outputTokens ?? 0;
-        if (d.root) this.setRootLater.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs, d.startUs, span.spanId]);
+        if (d.root) rootUpdates.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs, d.startUs, span.spanId]);
       }
       for (const [runId, run] of touched) {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent, run.inputTokens, run.outputTokens);
         for (const traceId of run.traces) this.insertRunTrace.run(runId, traceId);
       }
-      for (const args of this.setRootLater.splice(0)) this.setRoot.run(...args);
+      for (const args of rootUpdates) this.setRoot.run(...args);
       return { inserted, duplicates: spans.length - inserted };
     });
     this.textWatermark = prepare(`SELECT value FROM store_meta WHERE key = 'text_indexed_rowid'`).pluck();
