@@ -57,6 +57,26 @@ async function openLiveRunWithClock(page: Page, agent: string): Promise<{ run: R
   return { run, refreshes: () => count };
 }
 
+/**
+ * The refresh count once it has held for half a second: a refresh the page sent just before it
+ * stopped polling can reach the count a little after the page shows it has stopped.
+ */
+async function settled(refreshes: () => number): Promise<number> {
+  let last = -1;
+  await expect
+    .poll(
+      () => {
+        const now = refreshes();
+        const same = now === last;
+        last = now;
+        return same;
+      },
+      { intervals: [500] },
+    )
+    .toBe(true);
+  return last;
+}
+
 test("a run that never ends (its process died): the page stops polling after 10 quiet minutes, says so, and resumes on demand", async ({ page }) => {
   const { run, refreshes } = await openLiveRunWithClock(page, "live-quiet");
   const indicator = page.getByTestId("live-indicator");
@@ -66,9 +86,7 @@ test("a run that never ends (its process died): the page stops polling after 10 
   await page.clock.fastForward("10:01");
   await expect(indicator).toHaveAttribute("data-state", "paused");
   await expect(indicator).toContainText("nothing changed for 10 min");
-  // A refresh sent just before the pause is counted once it is seen on the wire: let it finish first.
-  await page.waitForLoadState("networkidle");
-  const before = refreshes();
+  const before = await settled(refreshes);
   await page.clock.runFor(10_000);
   expect(refreshes()).toBe(before);
   // The run did end after all: Resume polls again and picks it up.
@@ -87,9 +105,7 @@ test("a hidden tab does not poll a running run, and refreshes once it is shown a
       document.dispatchEvent(new Event("visibilitychange"));
     }, hidden);
   await setHidden(true);
-  // A refresh sent just before the tab was hidden is counted once it is seen on the wire: let it finish first.
-  await page.waitForLoadState("networkidle");
-  const before = refreshes();
+  const before = await settled(refreshes);
   await page.clock.runFor(20_000);
   expect(refreshes()).toBe(before);
   await run.endRun();
@@ -181,26 +197,28 @@ test("a step chosen on a live run's page stays chosen when a refresh brings step
   });
   const fetchKey = `${agent}/node:work#0/tool:fetch#0`;
   await post([span(hex(8), root, `${agent}/node:plan#0`, "node", 1, 5), span(hex(8), work, fetchKey, "tool", 7, 8)], "e2e-live");
-
-  await page.goto(`/runs/${runId}?step=${encodeURIComponent(fetchKey)}`);
-  await expect(page.getByTestId("live-indicator")).toBeVisible();
-  const selected = page.locator('[data-testid="step-row"][data-selected="true"]');
-  await expect(selected).toHaveAttribute("data-step-key", fetchKey);
-  await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
-
-  // The tool's node ends: it is listed above the tool, which moves down a row.
-  await post([span(work, root, `${agent}/node:work#0`, "node", 6, 9)], "e2e-live");
-  await expect(page.getByTestId("step-row")).toHaveCount(3, { timeout: 8000 });
-  await expect(page.locator('[data-testid="step-row"][data-index="2"]')).toHaveAttribute("data-step-key", fetchKey);
-  await expect(selected).toHaveAttribute("data-step-key", fetchKey);
-  await expect(page.getByTestId("step-detail")).toHaveAttribute("data-step-key", fetchKey);
-  await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
-  await expect(page.locator(".step-path [aria-current]")).toHaveText("fetch");
-  await page.screenshot({ path: test.info().outputPath("live-shift.png"), fullPage: false });
-
-  // The root ends, and with it the run (left running, it would keep every later test's run list polling).
+  // The root ends the run at the end, whatever happens before (left running, it would keep every later test's run list polling).
   const { parentSpanId: _, ...rootSpan } = span(root, "", agent, "agent", 0, 10);
-  await post([rootSpan], "e2e-live");
+  const endRun = () => post([rootSpan], "e2e-live");
+  const selected = page.locator('[data-testid="step-row"][data-selected="true"]');
+  try {
+    await page.goto(`/runs/${runId}?step=${encodeURIComponent(fetchKey)}`);
+    await expect(page.getByTestId("live-indicator")).toBeVisible();
+    await expect(selected).toHaveAttribute("data-step-key", fetchKey);
+    await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
+
+    // The tool's node ends: it is listed above the tool, which moves down a row.
+    await post([span(work, root, `${agent}/node:work#0`, "node", 6, 9)], "e2e-live");
+    await expect(page.getByTestId("step-row")).toHaveCount(3, { timeout: 8000 });
+    await expect(page.locator('[data-testid="step-row"][data-index="2"]')).toHaveAttribute("data-step-key", fetchKey);
+    await expect(selected).toHaveAttribute("data-step-key", fetchKey);
+    await expect(page.getByTestId("step-detail")).toHaveAttribute("data-step-key", fetchKey);
+    await expect(page.getByTestId("step-key")).toHaveText(fetchKey);
+    await expect(page.locator(".step-path [aria-current]")).toHaveText("fetch");
+    await page.screenshot({ path: test.info().outputPath("live-shift.png"), fullPage: false });
+  } finally {
+    await endRun();
+  }
   await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok", { timeout: 8000 });
   await expect(selected).toHaveAttribute("data-step-key", fetchKey);
 });

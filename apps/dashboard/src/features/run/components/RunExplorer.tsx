@@ -84,6 +84,8 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
     (index: number): void => {
       const item = items[index];
       if (item === undefined) return;
+      // A key press's target not drawn yet is overtaken: the step chosen now has the focus.
+      focusTarget.current = undefined;
       setSelected(index);
       setActive(index);
       setShowMissing(false);
