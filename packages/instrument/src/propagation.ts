@@ -60,9 +60,7 @@ function readCarried(read: (name: string) => string | undefined): Carried {
 export function carry(ctx: Context = otelContext.active()): Carried {
   const headers: Record<string, string> = {};
   w3c.inject(ctx, headers, { set: (c, k, v) => void (c[k] = v) });
-  const runId = otelContext.with(ctx, () => currentRunId());
-  const parentKey = otelContext.with(ctx, () => currentStepKey());
-  const ancestry = otelContext.with(ctx, () => currentStepLineage());
+  const { runId, parentKey, ancestry } = otelContext.with(ctx, () => ({ runId: currentRunId(), parentKey: currentStepKey(), ancestry: currentStepLineage() }));
   return {
     ...(headers.traceparent === undefined ? {} : { traceparent: headers.traceparent }),
     ...(headers.tracestate === undefined ? {} : { tracestate: headers.tracestate }),

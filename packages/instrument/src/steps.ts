@@ -245,6 +245,11 @@ function childAncestry(parent: StepFrame, parentCtx: Context): string | undefine
   return parent.lineage;
 }
 
+/** A step whose span records nothing (its run sampled out) and that no replay watches: its states would be thrown away. */
+function recordsNothing(frame: StepFrame): boolean {
+  return frame.run.interceptor === undefined && !frame.span.isRecording();
+}
+
 function childKey(parent: StepFrame, kind: StepKind, name: string): string {
   const local = `${kind}:${stepKeySegment(name)}`;
   const n = parent.counters.get(local) ?? 0;
@@ -332,7 +337,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
           : `${spec.kind}:${stepKeySegment(spec.name)}`;
   // Under a step that records nothing (its run sampled out), a step records nothing either (the
   // sampler is by run): its state is neither serialized nor hashed, unless a replay watches.
-  const quiet = parent !== undefined && parent.run.interceptor === undefined && !parent.span.isRecording();
+  const quiet = parent !== undefined && recordsNothing(parent);
   let inputJson = quiet ? "" : serialize(spec.input);
   let inputHash = quiet ? "" : hashJson(inputJson);
   // Stores into a copy, not a literal of a spread and computed keys: V8 builds that one through
@@ -453,7 +458,7 @@ function endOk(started: Started, spec: StepSpec, output: unknown): void {
 }
 
 function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
-  if (!started.span.isRecording() && started.frame.run.interceptor === undefined) {
+  if (recordsNothing(started.frame)) {
     // Sampled out: nothing of the output would be kept.
     safely(() => started.span.end());
     return;

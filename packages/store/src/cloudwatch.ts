@@ -50,7 +50,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, FilterLogEventsCommand, GetQueryResultsCommand, PutLogEventsCommand, StartQueryCommand, StopQueryCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { CloudWatchLogsClientConfig } from "@aws-sdk/client-cloudwatch-logs";
-import { GenAI, RunStart, Tracewright } from "@tracewright/instrument/conventions";
+import { RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { isRetryableAwsError, resolveRetryPolicy, withRetries } from "@tracewright/instrument/shared";
 import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
@@ -58,7 +58,7 @@ import { derive } from "./derive.js";
 import { StoreError } from "./errors.js";
 import { aggregateStats, isoToMicros } from "./stats.js";
 import type { StatsStep } from "./stats.js";
-import { stepKind, stepName, tokenCount } from "./steps.js";
+import { spanTokens, stepKind, stepName, tokenCount } from "./steps.js";
 import type { IngestResult, RunPage, RunQuery, RunStats, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 import { resolvePayloads } from "./payloads.js";
 
@@ -128,9 +128,7 @@ export function eventTimestamp(span: SpanRecord, now: number): number {
 
 function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
   const d = derive(span);
-  const tokens = (key: string) => tokenCount(span.attributes[key]);
-  const inputTokens = tokens(GenAI.USAGE_INPUT_TOKENS);
-  const outputTokens = tokens(GenAI.USAGE_OUTPUT_TOKENS);
+  const { inputTokens, outputTokens } = spanTokens(span);
   return {
     tw: "span",
     v: 1,
@@ -875,7 +873,7 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
         agent: d.agent,
         ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
         runStart: d.runStart,
-        ...tokensOf(tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]), tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS])),
+        ...spanTokens(span),
       };
     }),
   ).run;

@@ -8,7 +8,7 @@ import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
 import { bucketTable, isoToMicros, latencyGroups, statsWindow } from "./stats.js";
-import { stepKind, stepName, tokenCount } from "./steps.js";
+import { spanTokens, stepKind, stepName } from "./steps.js";
 import type { Attributes, AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
 export interface SqliteStoreOptions {
@@ -219,13 +219,8 @@ interface Facts {
 }
 
 function spanFacts(span: SpanRecord): Facts {
-  const tokens = (value: AttributeValue | undefined): number | null => tokenCount(value) ?? null;
-  return {
-    kind: stepKind(span),
-    name: stepName(span),
-    inputTokens: tokens(span.attributes[GenAI.USAGE_INPUT_TOKENS]),
-    outputTokens: tokens(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]),
-  };
+  const { inputTokens, outputTokens } = spanTokens(span);
+  return { kind: stepKind(span), name: stepName(span), inputTokens: inputTokens ?? null, outputTokens: outputTokens ?? null };
 }
 
 interface RunRow {

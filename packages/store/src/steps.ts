@@ -14,6 +14,13 @@ export function tokenCount(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= MAX_SPAN_TOKENS ? Math.round(value) : undefined;
 }
 
+/** A span's input and output token counts ({@link tokenCount}), the absent ones left out. */
+export function spanTokens(span: SpanRecord): { inputTokens?: number; outputTokens?: number } {
+  const inputTokens = tokenCount(span.attributes[GenAI.USAGE_INPUT_TOKENS]);
+  const outputTokens = tokenCount(span.attributes[GenAI.USAGE_OUTPUT_TOKENS]);
+  return { ...(inputTokens === undefined ? {} : { inputTokens }), ...(outputTokens === undefined ? {} : { outputTokens }) };
+}
+
 /**
  * Rebuilds a run's steps from its spans, flat in canonical order: depth-first, parents before
  * children, siblings in call order (`tracewright.step.seq`), else by start time and then key. Iterative (an explicit stack), so a run of

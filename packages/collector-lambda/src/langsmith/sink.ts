@@ -119,7 +119,7 @@ function ancestorsOf(span: SpanRecord): Ancestor[] | undefined {
  * the top of a trace of its own.
  */
 function placement(span: SpanRecord, id: string): Pick<LangSmithRun, "parent_run_id" | "trace_id" | "dotted_order"> {
-  const own = dottedPart(stepOrder(Number(BigInt(span.startTimeUnixNano) / 1_000_000n), span.attributes[Tracewright.STEP_SEQ]), id);
+  const own = dottedPart(stepOrder(ms(span.startTimeUnixNano), span.attributes[Tracewright.STEP_SEQ]), id);
   const ancestors = ancestorsOf(span);
   if (ancestors === undefined) return { trace_id: id, dotted_order: own };
   const ids = ancestors.map((a) => runId(span.traceId, a.spanId));
