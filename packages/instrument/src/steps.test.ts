@@ -394,6 +394,26 @@ describe("deterministic runs", () => {
   });
 });
 
+describe("a step's function that answers synchronously", () => {
+  it("ends the step as it returns, before its promise is awaited", async () => {
+    const pending = tool("lookup", { id: 7 }, () => ({ name: "seven" }));
+    expect(steps().map((s) => s.attributes[Tracewright.STEP_KEY])).toEqual(["tool:lookup"]);
+    expect(steps()[0]?.attributes["output.value"]).toBe('{"name":"seven"}');
+    await expect(pending).resolves.toEqual({ name: "seven" });
+  });
+  it("turns a throw into a rejection, the step ended with the error", async () => {
+    const failure = new Error("no such id");
+    let pending: Promise<unknown> | undefined;
+    expect(() => {
+      pending = tool("lookup", { id: 8 }, () => {
+        throw failure;
+      });
+    }).not.toThrow();
+    expect(steps()[0]?.status.code).toBe(2);
+    await expect(pending).rejects.toBe(failure);
+  });
+});
+
 describe("a step's function returning a lazy thenable (a query builder)", () => {
   // Prisma, Knex, Drizzle and the like start their work in then(): it must run inside the step.
   const lazy = () => ({ then: (resolve: (v: unknown) => void) => resolve(currentStepKey()) });
@@ -404,6 +424,15 @@ describe("a step's function returning a lazy thenable (a query builder)", () => 
   it("and through an interceptor's live()", async () => {
     const interceptor: StepInterceptor = { intercept: (_call, live) => live(), interceptSync: (_call, live) => live() };
     const result = await runWithResult("agent", {}, () => tool("db", {}, lazy), { interceptor });
+    expect(result.output).toBe("agent/tool:db#0");
+  });
+  it("and a Promise subclass's then() too", async () => {
+    class Query extends Promise<unknown> {
+      override then<A = unknown, B = never>(resolve?: ((v: unknown) => A | PromiseLike<A>) | null, reject?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+        return Promise.resolve(currentStepKey()).then(resolve, reject);
+      }
+    }
+    const result = await runWithResult("agent", {}, () => tool("db", {}, () => new Query(() => {})));
     expect(result.output).toBe("agent/tool:db#0");
   });
 });

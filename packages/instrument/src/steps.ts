@@ -500,9 +500,27 @@ export function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<
     }
   }
   // Not an async function itself: one returning settle's promise would wrap it in another, and
-  // resolving a promise with a promise costs two more promises and microtasks per step. The
-  // function's own work still runs in an async function inside the step's context (see settle).
-  return settle(s, spec, (...override: unknown[]) => otelContext.with(s.ctx, async () => fn(override.length > 0 ? override[0] : spec.input)));
+  // resolving a promise with a promise costs two more promises and microtasks per step.
+  if (s.frame.run.interceptor !== undefined) return settle(s, spec, (...override: unknown[]) => otelContext.with(s.ctx, async () => fn(override.length > 0 ? override[0] : spec.input)));
+  // Live: the work runs now, in the step's context. A result that is not a promise (a tool that
+  // computes, a cached answer) ends the step at once, with no promise awaited for it.
+  let result: R | Promise<R>;
+  try {
+    result = otelContext.with(s.ctx, fn, undefined, spec.input);
+  } catch (error) {
+    endFailed(s, spec, error);
+    return Promise.reject(error as Error);
+  }
+  if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) return settle(s, spec, () => result);
+  // Another thenable (a query builder: Prisma, Knex; a Promise subclass) may start its work in then(): called in the step's context.
+  if (isThenable(result)) return settle(s, spec, () => otelContext.with(s.ctx, async () => result));
+  endOk(s, spec, result);
+  return Promise.resolve(result);
+}
+
+/** Whether `value` has a then() that `await` would call. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return ((typeof value === "object" && value !== null) || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** Opens a step under the active one; undefined when recording itself failed (the work still runs). */
@@ -526,13 +544,18 @@ async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown
     endOk(s, spec, output);
     return output;
   } catch (error) {
-    if (spec.isSuspension?.(error) === true) {
-      safely(() => s.span.setAttribute(Tracewright.STEP_SUSPENDED, true));
-      safely(() => asInstrumentation(() => s.span.end()));
-    } else {
-      endError(s, error);
-    }
+    endFailed(s, spec, error);
     throw error;
+  }
+}
+
+/** Ends a step whose work threw: suspended (a LangGraph interrupt), or failed. The caller rethrows. */
+function endFailed(s: Started, spec: StepSpec, error: unknown): void {
+  if (spec.isSuspension?.(error) === true) {
+    safely(() => s.span.setAttribute(Tracewright.STEP_SUSPENDED, true));
+    safely(() => asInstrumentation(() => s.span.end()));
+  } else {
+    endError(s, error);
   }
 }
 
