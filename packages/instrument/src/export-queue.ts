@@ -2,6 +2,8 @@ import { ROOT_CONTEXT, context as otelContext, diag } from "@opentelemetry/api";
 import type { Context } from "@opentelemetry/api";
 import { ExportResultCode, parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
 import type { PayloadSink } from "./offload.js";
 import { backoffDelay } from "./retry.js";
 import type { RequestSigner } from "./sigv4.js";
@@ -51,14 +53,17 @@ export class PayloadRefused extends Error {
  * headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: e.g. the bearer
  * token a collector bound beyond loopback requires), signed by `sign` when given (SigV4, sigv4.ts).
  */
-export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number; sign?: RequestSigner } = {}): PayloadTransport {
+export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number; sign?: RequestSigner; compression?: OtlpCompression } = {}): PayloadTransport {
   const base = endpoint.replace(/\/+$/, "");
-  const headers = { ...otlpHeadersFromEnv(), ...options.headers, "content-type": "application/json" };
+  const compression = options.compression ?? otlpCompressionFromEnv();
+  const headers = { ...otlpHeadersFromEnv(), ...options.headers, "content-type": "application/json", ...encodingHeader(compression) };
   const timeoutMs = options.timeoutMs ?? otlpTimeoutFromEnv();
   const sign = options.sign;
   return {
-    async put(hash, body) {
+    async put(hash, json) {
       const url = `${base}/${hash}`;
+      // The hash stays the JSON text's: the collector checks it once it has inflated the body.
+      const body = await encodeBody(json, compression);
       const sent = sign === undefined ? headers : await sign("PUT", new URL(url), headers, body);
       const res = await fetch(url, { method: "PUT", headers: sent, body, signal: AbortSignal.timeout(timeoutMs) });
       const text = await res.text().catch(() => "");
@@ -104,6 +109,37 @@ export function otlpTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number
     diag.warn(`tracewright: ${name} must be a number of milliseconds above 0; got ${JSON.stringify(env[name])}, ignored.`);
   }
   return OTLP_DEFAULT_TIMEOUT_MS;
+}
+
+/** How a request body is sent: `gzip`, or as it is (`none`). */
+export type OtlpCompression = "gzip" | "none";
+
+/**
+ * The body compression the OTLP exporter uses, read as it reads it:
+ * `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`, `gzip` or
+ * `none`, else none — so that payloads and signed exports are compressed when the spans are. Any
+ * other value is warned of and ignored, as the exporter ignores it.
+ */
+export function otlpCompressionFromEnv(env: NodeJS.ProcessEnv = process.env): OtlpCompression {
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"] as const) {
+    const text = env[name]?.trim();
+    if (text === undefined || text === "") continue;
+    if (text === "gzip" || text === "none") return text;
+    diag.warn(`tracewright: ${name} must be gzip or none; got ${JSON.stringify(env[name])}, ignored.`);
+  }
+  return "none";
+}
+
+const gzip = promisify(gzipCallback);
+
+/** A request body as sent: gzipped on libuv's thread pool, off the agent's event loop, when asked. */
+export async function encodeBody(body: string | Uint8Array, compression: OtlpCompression): Promise<string | Uint8Array> {
+  return compression === "gzip" ? new Uint8Array(await gzip(body)) : body;
+}
+
+/** The `content-encoding` header a body encoded by {@link encodeBody} is sent with. */
+export function encodingHeader(compression: OtlpCompression): Record<string, string> {
+  return compression === "gzip" ? { "content-encoding": "gzip" } : {};
 }
 
 export interface ExportQueueOptions {

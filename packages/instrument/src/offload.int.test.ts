@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startCollector } from "@tracewright/collector-lambda";
 import { loadRunDetail, openSqliteStore } from "@tracewright/store";
 import { freePort } from "@tracewright/store/testing";
@@ -44,6 +46,43 @@ describe("payloads through a live collector", () => {
       expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "guarded/tool:load#0")?.output).toEqual(big);
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      await collector.close();
+      await store.close();
+    }
+  });
+
+  it("gzips payloads, as the exporter gzips spans, when OTEL_EXPORTER_OTLP_COMPRESSION=gzip; the collector keeps them whole", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const collector = await startCollector({ store, port: 0 });
+    // In front of the collector, a proxy that notes each request's path and Content-Encoding.
+    const seen: string[] = [];
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        seen.push(`${req.method} ${(req.url ?? "").replace(/[0-9a-f]{64}$/, "<sha256>")} ${req.headers["content-encoding"] ?? "identity"}`);
+        const headers: Record<string, string> = { "content-type": String(req.headers["content-type"]) };
+        if (req.headers["content-encoding"] !== undefined) headers["content-encoding"] = req.headers["content-encoding"];
+        void fetch(new URL(req.url ?? "/", collector.tracesUrl), { method: req.method, headers, body: Buffer.concat(chunks) }).then(async (answer) => {
+          res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
+        });
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = "gzip";
+    try {
+      const tracing = init({ endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("gzipped", {}, () => tool("load", {}, () => big));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, exported: 3, failedSpans: 0 });
+      expect(seen).toContain("PUT /v1/payloads/<sha256> gzip");
+      expect(seen).toContain("POST /v1/traces gzip");
+      expect(seen.every((line) => line.endsWith(" gzip"))).toBe(true);
+      expect(await store.getPayload(hashJson(serialize(big)))).toBe(serialize(big));
+      expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "gzipped/tool:load#0")?.output).toEqual(big);
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
+      await new Promise((resolve) => proxy.close(resolve));
       await collector.close();
       await store.close();
     }

@@ -6,7 +6,7 @@ import { startCollector } from "@tracewright/collector-lambda";
 import { loadRunDetail, openSqliteStore } from "@tracewright/store";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
-import { otlpTimeoutFromEnv } from "./export-queue.js";
+import { otlpCompressionFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
 import { init, resolveSigV4 } from "./init.js";
 import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import { runWithResult, tool } from "./steps.js";
@@ -44,6 +44,8 @@ interface Verdict {
   ok: boolean;
   scope: string;
   signedHeaders: string;
+  /** The request's Content-Encoding, if any. */
+  encoding?: string;
 }
 
 /** A verifying proxy in front of `target`; `verdicts` lists every request and whether its signature held. */
@@ -74,7 +76,7 @@ async function signatureCheckingProxy(target: string, secretAccessKey: string): 
           const contentHash = req.headers["x-amz-content-sha256"];
           const bodyMatches = contentHash === undefined || contentHash === createHash("sha256").update(body).digest("hex");
           ok = bodyMatches && expected.headers.authorization === auth;
-          verdicts.push({ method: req.method ?? "", path: url.pathname, ok, scope: `${region}/${service}`, signedHeaders: signedHeaders as string });
+          verdicts.push({ method: req.method ?? "", path: url.pathname, ok, scope: `${region}/${service}`, signedHeaders: signedHeaders as string, ...(req.headers["content-encoding"] === undefined ? {} : { encoding: req.headers["content-encoding"] }) });
         } else {
           verdicts.push({ method: req.method ?? "", path: req.url ?? "", ok: false, scope: "", signedHeaders: "" });
         }
@@ -82,7 +84,9 @@ async function signatureCheckingProxy(target: string, secretAccessKey: string): 
           res.writeHead(403, { "content-type": "application/json" }).end('{"Message":"Forbidden"}');
           return;
         }
-        const answer = await fetch(new URL(req.url ?? "/", target), { method: req.method, headers: { "content-type": String(req.headers["content-type"]) }, body });
+        const forwarded: Record<string, string> = { "content-type": String(req.headers["content-type"]) };
+        if (req.headers["content-encoding"] !== undefined) forwarded["content-encoding"] = req.headers["content-encoding"];
+        const answer = await fetch(new URL(req.url ?? "/", target), { method: req.method, headers: forwarded, body });
         res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
       })();
     });
@@ -110,7 +114,7 @@ async function behindVerifier(fn: (proxy: Awaited<ReturnType<typeof signatureChe
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const key of ["OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
+  for (const key of ["OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_COMPRESSION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
@@ -136,6 +140,20 @@ describe("exports signed with SigV4 (a Function URL with AWS_IAM auth)", () => {
       const headers = await sigV4Signer(url.href, { region: "eu-west-1", credentials: KEY })("POST", url, { "content-type": "application/json" }, '{"resourceSpans":[]}');
       expect((await fetch(url, { method: "POST", headers, body: '{"resourceSpans":[]}' })).status).toBe(200);
       expect((await fetch(url, { method: "POST", headers, body: '{"resourceSpans":[{}]}' })).status).toBe(403);
+    });
+  });
+
+  it("gzips spans and payloads when OTEL_EXPORTER_OTLP_COMPRESSION=gzip, signing the bodies as sent", async () => {
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = "gzip";
+    await behindVerifier(async (proxy, store) => {
+      const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, sigv4: { region: "eu-west-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5 } });
+      const result = await runWithResult("gzipped", { q: "x" }, () => tool("load", {}, () => big));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 3, failedSpans: 0, payloadsExported: 1, failedPayloads: 0 });
+      expect(proxy.verdicts.map((v) => `${v.method} ${v.path.replace(/[0-9a-f]{64}$/, "<sha256>")}`)).toEqual(expect.arrayContaining(["POST /v1/traces", "PUT /v1/payloads/<sha256>"]));
+      expect(proxy.verdicts.every((v) => v.ok && v.encoding === "gzip")).toBe(true);
+      const detail = await loadRunDetail(store, result.runId);
+      expect(detail?.steps.find((s) => s.key === "gzipped/tool:load#0")?.output).toEqual(big);
     });
   });
 
@@ -207,6 +225,14 @@ describe("signed requests, as they are sent", () => {
     expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "900" })).toBe(900);
     expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "0" })).toBe(10_000);
     expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "-5" })).toBe(10_000);
+  });
+
+  it("read their compression as the OTLP exporter does: the traces setting over the general one, gzip or none, else none", () => {
+    expect(otlpCompressionFromEnv({})).toBe("none");
+    expect(otlpCompressionFromEnv({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" })).toBe("gzip");
+    expect(otlpCompressionFromEnv({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: " none " })).toBe("none");
+    expect(otlpCompressionFromEnv({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "brotli", OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" })).toBe("gzip");
+    expect(otlpCompressionFromEnv({ OTEL_EXPORTER_OTLP_COMPRESSION: "GZIP" })).toBe("none");
   });
 });
 

@@ -15,7 +15,8 @@ import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
-import { otlpTimeoutFromEnv } from "./export-queue.js";
+import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
+import type { OtlpCompression } from "./export-queue.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
 export interface AwsCredentials {
@@ -113,7 +114,7 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
 
 /**
  * OTLP/HTTP JSON export with every request signed: the OpenTelemetry exporter's body
- * (`JsonTraceSerializer`), over fetch. One attempt per batch: the export queue retries a failed
+ * (`JsonTraceSerializer`), gzipped when the environment asks as it asks the exporter, over fetch. One attempt per batch: the export queue retries a failed
  * batch with its backoff. A collector's `partialSuccess` (spans it rejected, and why) is reported
  * through the diagnostic logger, as the OpenTelemetry exporter reports it.
  */
@@ -127,6 +128,8 @@ export class SignedOtlpExporter implements SpanExporter {
     private readonly headers: Record<string, string> = {},
     /** Per request; default as the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10 s). */
     private readonly timeoutMs = otlpTimeoutFromEnv(),
+    /** As the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION`, else none); the compressed body is what is signed. */
+    private readonly compression: OtlpCompression = otlpCompressionFromEnv(),
   ) {
     this.url = new URL(endpoint);
   }
@@ -141,9 +144,10 @@ export class SignedOtlpExporter implements SpanExporter {
   }
 
   private async send(spans: ReadableSpan[]): Promise<void> {
-    const body = JsonTraceSerializer.serializeRequest(spans);
-    if (body === undefined) throw new Error("the OTLP serializer returned no body");
-    const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": "application/json" }, body);
+    const json = JsonTraceSerializer.serializeRequest(spans);
+    if (json === undefined) throw new Error("the OTLP serializer returned no body");
+    const body = await encodeBody(json, this.compression);
+    const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": "application/json", ...encodingHeader(this.compression) }, body);
     const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
     const text = await res.text().catch(() => "");
     // `code`, as the OpenTelemetry exporter's errors carry it: the queue gives up on a 4xx but 408 and 429.
