@@ -197,6 +197,15 @@ function refusedForGood(error: Error | undefined): boolean {
 }
 
 /**
+ * The wait a failed export's answer asked for, in ms (`Retry-After` on a 429 or 503, carried as
+ * `retryAfterMs` on the error by the signing exporter, sigv4.ts); 0 when none.
+ */
+function retryAfterOf(error: Error | undefined): number {
+  const ms = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/**
  * A first-in first-out queue whose front is taken in constant time. `Array.prototype.shift`
  * moves every element behind the first once an array is large (a backing store in V8's large
  * object space cannot be trimmed in place): with 30,000 spans queued behind a slow collector,
@@ -447,6 +456,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
       bytes += next.bytes;
     }
     const batch = entries.map((e) => e.span);
+    // What the collector asked to wait before this batch comes back, if it failed and did.
+    let askedMs = 0;
     const running: Promise<void> = new Promise<"done" | "retry">((resolve) => {
       const failed = (error: Error | undefined, what: string): void => {
         this.counters.failedExports++;
@@ -456,6 +467,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
           resolve("done");
         } else {
           diag.warn(`tracewright: exporting ${batch.length} spans ${what}; retrying with backoff: ${error?.message ?? "unknown error"}`);
+          askedMs = retryAfterOf(error);
           resolve("retry");
         }
       };
@@ -485,7 +497,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
         // another nor counts as one more consecutive failure.
         if (this.retryTimer !== undefined) return;
         this.consecutiveFailures++;
-        const delay = backoffDelay(BATCH_BACKOFF, this.consecutiveFailures - 1);
+        // At least the backoff, and at least what the collector asked for (up to the backoff's own cap).
+        const delay = Math.max(backoffDelay(BATCH_BACKOFF, this.consecutiveFailures - 1), Math.min(askedMs, BATCH_BACKOFF.maxDelayMs));
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
           this.kick();

@@ -8,7 +8,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
 import { otlpCompressionFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
 import { init, resolveSigV4 } from "./init.js";
-import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
+import { functionUrlRegion, retryAfterMs, sigV4Signer } from "./sigv4.js";
 import { runWithResult, tool } from "./steps.js";
 
 // Exports signed with SigV4, checked the way a Function URL with AWS_IAM auth checks them: a
@@ -217,6 +217,41 @@ describe("signed requests, as they are sent", () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   }, 5_000);
+
+  it("come back no sooner than a 503's Retry-After asks, the queue's 1 s backoff notwithstanding", async () => {
+    const arrivals: number[] = [];
+    const busy = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        arrivals.push(performance.now());
+        if (arrivals.length === 1) res.writeHead(503, { "retry-after": "2", "content-type": "application/json" }).end("{}");
+        else res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      const tracing = init({ endpoint: `http://127.0.0.1:${(busy.address() as AddressInfo).port}/v1/traces`, register: false, sigv4: { region: "us-east-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5 } });
+      await runWithResult("asked-to-wait", {}, () => tool("t", {}, () => 1));
+      for (let waited = 0; tracing.stats().exported < 3 && waited < 6000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 3, failedSpans: 0, failedExports: 1 });
+      expect(arrivals.length).toBe(2);
+      // The backoff alone would have come back within 1.2 s (1 s ± 20 %).
+      expect((arrivals[1] as number) - (arrivals[0] as number)).toBeGreaterThanOrEqual(1950);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 10_000);
+
+  it("read a Retry-After as seconds or an HTTP date", () => {
+    const now = Date.parse("2026-12-01T12:00:00Z");
+    expect(retryAfterMs("3", now)).toBe(3000);
+    expect(retryAfterMs(" 0 ", now)).toBe(0);
+    expect(retryAfterMs("Tue, 01 Dec 2026 12:00:05 GMT", now)).toBe(5000);
+    expect(retryAfterMs("Tue, 01 Dec 2026 11:59:00 GMT", now)).toBe(0);
+    expect(retryAfterMs(null, now)).toBeUndefined();
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+  });
 
   it("read their timeout as the OTLP exporter does: the traces setting over the general one, milliseconds above 0, else 10 s", () => {
     expect(otlpTimeoutFromEnv({})).toBe(10_000);

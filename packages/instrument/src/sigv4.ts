@@ -114,8 +114,9 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
 
 /**
  * OTLP/HTTP JSON export with every request signed: the OpenTelemetry exporter's body
- * (`JsonTraceSerializer`), gzipped when the environment asks as it asks the exporter, over fetch. One attempt per batch: the export queue retries a failed
- * batch with its backoff. A collector's `partialSuccess` (spans it rejected, and why) is reported
+ * (`JsonTraceSerializer`), gzipped when the environment asks as it asks the exporter, over fetch.
+ * One attempt per batch: the export queue retries a failed batch with its backoff, and no sooner
+ * than a 429's or 503's `Retry-After` asks. A collector's `partialSuccess` (spans it rejected, and why) is reported
  * through the diagnostic logger, as the OpenTelemetry exporter reports it.
  */
 export class SignedOtlpExporter implements SpanExporter {
@@ -151,7 +152,11 @@ export class SignedOtlpExporter implements SpanExporter {
     const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
     const text = await res.text().catch(() => "");
     // `code`, as the OpenTelemetry exporter's errors carry it: the queue gives up on a 4xx but 408 and 429.
-    if (!res.ok) throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${text.slice(0, 300)}`), { code: res.status });
+    if (!res.ok) {
+      // With the wait a 429 or 503 asked for, which the queue's backoff honours (as the OTLP exporter does).
+      const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
+      throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${text.slice(0, 300)}`), { code: res.status, ...(after === undefined ? {} : { retryAfterMs: after }) });
+    }
     reportPartialSuccess(text);
   }
 
@@ -162,6 +167,15 @@ export class SignedOtlpExporter implements SpanExporter {
   async shutdown(): Promise<void> {
     await this.forceFlush();
   }
+}
+
+/** A `Retry-After` header in ms: delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  const text = header?.trim();
+  if (text === undefined || text === "") return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function reportPartialSuccess(text: string): void {
