@@ -169,7 +169,7 @@ async function storeQuery() {
       startTimeUnixNano: startNs.toString(),
       endTimeUnixNano: (startNs + 1_000_000n).toString(),
       status: { code: i % 97 === 0 ? 2 : 0 },
-      attributes: { "tracewright.run.id": `run-${run}`, "tracewright.step.key": `a/tool:t#${i % perRun}`, "input.value": '{"q":"x"}' },
+      attributes: { "tracewright.run.id": `run-${run}`, "tracewright.step.key": `a/tool:t#${i % perRun}`, "tracewright.step.kind": "tool", "input.value": '{"q":"x"}' },
       events: [],
       links: [],
       resource: {},
@@ -195,6 +195,10 @@ async function storeQuery() {
   const t1 = performance.now();
   for (let i = 0; i < 50; i++) await store.listRuns({ status: "error", limit: 50 });
   record("store.query.list", (performance.now() - t1) / 50, "ms");
+  // The dashboard's charts over the whole store: run counts and tokens by bucket, p50/p95 by name.
+  const t2 = performance.now();
+  for (let i = 0; i < 5; i++) await store.runStats();
+  record("store.query.stats", (performance.now() - t2) / 5, "ms");
   await store.close();
 }
 

@@ -7,7 +7,7 @@ import { derive } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
-import { bucketTable, isoToMicros, latencyGroups, statsWindow } from "./stats.js";
+import { bucketTable, isoToMicros, latencyOfGroups, statsWindow } from "./stats.js";
 import { spanTokens, stepKind, stepName } from "./steps.js";
 import type { Attributes, AttributeValue, IngestResult, LatencyStat, RunPage, RunQuery, RunStats, RunStatus, RunSummary, SpanRecord, StatsQuery, TraceQueries, TraceStore } from "./types.js";
 
@@ -596,14 +596,19 @@ export class SqliteStore implements TraceStore, TraceQueries {
       b.inputTokens += row.i;
       b.outputTokens += row.o;
     }
+    // Each name's durations come as one JSON array (json_group_array), not a row each: a million
+    // spans in the window cost one JSON.parse per name instead of a million row objects (a third
+    // of the time, measured at 1,000,000 spans).
     const latency: LatencyStat[] = [];
-    const agentRows = this.statement(`SELECT agent AS name, end_us - start_us AS d, status = 'error' AS failed FROM runs WHERE start_us >= ? AND status <> 'running'`)
-      .all(sinceUs) as GroupRow[];
-    latency.push(...latencyGroups("agent", agentRows.map(groupItem)));
+    const agentRows = this.statement(
+      `SELECT agent AS name, sum(status = 'error') AS errors, json_group_array(end_us - start_us) AS durations FROM runs WHERE start_us >= ? AND status <> 'running' GROUP BY agent`,
+    ).all(sinceUs) as GroupRow[];
+    latency.push(...latencyOfGroups("agent", agentRows.map(groupOf)));
     for (const kind of ["node", "tool", "llm"] as const) {
-      const rows = this.statement(`SELECT coalesce(name, '') AS name, end_us - start_us AS d, status_code = 2 AS failed FROM spans WHERE kind = ? AND start_us >= ?`)
-        .all(kind, sinceUs) as GroupRow[];
-      latency.push(...latencyGroups(kind, rows.map(groupItem)));
+      const rows = this.statement(
+        `SELECT coalesce(name, '') AS name, sum(status_code = 2) AS errors, json_group_array(end_us - start_us) AS durations FROM spans WHERE kind = ? AND start_us >= ? GROUP BY coalesce(name, '')`,
+      ).all(kind, sinceUs) as GroupRow[];
+      latency.push(...latencyOfGroups(kind, rows.map(groupOf)));
     }
     return {
       buckets: buckets.inOrder(),
@@ -747,11 +752,12 @@ function toSummary(row: RunRow): RunSummary {
 
 interface GroupRow {
   name: string;
-  d: number;
-  failed: number;
+  errors: number;
+  /** A JSON array of durations in µs. */
+  durations: string;
 }
 
-/** A latency row as `latencyGroups` takes it (stats.ts: the same nearest-rank rule as the CloudWatch reader). */
-function groupItem(row: GroupRow): { name: string; durationUs: number; failed: boolean } {
-  return { name: row.name, durationUs: row.d, failed: row.failed === 1 };
+/** A latency group as `latencyOfGroups` takes it (stats.ts: the same nearest-rank rule as the CloudWatch reader). */
+function groupOf(row: GroupRow): { name: string; durationsUs: number[]; errors: number } {
+  return { name: row.name, durationsUs: JSON.parse(row.durations) as number[], errors: row.errors };
 }

@@ -41,18 +41,23 @@ export function niceBucketMs(ms: number): number {
 
 /** Latency groups of one kind: nearest-rank p50/p95 of each name's durations, most frequent first. */
 export function latencyGroups(kind: LatencyStat["kind"], items: Iterable<{ name: string; durationUs: number; failed: boolean }>): LatencyStat[] {
-  const groups = new Map<string, { durations: number[]; errors: number }>();
+  const groups = new Map<string, { name: string; durationsUs: number[]; errors: number }>();
   for (const item of items) {
     let group = groups.get(item.name);
-    if (group === undefined) groups.set(item.name, (group = { durations: [], errors: 0 }));
-    group.durations.push(item.durationUs);
+    if (group === undefined) groups.set(item.name, (group = { name: item.name, durationsUs: [], errors: 0 }));
+    group.durationsUs.push(item.durationUs);
     if (item.failed) group.errors++;
   }
+  return latencyOfGroups(kind, groups.values());
+}
+
+/** {@link latencyGroups} of durations already grouped by name (each group's durations in any order; sorted here, in place). */
+export function latencyOfGroups(kind: LatencyStat["kind"], groups: Iterable<{ name: string; durationsUs: number[]; errors: number }>): LatencyStat[] {
   const out: LatencyStat[] = [];
-  for (const [name, { durations, errors }] of groups) {
-    durations.sort((a, b) => a - b);
-    const at = (p: number): number => (durations[Math.max(0, Math.ceil((p / 100) * durations.length) - 1)] as number) / 1000;
-    out.push({ kind, name, count: durations.length, errors, p50Ms: at(50), p95Ms: at(95) });
+  for (const { name, durationsUs, errors } of groups) {
+    durationsUs.sort((a, b) => a - b);
+    const at = (p: number): number => (durationsUs[Math.max(0, Math.ceil((p / 100) * durationsUs.length) - 1)] as number) / 1000;
+    out.push({ kind, name, count: durationsUs.length, errors, p50Ms: at(50), p95Ms: at(95) });
   }
   return out.sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
