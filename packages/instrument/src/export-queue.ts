@@ -134,7 +134,7 @@ const gzip = promisify(gzipCallback);
 
 /** A request body as sent: gzipped on libuv's thread pool, off the agent's event loop, when asked. */
 export async function encodeBody(body: string | Uint8Array, compression: OtlpCompression): Promise<string | Uint8Array> {
-  return compression === "gzip" ? new Uint8Array(await gzip(body)) : body;
+  return compression === "gzip" ? gzip(body) : body;
 }
 
 /** The `content-encoding` header a body encoded by {@link encodeBody} is sent with. */
@@ -273,6 +273,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private readonly maxConcurrent: number;
   /** Set while backing off after a failed export; the next attempt starts when it fires. */
   private retryTimer: NodeJS.Timeout | undefined;
+  /** When {@link retryTimer} fires (performance.now(): the clock deterministic runs do not route). */
+  private retryAt = 0;
   private consecutiveFailures = 0;
   private warned = false;
   private stopped = false;
@@ -438,6 +440,17 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     this.timer.unref();
   }
 
+  /** The next attempt, `delayMs` from now (replacing one planned). */
+  private retryIn(delayMs: number): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryAt = performance.now() + delayMs;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delayMs);
+    this.retryTimer.unref();
+  }
+
   /** Starts exports up to {@link maxConcurrent} (unless, not forced, backing off); each export starts the next when it ends. */
   private kick(force = false): void {
     if (this.stopped || this.queue.length === 0 || (this.retryTimer !== undefined && !force)) return;
@@ -493,17 +506,16 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
         // batches failing together, the later failure comes back first: delivery order across
         // batches was never promised — ingest is idempotent, and a run is rebuilt by key and seq.)
         this.queue.unshiftAll(entries);
+        // What the collector asked to wait, up to the backoff's own cap.
+        const asked = Math.min(askedMs, BATCH_BACKOFF.maxDelayMs);
         // One backoff round for the queue: a second batch failing meanwhile neither starts
-        // another nor counts as one more consecutive failure.
-        if (this.retryTimer !== undefined) return;
+        // another nor counts as one more consecutive failure — but waits as long as it was asked.
+        if (this.retryTimer !== undefined) {
+          if (performance.now() + asked > this.retryAt) this.retryIn(asked);
+          return;
+        }
         this.consecutiveFailures++;
-        // At least the backoff, and at least what the collector asked for (up to the backoff's own cap).
-        const delay = Math.max(backoffDelay(BATCH_BACKOFF, this.consecutiveFailures - 1), Math.min(askedMs, BATCH_BACKOFF.maxDelayMs));
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.kick();
-        }, delay);
-        this.retryTimer.unref();
+        this.retryIn(Math.max(backoffDelay(BATCH_BACKOFF, this.consecutiveFailures - 1), asked));
         return;
       }
       // A success beside a batch waiting out its backoff does not end the round.

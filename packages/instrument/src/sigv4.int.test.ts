@@ -243,6 +243,40 @@ describe("signed requests, as they are sent", () => {
     }
   }, 10_000);
 
+  it("wait as long as a later failure of the same round asks, not only the first", async () => {
+    // Two exports in flight: the first fails at once with no Retry-After, the second a little later with a 503 asking for 2 s.
+    const arrivals: number[] = [];
+    let answered = 0;
+    let secondFailedAt = 0;
+    const busy = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        arrivals.push(performance.now());
+        const n = ++answered;
+        if (n === 1) res.writeHead(500, { "content-type": "application/json" }).end("{}");
+        else if (n === 2)
+          setTimeout(() => {
+            secondFailedAt = performance.now();
+            res.writeHead(503, { "retry-after": "2", "content-type": "application/json" }).end("{}");
+          }, 200);
+        else res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    try {
+      const tracing = init({ endpoint: `http://127.0.0.1:${(busy.address() as AddressInfo).port}/v1/traces`, register: false, sigv4: { region: "us-east-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 50, maxBatchSpans: 1 } });
+      await runWithResult("asked-later", {}, () => tool("t", {}, () => 1));
+      for (let waited = 0; tracing.stats().exported < 3 && waited < 8000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ exported: 3, failedSpans: 0, failedExports: 2 });
+      // Nothing was sent again before the 2 s the second failure asked for.
+      expect(arrivals.slice(2).every((at) => at - secondFailedAt >= 1950)).toBe(true);
+      expect(arrivals.length).toBeGreaterThan(2);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 12_000);
+
   it("read a Retry-After as seconds or an HTTP date", () => {
     const now = Date.parse("2026-12-01T12:00:00Z");
     expect(retryAfterMs("3", now)).toBe(3000);

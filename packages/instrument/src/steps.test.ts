@@ -426,6 +426,20 @@ describe("a step's function returning a lazy thenable (a query builder)", () => 
     const result = await runWithResult("agent", {}, () => tool("db", {}, lazy), { interceptor });
     expect(result.output).toBe("agent/tool:db#0");
   });
+  it("fails the step, not the caller, when reading the result's then() throws", async () => {
+    const cursed = Object.defineProperty({}, "then", {
+      get() {
+        throw new Error("then is cursed");
+      },
+    });
+    const pending = tool("db", {}, () => cursed);
+    await expect(pending).rejects.toThrow("then is cursed");
+    expect(steps()[0]?.status.code).toBe(2);
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    await expect(tool("db", {}, () => proxy)).rejects.toThrow(TypeError);
+    expect(steps()).toHaveLength(2);
+  });
   it("and a Promise subclass's then() too", async () => {
     class Query extends Promise<unknown> {
       override then<A = unknown, B = never>(resolve?: ((v: unknown) => A | PromiseLike<A>) | null, reject?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {

@@ -511,16 +511,19 @@ export function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<
     endFailed(s, spec, error);
     return Promise.reject(error as Error);
   }
-  if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) return settle(s, spec, () => result);
+  let then: unknown;
+  try {
+    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) return settle(s, spec, () => result);
+    // Read once, as a promise resolved with the value reads it (a getter may throw, a revoked Proxy too: the step fails with it).
+    then = (typeof result === "object" && result !== null) || typeof result === "function" ? (result as { then?: unknown }).then : undefined;
+  } catch (error) {
+    endFailed(s, spec, error);
+    return Promise.reject(error as Error);
+  }
   // Another thenable (a query builder: Prisma, Knex; a Promise subclass) may start its work in then(): called in the step's context.
-  if (isThenable(result)) return settle(s, spec, () => otelContext.with(s.ctx, async () => result));
+  if (typeof then === "function") return settle(s, spec, () => otelContext.with(s.ctx, () => new Promise<R>((resolve, reject) => (then as (ok: (v: R) => void, fail: (e: unknown) => void) => unknown).call(result, resolve, reject))));
   endOk(s, spec, result);
   return Promise.resolve(result);
-}
-
-/** Whether `value` has a then() that `await` would call. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return ((typeof value === "object" && value !== null) || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** Opens a step under the active one; undefined when recording itself failed (the work still runs). */
