@@ -44,6 +44,27 @@ test("a running run's page refreshes until it ends", async ({ page }) => {
   await page.screenshot({ path: test.info().outputPath("live-ended.png"), fullPage: true });
 });
 
+test("an edit in the fork editor of a live run's step survives the page's refreshes", async ({ page }) => {
+  const run = liveRun("live-fork");
+  await run.startChild();
+  try {
+    await page.goto(`/runs/${run.runId}?step=${encodeURIComponent("live-fork/node:plan#0")}`);
+    await expect(page.getByTestId("live-indicator")).toBeVisible();
+    await page.getByTestId("fork-form").locator("summary").click();
+    const editor = page.getByTestId("fork-state");
+    await expect(editor).toHaveValue(/"step": 1/);
+    await editor.fill('{ "step": 2, "edited": true }');
+    // The root arrives: the page refreshes (the run ends, its steps come anew) with the editor open.
+    await run.endRun();
+    await expect(page.getByTestId("step-row")).toHaveCount(2, { timeout: 8000 });
+    await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "ok");
+    await expect(editor).toHaveValue('{ "step": 2, "edited": true }');
+  } finally {
+    // Again if the test failed before (delivery is idempotent): left running, the run would keep later run lists polling.
+    await run.endRun();
+  }
+});
+
 /** A running run's page opened under Playwright's clock; `refreshes` counts the page's own refreshes (RSC requests for its address, not prefetches of links). */
 async function openLiveRunWithClock(page: Page, agent: string): Promise<{ run: ReturnType<typeof liveRun>; refreshes: () => number }> {
   const run = liveRun(agent);
