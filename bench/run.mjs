@@ -128,8 +128,15 @@ async function collectorThroughput() {
   const spans = await makeSpans(5000);
   const json = Buffer.from(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)));
   const proto = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans));
-  for (const [label, body, decode] of [["json", json, decodeOtlpJson], ["protobuf", proto, decodeOtlpProtobuf]]) {
-    const store = openSqliteStore({ path: ":memory:" });
+  // Into memory (the store's own cost, no disk), then into a file as `npm start` and the collector CLI write (WAL).
+  const dir = mkdtempSync(join(tmpdir(), "tw-bench-collector-"));
+  for (const [label, body, decode, path] of [
+    ["json", json, decodeOtlpJson, ":memory:"],
+    ["protobuf", proto, decodeOtlpProtobuf, ":memory:"],
+    ["json.file", json, decodeOtlpJson, join(dir, "json.db")],
+    ["protobuf.file", proto, decodeOtlpProtobuf, join(dir, "protobuf.db")],
+  ]) {
+    const store = openSqliteStore({ path });
     // Each round writes the same spans again under fresh ids, so every write is a real insert:
     // the id's last 4 hex digits XOR the round (distinct ids within a round, new ones each round).
     // String ops, not a BigInt per span, so that the bench times the collector, not the rewrite.
