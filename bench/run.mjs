@@ -4,7 +4,7 @@
 // measured in the same process and run, because these machines are shared and noisy.
 // Nothing here asserts on time: a benchmark measures.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -272,6 +272,20 @@ function dashboard() {
  * stored spans are counted. Records the steps/s the agent achieved and the spans that did not
  * reach the store (`instrument.export.10k.dropped`: sent minus stored, whatever the cause).
  */
+/** A process's CPU time so far (ms, user + system), from /proc; NaN where there is none. */
+function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After the command name (in parentheses, which may hold spaces): utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const perSecond = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+    return (ticks / perSecond) * 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function exportThroughput() {
   const dir = mkdtempSync(join(tmpdir(), "tw-bench-export-"));
   const db = join(dir, "traces.db");
@@ -286,7 +300,9 @@ async function exportThroughput() {
     });
     collector.once("exit", (code) => reject(new Error(`the collector exited (${code}) before listening`)));
   });
+  const cpuBefore = processCpuMs(collector.pid);
   const sent = runJsonChild("instrument.export.10k", join(here, "export.bench.mjs"), [`${url}/v1/traces`, "10000", "10", "1000"]);
+  const collectorCpuMs = processCpuMs(collector.pid) - cpuBefore;
   const exited = new Promise((resolve) => collector.once("exit", resolve));
   collector.kill("SIGTERM");
   await exited;
@@ -302,6 +318,8 @@ async function exportThroughput() {
   record("instrument.export.10k", sent.steps / (sent.elapsedMs / 1000), "steps/s");
   record("instrument.export.10k.stored", stored / (sent.totalMs / 1000), "spans/s");
   record("instrument.export.10k.dropped", sent.spans - stored, "spans");
+  // What taking them cost the collector process: its CPU time (user + system) over the agent's whole run, in % of one core.
+  if (Number.isFinite(collectorCpuMs)) record("instrument.export.10k.collector_cpu", (collectorCpuMs / sent.totalMs) * 100, "% core");
   console.log(`  ${sent.spans} spans sent in ${sent.runs} runs, ${stored} stored (spans/s from the agent's start to its last export); agent stats ${JSON.stringify(sent.stats)}; at most ${Math.round(sent.maxLateMs)} ms behind pace`);
 }
 

@@ -1,8 +1,8 @@
 export { TracewrightError } from "./errors.js";
-export { init, LAMBDA_FLUSH_MARGIN_MS, resolveEndpoint, resolveMaxInlineBytes, resolveSigV4, wrapLambdaHandler } from "./init.js";
+export { init, LAMBDA_FLUSH_MARGIN_MS, resolveEndpoint, resolveMaxInlineBytes, resolveProtocol, resolveSigV4, wrapLambdaHandler } from "./init.js";
 export type { InitOptions, LambdaWrapperOptions, Tracing } from "./init.js";
 export { ByteBoundedSpanProcessor, httpPayloadTransport, PayloadRefused } from "./export-queue.js";
-export type { ExportQueueOptions, ExportStats, PayloadTransport } from "./export-queue.js";
+export type { ExportQueueOptions, ExportStats, OtlpCompression, OtlpProtocol, PayloadTransport } from "./export-queue.js";
 export { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 export { functionUrlRegion, SignedOtlpExporter, sigV4Signer } from "./sigv4.js";
 export type { AwsCredentials, RequestSigner, SigV4Options } from "./sigv4.js";

@@ -1,6 +1,7 @@
 import { diag, propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as JsonOtlpTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as ProtobufOtlpTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -8,8 +9,8 @@ import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
 import { TracewrightError } from "./errors.js";
-import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport, otlpHeadersFromEnv } from "./export-queue.js";
-import type { ExportQueueOptions, ExportStats, PayloadTransport } from "./export-queue.js";
+import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport, otlpHeadersFromEnv, otlpProtocolFromEnv } from "./export-queue.js";
+import type { ExportQueueOptions, ExportStats, OtlpProtocol, PayloadTransport } from "./export-queue.js";
 import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
@@ -27,6 +28,12 @@ export interface InitOptions {
    * (the local collector).
    */
   endpoint?: string;
+  /**
+   * How spans are encoded over OTLP/HTTP: `"http/protobuf"` or `"http/json"`. Env:
+   * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`. Default:
+   * `"http/protobuf"`, as the OpenTelemetry specification has it.
+   */
+  protocol?: OtlpProtocol;
   /** Export with this exporter instead of OTLP/HTTP (tests, other backends). */
   exporter?: SpanExporter;
   /** The export queue's bounds (see export-queue.ts). */
@@ -115,7 +122,7 @@ export function init(options: InitOptions = {}): Tracing {
   const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined, sign);
   const queue =
     options.spanProcessors === undefined
-      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
+      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign, resolveProtocol(options.protocol)), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
       : undefined;
   const processors = options.spanProcessors ?? [queue as ByteBoundedSpanProcessor];
   const provider = new NodeTracerProvider({
@@ -145,9 +152,19 @@ export function init(options: InitOptions = {}): Tracing {
   };
 }
 
-/** The OpenTelemetry OTLP/HTTP exporter, or the signing one when exports are signed. */
-function spanExporter(endpoint: string, sign: RequestSigner | undefined): SpanExporter {
-  return sign === undefined ? new OTLPTraceExporter({ url: endpoint }) : new SignedOtlpExporter(endpoint, sign, otlpHeadersFromEnv());
+/** The OpenTelemetry OTLP/HTTP exporter of the protocol, or the signing one when exports are signed. */
+function spanExporter(endpoint: string, sign: RequestSigner | undefined, protocol: OtlpProtocol): SpanExporter {
+  if (sign !== undefined) return new SignedOtlpExporter(endpoint, sign, otlpHeadersFromEnv(), undefined, undefined, protocol);
+  return protocol === "http/json" ? new JsonOtlpTraceExporter({ url: endpoint }) : new ProtobufOtlpTraceExporter({ url: endpoint });
+}
+
+/** `protocol`: the option, else the environment's (`otlpProtocolFromEnv`), else protobuf. */
+export function resolveProtocol(explicit?: OtlpProtocol, env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
+  if (explicit === undefined) return otlpProtocolFromEnv(env);
+  if (explicit !== "http/protobuf" && explicit !== "http/json") {
+    throw new TracewrightError("CONFIG_INVALID", `protocol must be "http/protobuf" or "http/json"; got ${JSON.stringify(explicit)}.`);
+  }
+  return explicit;
 }
 
 /**

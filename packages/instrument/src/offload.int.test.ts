@@ -14,6 +14,25 @@ import { runWithResult, tool } from "./steps.js";
 
 const big = { rows: Array.from({ length: 12_000 }, (_, i) => ({ i, text: "lorem ipsum dolor" })) };
 
+/** A proxy in front of `target` that notes each request as `METHOD path content-type content-encoding`. */
+async function recordingProxy(target: string): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const proxy = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      seen.push(`${req.method} ${(req.url ?? "").replace(/[0-9a-f]{64}$/, "<sha256>")} ${req.headers["content-type"]} ${req.headers["content-encoding"] ?? "identity"}`);
+      const headers: Record<string, string> = { "content-type": String(req.headers["content-type"]) };
+      if (req.headers["content-encoding"] !== undefined) headers["content-encoding"] = req.headers["content-encoding"];
+      void fetch(new URL(req.url ?? "/", target), { method: req.method, headers, body: Buffer.concat(chunks) }).then(async (answer) => {
+        res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+}
+
 describe("payloads through a live collector", () => {
   it("retries a payload while the collector is down, and delivers it once it is up", async () => {
     const port = await freePort();
@@ -54,37 +73,48 @@ describe("payloads through a live collector", () => {
   it("gzips payloads, as the exporter gzips spans, when OTEL_EXPORTER_OTLP_COMPRESSION=gzip; the collector keeps them whole", async () => {
     const store = openSqliteStore({ path: ":memory:" });
     const collector = await startCollector({ store, port: 0 });
-    // In front of the collector, a proxy that notes each request's path and Content-Encoding.
-    const seen: string[] = [];
-    const proxy = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        seen.push(`${req.method} ${(req.url ?? "").replace(/[0-9a-f]{64}$/, "<sha256>")} ${req.headers["content-encoding"] ?? "identity"}`);
-        const headers: Record<string, string> = { "content-type": String(req.headers["content-type"]) };
-        if (req.headers["content-encoding"] !== undefined) headers["content-encoding"] = req.headers["content-encoding"];
-        void fetch(new URL(req.url ?? "/", collector.tracesUrl), { method: req.method, headers, body: Buffer.concat(chunks) }).then(async (answer) => {
-          res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await answer.arrayBuffer()));
-        });
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxy = await recordingProxy(collector.tracesUrl);
     process.env.OTEL_EXPORTER_OTLP_COMPRESSION = "gzip";
     try {
-      const tracing = init({ endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
+      const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
       const result = await runWithResult("gzipped", {}, () => tool("load", {}, () => big));
       await tracing.shutdown();
       expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, exported: 3, failedSpans: 0 });
-      expect(seen).toContain("PUT /v1/payloads/<sha256> gzip");
-      expect(seen).toContain("POST /v1/traces gzip");
-      expect(seen.every((line) => line.endsWith(" gzip"))).toBe(true);
+      expect(proxy.seen).toContain("PUT /v1/payloads/<sha256> application/json gzip");
+      expect(proxy.seen.filter((line) => line.startsWith("POST /v1/traces ")).length).toBeGreaterThan(0);
+      expect(proxy.seen.every((line) => line.endsWith(" gzip"))).toBe(true);
       expect(await store.getPayload(hashJson(serialize(big)))).toBe(serialize(big));
       expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "gzipped/tool:load#0")?.output).toEqual(big);
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
       await collector.close();
       await store.close();
+    }
+  });
+
+  it("exports spans as OTLP protobuf by default and as JSON when OTEL_EXPORTER_OTLP_PROTOCOL=http/json; payloads stay JSON", async () => {
+    for (const [protocol, contentType] of [[undefined, "application/x-protobuf"], ["http/json", "application/json"]] as const) {
+      const store = openSqliteStore({ path: ":memory:" });
+      const collector = await startCollector({ store, port: 0 });
+      const proxy = await recordingProxy(collector.tracesUrl);
+      if (protocol !== undefined) process.env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
+      try {
+        const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
+        const result = await runWithResult("encoded", {}, () => tool("load", {}, () => big));
+        await tracing.shutdown();
+        expect(tracing.stats()).toMatchObject({ payloadsExported: 1, exported: 3, failedSpans: 0 });
+        const traces = proxy.seen.filter((line) => line.startsWith("POST /v1/traces "));
+        expect(traces.length).toBeGreaterThan(0);
+        expect(traces.every((line) => line === `POST /v1/traces ${contentType} identity`)).toBe(true);
+        expect(proxy.seen).toContain("PUT /v1/payloads/<sha256> application/json identity");
+        expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "encoded/tool:load#0")?.output).toEqual(big);
+      } finally {
+        delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+        await proxy.close();
+        await collector.close();
+        await store.close();
+      }
     }
   });
 

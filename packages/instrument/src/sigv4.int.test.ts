@@ -5,9 +5,10 @@ import type { AddressInfo } from "node:net";
 import { startCollector } from "@tracewright/collector-lambda";
 import { loadRunDetail, openSqliteStore } from "@tracewright/store";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { diag, DiagLogLevel } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
-import { otlpCompressionFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
-import { init, resolveSigV4 } from "./init.js";
+import { otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
+import { init, resolveProtocol, resolveSigV4 } from "./init.js";
 import { functionUrlRegion, retryAfterMs, sigV4Signer } from "./sigv4.js";
 import { runWithResult, tool } from "./steps.js";
 
@@ -46,6 +47,7 @@ interface Verdict {
   signedHeaders: string;
   /** The request's Content-Encoding, if any. */
   encoding?: string;
+  contentType?: string;
 }
 
 /** A verifying proxy in front of `target`; `verdicts` lists every request and whether its signature held. */
@@ -76,7 +78,7 @@ async function signatureCheckingProxy(target: string, secretAccessKey: string): 
           const contentHash = req.headers["x-amz-content-sha256"];
           const bodyMatches = contentHash === undefined || contentHash === createHash("sha256").update(body).digest("hex");
           ok = bodyMatches && expected.headers.authorization === auth;
-          verdicts.push({ method: req.method ?? "", path: url.pathname, ok, scope: `${region}/${service}`, signedHeaders: signedHeaders as string, ...(req.headers["content-encoding"] === undefined ? {} : { encoding: req.headers["content-encoding"] }) });
+          verdicts.push({ method: req.method ?? "", path: url.pathname, ok, scope: `${region}/${service}`, signedHeaders: signedHeaders as string, contentType: String(req.headers["content-type"]), ...(req.headers["content-encoding"] === undefined ? {} : { encoding: req.headers["content-encoding"] }) });
         } else {
           verdicts.push({ method: req.method ?? "", path: req.url ?? "", ok: false, scope: "", signedHeaders: "" });
         }
@@ -114,7 +116,7 @@ async function behindVerifier(fn: (proxy: Awaited<ReturnType<typeof signatureChe
 
 const saved = { ...process.env };
 afterEach(() => {
-  for (const key of ["OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_COMPRESSION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
+  for (const key of ["OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_PROTOCOL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "TRACEWRIGHT_SIGV4", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
@@ -155,6 +157,22 @@ describe("exports signed with SigV4 (a Function URL with AWS_IAM auth)", () => {
       const detail = await loadRunDetail(store, result.runId);
       expect(detail?.steps.find((s) => s.key === "gzipped/tool:load#0")?.output).toEqual(big);
     });
+  });
+
+  it("speaks OTLP protobuf by default and JSON when OTEL_EXPORTER_OTLP_PROTOCOL asks, signed and stored either way", async () => {
+    for (const [protocol, contentType] of [[undefined, "application/x-protobuf"], ["http/json", "application/json"]] as const) {
+      if (protocol === undefined) delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+      else process.env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
+      await behindVerifier(async (proxy, store) => {
+        const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, sigv4: { region: "eu-west-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5 } });
+        const result = await runWithResult("encoded", { q: "x" }, () => tool("t", { a: 1 }, () => ({ ok: true })));
+        await tracing.shutdown();
+        expect(tracing.stats()).toMatchObject({ exported: 3, failedSpans: 0 });
+        expect(proxy.verdicts.filter((v) => v.path === "/v1/traces").map((v) => `${v.ok} ${v.contentType}`)).toEqual(expect.arrayContaining([`true ${contentType}`]));
+        expect(proxy.verdicts.every((v) => v.ok && (v.path !== "/v1/traces" || v.contentType === contentType))).toBe(true);
+        expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "encoded/tool:t#0")?.output).toEqual({ ok: true });
+      });
+    }
   });
 
   it("takes credentials from the AWS SDK's default chain (here the environment) and the region from AWS_REGION", async () => {
@@ -276,6 +294,47 @@ describe("signed requests, as they are sent", () => {
       await new Promise((resolve) => busy.close(resolve));
     }
   }, 12_000);
+
+  it("report a collector's partialSuccess, and a refusal's google.rpc.Status message, from protobuf answers", async () => {
+    const warnings: string[] = [];
+    const log = (message: string) => warnings.push(message);
+    diag.setLogger({ error: log, warn: log, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+    // ExportTraceServiceResponse { partial_success { rejected_spans: 2, error_message } }, then google.rpc.Status { code: 3, message }.
+    const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
+    const partial = field(1, Buffer.concat([Buffer.from([0x08, 2]), field(2, Buffer.from("two spans had no name"))]));
+    const status = Buffer.concat([Buffer.from([0x08, 3]), field(2, Buffer.from("resourceSpans[0]: expected an object"))]);
+    let n = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        n++;
+        if (n === 1) res.writeHead(200, { "content-type": "application/x-protobuf" }).end(partial);
+        else res.writeHead(400, { "content-type": "application/x-protobuf" }).end(status);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      for (const expected of [/rejected 2 spans: two spans had no name/, /answered 400 .*: resourceSpans\[0\]: expected an object/]) {
+        const tracing = init({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, register: false, sigv4: { region: "us-east-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5, maxBatchSpans: 1000 } });
+        await runWithResult("answered", {}, () => tool("t", {}, () => 1));
+        await tracing.shutdown();
+        expect(warnings.some((w) => expected.test(w))).toBe(true);
+      }
+    } finally {
+      diag.disable();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("read their protocol as the specification has SDKs read it: the traces setting over the general one, else protobuf", () => {
+    expect(otlpProtocolFromEnv({})).toBe("http/protobuf");
+    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
+    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" })).toBe("http/protobuf");
+    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
+    expect(resolveProtocol(undefined, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
+    expect(resolveProtocol("http/json", {})).toBe("http/json");
+    expect(() => resolveProtocol("grpc" as "http/json", {})).toThrow(/protocol must be "http\/protobuf" or "http\/json"; got "grpc"/);
+  });
 
   it("read a Retry-After as seconds or an HTTP date", () => {
     const now = Date.parse("2026-12-01T12:00:00Z");

@@ -11,12 +11,12 @@ import { createHash, createHmac } from "node:crypto";
 import { diag } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ExportResult } from "@opentelemetry/core";
-import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
-import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
-import type { OtlpCompression } from "./export-queue.js";
+import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
+import type { OtlpCompression, OtlpProtocol } from "./export-queue.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
 export interface AwsCredentials {
@@ -131,6 +131,8 @@ export class SignedOtlpExporter implements SpanExporter {
     private readonly timeoutMs = otlpTimeoutFromEnv(),
     /** As the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION`, else none); the compressed body is what is signed. */
     private readonly compression: OtlpCompression = otlpCompressionFromEnv(),
+    /** As `init` resolves it (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, else protobuf). */
+    private readonly protocol: OtlpProtocol = otlpProtocolFromEnv(),
   ) {
     this.url = new URL(endpoint);
   }
@@ -145,19 +147,21 @@ export class SignedOtlpExporter implements SpanExporter {
   }
 
   private async send(spans: ReadableSpan[]): Promise<void> {
-    const json = JsonTraceSerializer.serializeRequest(spans);
-    if (json === undefined) throw new Error("the OTLP serializer returned no body");
-    const body = await encodeBody(json, this.compression);
-    const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": "application/json", ...encodingHeader(this.compression) }, body);
+    const serializer = this.protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer;
+    const encoded = serializer.serializeRequest(spans);
+    if (encoded === undefined) throw new Error("the OTLP serializer returned no body");
+    const body = await encodeBody(encoded, this.compression);
+    const contentType = this.protocol === "http/json" ? "application/json" : "application/x-protobuf";
+    const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": contentType, ...encodingHeader(this.compression) }, body);
     const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-    const text = await res.text().catch(() => "");
+    const answer = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
     // `code`, as the OpenTelemetry exporter's errors carry it: the queue gives up on a 4xx but 408 and 429.
     if (!res.ok) {
       // With the wait a 429 or 503 asked for, which the queue's backoff honours (as the OTLP exporter does).
       const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
-      throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${text.slice(0, 300)}`), { code: res.status, ...(after === undefined ? {} : { retryAfterMs: after }) });
+      throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${describeAnswer(answer, res.headers.get("content-type"))}`), { code: res.status, ...(after === undefined ? {} : { retryAfterMs: after }) });
     }
-    reportPartialSuccess(text);
+    reportPartialSuccess(serializer, answer);
   }
 
   async forceFlush(): Promise<void> {
@@ -178,10 +182,52 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function reportPartialSuccess(text: string): void {
+/** A refusal's body for the error message: its text, or the status message of a protobuf answer. */
+function describeAnswer(body: Uint8Array, contentType: string | null): string {
+  if (contentType?.includes("protobuf") === true) {
+    try {
+      // A google.rpc.Status: field 2 is the message.
+      const message = protobufStringField(body, 2);
+      if (message !== undefined) return message.slice(0, 300);
+    } catch {
+      // Not a Status after all: shown as text below.
+    }
+  }
+  return new TextDecoder().decode(body.subarray(0, 1200)).slice(0, 300);
+}
+
+/** The first length-delimited field `field` of a protobuf message, as UTF-8 (varint, fixed and length fields skipped). */
+function protobufStringField(bytes: Uint8Array, field: number): string | undefined {
+  let i = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const b = bytes[i++];
+      if (b === undefined) throw new Error("truncated");
+      value += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return value;
+    }
+    throw new Error("varint too long");
+  };
+  while (i < bytes.length) {
+    const tag = varint();
+    const wire = tag & 7;
+    if (wire === 0) varint();
+    else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else if (wire === 2) {
+      const length = varint();
+      if (tag >>> 3 === field) return new TextDecoder().decode(bytes.subarray(i, i + length));
+      i += length;
+    } else throw new Error(`wire type ${wire}`);
+  }
+  return undefined;
+}
+
+function reportPartialSuccess(serializer: typeof JsonTraceSerializer, body: Uint8Array): void {
   let partial: { rejectedSpans?: unknown; errorMessage?: unknown } | undefined;
   try {
-    partial = (JSON.parse(text) as { partialSuccess?: typeof partial }).partialSuccess;
+    partial = serializer.deserializeResponse(body).partialSuccess as typeof partial;
   } catch {
     return;
   }
