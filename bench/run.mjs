@@ -279,7 +279,7 @@ function processCpuMs(pid) {
     // After the command name (in parentheses, which may hold spaces): utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]);
-    const perSecond = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+    const perSecond = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
     return (ticks / perSecond) * 1000;
   } catch {
     return Number.NaN;

@@ -117,12 +117,13 @@ export type OtlpProtocol = "http/protobuf" | "http/json";
 /**
  * The encoding spans are exported in, read as the OpenTelemetry specification has SDKs read it:
  * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, `http/protobuf` or
- * `http/json`, else `http/protobuf` (the specification's default: half the bytes of JSON, a
- * little less of the agent's CPU to write and far less of the collector's to read). Anything else
- * (`grpc`, which Tracewright does not speak) is warned of and ignored.
+ * `http/json`; anything else (`grpc`, which Tracewright does not speak) is warned of and ignored.
+ * Default: `http/json`, though the specification's is protobuf: JSON passes every front-end as
+ * text, where protobuf (half the bytes, a tenth less of the collector's CPU) needs an API Gateway
+ * REST API told it is binary (`binaryMediaTypes`), or is handed to the function mangled and lost.
  */
 export function otlpProtocolFromEnv(env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
-  return otlpChoiceFromEnv(env, "PROTOCOL", ["http/protobuf", "http/json"], "http/protobuf");
+  return otlpChoiceFromEnv(env, "PROTOCOL", ["http/protobuf", "http/json"], "http/json");
 }
 
 /**

@@ -29,9 +29,9 @@ export interface InitOptions {
    */
   endpoint?: string;
   /**
-   * How spans are encoded over OTLP/HTTP: `"http/protobuf"` or `"http/json"`. Env:
+   * How spans are encoded over OTLP/HTTP: `"http/json"` or `"http/protobuf"`. Env:
    * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`. Default:
-   * `"http/protobuf"`, as the OpenTelemetry specification has it.
+   * `"http/json"` (see `otlpProtocolFromEnv`).
    */
   protocol?: OtlpProtocol;
   /** Export with this exporter instead of OTLP/HTTP (tests, other backends). */
@@ -119,10 +119,12 @@ export function init(options: InitOptions = {}): Tracing {
   const endpoint = resolveEndpoint(options.endpoint);
   const sigv4 = resolveSigV4(options.sigv4, endpoint);
   const sign = sigv4 === undefined ? undefined : signerFor(endpoint, sigv4, options.sigv4 !== undefined);
+  // Checked even when a custom exporter makes it moot: a bad option is an error wherever it is.
+  const protocol = resolveProtocol(options.protocol);
   const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined, sign);
   const queue =
     options.spanProcessors === undefined
-      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign, resolveProtocol(options.protocol)), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
+      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign, protocol), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
       : undefined;
   const processors = options.spanProcessors ?? [queue as ByteBoundedSpanProcessor];
   const provider = new NodeTracerProvider({
@@ -158,7 +160,7 @@ function spanExporter(endpoint: string, sign: RequestSigner | undefined, protoco
   return protocol === "http/json" ? new JsonOtlpTraceExporter({ url: endpoint }) : new ProtobufOtlpTraceExporter({ url: endpoint });
 }
 
-/** `protocol`: the option, else the environment's (`otlpProtocolFromEnv`), else protobuf. */
+/** `protocol`: the option, else the environment's (`otlpProtocolFromEnv`), else JSON. */
 export function resolveProtocol(explicit?: OtlpProtocol, env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
   if (explicit === undefined) return otlpProtocolFromEnv(env);
   if (explicit !== "http/protobuf" && explicit !== "http/json") {

@@ -93,8 +93,8 @@ describe("payloads through a live collector", () => {
     }
   });
 
-  it("exports spans as OTLP protobuf by default and as JSON when OTEL_EXPORTER_OTLP_PROTOCOL=http/json; payloads stay JSON", async () => {
-    for (const [protocol, contentType] of [[undefined, "application/x-protobuf"], ["http/json", "application/json"]] as const) {
+  it("exports spans as OTLP JSON by default and as protobuf when OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf; payloads stay JSON", async () => {
+    for (const [protocol, contentType] of [[undefined, "application/json"], ["http/protobuf", "application/x-protobuf"]] as const) {
       const store = openSqliteStore({ path: ":memory:" });
       const collector = await startCollector({ store, port: 0 });
       const proxy = await recordingProxy(collector.tracesUrl);

@@ -159,8 +159,8 @@ describe("exports signed with SigV4 (a Function URL with AWS_IAM auth)", () => {
     });
   });
 
-  it("speaks OTLP protobuf by default and JSON when OTEL_EXPORTER_OTLP_PROTOCOL asks, signed and stored either way", async () => {
-    for (const [protocol, contentType] of [[undefined, "application/x-protobuf"], ["http/json", "application/json"]] as const) {
+  it("speaks OTLP JSON by default and protobuf when OTEL_EXPORTER_OTLP_PROTOCOL asks, signed and stored either way", async () => {
+    for (const [protocol, contentType] of [[undefined, "application/json"], ["http/protobuf", "application/x-protobuf"]] as const) {
       if (protocol === undefined) delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
       else process.env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
       await behindVerifier(async (proxy, store) => {
@@ -303,18 +303,21 @@ describe("signed requests, as they are sent", () => {
     const field = (n: number, bytes: Buffer) => Buffer.concat([Buffer.from([(n << 3) | 2, bytes.length]), bytes]);
     const partial = field(1, Buffer.concat([Buffer.from([0x08, 2]), field(2, Buffer.from("two spans had no name"))]));
     const status = Buffer.concat([Buffer.from([0x08, 3]), field(2, Buffer.from("resourceSpans[0]: expected an object"))]);
+    // A Status with a negative code (ten varint bytes) and no message.
+    const bare = Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
     let n = 0;
     const server = createServer((req, res) => {
       req.resume();
       req.on("end", () => {
         n++;
         if (n === 1) res.writeHead(200, { "content-type": "application/x-protobuf" }).end(partial);
-        else res.writeHead(400, { "content-type": "application/x-protobuf" }).end(status);
+        else res.writeHead(400, { "content-type": "application/x-protobuf" }).end(n === 2 ? status : bare);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = "http/protobuf";
     try {
-      for (const expected of [/rejected 2 spans: two spans had no name/, /answered 400 .*: resourceSpans\[0\]: expected an object/]) {
+      for (const expected of [/rejected 2 spans: two spans had no name/, /answered 400 .*: resourceSpans\[0\]: expected an object/, /answered 400 .*: a google\.rpc\.Status without a message \(11 bytes\)/]) {
         const tracing = init({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, register: false, sigv4: { region: "us-east-1", credentials: KEY }, exportQueue: { scheduledDelayMs: 5, maxBatchSpans: 1000 } });
         await runWithResult("answered", {}, () => tool("t", {}, () => 1));
         await tracing.shutdown();
@@ -326,14 +329,16 @@ describe("signed requests, as they are sent", () => {
     }
   });
 
-  it("read their protocol as the specification has SDKs read it: the traces setting over the general one, else protobuf", () => {
-    expect(otlpProtocolFromEnv({})).toBe("http/protobuf");
-    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
-    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" })).toBe("http/protobuf");
-    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
-    expect(resolveProtocol(undefined, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" })).toBe("http/json");
-    expect(resolveProtocol("http/json", {})).toBe("http/json");
+  it("read their protocol as the specification has SDKs read it: the traces setting over the general one, else JSON", () => {
+    expect(otlpProtocolFromEnv({})).toBe("http/json");
+    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" })).toBe("http/protobuf");
+    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" })).toBe("http/json");
+    expect(otlpProtocolFromEnv({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" })).toBe("http/protobuf");
+    expect(resolveProtocol(undefined, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" })).toBe("http/protobuf");
+    expect(resolveProtocol("http/protobuf", {})).toBe("http/protobuf");
     expect(() => resolveProtocol("grpc" as "http/json", {})).toThrow(/protocol must be "http\/protobuf" or "http\/json"; got "grpc"/);
+    // Even with a custom exporter, which makes it moot.
+    expect(() => init({ protocol: "grpc" as "http/json", spanProcessors: [], register: false })).toThrow(/protocol must be/);
   });
 
   it("read a Retry-After as seconds or an HTTP date", () => {

@@ -113,8 +113,9 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
 }
 
 /**
- * OTLP/HTTP JSON export with every request signed: the OpenTelemetry exporter's body
- * (`JsonTraceSerializer`), gzipped when the environment asks as it asks the exporter, over fetch.
+ * OTLP/HTTP export with every request signed: the OpenTelemetry exporters' body
+ * (`JsonTraceSerializer`, or `ProtobufTraceSerializer` for `http/protobuf`), gzipped when the
+ * environment asks as it asks the exporter, over fetch.
  * One attempt per batch: the export queue retries a failed batch with its backoff, and no sooner
  * than a 429's or 503's `Retry-After` asks. A collector's `partialSuccess` (spans it rejected, and why) is reported
  * through the diagnostic logger, as the OpenTelemetry exporter reports it.
@@ -131,7 +132,7 @@ export class SignedOtlpExporter implements SpanExporter {
     private readonly timeoutMs = otlpTimeoutFromEnv(),
     /** As the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION`, else none); the compressed body is what is signed. */
     private readonly compression: OtlpCompression = otlpCompressionFromEnv(),
-    /** As `init` resolves it (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, else protobuf). */
+    /** As `init` resolves it (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, else JSON). */
     private readonly protocol: OtlpProtocol = otlpProtocolFromEnv(),
   ) {
     this.url = new URL(endpoint);
@@ -161,7 +162,7 @@ export class SignedOtlpExporter implements SpanExporter {
       const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
       throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${describeAnswer(answer, res.headers.get("content-type"))}`), { code: res.status, ...(after === undefined ? {} : { retryAfterMs: after }) });
     }
-    reportPartialSuccess(serializer, answer);
+    reportPartialSuccess(this.protocol, answer);
   }
 
   async forceFlush(): Promise<void> {
@@ -182,18 +183,15 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A refusal's body for the error message: its text, or the status message of a protobuf answer. */
+/** A refusal's body for the error message: its text, or the message of a protobuf `google.rpc.Status`. */
 function describeAnswer(body: Uint8Array, contentType: string | null): string {
-  if (contentType?.includes("protobuf") === true) {
-    try {
-      // A google.rpc.Status: field 2 is the message.
-      const message = protobufStringField(body, 2);
-      if (message !== undefined) return message.slice(0, 300);
-    } catch {
-      // Not a Status after all: shown as text below.
-    }
+  if (contentType?.includes("protobuf") !== true) return new TextDecoder().decode(body.subarray(0, 1200)).slice(0, 300);
+  try {
+    // Field 2 is the message (left out when empty).
+    return protobufStringField(body, 2)?.slice(0, 300) ?? `a google.rpc.Status without a message (${body.length} bytes)`;
+  } catch {
+    return `an undecodable protobuf answer (${body.length} bytes)`;
   }
-  return new TextDecoder().decode(body.subarray(0, 1200)).slice(0, 300);
 }
 
 /** The first length-delimited field `field` of a protobuf message, as UTF-8 (varint, fixed and length fields skipped). */
@@ -201,7 +199,8 @@ function protobufStringField(bytes: Uint8Array, field: number): string | undefin
   let i = 0;
   const varint = (): number => {
     let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    // Up to ten bytes (a negative int32 takes all ten); only skipped or used as a length, so precision past 2^53 does not matter.
+    for (let shift = 0; shift < 70; shift += 7) {
       const b = bytes[i++];
       if (b === undefined) throw new Error("truncated");
       value += (b & 0x7f) * 2 ** shift;
@@ -224,10 +223,12 @@ function protobufStringField(bytes: Uint8Array, field: number): string | undefin
   return undefined;
 }
 
-function reportPartialSuccess(serializer: typeof JsonTraceSerializer, body: Uint8Array): void {
+function reportPartialSuccess(protocol: OtlpProtocol, body: Uint8Array): void {
   let partial: { rejectedSpans?: unknown; errorMessage?: unknown } | undefined;
   try {
-    partial = serializer.deserializeResponse(body).partialSuccess as typeof partial;
+    // JSON read here, quietly: the JSON serializer's own reader warns of any body that is not JSON.
+    const response = protocol === "http/json" ? (JSON.parse(new TextDecoder().decode(body)) as { partialSuccess?: typeof partial }) : ProtobufTraceSerializer.deserializeResponse(body);
+    partial = response.partialSuccess as typeof partial;
   } catch {
     return;
   }
