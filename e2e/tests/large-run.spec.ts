@@ -26,7 +26,8 @@ test("a 3,001-step run renders only the rows in view, and the keyboard reaches i
   for (let i = 0; i < spans.length; i += 1000) await post(spans.slice(i, i + 1000), "e2e-wide");
 
   await page.goto(`/runs/${runId}`);
-  await expect(page.locator(".run-meta, dl").getByText("3001", { exact: true }).first()).toBeVisible();
+  // Counted with a thousands separator, as tokens are.
+  await expect(page.locator(".run-meta, dl").getByText("3,001", { exact: true }).first()).toBeVisible();
   const rows = page.getByTestId("step-row");
   await expect(rows.first()).toBeVisible();
   expect(await rows.count(), "only the rows in view are in the DOM").toBeLessThan(200);

@@ -6,7 +6,7 @@ import { compareHref } from "../../features/compare/fns/align";
 import { loadComparison } from "../../features/compare/server/load-compare";
 import { EmptyState } from "../../shared/components/EmptyState";
 import { StatusBadge } from "../../shared/components/StatusBadge";
-import { formatDuration, formatTimestamp } from "../../shared/fns/format";
+import { formatCount, formatDuration, formatTimestamp } from "../../shared/fns/format";
 import { runHref } from "../../shared/fns/routes";
 import { firstParam } from "../../shared/fns/search-params";
 import type { SearchParams } from "../../shared/fns/search-params";
@@ -24,7 +24,7 @@ function RunCard({ label, run }: { label: string; run: RunSummary }) {
         <StatusBadge status={run.status} />
       </p>
       <p className="muted small">
-        {run.agent} · {formatTimestamp(run.startTime)} · {formatDuration(run.durationMs)} · {run.steps} steps · {run.errors} errors
+        {run.agent} · {formatTimestamp(run.startTime)} · {formatDuration(run.durationMs)} · {formatCount(run.steps)} steps · {formatCount(run.errors)} errors
       </p>
     </div>
   );

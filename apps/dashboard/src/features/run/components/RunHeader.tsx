@@ -3,7 +3,7 @@ import type { ReactNode } from "react";
 import type { RunSummary } from "@tracewright/store";
 import { ReplayControl } from "../../replay/components/ReplayControl";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
-import { formatDuration, formatTimestamp, formatTokens } from "../../../shared/fns/format";
+import { formatCount, formatDuration, formatTimestamp, formatTokens } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 
 /**
@@ -43,11 +43,11 @@ export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNo
         </div>
         <div>
           <dt>Steps</dt>
-          <dd>{run.steps}</dd>
+          <dd>{formatCount(run.steps)}</dd>
         </div>
         <div>
           <dt>Errors</dt>
-          <dd className={run.errors > 0 ? "errors" : undefined}>{run.errors}</dd>
+          <dd className={run.errors > 0 ? "errors" : undefined}>{formatCount(run.errors)}</dd>
         </div>
         {run.inputTokens + run.outputTokens === 0 ? null : (
           <div>

@@ -74,8 +74,8 @@ export function RunsTable({ runs, filter }: { runs: readonly RunSummary[]; filte
                 <time dateTime={run.startTime}>{formatTimestamp(run.startTime)}</time>
               </td>
               <td className="num">{run.status === "running" && run.durationMs === 0 ? "—" : formatDuration(run.durationMs)}</td>
-              <td className="num">{run.steps}</td>
-              <td className={run.errors > 0 ? "num errors" : "num muted"}>{run.errors}</td>
+              <td className="num">{formatCount(run.steps)}</td>
+              <td className={run.errors > 0 ? "num errors" : "num muted"}>{formatCount(run.errors)}</td>
               {run.inputTokens + run.outputTokens === 0 ? (
                 <td className="num muted" data-testid="run-tokens">
                   —
