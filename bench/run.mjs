@@ -266,12 +266,6 @@ function dashboard() {
   if (entry !== undefined) record(entry.name, entry.value, entry.unit, entry.baseline);
 }
 
-/**
- * `instrument.export.10k`: an agent process (export.bench.mjs) records 10,000 steps/s with 1 KB
- * states for 10 s into a collector process on loopback with the SQLite store; afterwards the
- * stored spans are counted. Records the steps/s the agent achieved and the spans that did not
- * reach the store (`instrument.export.10k.dropped`: sent minus stored, whatever the cause).
- */
 /** A process's CPU time so far (ms, user + system), from /proc; NaN where there is none. */
 function processCpuMs(pid) {
   try {
@@ -286,6 +280,14 @@ function processCpuMs(pid) {
   }
 }
 
+/**
+ * `instrument.export.10k`: an agent process (export.bench.mjs) records 10,000 steps/s with 1 KB
+ * states for 10 s into a collector process on loopback with the SQLite store; afterwards the
+ * stored spans are counted. Records the steps/s the agent achieved, the spans that did not reach
+ * the store (`instrument.export.10k.dropped`: sent minus stored, whatever the cause) and the
+ * collector's CPU time from the agent process's start to its exit, as a share of the agent's run
+ * (`instrument.export.10k.collector_cpu`; the background search index is mostly built after).
+ */
 async function exportThroughput() {
   const dir = mkdtempSync(join(tmpdir(), "tw-bench-export-"));
   const db = join(dir, "traces.db");

@@ -137,7 +137,7 @@ test("insights chart the recorded runs: by status over time, error rate, tokens,
   await page.goto("/");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Insights" }).click();
   await expect(page).toHaveURL(/\/insights/);
-  await expect(page.getByTestId("insights-totals")).toContainText(/\d+ runs · \d+ failed/);
+  await expect(page.getByTestId("insights-totals")).toContainText(/[\d,]+ runs · [\d,]+ failed/);
   for (const chart of ["chart-runs", "chart-error-rate", "chart-tokens"]) {
     await expect(page.getByTestId(chart).locator("svg.recharts-surface[role=application]")).toBeVisible();
   }

@@ -49,7 +49,8 @@ export class PayloadRefused extends Error {
 }
 
 /**
- * `PUT <endpoint>/<sha256>` with the JSON text as the body, over fetch, with the OTLP exporter's
+ * `PUT <endpoint>/<sha256>` with the JSON text as the body (gzipped when `compression`, by default
+ * the OTLP exporter's setting, says so: `otlpCompressionFromEnv`), over fetch, with the OTLP exporter's
  * headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: e.g. the bearer
  * token a collector bound beyond loopback requires), signed by `sign` when given (SigV4, sigv4.ts).
  */

@@ -117,7 +117,8 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
  * (`JsonTraceSerializer`, or `ProtobufTraceSerializer` for `http/protobuf`), gzipped when the
  * environment asks as it asks the exporter, over fetch.
  * One attempt per batch: the export queue retries a failed batch with its backoff, and no sooner
- * than a 429's or 503's `Retry-After` asks. A collector's `partialSuccess` (spans it rejected, and why) is reported
+ * than a 429's or 503's `Retry-After` asks (up to the backoff's 30 s cap; a `flush()` forces a
+ * pass regardless). A collector's `partialSuccess` (spans it rejected, and why) is reported
  * through the diagnostic logger, as the OpenTelemetry exporter reports it.
  */
 export class SignedOtlpExporter implements SpanExporter {

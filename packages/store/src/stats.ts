@@ -1,8 +1,9 @@
 /**
  * `runStats` computed in memory, from the facts of runs and steps a reader has in hand (the
  * CloudWatch Logs reader gets them from one Logs Insights query). The same aggregates, with the
- * same rules, as the embedded store computes in SQL: runs are bucketed by their start, tokens by
- * their step's start, latency percentiles are nearest-rank.
+ * same rules, as the embedded store's: runs are bucketed by their start, tokens by their step's
+ * start (both counted in SQL there), latency percentiles are nearest-rank (`latencyOfGroups`,
+ * here for both: the embedded store groups the durations in SQL and hands them over).
  */
 import { StoreError } from "./errors.js";
 import type { LatencyStat, RunStats, RunStatus, StatsBucket, StatsQuery } from "./types.js";

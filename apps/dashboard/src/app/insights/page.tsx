@@ -5,6 +5,7 @@ import { InsightsCharts } from "../../features/insights/components/InsightsChart
 import { loadInsights } from "../../features/insights/server/load-insights";
 import { TIME_RANGES } from "../../features/runs/fns/query";
 import { EmptyState, RecordARun } from "../../shared/components/EmptyState";
+import { formatCount } from "../../shared/fns/format";
 import { firstParam } from "../../shared/fns/search-params";
 import type { SearchParams } from "../../shared/fns/search-params";
 
@@ -44,7 +45,7 @@ export default async function InsightsPage({ searchParams }: { searchParams: Pro
       ) : (
         <>
           <p className="insights-totals" data-testid="insights-totals">
-            <strong>{view.data.totals.runs}</strong> runs · <strong>{view.data.totals.errors}</strong> failed ({Math.round((view.data.totals.errors / view.data.totals.runs) * 100)}%) · <strong>{view.data.totals.inputTokens}</strong> input tokens · <strong>{view.data.totals.outputTokens}</strong> output tokens
+            <strong>{formatCount(view.data.totals.runs)}</strong> runs · <strong>{formatCount(view.data.totals.errors)}</strong> failed ({Math.round((view.data.totals.errors / view.data.totals.runs) * 100)}%) · <strong>{formatCount(view.data.totals.inputTokens)}</strong> input tokens · <strong>{formatCount(view.data.totals.outputTokens)}</strong> output tokens
           </p>
           {view.source.kind === "cloudwatch" ? (
             <p className="muted small" data-testid="insights-scope">

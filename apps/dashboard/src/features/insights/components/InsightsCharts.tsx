@@ -2,7 +2,7 @@
 
 import type { ReactElement } from "react";
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { formatDuration } from "../../../shared/fns/format";
+import { formatCount, formatDuration } from "../../../shared/fns/format";
 import { bucketLabel, topLatency } from "../fns/chart-data";
 import type { InsightsData } from "../types";
 
@@ -92,9 +92,9 @@ export function InsightsCharts({ data }: { data: InsightsData }) {
                 {rows.map((row) => (
                   <tr key={row.name} data-testid="latency-row" data-name={row.name} data-count={row.count} data-p50-ms={row.p50Ms} data-p95-ms={row.p95Ms}>
                     <td className="mono">{row.name}</td>
-                    <td>{row.count}</td>
+                    <td>{formatCount(row.count)}</td>
                     <td>
-                      {row.errors} ({row.count === 0 ? 0 : Math.round((row.errors / row.count) * 100)}%)
+                      {formatCount(row.errors)} ({row.count === 0 ? 0 : Math.round((row.errors / row.count) * 100)}%)
                     </td>
                     <td>{formatDuration(row.p50Ms)}</td>
                     <td>{formatDuration(row.p95Ms)}</td>
