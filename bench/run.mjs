@@ -266,6 +266,9 @@ function dashboard() {
   if (entry !== undefined) record(entry.name, entry.value, entry.unit, entry.baseline);
 }
 
+/** The kernel's clock ticks per second (`getconf CLK_TCK`), asked once. */
+let clockTicks;
+
 /** A process's CPU time so far (ms, user + system), from /proc; NaN where there is none. */
 function processCpuMs(pid) {
   try {
@@ -273,8 +276,8 @@ function processCpuMs(pid) {
     // After the command name (in parentheses, which may hold spaces): utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]);
-    const perSecond = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
-    return (ticks / perSecond) * 1000;
+    clockTicks ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
+    return (ticks / clockTicks) * 1000;
   } catch {
     return Number.NaN;
   }

@@ -33,6 +33,22 @@ async function recordingProxy(target: string): Promise<{ url: string; seen: stri
   return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
 }
 
+/** A real collector with its store, behind a {@link recordingProxy}, with `env` set for `fn`; all closed and unset after. */
+async function behindRecordingProxy(env: Record<string, string>, fn: (proxy: Awaited<ReturnType<typeof recordingProxy>>, store: ReturnType<typeof openSqliteStore>) => Promise<void>): Promise<void> {
+  const store = openSqliteStore({ path: ":memory:" });
+  const collector = await startCollector({ store, port: 0 });
+  const proxy = await recordingProxy(collector.tracesUrl);
+  Object.assign(process.env, env);
+  try {
+    await fn(proxy, store);
+  } finally {
+    for (const key of Object.keys(env)) delete process.env[key];
+    await proxy.close();
+    await collector.close();
+    await store.close();
+  }
+}
+
 describe("payloads through a live collector", () => {
   it("retries a payload while the collector is down, and delivers it once it is up", async () => {
     const port = await freePort();
@@ -71,11 +87,7 @@ describe("payloads through a live collector", () => {
   });
 
   it("gzips payloads, as the exporter gzips spans, when OTEL_EXPORTER_OTLP_COMPRESSION=gzip; the collector keeps them whole", async () => {
-    const store = openSqliteStore({ path: ":memory:" });
-    const collector = await startCollector({ store, port: 0 });
-    const proxy = await recordingProxy(collector.tracesUrl);
-    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = "gzip";
-    try {
+    await behindRecordingProxy({ OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" }, async (proxy, store) => {
       const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
       const result = await runWithResult("gzipped", {}, () => tool("load", {}, () => big));
       await tracing.shutdown();
@@ -85,21 +97,12 @@ describe("payloads through a live collector", () => {
       expect(proxy.seen.every((line) => line.endsWith(" gzip"))).toBe(true);
       expect(await store.getPayload(hashJson(serialize(big)))).toBe(serialize(big));
       expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "gzipped/tool:load#0")?.output).toEqual(big);
-    } finally {
-      delete process.env.OTEL_EXPORTER_OTLP_COMPRESSION;
-      await proxy.close();
-      await collector.close();
-      await store.close();
-    }
+    });
   });
 
   it("exports spans as OTLP JSON by default and as protobuf when OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf; payloads stay JSON", async () => {
     for (const [protocol, contentType] of [[undefined, "application/json"], ["http/protobuf", "application/x-protobuf"]] as const) {
-      const store = openSqliteStore({ path: ":memory:" });
-      const collector = await startCollector({ store, port: 0 });
-      const proxy = await recordingProxy(collector.tracesUrl);
-      if (protocol !== undefined) process.env.OTEL_EXPORTER_OTLP_PROTOCOL = protocol;
-      try {
+      await behindRecordingProxy(protocol === undefined ? {} : { OTEL_EXPORTER_OTLP_PROTOCOL: protocol }, async (proxy, store) => {
         const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5 } });
         const result = await runWithResult("encoded", {}, () => tool("load", {}, () => big));
         await tracing.shutdown();
@@ -109,12 +112,7 @@ describe("payloads through a live collector", () => {
         expect(traces.every((line) => line === `POST /v1/traces ${contentType} identity`)).toBe(true);
         expect(proxy.seen).toContain("PUT /v1/payloads/<sha256> application/json identity");
         expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "encoded/tool:load#0")?.output).toEqual(big);
-      } finally {
-        delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-        await proxy.close();
-        await collector.close();
-        await store.close();
-      }
+      });
     }
   });
 

@@ -112,6 +112,12 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
   return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
+/** Each protocol's body writer and the content type it is sent with. */
+const ENCODINGS = {
+  "http/json": { serializer: JsonTraceSerializer, contentType: "application/json" },
+  "http/protobuf": { serializer: ProtobufTraceSerializer, contentType: "application/x-protobuf" },
+} as const;
+
 /**
  * OTLP/HTTP export with every request signed: the OpenTelemetry exporters' body
  * (`JsonTraceSerializer`, or `ProtobufTraceSerializer` for `http/protobuf`), gzipped when the
@@ -149,11 +155,10 @@ export class SignedOtlpExporter implements SpanExporter {
   }
 
   private async send(spans: ReadableSpan[]): Promise<void> {
-    const serializer = this.protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer;
+    const { serializer, contentType } = ENCODINGS[this.protocol];
     const encoded = serializer.serializeRequest(spans);
     if (encoded === undefined) throw new Error("the OTLP serializer returned no body");
     const body = await encodeBody(encoded, this.compression);
-    const contentType = this.protocol === "http/json" ? "application/json" : "application/x-protobuf";
     const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": contentType, ...encodingHeader(this.compression) }, body);
     const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
     const answer = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));

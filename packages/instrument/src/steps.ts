@@ -505,15 +505,11 @@ export function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<
   // Live: the work runs now, in the step's context. A result that is not a promise (a tool that
   // computes, a cached answer) ends the step at once, with no promise awaited for it.
   let result: R | Promise<R>;
-  try {
-    result = otelContext.with(s.ctx, fn, undefined, spec.input);
-  } catch (error) {
-    endFailed(s, spec, error);
-    return Promise.reject(error as Error);
-  }
   let then: unknown;
   try {
-    if (result instanceof Promise && Object.getPrototypeOf(result) === Promise.prototype) return settle(s, spec, () => result);
+    const called = otelContext.with(s.ctx, fn, undefined, spec.input);
+    result = called;
+    if (called instanceof Promise && Object.getPrototypeOf(called) === Promise.prototype) return settle(s, spec, () => called);
     // Read once, as a promise resolved with the value reads it (a getter may throw, a revoked Proxy too: the step fails with it).
     then = (typeof result === "object" && result !== null) || typeof result === "function" ? (result as { then?: unknown }).then : undefined;
   } catch (error) {
