@@ -5,7 +5,7 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelem
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { PayloadSink } from "./offload.js";
-import { backoffDelay } from "./retry.js";
+import { backoffDelay, retryAfterMs } from "./retry.js";
 import type { RequestSigner } from "./sigv4.js";
 
 /** What the export queue has done, for `tracing.stats()`. */
@@ -70,7 +70,11 @@ export function httpPayloadTransport(endpoint: string, options: { headers?: Reco
       const text = await res.text().catch(() => "");
       if (res.ok) return;
       const message = `the collector answered ${res.status} to PUT ${base}/${hash}: ${text.slice(0, 300)}`;
-      if (res.status === 429 || res.status >= 500 && res.status !== 501) throw new Error(message);
+      if (res.status === 429 || res.status >= 500 && res.status !== 501) {
+        // As the signed span export does: how long the collector asked to wait, for the retry.
+        const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
+        throw Object.assign(new Error(message), after === undefined ? {} : { retryAfterMs: after });
+      }
       throw new PayloadRefused(message);
     },
   };
@@ -222,7 +226,7 @@ function refusedForGood(error: Error | undefined): boolean {
 
 /**
  * The wait a failed export's answer asked for, in ms (`Retry-After` on a 429 or 503, carried as
- * `retryAfterMs` on the error by the signing exporter, sigv4.ts); 0 when none.
+ * `retryAfterMs` on the error by the signing exporter, sigv4.ts, and by the payload transport); 0 when none.
  */
 function retryAfterOf(error: Error | undefined): number {
   const ms = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
@@ -382,7 +386,9 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
           diag.warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
           return;
         }
-        const delay = backoffDelay({ baseDelayMs: this.payloadRetryDelayMs, maxDelayMs: PAYLOAD_MAX_DELAY_MS, random: equalJitter }, attempt - 1);
+        // At least what the collector asked (`Retry-After`), up to the span batches' own cap.
+        const asked = Math.min(retryAfterOf(error instanceof Error ? error : undefined), BATCH_BACKOFF.maxDelayMs);
+        const delay = Math.max(backoffDelay({ baseDelayMs: this.payloadRetryDelayMs, maxDelayMs: PAYLOAD_MAX_DELAY_MS, random: equalJitter }, attempt - 1), asked);
         // Unref'd, as the batch timer is: flush() is how to wait for a retry.
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
       }

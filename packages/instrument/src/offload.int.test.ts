@@ -14,14 +14,23 @@ import { runWithResult, tool } from "./steps.js";
 
 const big = { rows: Array.from({ length: 12_000 }, (_, i) => ({ i, text: "lorem ipsum dolor" })) };
 
-/** A proxy in front of `target` that notes each request as `METHOD path content-type content-encoding`. */
-async function recordingProxy(target: string): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+/**
+ * A proxy in front of `target` that notes each request as `METHOD path content-type content-encoding`
+ * (and when each PUT came, in `putTimes`); with `throttlePuts`, it answers that many PUTs itself
+ * first, 503 with `Retry-After: 1`, as a collector whose sink is failing does.
+ */
+async function recordingProxy(target: string, { throttlePuts = 0 } = {}): Promise<{ url: string; seen: string[]; putTimes: number[]; close(): Promise<void> }> {
   const seen: string[] = [];
+  const putTimes: number[] = [];
   const proxy = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       seen.push(`${req.method} ${(req.url ?? "").replace(/[0-9a-f]{64}$/, "<sha256>")} ${req.headers["content-type"]} ${req.headers["content-encoding"] ?? "identity"}`);
+      if (req.method === "PUT" && putTimes.push(performance.now()) <= throttlePuts) {
+        res.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end(JSON.stringify({ code: 14, message: "sink failing" }));
+        return;
+      }
       const headers: Record<string, string> = { "content-type": String(req.headers["content-type"]) };
       if (req.headers["content-encoding"] !== undefined) headers["content-encoding"] = req.headers["content-encoding"];
       void fetch(new URL(req.url ?? "/", target), { method: req.method, headers, body: Buffer.concat(chunks) }).then(async (answer) => {
@@ -30,14 +39,14 @@ async function recordingProxy(target: string): Promise<{ url: string; seen: stri
     });
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen, putTimes, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
 }
 
 /** A real collector with its store, behind a {@link recordingProxy}, with `env` set for `fn`; all closed and unset after. */
-async function behindRecordingProxy(env: Record<string, string>, fn: (proxy: Awaited<ReturnType<typeof recordingProxy>>, store: ReturnType<typeof openSqliteStore>) => Promise<void>): Promise<void> {
+async function behindRecordingProxy(env: Record<string, string>, fn: (proxy: Awaited<ReturnType<typeof recordingProxy>>, store: ReturnType<typeof openSqliteStore>) => Promise<void>, options: { throttlePuts?: number } = {}): Promise<void> {
   const store = openSqliteStore({ path: ":memory:" });
   const collector = await startCollector({ store, port: 0 });
-  const proxy = await recordingProxy(collector.tracesUrl);
+  const proxy = await recordingProxy(collector.tracesUrl, options);
   Object.assign(process.env, env);
   try {
     await fn(proxy, store);
@@ -114,6 +123,19 @@ describe("payloads through a live collector", () => {
         expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "encoded/tool:load#0")?.output).toEqual(big);
       });
     }
+  });
+
+  it("waits as long as a 503's Retry-After asks before sending a payload again, not just its own short backoff", async () => {
+    await behindRecordingProxy({}, async (proxy, store) => {
+      // A 10 ms backoff alone would retry at once; the collector asked for a second.
+      const tracing = init({ endpoint: `${proxy.url}/v1/traces`, register: false, exportQueue: { scheduledDelayMs: 5, payloadRetryDelayMs: 10 } });
+      const result = await runWithResult("throttled", {}, () => tool("load", {}, () => big));
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ payloadsExported: 1, failedPayloads: 0, exported: 3 });
+      expect(proxy.putTimes).toHaveLength(2);
+      expect((proxy.putTimes[1] as number) - (proxy.putTimes[0] as number)).toBeGreaterThanOrEqual(950);
+      expect((await loadRunDetail(store, result.runId))?.steps.find((s) => s.key === "throttled/tool:load#0")?.output).toEqual(big);
+    }, { throttlePuts: 1 });
   });
 
   it("counts a payload over the queue's budget, and the read names it missing instead of cutting the state", async () => {

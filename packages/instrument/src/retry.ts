@@ -92,3 +92,15 @@ export function isRetryableAwsError(error: unknown): boolean {
   // A server fault, or no service answer at all: a timeout, a reset or refused connection, an aborted request.
   return true;
 }
+
+/**
+ * A `Retry-After` header in ms: delay-seconds or an HTTP date; undefined when absent or
+ * unreadable. What the signed span export and the payload transport read off a 429 or 503.
+ */
+export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+  const text = header?.trim();
+  if (text === undefined || text === "") return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -9,7 +9,8 @@ import { diag, DiagLogLevel } from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
 import { otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
 import { init, resolveProtocol, resolveSigV4 } from "./init.js";
-import { functionUrlRegion, retryAfterMs, sigV4Signer } from "./sigv4.js";
+import { retryAfterMs } from "./retry.js";
+import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import { runWithResult, tool } from "./steps.js";
 
 // Exports signed with SigV4, checked the way a Function URL with AWS_IAM auth checks them: a

@@ -16,6 +16,7 @@ import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
 import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
+import { retryAfterMs } from "./retry.js";
 import type { OtlpCompression, OtlpProtocol } from "./export-queue.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
@@ -178,15 +179,6 @@ export class SignedOtlpExporter implements SpanExporter {
   async shutdown(): Promise<void> {
     await this.forceFlush();
   }
-}
-
-/** A `Retry-After` header in ms: delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
-  const text = header?.trim();
-  if (text === undefined || text === "") return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** A refusal's body for the error message: its text, or the message of a protobuf `google.rpc.Status`. */
