@@ -281,6 +281,18 @@ describe("decodeOtlpProtobuf", () => {
     expect(result.rejected).toEqual([{ index: 0, reason: `${PATH}.attributes[0]: a field of 50 bytes runs 47 bytes past the end of its enclosing message (at byte 7)` }]);
   });
 
+  it("refuses groups nested past the limit as malformed, in a span (that span alone) or around the request, never by overflowing the stack", () => {
+    // Ten thousand start-group tags of field 1 (0x0b): each opens a group inside the last.
+    const bomb = Buffer.alloc(10_000, 0x0b);
+    const whole = decodeError(bomb);
+    expect(whole.message).toMatch(/^The protobuf body is malformed at byte \d+: groups nested deeper than 64 levels\./);
+    // The same inside one span of two (field 3 groups, 0x1b): the other span is kept.
+    const body = pb.len(1, pb.len(2, pb.len(2, Buffer.concat([toProtobufSpan(spanIdOf(1)), Buffer.alloc(20_000, 0x1b)])), pb.len(2, toProtobufSpan(spanIdOf(2)))));
+    const result = decodeOtlpProtobuf(body);
+    expect(result.spans.map((s) => s.spanId)).toEqual([spanIdOf(2)]);
+    expect(result.rejected).toEqual([{ index: 0, reason: expect.stringMatching(/^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: groups nested deeper than 64 levels \(at byte \d+\)$/) }]);
+  });
+
   it("rejects a span field sent with the wrong wire type", () => {
     const span = Buffer.concat([pb.uint(2, 5), toProtobufSpan(SPAN_ID).subarray(0)]);
     const spanWithBadId = Buffer.concat([toProtobufSpan(SPAN_ID), pb.uint(2, 5)]);

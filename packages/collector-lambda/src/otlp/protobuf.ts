@@ -624,7 +624,8 @@ function readNanos(c: Cursor, end: number, tag: number, field: string): string {
   return high < 0x200000 ? String(high * 0x100000000 + low) : ((BigInt(high) << 32n) | BigInt(low)).toString();
 }
 
-function skipField(c: Cursor, end: number, tag: number): void {
+/** Skips one field of a tag this decoder does not read; groups nest at most {@link MAX_VALUE_DEPTH} deep (`depth`: the groups open around it). */
+function skipField(c: Cursor, end: number, tag: number, depth = 0): void {
   switch (tag & 7) {
     case VARINT:
       readVarint(c, end);
@@ -641,15 +642,17 @@ function skipField(c: Cursor, end: number, tag: number): void {
       c.pos += 4;
       return;
     case SGROUP: {
-      // Deprecated groups: skip nested fields up to the matching end-group tag.
+      // Deprecated groups: skip nested fields up to the matching end-group tag. A body of nested
+      // start-group tags (ten thousand 0x0b bytes) would otherwise recurse until the stack overflows.
       const field = tag >>> 3;
+      if (depth >= MAX_VALUE_DEPTH) throw new WireError(`groups nested deeper than ${MAX_VALUE_DEPTH} levels`, c.pos);
       for (;;) {
         const inner = readTag(c, end);
         if ((inner & 7) === EGROUP) {
           if (inner >>> 3 !== field) throw new WireError(`an end-group tag of field ${inner >>> 3} closes a group of field ${field}`, c.pos);
           return;
         }
-        skipField(c, end, inner);
+        skipField(c, end, inner, depth + 1);
       }
     }
     default:
