@@ -33,6 +33,8 @@ export interface StepCall {
   inputJson: string;
   /** sha256 of {@link inputJson}. */
   inputHash: string;
+  /** A tool declared as changing the world (`tool(…, { sideEffects: true })`): a fork runs it live only when allowed. */
+  sideEffects: boolean;
   /** Adds attributes to the step's span (e.g. replay marking a result as served). */
   annotate(attributes: Attributes): void;
 }
@@ -413,7 +415,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     safely(() => markRunStart(spanTracer, span, ctx, startedRun, key, inputJson, inputHash, placement));
   }
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
-  return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, annotate } };
+  const sideEffects = spec.attributes[Tracewright.TOOL_SIDE_EFFECTS] === true;
+  return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, sideEffects, annotate } };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
@@ -774,7 +777,8 @@ export interface ToolOptions {
   callId?: string;
   /**
    * The tool changes the world (sends a message, pays, deletes). Recorded as
-   * `tracewright.tool.side_effects`; a fork replays such a tool live only when explicitly allowed.
+   * `tracewright.tool.side_effects`; a fork runs such a tool live only when explicitly allowed,
+   * whether the recorded run called it or not.
    */
   sideEffects?: boolean;
 }

@@ -199,7 +199,8 @@ export class Cassette implements StepInterceptor {
 
     if (this.allLive) {
       if (boundary) {
-        if (this.options.mode === "fork" && recorded?.sideEffects === true && this.options.allowSideEffects !== true) {
+        // Declared by the call itself (a tool the recorded run never reached) or by its recording.
+        if (this.options.mode === "fork" && (call.sideEffects || recorded?.sideEffects === true) && this.options.allowSideEffects !== true) {
           return fail(new ReplayDivergenceError(`Fork would call the side-effecting tool ${call.name} (${call.key}) live. Pass allowSideEffects (--allow-side-effects) to let it run.`));
         }
         this.live++;

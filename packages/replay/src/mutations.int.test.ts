@@ -154,4 +154,32 @@ describe("mutation suite: the right divergence at the right first step", () => {
     const steps = (await store.getRunSpans(allowed.replayRunId)).map((s) => [s.attributes["tracewright.step.key"], s.attributes["output.value"]]);
     expect(steps).toContainEqual(["payer/tool:pay#0", '{"paid":100}']);
   });
+
+  it("fork refuses a side-effecting tool the recorded run never reached, by its declaration at the call", async () => {
+    const collected = new CollectingProcessor();
+    const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+    let refunded = 0;
+    // The recorded run failed in its check, before the refund; the fork patches the check to pass.
+    const refunder: ReplayableAgent = {
+      name: "refunder",
+      run: (input, runOptions) =>
+        runWithResult("refunder", input, async () => {
+          const checked = await node("check", { ok: false }, (s) => {
+            if (!s.ok) throw new Error("not eligible");
+            return s;
+          });
+          return tool("refund", checked, () => ({ refunded: ++refunded }), { sideEffects: true });
+        }, runOptions),
+    };
+    const recorded = await refunder.run({}, { tracer: provider.getTracer("t") }, { fixes: [] });
+    expect(recorded.status).toBe("error");
+    await store.ingest(collected.spans);
+    const refused = await replay({ store, runId: recorded.runId, mode: "fork", from: "refunder/node:check#0", patch: { ok: true }, agents: [refunder] });
+    expect(refused.outcome).toBe("failed");
+    expect(refused.error).toContain("side-effecting tool refund");
+    expect(refunded).toBe(0);
+    const allowed = await replay({ store, runId: recorded.runId, mode: "fork", from: "refunder/node:check#0", patch: { ok: true }, allowSideEffects: true, agents: [refunder] });
+    expect(allowed.outcome).toBe("completed");
+    expect(refunded).toBe(1);
+  });
 });
