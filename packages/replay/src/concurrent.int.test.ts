@@ -57,3 +57,29 @@ describe("concurrent calls whose keys depend on which call ended first", () => {
     });
   }
 });
+
+describe("calls still in flight when the run's root ends", () => {
+  /** Fail fast: one of two concurrent calls fails at 5 ms and fails the run; the other ends at 30 ms, after the root. */
+  const failFast: ReplayableAgent = replayable("fail-fast", () =>
+    Promise.all([
+      tool("a", {}, async () => {
+        await sleep(5);
+        throw new Error("a failed");
+      }),
+      tool("b", {}, async () => (await sleep(30), "b done")),
+      // Not awaited at all: it ends after the root, too.
+      void tool("c", {}, async () => (await sleep(15), "c done")),
+    ]),
+  );
+
+  it("reproduce waits for them, so the failed run reproduces with the steps that ended after its root", async () => {
+    const { runId } = await recordRun(store(), failFast, { tailMs: 80 });
+    const recorded = await loadRecording(store(), runId);
+    expect(recorded.steps.map((s) => s.key).sort()).toEqual(["fail-fast", "fail-fast/tool:a#0", "fail-fast/tool:b#0", "fail-fast/tool:c#0"]);
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [failFast] });
+    expect(report.outcome).toBe("reproduced");
+    expect(report.divergences).toEqual([]);
+    expect(report.stats).toMatchObject({ recordedSteps: 4, replayedSteps: 4, traceIdentical: true });
+    expect(report.error).toBe("Error: a failed");
+  });
+});

@@ -37,6 +37,9 @@ export interface ReplayOptions extends CassetteOptions {
  * recording (or live, as the mode says), records the replay as a new run linked to the original
  * (which is left untouched), and reports the first divergence.
  */
+/** How long a replay waits, once its root has ended, for the steps still open then (see Cassette.settle). */
+const SETTLE_TIMEOUT_MS = 10_000;
+
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   if (!REPLAY_MODES.includes(options.mode)) throw new ReplayError("REPLAY_BAD_MODE", `Unknown replay mode "${String(options.mode)}": use ${REPLAY_MODES.join(", ")}.`);
   const whole = await loadRecording(options.store, options.runId);
@@ -74,6 +77,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const started = performance.now();
   const execute = () => agent.run(revive(recording.inputJson), runOptions, { fixes: options.fixes ?? [], runInput: revive(whole.inputJson) });
   const result = options.mode === "reproduce" ? await withoutNetwork(execute) : await execute();
+  // Calls still in flight when the root ended end their spans as they did when recorded.
+  await cassette.settle(SETTLE_TIMEOUT_MS);
   const replayMs = performance.now() - started;
   const unusedKeys = cassette.finish();
   await provider.forceFlush();

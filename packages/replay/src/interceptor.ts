@@ -116,6 +116,9 @@ export class Cassette implements StepInterceptor {
   /** Served results waiting for their turn (see {@link inEndOrder}), by recorded end order. */
   private readonly waiting = new MinQueue<() => void>();
   private releasing = false;
+  /** Steps intercepted and not yet settled; told when none is left. */
+  private open = 0;
+  private readonly idle: (() => void)[] = [];
 
   constructor(
     private readonly recording: Recording,
@@ -123,15 +126,51 @@ export class Cassette implements StepInterceptor {
   ) {}
 
   intercept<T>(call: StepCall, live: (input?: unknown) => Promise<T>): Promise<T> {
-    return this.decide<Promise<T>>(
-      call,
-      (input) => (input === undefined ? live() : live(input.value)),
-      (value, step) => this.inEndOrder(step, () => value as T),
-      (error, step) =>
-        this.inEndOrder(step, () => {
-          throw error;
-        }),
-    );
+    this.open++;
+    let settled: Promise<T>;
+    try {
+      settled = this.decide<Promise<T>>(
+        call,
+        (input) => (input === undefined ? live() : live(input.value)),
+        (value, step) => this.inEndOrder(step, () => value as T),
+        (error, step) =>
+          this.inEndOrder(step, () => {
+            throw error;
+          }),
+      );
+    } catch (error) {
+      this.closed();
+      throw error;
+    }
+    return settled.finally(() => this.closed());
+  }
+
+  private closed(): void {
+    if (--this.open === 0) for (const tell of this.idle.splice(0)) tell();
+  }
+
+  /**
+   * Waits, up to `timeoutMs`, for the steps still open when the run's root ended — a sibling of a
+   * `Promise.all` that failed fast, a call not awaited — to settle and end their spans, as they
+   * did in the recorded run (which recorded them ending after its root). Served ones settle as
+   * their turn comes; a live one that outlasts the wait is left out of the replay's run. Resolves
+   * with how many are still open.
+   */
+  async settle(timeoutMs: number): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      // One turn of the event loop first: a settled step ends its span in the continuation after it.
+      await new Promise((resolve) => setImmediate(resolve));
+      const left = deadline - performance.now();
+      if (this.open === 0 || left <= 0) return this.open;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.idle.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   interceptSync<T>(call: StepCall, live: () => T): T {

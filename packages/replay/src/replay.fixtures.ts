@@ -34,6 +34,8 @@ export interface RecordOptions {
   edit?: (spans: SpanRecord[]) => SpanRecord[];
   /** Also register the provider globally, as `init()` does, so other instrumentation's spans join the run. */
   global?: boolean;
+  /** Waits this long after the run has ended before storing its spans: calls that outlive their root (a sibling of a failed `Promise.all`) end meanwhile, as an exporter would still send them. */
+  tailMs?: number;
 }
 
 /** Runs `agent` once, records it, stores its spans; the run's id and the spans stored. */
@@ -42,6 +44,7 @@ export async function recordRun(store: TraceStore, agent: ReplayableAgent, optio
   const provider = new BasicTracerProvider({ spanProcessors: [collected] });
   if (options.global === true) trace.setGlobalTracerProvider(provider);
   const result = await agent.run({}, { tracer: provider.getTracer("test") }, { fixes: [] });
+  if (options.tailMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.tailMs));
   const spans = options.edit === undefined ? collected.spans : options.edit(collected.spans);
   await store.ingest(spans);
   return { runId: result.runId, spans };
