@@ -7,7 +7,7 @@ export { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 export { functionUrlRegion, SignedOtlpExporter, sigV4Signer } from "./sigv4.js";
 export type { AwsCredentials, RequestSigner, SigV4Options } from "./sigv4.js";
 export { XRayIdGenerator } from "./xray-ids.js";
-export { currentRunId, currentStepKey, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
+export { currentRunId, currentStepKey, describeError, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
 export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";
 export { hashJson, redactText, revive, serialize, setRedaction } from "./serialize.js";
 export { MASK } from "./redact.js";

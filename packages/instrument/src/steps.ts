@@ -268,15 +268,26 @@ function safely(action: () => void): void {
   }
 }
 
+/**
+ * What a step records of a thrown value as `exception.type` and `exception.message`: an Error's
+ * name and message; for anything else its `typeof` and its text (`String(value)`), whatever fields
+ * it has; the message redacted. Replay describes a replayed error with the same function, so a
+ * thrown `{ message }` compares equal to its recording.
+ */
+export function describeError(error: unknown): { type: string; message: string } {
+  const e = error instanceof Error ? error : undefined;
+  return { type: e?.name ?? typeof error, message: redactText(e?.message ?? safeString(error)) };
+}
+
 /** The one error-recording path: exception event, ERROR status. The caller rethrows. */
 export function recordError(span: Span, error: unknown): void {
   safely(() => {
     // Sampled out: nothing would be kept, so the error is not serialized for nothing.
     if (!span.isRecording()) return;
     const e = error instanceof Error ? error : undefined;
-    const message = redactText(e?.message ?? safeString(error));
+    const { type, message } = describeError(error);
     span.addEvent(Exception.EVENT_NAME, {
-      [Exception.TYPE]: e?.name ?? typeof error,
+      [Exception.TYPE]: type,
       [Exception.MESSAGE]: message,
       ...(e?.stack === undefined ? {} : { [Exception.STACKTRACE]: redactText(e.stack) }),
     });

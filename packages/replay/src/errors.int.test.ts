@@ -58,4 +58,19 @@ describe("errors on replay", () => {
     expect(report.error).toBe("Error: key [REDACTED] was refused");
     expect(JSON.stringify(report)).not.toContain(secret);
   });
+
+  it("a thrown value that is not an Error, with a message field of its own, compares equal to its recording", async () => {
+    // As some SDKs throw: a plain object with a message and a code.
+    const failing: ReplayableAgent = replayable("plain-throw", () =>
+      node("charge", { amount: 5 }, () =>
+        tool("pay", { amount: 5 }, () => {
+          throw { message: "card declined", code: 402 };
+        }),
+      ),
+    );
+    const runId = await record(failing);
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [failing] });
+    expect(report.divergences).toEqual([]);
+    expect(report.outcome).toBe("reproduced");
+  });
 });

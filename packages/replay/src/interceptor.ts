@@ -1,5 +1,5 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
-import { redactText, revive } from "@tracewright/instrument";
+import { describeError, redactText, revive } from "@tracewright/instrument";
 import { StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
@@ -302,7 +302,8 @@ export class Cassette implements StepInterceptor {
     const failed = result.error !== undefined;
     if (recordedFailed || failed) {
       const expectedError = recordedFailed ? errorText(recorded.error?.type, recorded.error?.message) : null;
-      const actualError = failed ? errorText((result.error as Error)?.name ?? typeof result.error, (result.error as Error)?.message ?? String(result.error)) : null;
+      const actual = failed ? describeError(result.error) : undefined;
+      const actualError = actual === undefined ? null : errorText(actual.type, actual.message);
       if (expectedError !== actualError) {
         this.diverge("error_mismatch", call.key, { expected: this.expectedOf(recorded), actual: this.actualOf(call), expectedError, actualError, message: `${describe(recorded)} ${expectedError === null ? "succeeded" : `failed with ${expectedError}`} when recorded; this run ${actualError === null ? "succeeded" : `failed with ${actualError}`}` });
       }
