@@ -58,6 +58,16 @@ test("with a token set, nothing is served without it; ?token= once becomes an ht
   await page.getByTestId("run-link").first().click();
   await expect(page.getByTestId("step-detail")).toBeVisible();
   await page.screenshot({ path: test.info().outputPath("token-access.png"), fullPage: false });
+
+  // The cookie gone (expired, cleared), a replay is refused by the gate in plain text: the page
+  // says what the server said, not that its answer was not JSON.
+  await page.goto(`${guarded.url}/?status=error`);
+  await page.getByTestId("run-link").first().click();
+  await expect(page.getByTestId("replay-reproduce")).toBeEnabled();
+  await page.context().clearCookies();
+  await page.getByTestId("replay-reproduce").click();
+  await expect(page.getByTestId("replay-error")).toContainText("The server answered 401: ");
+  await expect(page.getByTestId("replay-error")).toContainText("requires a token");
 });
 
 test("without a token, a request addressed to another host is refused with what to set", async ({ baseURL }) => {

@@ -133,6 +133,33 @@ test("the run list sorts by duration and filters by a known agent, on the server
   await page.screenshot({ path: test.info().outputPath("runs-by-agent.png"), fullPage: true });
 });
 
+test("the filter form follows the filter a link set or cleared, and keeps the page size, so Apply never brings back a filter no longer shown", async ({ page }) => {
+  await page.goto("/?limit=20");
+  const form = page.getByTestId("run-filter-form");
+  // An agent's name in the list filters by it, client-side (the page stays mounted).
+  await page.getByTestId("run-row").first().locator('a[title^="Only runs of "]').click();
+  await expect(page).toHaveURL(/agent=/);
+  const agent = new URL(page.url()).searchParams.get("agent") ?? "";
+  await expect(form.getByTestId("agent-filter")).toHaveValue(agent);
+  // Applying another filter keeps that agent and the page size.
+  await form.getByTestId("errors-filter").selectOption("no");
+  await form.getByTestId("apply-filters").click();
+  await expect(page).toHaveURL(/errors=no/);
+  expect(new URL(page.url()).searchParams.get("agent")).toBe(agent);
+  expect(new URL(page.url()).searchParams.get("limit")).toBe("20");
+  await hydrated(page);
+  // Clearing shows every field cleared; Apply then filters by nothing.
+  await page.getByRole("link", { name: "Clear filters" }).click();
+  await expect(page).not.toHaveURL(/agent=/);
+  await expect(form.getByTestId("agent-filter")).toHaveValue("");
+  await expect(form.getByTestId("errors-filter")).toHaveValue("");
+  await form.getByTestId("apply-filters").click();
+  await hydrated(page);
+  const params = new URL(page.url()).searchParams;
+  expect(params.get("agent") ?? "").toBe("");
+  expect(params.get("errors") ?? "").toBe("");
+});
+
 test("insights chart the recorded runs: by status over time, error rate, tokens, latency by agent and tool", async ({ page }) => {
   await page.goto("/");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Insights" }).click();

@@ -122,7 +122,13 @@ test("a large state is not shipped with the page but loaded when asked for", asy
   const state = page.getByTestId("step-input");
   await expect(state).toHaveAttribute("data-large", "true");
   await expect(state).toContainText(/This state is \d+(\.\d)? KB/);
+  // Until it is loaded, a fork from this step cannot start: its editor would hold null, not the state.
+  await page.getByTestId("fork-form").locator("summary").click();
+  await expect(page.getByTestId("fork-needs-state")).toBeVisible();
+  await expect(page.getByTestId("fork-submit")).toBeDisabled();
   await page.getByTestId("step-input-load").click();
+  await expect(page.getByTestId("fork-state")).toHaveValue(/END-OF-LARGE-STATE/);
+  await expect(page.getByTestId("fork-submit")).toBeEnabled();
   await page.getByTestId("step-input-search").fill("END-OF-LARGE");
   await expect(page.getByTestId("step-input-matches")).toContainText("1 of 1");
   await expect(page.locator('[data-testid="step-input"] .json-line.current')).toContainText("END-OF-LARGE-STATE");

@@ -13,9 +13,12 @@ import { ReplayReportView } from "./ReplayReportView";
  * here is the edited one (a node's input, or a boundary's result), and every call after it runs
  * live. The original run is left untouched.
  */
-export function ForkForm({ runId, stepKey, kind, input, output }: { runId: string; stepKey: string; kind: string; input?: unknown; output?: unknown }) {
+export function ForkForm({ runId, stepKey, kind, input, output }: { runId: string; stepKey: string; kind: string; input?: { value: unknown }; output?: { value: unknown } }) {
   const boundary = BOUNDARY_STEP_KINDS.has(kind);
-  const initial = boundary ? output : input;
+  // The state to edit, once it is in hand: a large one is not until it is loaded above, and a
+  // fork from it must not start from an empty editor (it would patch the step with null).
+  const state = boundary ? output : input;
+  const initial = state?.value;
   const [text, setText] = useState(() => JSON.stringify(initial ?? null, null, 2));
   const [allowSideEffects, setAllowSideEffects] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -49,15 +52,21 @@ export function ForkForm({ runId, stepKey, kind, input, output }: { runId: strin
       <p className="muted">
         Replays up to here from the recording, continues from this {boundary ? "result" : "state"} as edited below, and runs live after it. The original run is not changed.
       </p>
-      <label className="fork-editor">
-        <span>{boundary ? "Result to serve here" : "Input state"} (JSON)</span>
-        <textarea value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(18, text.split("\n").length + 1)} spellCheck={false} data-testid="fork-state" />
-      </label>
+      {state === undefined ? (
+        <p className="muted" data-testid="fork-needs-state">
+          Load the {boundary ? "output" : "input"} state above to edit it here: it is too large to come with the page.
+        </p>
+      ) : (
+        <label className="fork-editor">
+          <span>{boundary ? "Result to serve here" : "Input state"} (JSON)</span>
+          <textarea value={text} onChange={(e) => setText(e.target.value)} rows={Math.min(18, text.split("\n").length + 1)} spellCheck={false} data-testid="fork-state" />
+        </label>
+      )}
       <label>
         <input type="checkbox" checked={allowSideEffects} onChange={(e) => setAllowSideEffects(e.target.checked)} /> Let side-effecting tools run live
       </label>
       <p>
-        <button type="button" onClick={fork} disabled={busy} data-testid="fork-submit">
+        <button type="button" onClick={fork} disabled={busy || state === undefined} data-testid="fork-submit">
           {busy ? "Forking…" : "Fork"}
         </button>
       </p>

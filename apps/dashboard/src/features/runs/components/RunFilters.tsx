@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { isFiltered, RUN_STATUSES, runsHref, TIME_RANGES } from "../fns/query";
+import { DEFAULT_PAGE_SIZE, isFiltered, RUN_STATUSES, runsHref, TIME_RANGES } from "../fns/query";
 import type { RunsFilter } from "../types";
 
 const STATUS_LABELS: Record<string, string> = { error: "✕ error", ok: "✓ ok", running: "◔ running" };
@@ -24,8 +24,12 @@ export function RunFilters({ filter, agents, textSearch = true }: { filter: Runs
           </Link>
         ))}
       </nav>
-      <form className="run-filter-form" method="get" action="/" role="search" aria-label="Filter runs" data-testid="run-filter-form">
+      {/* Keyed by the filter: a link that changes it (an agent's name, Clear filters) keeps this
+          page mounted, and a select shows its defaultValue only when it is created — without the
+          key, the dropdowns kept the old values and the next Apply brought them back. */}
+      <form key={runsHref(keep)} className="run-filter-form" method="get" action="/" role="search" aria-label="Filter runs" data-testid="run-filter-form">
         {filter.status === undefined ? null : <input type="hidden" name="status" value={filter.status} />}
+        {filter.limit === undefined || filter.limit === DEFAULT_PAGE_SIZE ? null : <input type="hidden" name="limit" value={filter.limit} />}
         {filter.sort === undefined ? null : <input type="hidden" name="sort" value={filter.sort} />}
         {filter.order === undefined ? null : <input type="hidden" name="order" value={filter.order} />}
         <label>

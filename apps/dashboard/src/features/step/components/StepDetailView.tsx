@@ -195,7 +195,7 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
         )}
       </section>
 
-      <ForkForm runId={runId} stepKey={place.path[place.path.length - 1]?.key ?? detail.key} kind={detail.kind} input={input?.value} output={output?.value} />
+      <ForkForm runId={runId} stepKey={place.path[place.path.length - 1]?.key ?? detail.key} kind={detail.kind} {...(input === undefined ? {} : { input })} {...(output === undefined ? {} : { output })} />
 
       <details className="attributes">
         <summary>All span attributes</summary>
