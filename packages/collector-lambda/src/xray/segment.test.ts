@@ -206,6 +206,25 @@ describe("X-Ray segment translation", () => {
     expect(doc.annotations.tracewright_run_id).toBe("r-big");
   });
 
+  it("moves out as few large attributes as it takes, largest first, its running size exact (the document just under the limit)", () => {
+    // Sixty attributes of 2–3 KB (120+ KB): some must go; moving one fewer would not fit.
+    const attributes: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) attributes[`llm.input_messages.${i}.message.content`] = "z".repeat(2000 + i * 17);
+    const span: SpanRecord = { ...at(contractBatch(), 2), attributes };
+    const out = toSegmentDocument(span, { logGroupName: "/tracewright/spans" });
+    const bytes = Buffer.byteLength(out.json);
+    expect(bytes).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
+    expect(out.offloaded.length).toBeGreaterThan(0);
+    expect(out.offloaded).not.toContain("metadata");
+    // The largest went first: the moved keys are the highest-numbered ones.
+    expect(out.offloaded).toEqual(Array.from({ length: out.offloaded.length }, (_, i) => `llm.input_messages.${59 - i}.message.content`));
+    // Minimal: putting the last one moved back in would take the document over the limit.
+    const doc = JSON.parse(out.json) as { metadata: { default: Record<string, unknown> } };
+    const last = out.offloaded.at(-1) as string;
+    doc.metadata.default[last] = attributes[last];
+    expect(Buffer.byteLength(JSON.stringify(doc))).toBeGreaterThan(MAX_DOCUMENT_BYTES);
+  });
+
   it("fits even thousands of small attributes, links and a huge stack under 64 KB", () => {
     const attributes: Record<string, string> = {};
     for (let i = 0; i < 5000; i++) attributes[`attr.${i}`] = "y".repeat(40);
