@@ -54,6 +54,27 @@ describe("CloudWatchLogsStore over copies written by two collectors", () => {
   });
 });
 
+describe("CloudWatchLogsWriter and rejectedLogEventsInfo", () => {
+  it("reports exactly the events CloudWatch found too old: its end index is exclusive", async () => {
+    // The service's clock 14 days and 90 s ahead: of events a minute apart, the first two are too old.
+    const now = Date.now();
+    const logs = await startFakeLogs({ now: () => now + 14 * 24 * 3600 * 1000 + 90_000 });
+    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
+    try {
+      const writer = new CloudWatchLogsWriter({ client, logGroupName: "/tracewright/aged", logStreamName: "s" });
+      const events = [0, 1, 2, 3].map((i) => ({ timestamp: now + i * 60_000, message: `{"n":${i}}` }));
+      expect(await writer.put(events)).toEqual([
+        { index: 0, reason: "tooOld" },
+        { index: 1, reason: "tooOld" },
+      ]);
+      expect(logs.events("/tracewright/aged").map((e) => e.message)).toEqual(['{"n":2}', '{"n":3}']);
+    } finally {
+      client.destroy();
+      await logs.close();
+    }
+  });
+});
+
 describe("CloudWatchLogsStore past Logs Insights' row limit", () => {
   let logs: FakeLogs;
   let client: CloudWatchLogsClient;

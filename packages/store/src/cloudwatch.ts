@@ -445,9 +445,12 @@ export class CloudWatchLogsWriter {
       }
       const info = result.rejectedLogEventsInfo;
       if (info === undefined) continue;
+      // The API reference: `tooOldLogEventEndIndex` is exclusive (the events before it were too
+      // old), `tooNewLogEventStartIndex` inclusive. `expiredLogEventEndIndex` is not said either
+      // way: read as inclusive, so that at worst one stored event is reported, never one lost.
       batch.forEach((event, i) => {
         if (info.tooNewLogEventStartIndex !== undefined && i >= info.tooNewLogEventStartIndex) rejected.push({ index: event.index, reason: "tooNew" });
-        else if (info.tooOldLogEventEndIndex !== undefined && i <= info.tooOldLogEventEndIndex) rejected.push({ index: event.index, reason: "tooOld" });
+        else if (info.tooOldLogEventEndIndex !== undefined && i < info.tooOldLogEventEndIndex) rejected.push({ index: event.index, reason: "tooOld" });
         else if (info.expiredLogEventEndIndex !== undefined && i <= info.expiredLogEventEndIndex) rejected.push({ index: event.index, reason: "expired" });
       });
     }

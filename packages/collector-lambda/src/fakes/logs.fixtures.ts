@@ -139,17 +139,19 @@ export async function startFakeLogs(options: FakeLogsOptions = {}): Promise<Fake
         if (!isEmf && emfHeader) emf.spanEventsUnderHeader++;
       }
       const t = now();
-      let tooOldEnd = -1;
+      // As the API reference defines them: the too-old end index is exclusive (events before it
+      // were too old), the too-new start index inclusive.
+      let tooOldEnd = 0;
       let tooNewStart = -1;
       events.forEach((e, i) => {
-        if (e.timestamp < t - 14 * DAY_MS) tooOldEnd = i;
+        if (e.timestamp < t - 14 * DAY_MS) tooOldEnd = i + 1;
         else if (e.timestamp > t + 2 * 3600 * 1000 && tooNewStart === -1) tooNewStart = i;
       });
       events.forEach((e, i) => {
-        if (i <= tooOldEnd || (tooNewStart !== -1 && i >= tooNewStart)) return;
+        if (i < tooOldEnd || (tooNewStart !== -1 && i >= tooNewStart)) return;
         stream.push({ timestamp: e.timestamp, message: e.message, ingestionTime: t, eventId: String(eventSeq++).padStart(12, "0") });
       });
-      const info = { ...(tooOldEnd >= 0 ? { tooOldLogEventEndIndex: tooOldEnd } : {}), ...(tooNewStart >= 0 ? { tooNewLogEventStartIndex: tooNewStart } : {}) };
+      const info = { ...(tooOldEnd > 0 ? { tooOldLogEventEndIndex: tooOldEnd } : {}), ...(tooNewStart >= 0 ? { tooNewLogEventStartIndex: tooNewStart } : {}) };
       return { status: 200, body: { nextSequenceToken: String(eventSeq), ...(Object.keys(info).length > 0 ? { rejectedLogEventsInfo: info } : {}) } };
     },
     FilterLogEvents(input) {
