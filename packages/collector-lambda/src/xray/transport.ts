@@ -5,8 +5,12 @@
  *   documents a call; throttling, 5xx and timeouts retried with jittered backoff;
  *   `UnprocessedTraceSegments` retried when their error is transient and reported otherwise.
  * - `daemonTransport`: the X-Ray daemon's UDP protocol (`{"format":"json","version":1}\n<doc>`,
- *   one datagram a document), which is what `aws-xray-sdk-core` speaks inside Lambda; the address
- *   comes from `AWS_XRAY_DAEMON_ADDRESS` as the SDK reads it.
+ *   one datagram a document), byte for byte what `aws-xray-sdk-core`'s segment emitter sends inside
+ *   Lambda (xray.int.test.ts compares the two), to the address it reads from
+ *   `AWS_XRAY_DAEMON_ADDRESS`. Not through that emitter itself: it only logs a failed send, where
+ *   the sink must know a document did not leave (to retry the batch, or report a document no
+ *   datagram can carry) — through it, a lost document would be lost silently — and it is not part
+ *   of the SDK's public API.
  *
  * End of support: the X-Ray SDKs and daemon reach end of support in February 2027. AWS's
  * replacement is the X-Ray OTLP endpoint (`https://xray.<region>.amazonaws.com/v1/traces`, SigV4)
@@ -140,12 +144,16 @@ export const DAEMON_HEADER = '{"format":"json","version":1}\n';
  */
 export const MAX_DAEMON_DOCUMENT_BYTES = 65_507 - Buffer.byteLength(DAEMON_HEADER, "utf8");
 
-/** Parses `host:port` or `udp=host:port tcp=host:port`, as aws-xray-sdk-core does. */
+/**
+ * The daemon's UDP address from `AWS_XRAY_DAEMON_ADDRESS` as the X-Ray SDKs read it (aws-xray-sdk-core's
+ * daemon_config): `host:port`, or `udp:host:port tcp:host:port` in either order (Lambda sets the first).
+ */
 export function daemonAddress(text: string | undefined): { host: string; port: number } {
   const value = text === undefined || text.trim() === "" ? "127.0.0.1:2000" : text.trim();
-  const udp = /(?:^|\s)udp=([^\s]+)/.exec(value)?.[1] ?? (value.includes("=") ? undefined : value);
-  const match = udp === undefined ? null : /^(.*):(\d+)$/.exec(udp);
-  if (match === null) throw new RangeError(`AWS_XRAY_DAEMON_ADDRESS: expected host:port or "udp=host:port tcp=host:port", got ${JSON.stringify(text)}`);
+  const parts = value.split(/\s+/);
+  const udp = parts.length === 1 ? (/^(?:udp|tcp):/.test(value) ? undefined : value) : parts.length === 2 && parts.some((p) => p.startsWith("tcp:")) ? parts.find((p) => p.startsWith("udp:"))?.slice(4) : undefined;
+  const match = udp === undefined ? null : /^(.+):(\d+)$/.exec(udp);
+  if (match === null) throw new RangeError(`AWS_XRAY_DAEMON_ADDRESS: expected host:port or "udp:host:port tcp:host:port", got ${JSON.stringify(text)}`);
   return { host: (match[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(match[2]) };
 }
 

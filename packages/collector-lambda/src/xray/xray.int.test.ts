@@ -1,4 +1,5 @@
 import { createSocket } from "node:dgram";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeRunStart, makeSpan } from "@tracewright/store/testing";
@@ -236,8 +237,51 @@ describe("daemonTransport (UDP)", () => {
   it("parses AWS_XRAY_DAEMON_ADDRESS in both forms", () => {
     expect(daemonAddress(undefined)).toEqual({ host: "127.0.0.1", port: 2000 });
     expect(daemonAddress("10.0.0.1:3000")).toEqual({ host: "10.0.0.1", port: 3000 });
-    expect(daemonAddress("tcp=127.0.0.1:2000 udp=127.0.0.2:2001")).toEqual({ host: "127.0.0.2", port: 2001 });
-    expect(() => daemonAddress("nonsense")).toThrow(/AWS_XRAY_DAEMON_ADDRESS/);
+    expect(daemonAddress("tcp:127.0.0.1:2000 udp:127.0.0.2:2001")).toEqual({ host: "127.0.0.2", port: 2001 });
+    expect(daemonAddress("udp:127.0.0.3:2002 tcp:127.0.0.1:2000")).toEqual({ host: "127.0.0.3", port: 2002 });
+    for (const bad of ["nonsense", "udp:127.0.0.1:2000", "udp:127.0.0.1:2000 udp:127.0.0.2:2001", "tcp=127.0.0.1:2000 udp=127.0.0.2:2001"]) expect(() => daemonAddress(bad), bad).toThrow(/AWS_XRAY_DAEMON_ADDRESS/);
+  });
+
+  describe("against aws-xray-sdk-core, what the X-Ray SDK for Node.js does inside Lambda", () => {
+    const require = createRequire(import.meta.url);
+    let saved: string | undefined;
+    beforeEach(() => {
+      // Set, it makes the SDK ignore the addresses given below.
+      saved = process.env.AWS_XRAY_DAEMON_ADDRESS;
+      delete process.env.AWS_XRAY_DAEMON_ADDRESS;
+    });
+    afterEach(() => {
+      if (saved !== undefined) process.env.AWS_XRAY_DAEMON_ADDRESS = saved;
+    });
+
+    it("reads the daemon's address as the SDK reads it", () => {
+      const config = require("aws-xray-sdk-core/dist/lib/daemon_config") as { setDaemonAddress(address: string): void; udp_ip: string; udp_port: number | string };
+      for (const address of ["10.0.0.1:3000", "169.254.79.129:2000", "tcp:127.0.0.1:2000 udp:127.0.0.2:2001", "udp:127.0.0.3:2002 tcp:127.0.0.1:2000"]) {
+        config.setDaemonAddress(address);
+        expect(daemonAddress(address), address).toEqual({ host: config.udp_ip, port: Number(config.udp_port) });
+      }
+    });
+
+    it("sends a document as the SDK's segment emitter sends it, byte for byte", async () => {
+      const listener = createSocket("udp4");
+      const datagrams: Buffer[] = [];
+      await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+      listener.on("message", (msg) => datagrams.push(msg));
+      const { port } = listener.address() as AddressInfo;
+      const emitter = require("aws-xray-sdk-core/dist/lib/segment_emitter") as { setDaemonAddress(address: string): void; send(segment: { format(): string; trace_id: string; id: string; type?: string }): void };
+      emitter.setDaemonAddress(`127.0.0.1:${port}`);
+      const doc = toSegmentDocument(makeSpan({ run: "r-sdk", key: "supervisor", attributes: { "gen_ai.agent.name": "supervisor", note: "é ✓" } }));
+      const parsed = JSON.parse(doc.json) as { trace_id: string; id: string };
+      emitter.send({ format: () => doc.json, trace_id: parsed.trace_id, id: parsed.id });
+      for (let i = 0; i < 100 && datagrams.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      const transport = daemonTransport({ address: `127.0.0.1:${port}` });
+      expect(await transport.send([doc])).toEqual([]);
+      await transport.close();
+      for (let i = 0; i < 100 && datagrams.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      listener.close();
+      expect(datagrams).toHaveLength(2);
+      expect((datagrams[1] as Buffer).equals(datagrams[0] as Buffer)).toBe(true);
+    });
   });
 
   it("fits every document into one datagram: one X-Ray would take at 64 KB but UDP cannot carry with the header is shrunk, not failed for ever", async () => {
