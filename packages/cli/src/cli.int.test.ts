@@ -83,7 +83,18 @@ describe("the tracewright command, end to end through a real collector", () => {
     expect(runs[1]).toMatchObject({ agent: "supervisor", status: "error" });
     const failedOnly = JSON.parse((await cli("runs", "list", "--json", "--status", "error", "--db", db)).out) as { runId: string }[];
     expect(failedOnly.map((r) => r.runId)).toEqual([failedRun]);
+    // As the contract spells it.
+    const failed = JSON.parse((await cli("runs", "list", "--json", "--status", "failed", "--db", db)).out) as { runId: string }[];
+    expect(failed.map((r) => r.runId)).toEqual([failedRun]);
     expect((await cli("runs", "list", "--status", "bogus", "--db", db)).code).toBe(2);
+    // A page at a time: the rest is named on stderr, and --cursor reads it.
+    const first = await cli("runs", "list", "--json", "--limit", "1", "--db", db);
+    expect((JSON.parse(first.out) as { runId: string }[]).map((r) => r.runId)).toEqual([okRun]);
+    const cursor = /--cursor (\S+)/.exec(first.err)?.[1];
+    expect(cursor).toBeDefined();
+    const second = await cli("runs", "list", "--json", "--limit", "1", "--cursor", cursor as string, "--db", db);
+    expect((JSON.parse(second.out) as { runId: string }[]).map((r) => r.runId)).toEqual([failedRun]);
+    expect(second.err).not.toContain("--cursor");
     const none = await cli("runs", "list", "--agent", "nobody", "--db", db);
     expect(none.code).toBe(0);
     expect(none.out).toContain("No runs match --agent nobody");

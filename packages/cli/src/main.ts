@@ -10,7 +10,7 @@ const USAGE = `tracewright — record, browse and replay AI agent runs
 
 Usage:
   tracewright collector [--port 4318] [--host 127.0.0.1] [--db PATH] [--sink store|xray|cloudwatch|langsmith …] [--token TOKEN]
-  tracewright runs list [--json] [--status ok|error|running] [--agent NAME] [--limit N] [--db PATH]
+  tracewright runs list [--json] [--status ok|error|failed|running] [--agent NAME] [--limit N] [--cursor C] [--db PATH]
   tracewright runs show RUN_ID [--json] [--db PATH]
   tracewright agents run supervisor|choreography [--scenario NAME] [--fault NAME] [--json]
   tracewright agents scenarios [--json]
@@ -48,6 +48,7 @@ const OPTIONS = {
   status: { type: "string" },
   agent: { type: "string" },
   limit: { type: "string" },
+  cursor: { type: "string" },
   scenario: { type: "string" },
   fault: { type: "string" },
   mode: { type: "string" },

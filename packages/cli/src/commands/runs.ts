@@ -15,16 +15,26 @@ async function withStore<T>(flags: Flags, fn: (store: TraceStore) => Promise<T>)
   }
 }
 
-/** `tracewright runs list`: newest first. */
+/** `--status` as the contract spells it: `failed` is a run that ended in error. */
+const STATUS_ALIASES: Record<string, RunStatus> = { failed: "error" };
+
+/** `tracewright runs list`: newest first, a page at a time (`--limit`, `--cursor`). */
 export async function runsList(flags: Flags, io: Io): Promise<number> {
-  const status = flags.status;
+  const status = flags.status === undefined ? undefined : (STATUS_ALIASES[flags.status] ?? flags.status);
   if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
-    throw new UsageError(`--status takes ${STATUSES.join(", ")}; got "${status}"`);
+    throw new UsageError(`--status takes ${STATUSES.join(", ")} (or failed, for error); got "${flags.status}"`);
   }
   const limit = intFlag(flags.limit, "limit", 50);
   const page = await withStore(flags, (store) =>
-    store.listRuns({ limit, ...(status === undefined ? {} : { status: status as RunStatus }), ...(flags.agent === undefined ? {} : { agent: flags.agent }) }),
+    store.listRuns({
+      limit,
+      ...(status === undefined ? {} : { status: status as RunStatus }),
+      ...(flags.agent === undefined ? {} : { agent: flags.agent }),
+      ...(flags.cursor === undefined ? {} : { cursor: flags.cursor }),
+    }),
   );
+  // More runs than this page: said on stderr, so --json's stdout stays the contract's array.
+  if (page.nextCursor !== undefined) io.err(`tracewright: more runs than these ${page.runs.length}; the next page: add --cursor ${page.nextCursor}`);
   if (flags.json) {
     io.out(JSON.stringify(page.runs.map(listItem), null, 2));
     return 0;
