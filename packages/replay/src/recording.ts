@@ -287,16 +287,29 @@ export function parentKeyOf(key: string): string | null {
 
 /**
  * The recording of one agent invocation inside a run (a consumer handling one message), as if it
- * were a run of its own: the subtree under `key`, its keys rebased so that the invocation's root
- * is keyed by its agent's name, as a fresh `run()` of that agent keys it.
+ * were a run of its own: the subtree under `key` but the consumers of what it published, its keys
+ * rebased so that the invocation's root is keyed by its agent's name, as a fresh `run()` of that
+ * agent keys it.
  */
 export function subRecording(recording: Recording, key: string): Recording {
   const root = recording.byKey.get(key);
   if (root === undefined) throw new ReplayError("REPLAY_NO_STEP", `Run ${recording.run.runId} has no step ${key}.`);
   if (root.kind !== StepKind.AGENT) throw new ReplayError("REPLAY_NOT_AN_INVOCATION", `Step ${key} is a ${root.kind} step; replaying one invocation alone takes an agent step (a run inside the run, e.g. a consumer's).`);
   const rebase = (k: string): string => stepKeySegment(root.name) + k.slice(key.length);
-  const steps = recording.steps
-    .filter((s) => s.key === key || s.key.startsWith(`${key}/`))
+  // The invocation's own steps: not the consumers of the messages it published (agent steps under
+  // its message steps), which the handler replayed alone never delivers to — each is an
+  // invocation of its own, replayed with its own key. Parents come first, so one pass finds them.
+  const downstream = new Set<string>();
+  const own = recording.steps.filter((s) => {
+    if (s.key !== key && !s.key.startsWith(`${key}/`)) return false;
+    const parent = s.parentKey === null ? undefined : recording.byKey.get(s.parentKey);
+    if (s.key !== key && parent !== undefined && (downstream.has(parent.key) || (parent.kind === StepKind.MESSAGE && s.kind === StepKind.AGENT))) {
+      downstream.add(s.key);
+      return false;
+    }
+    return true;
+  });
+  const steps = own
     .map((s, order) => ({ ...s, key: rebase(s.key), parentKey: s.key === key || s.parentKey === null ? null : rebase(s.parentKey), order }));
   const byKey = new Map(steps.map((s) => [s.key, s]));
   const childrenOf = new Map<string, RecordedStep[]>();

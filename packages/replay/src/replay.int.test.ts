@@ -136,6 +136,17 @@ describe("verify-fix and fork on the reference agents", () => {
     await expect(replay({ store, runId, step: steps[1]![0], mode: "reproduce", agents: replayEntryPoints })).rejects.toThrow(/replaying one invocation alone takes an agent step/);
   });
 
+  it("replays alone every invocation of a successful choreography, each without the consumers of what it published", async () => {
+    const runId = await record("choreography", "success");
+    const invocations = ((await canonicalTrace(runId)) as [string, string][]).filter(([key, kind]) => kind === "agent" && key.includes("/")).map(([key]) => key);
+    // research publishes to analysis, analysis to the writer: three consumers, two of them publishers.
+    expect(invocations.length).toBeGreaterThanOrEqual(3);
+    for (const step of invocations) {
+      const alone = await replay({ store, runId, step, mode: "reproduce", agents: replayEntryPoints });
+      expect(alone, step).toMatchObject({ outcome: "reproduced", divergences: [], stats: { traceIdentical: true } });
+    }
+  });
+
   it("serves a human's recorded answer to the supervisor's plan instead of asking again", async () => {
     const collected = new CollectingProcessor();
     const provider = new BasicTracerProvider({ spanProcessors: [collected] });
