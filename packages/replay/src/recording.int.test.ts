@@ -31,6 +31,17 @@ describe("a run the store does not have", () => {
   });
 });
 
+describe("a run that has not ended", () => {
+  it("is refused, saying to wait for it, and that a run whose process died never ends", async () => {
+    // What the store has of a run whose process died after its first step: the run-start span and that step, no root.
+    const { runId } = await record(replayable("crashed", () => tool("t", {}, () => 1)), (spans) => spans.filter((s) => s.parentSpanId !== undefined));
+    expect((await store().getRun(runId))?.status).toBe("running");
+    const refused = replay({ store: store(), runId, mode: "reproduce", agents: [] });
+    await expect(refused).rejects.toMatchObject({ code: "REPLAY_RUN_INCOMPLETE" });
+    await expect(refused).rejects.toThrow(`A run whose process died (a Lambda timeout, a crash) never ends: its steps that did end are in npx tracewright runs show ${runId}`);
+  });
+});
+
 describe("spans of other instrumentation in a run", () => {
   // The user's own span around a tool call, and a client span (what HTTP or AWS SDK
   // auto-instrumentation makes) inside another: the global tracer records both in the run's trace.

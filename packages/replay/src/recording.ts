@@ -246,7 +246,12 @@ export async function loadRecording(store: TraceStore, runId: string): Promise<R
       : "List runs with: npx tracewright runs list";
     throw new ReplayError("REPLAY_NO_RUN", `No run ${runId} in the store. ${hint}`);
   }
-  if (run.status === "running") throw new ReplayError("REPLAY_RUN_INCOMPLETE", `Run ${runId} has not ended (its root span has not arrived), so its recording is incomplete. Replay it once it has ended.`);
+  if (run.status === "running") {
+    throw new ReplayError(
+      "REPLAY_RUN_INCOMPLETE",
+      `Run ${runId} has not ended (its root span has not arrived), so its recording is incomplete. Replay it once it has ended. A run whose process died (a Lambda timeout, a crash) never ends: its steps that did end are in npx tracewright runs show ${runId}, but it cannot be replayed, since what was open when it died was never recorded.`,
+    );
+  }
   return toRecording(run, await store.getRunSpans(runId));
 }
 
