@@ -108,6 +108,6 @@ describe("docs/getting-started.md, as written", () => {
     const verified = await replay({ store, runId: recorded.runId, mode: "verify-fix", agents: [weatherAgent(fixedGraph)] });
     expect(verified.outcome).toBe("completed");
     expect(verified.first).toMatchObject({ type: "state_mismatch", key: "weather-agent/node:agent#0" });
-    expect(verified.divergences.map((d) => `${d.type} ${d.key}`)).toEqual(["state_mismatch weather-agent/node:agent#0", "error_mismatch weather-agent"]);
+    expect(verified.divergences.map((d) => `${d.type} ${d.key}`)).toEqual(["state_mismatch weather-agent/node:agent#0", "error_mismatch weather-agent", "missing_call weather-agent/node:tools#0"]);
   });
 });

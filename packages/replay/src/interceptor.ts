@@ -342,7 +342,13 @@ export class Cassette implements StepInterceptor {
     }
     if (!this.stopped && !this.allLive) {
       const reported = new Set(this.divergences.map((d) => d.key));
-      for (const step of unused) {
+      // Recorded calls never made: the boundaries whose results went unused, and the nodes and
+      // agents that never ran (a node the new code skips, with nothing after it to notice) — each
+      // where its parent ran; under a step that did not run, that step is the divergence.
+      const root = this.recording.root.key;
+      const unusedKeys = new Set(unused.map((s) => s.key));
+      const neverRan = this.recording.steps.filter((s) => !this.consumed.has(s.key) && s.key !== root && !inside.has(s.key) && (unusedKeys.has(s.key) || !BOUNDARY_KINDS.has(s.kind)));
+      for (const step of neverRan) {
         if (reported.has(step.key) || !this.parentRan(step)) continue;
         this.divergences.push({ type: "missing_call", key: step.key, expected: this.expectedOf(step), message: `recorded ${describe(step)}; this run never called it` });
       }

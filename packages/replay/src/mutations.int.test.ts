@@ -155,6 +155,27 @@ describe("mutation suite: the right divergence at the right first step", () => {
     expect(steps).toContainEqual(["payer/tool:pay#0", '{"paid":100}']);
   });
 
+  it("verify-fix reports a trailing node the new code no longer runs, with nothing after it to notice", async () => {
+    const collected = new CollectingProcessor();
+    const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+    const notifier = (skipNotify: boolean): ReplayableAgent => ({
+      name: "notifier",
+      run: (input, runOptions) =>
+        runWithResult("notifier", input, async () => {
+          const drafted = await node("draft", { to: "ops" }, (s) => ({ ...s, text: "done" }));
+          if (!skipNotify) await node("notify", drafted, (s) => tool("send", s, () => ({ sent: true })));
+          return drafted;
+        }, runOptions),
+    });
+    const recorded = await notifier(false).run({}, { tracer: provider.getTracer("t") }, { fixes: [] });
+    await store.ingest(collected.spans);
+    const report = await replay({ store, runId: recorded.runId, mode: "verify-fix", agents: [notifier(true)] });
+    expect(report.outcome).toBe("completed");
+    // The node is the divergence; the tool under it is that node's business, not reported again.
+    expect(report.divergences.map((d) => `${d.type} ${d.key}`)).toEqual(["missing_call notifier/node:notify#0"]);
+    expect(report.unusedKeys).toEqual(["notifier/node:notify#0/tool:send#0"]);
+  });
+
   it("fork refuses a side-effecting tool the recorded run never reached, by its declaration at the call", async () => {
     const collected = new CollectingProcessor();
     const provider = new BasicTracerProvider({ spanProcessors: [collected] });
