@@ -66,6 +66,11 @@ export const Tracewright = {
   INPUT_HASH: "tracewright.input.hash",
   /** The step's position among its parent's children, in call order (0-based). */
   STEP_SEQ: "tracewright.step.seq",
+  /**
+   * On a step that started steps of its own: how many, set when it ends (absent on a leaf). Replay
+   * refuses a recording missing some of them — its last calls' spans lost — rather than blame the code.
+   */
+  STEP_CHILDREN: "tracewright.step.children",
   /** The error a step threw, serialized whole (name, message, stack, own fields). */
   ERROR_VALUE: "tracewright.error.value",
   /**

@@ -74,6 +74,7 @@ describe("wrappers record each step as a span", () => {
           "output.value": "{"goal":"cut costs","plan":["research"]}",
           "tracewright.input.hash": "26bd117b929356764525337aa788eb5522497fbfaa758181a8ad89adb644a915",
           "tracewright.run.id": "<run>",
+          "tracewright.step.children": 3,
           "tracewright.step.key": "supervisor",
           "tracewright.step.kind": "agent",
         },

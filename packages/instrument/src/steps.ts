@@ -477,6 +477,7 @@ function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
     safely(() => started.span.end());
     return;
   }
+  markChildren(started);
   let outputJson: string | undefined;
   safely(() => {
     outputJson = serialize(output);
@@ -488,11 +489,18 @@ function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
   safely(() => started.span.end());
 }
 
+/** How many steps this one started (`tracewright.step.children`), on a step that started any. */
+function markChildren(started: Started): void {
+  const children = started.frame.children;
+  if (children > 0) safely(() => started.span.setAttribute(Tracewright.STEP_CHILDREN, children));
+}
+
 function endError(started: Started, error: unknown): void {
   asInstrumentation(() => endErrorNow(started, error));
 }
 
 function endErrorNow(started: Started, error: unknown): void {
+  markChildren(started);
   recordError(started.span, error);
   safely(() => started.frame.run.interceptor?.completed?.(started.call, { error }));
   safely(() => started.span.end());
@@ -565,6 +573,7 @@ async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown
 /** Ends a step whose work threw: suspended (a LangGraph interrupt), or failed. The caller rethrows. */
 function endFailed(s: Started, spec: StepSpec, error: unknown): void {
   if (spec.isSuspension?.(error) === true) {
+    markChildren(s);
     safely(() => s.span.setAttribute(Tracewright.STEP_SUSPENDED, true));
     safely(() => asInstrumentation(() => s.span.end()));
   } else {

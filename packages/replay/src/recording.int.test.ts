@@ -94,6 +94,13 @@ describe("a recording with spans lost, sent twice, or a payload that never arriv
     expect((error as Error).message).toContain("pipeline/node:research#0 has no recorded call #0 (of 2)");
   });
 
+  it("a lost last call (nothing recorded after it): the count its parent recorded names it", async () => {
+    const { runId } = await record(pipeline, without("pipeline/node:research#0/tool:fetch#0"));
+    const error = await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "REPLAY_RECORDING_GAP" });
+    expect((error as Error).message).toContain("pipeline/node:research#0 has no recorded call #1 (of 2)");
+  });
+
   it("a lost node span: its recorded children are named as orphans", async () => {
     const { runId } = await record(pipeline, without("pipeline/node:research#0"));
     const error = await replay({ store: store(), runId, mode: "verify-fix", agents: [pipeline] }).catch((e: unknown) => e);

@@ -16,6 +16,8 @@ export interface RecordedStep {
   seq: number;
   /** Whether `seq` was recorded (`tracewright.step.seq`); else it is the canonical position. */
   seqRecorded: boolean;
+  /** How many steps it started, as it recorded when it ended (`tracewright.step.children`); undefined for a leaf, or a recording from before the key. */
+  childCount: number | undefined;
   /** Canonical (pre-order) position in the run. */
   order: number;
   /** Position in the order the run's steps ended (span end time, then canonical order). */
@@ -115,6 +117,7 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       parentKey,
       seq: typeof seq === "number" ? seq : order,
       seqRecorded: typeof seq === "number",
+      childCount: typeof a[Tracewright.STEP_CHILDREN] === "number" ? (a[Tracewright.STEP_CHILDREN] as number) : undefined,
       order,
       inputHash: str(a[Tracewright.INPUT_HASH]),
       inputJson: str(a[OpenInference.INPUT_VALUE]),
@@ -190,7 +193,8 @@ function missingPayload(json: string | undefined): { ref: string; bytes: number 
  * Refuses a recording that cannot be replayed faithfully, naming what is missing — rather than
  * letting the gap surface as a divergence that blames the agent's code:
  * - `REPLAY_RECORDING_GAP`: spans were lost — a step whose parent step is not in the run, or a
- *   parent whose recorded calls (`tracewright.step.seq`) skip a position;
+ *   parent whose recorded calls (`tracewright.step.seq`) skip a position or stop short of the
+ *   number it recorded starting (`tracewright.step.children`);
  * - `REPLAY_PAYLOAD_MISSING`: a state sent by reference whose payload the store never received
  *   (the store answers a `PayloadMissing` marker, which replay would otherwise hand the agent).
  */
@@ -206,11 +210,13 @@ export function assertReplayable(recording: Recording): void {
   }
   const gaps: string[] = [];
   for (const [parent, keys] of orphans) gaps.push(`${keys[0] ?? "?"}${keys.length > 1 ? ` and ${keys.length - 1} more have` : " has"} no recorded parent step (${parent})`);
-  for (const [parent, children] of recording.childrenOf) {
-    const seqs = new Set(children.filter((c) => c.seqRecorded).map((c) => c.seq));
-    if (seqs.size === 0) continue;
-    const count = Math.max(...seqs) + 1;
-    for (let seq = 0; seq < count; seq++) if (!seqs.has(seq)) gaps.push(`${parent} has no recorded call #${seq} (of ${count})`);
+  // Each parent's calls, #0 up to the last recorded — or up to as many as it said it started when
+  // it ended, so that the loss of its last calls (nothing recorded after them) shows too.
+  for (const step of recording.steps) {
+    const seqs = new Set((recording.childrenOf.get(step.key) ?? []).filter((c) => c.seqRecorded).map((c) => c.seq));
+    let count = step.childCount ?? 0;
+    for (const seq of seqs) count = Math.max(count, seq + 1);
+    for (let seq = 0; seq < count; seq++) if (!seqs.has(seq)) gaps.push(`${step.key} has no recorded call #${seq} (of ${count})`);
   }
   if (gaps.length > 0) {
     throw new ReplayError(
