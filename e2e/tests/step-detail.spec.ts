@@ -1,5 +1,6 @@
 import { expect, test } from "../support/test.js";
 import type { Page } from "@playwright/test";
+import { hex, post, str } from "../support/otlp.js";
 
 // A step, read closely, on a successful supervisor run that `npm start` recorded: a model call's
 // model, tokens and latency; its state copied whole; the JSON search stepped through by keyboard;
@@ -109,4 +110,21 @@ test("empty and error states say what to do next", async ({ page }) => {
   await page.getByTestId("empty-state").getByRole("link", { name: "Start from the newest runs" }).click();
   await expect(page.getByTestId("run-row").first()).toBeVisible();
 
+});
+
+test("a step's offset into a day-long run is its own start, not its waterfall bar's rounded position", async ({ page }) => {
+  const runId = `day-${hex(6)}`;
+  const traceId = hex(16);
+  const rootId = hex(8);
+  const start = BigInt(Date.now() - 25 * 3600 * 1000) * 1_000_000n;
+  const ms = (n: number): bigint => BigInt(n) * 1_000_000n;
+  const step = (key: string, kind: string) => [str("tracewright.run.id", runId), str("tracewright.step.key", key), str("tracewright.step.kind", kind), str("input.value", "{}"), str("output.value", "{}")];
+  await post([
+    { traceId, spanId: rootId, name: "invoke_agent day", kind: 1, startTimeUnixNano: String(start), endTimeUnixNano: String(start + ms(24 * 3600 * 1000)), status: { code: 1 }, attributes: [...step("day", "agent"), str("gen_ai.agent.name", "day")] },
+    // 33 min 20.123 s in: 2.3149 % of the day, a bar at 2.31 %, which is 33 min 15.8 s.
+    { traceId, spanId: hex(8), parentSpanId: rootId, name: "execute_tool wait", kind: 1, startTimeUnixNano: String(start + ms(2_000_123)), endTimeUnixNano: String(start + ms(2_000_623)), status: { code: 1 }, attributes: step("day/tool:wait#0", "tool") },
+  ]);
+  await page.goto(`/runs/${runId}?step=${encodeURIComponent("day/tool:wait#0")}`);
+  await expect(page.getByTestId("step-key")).toHaveText("day/tool:wait#0");
+  await expect(page.getByTestId("step-offset")).toHaveText("+33m 20s");
 });

@@ -64,6 +64,7 @@ export default async function RunPage({ params, searchParams }: Props) {
         runId={detail.run.runId}
         rows={packTreeItems(toTreeItems(tree.rows))}
         windowMs={tree.durationMs}
+        windowStartMs={tree.startMs}
         initialIndex={selection.index}
         running={detail.run.status === "running"}
         initialDetail={selectedRow === undefined ? null : toStepDetail(detail.run.runId, selectedRow.step)}

@@ -29,7 +29,7 @@ type DetailState = { readonly index: number; readonly spanId?: string; readonly 
  * ← folds a step's subtree or goes to its parent, → unfolds it or goes to its first child,
  * Enter (or Space) opens the step; the address keeps `?step=KEY`, so a view can be shared.
  */
-export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail, missingKey, running = false }: { runId: string; rows: readonly PackedTreeItem[]; windowMs: number; initialIndex: number; initialDetail: StepDetailData | null; missingKey?: string; running?: boolean }) {
+export function RunExplorer({ runId, rows, windowMs, windowStartMs, initialIndex, initialDetail, missingKey, running = false }: { runId: string; rows: readonly PackedTreeItem[]; windowMs: number; windowStartMs: number; initialIndex: number; initialDetail: StepDetailData | null; missingKey?: string; running?: boolean }) {
   const items = useMemo(() => unpackTreeItems(rows), [rows]);
   const parents = useMemo(() => parentsOf(items), [items]);
   const children = useMemo(() => childCounts(parents), [parents]);
@@ -168,12 +168,14 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
     const prevItem = items[prev];
     return {
       path: pathIndexes(parents, detail.index).map((index) => ({ index, key: keys[index] ?? "", name: (items[index] as TreeItem).n })),
-      offsetMs: (item.o / 100) * windowMs,
+      // From the step's own start (the detail has it, to the millisecond), not its bar's rounded
+      // percentage: a 0.01 % step of a day-long run is 9 s.
+      offsetMs: (detail.data?.spanId === item.i ? offsetOf(detail.data, windowStartMs) : undefined) ?? (item.o / 100) * windowMs,
       childCount: children[detail.index] ?? 0,
       raisedBelow: item.s === "error" && item.e === undefined,
       ...(prevItem === undefined ? {} : { previousNode: { spanId: prevItem.i, name: prevItem.n } }),
     };
-  }, [items, keys, parents, children, detail.index, windowMs]);
+  }, [items, keys, parents, children, detail.index, detail.data, windowMs, windowStartMs]);
 
   return (
     <div className="run-body">
@@ -278,4 +280,10 @@ export function RunExplorer({ runId, rows, windowMs, initialIndex, initialDetail
       )}
     </div>
   );
+}
+
+/** The step's start relative to the run's window, in ms; undefined until its detail is in hand. */
+function offsetOf(data: StepDetailData | null | undefined, windowStartMs: number): number | undefined {
+  const start = data === null || data === undefined ? Number.NaN : Date.parse(data.startTime);
+  return Number.isFinite(start) ? Math.max(0, start - windowStartMs) : undefined;
 }

@@ -117,7 +117,7 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
         </div>
         <div>
           <dt>Offset</dt>
-          <dd>+{formatDuration(place.offsetMs)}</dd>
+          <dd data-testid="step-offset">+{formatDuration(place.offsetMs)}</dd>
         </div>
         <div>
           <dt>Latency</dt>
