@@ -20,7 +20,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "reference-agents/src/**/*.test.ts", "apps/dashboard/src/**/*.test.ts"],
+    include: ["packages/*/src/**/*.test.ts", "reference-agents/src/**/*.test.ts", "apps/dashboard/src/**/*.test.ts", "scripts/**/*.test.ts"],
     // The reliability tier (minutes of load and faults) runs on its own: vitest.reliability.config.ts.
     exclude: [...configDefaults.exclude, "packages/*/src/reliability/**"],
     testTimeout: 30_000,

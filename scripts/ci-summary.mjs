@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // Prints the closing line CI reads, `N passed, N failed`, from the test runners' JSON reports
 // (vitest: reports/unit.json and reports/reliability.json; Playwright: reports/e2e.json). A
-// missing report counts as one failure, since a tier that did not report did not pass.
+// missing or unreadable report counts as one failure, since a tier that did not report did not
+// pass; so does a test file that failed outside its tests (an import, a beforeAll or afterAll
+// hook: vitest counts its tests as skipped, or not at all), and a run that exited non-zero
+// (`node scripts/ci-summary.mjs STATUS`) with no failure in any report.
 import { existsSync, readFileSync } from "node:fs";
+
+const exitStatus = Number(process.argv[2] ?? 0);
 
 let passed = 0;
 let failed = 0;
@@ -15,7 +20,13 @@ function read(path) {
     failed += 1;
     return undefined;
   }
-  return JSON.parse(readFileSync(path, "utf8"));
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    notes.push(`${path}: unreadable (${error.message})`);
+    failed += 1;
+    return undefined;
+  }
 }
 
 /** A vitest JSON report, counted under `label`. */
@@ -23,9 +34,14 @@ function countVitest(path, label) {
   const report = read(path);
   if (report === undefined) return;
   passed += report.numPassedTests ?? 0;
-  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  // A file that failed with no failed test of its own: its import, or a hook, threw.
+  const brokenFiles = (report.testResults ?? []).filter((file) => file.status === "failed" && !(file.assertionResults ?? []).some((a) => a.status === "failed"));
+  let tierFailed = (report.numFailedTests ?? 0) + brokenFiles.length;
+  // Failed with nothing to show for it (an unhandled error outside any test).
+  if (report.success === false && tierFailed === 0) tierFailed = 1;
+  failed += tierFailed;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  notes.push(`${label} (vitest): ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+  notes.push(`${label} (vitest): ${report.numPassedTests} passed, ${report.numFailedTests} failed${brokenFiles.length > 0 ? `, ${brokenFiles.length} file(s) failed outside their tests: ${brokenFiles.map((f) => f.name).join(", ")}` : ""}${report.success === false ? " (not a success)" : ""}`);
 }
 
 countVitest("reports/unit.json", "unit+integration");
@@ -40,11 +56,15 @@ if (e2e !== undefined) {
   notes.push(`e2e (playwright): ${s.expected ?? 0} passed, ${s.unexpected ?? 0} failed, ${s.flaky ?? 0} flaky`);
 }
 // The load suite's figures, for the log (they are reported, never asserted on).
-if (existsSync("reports/reliability-load.json")) {
-  const load = JSON.parse(readFileSync("reports/reliability-load.json", "utf8"));
+const load = existsSync("reports/reliability-load.json") ? read("reports/reliability-load.json") : undefined;
+if (load !== undefined) {
   notes.push(
     `load: ${load.offered.spans} spans at ${load.offered.spansPerSecond}/s offered, ${load.achievedSpansPerSecond}/s achieved; ingest p99 ${load.ingestLatencyMs.p99.toFixed(1)} ms; collector peak RSS ${load.collectorRssMiB.peak} MiB; ${load.missing} missing, ${load.duplicated} duplicated`,
   );
+}
+if (exitStatus !== 0 && failed === 0) {
+  notes.push(`a tier exited with status ${exitStatus} with no failure in its report: counted as one`);
+  failed = 1;
 }
 for (const note of notes) console.log(`  ${note}`);
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
