@@ -15,6 +15,36 @@ describe("redaction, on by default", () => {
     expect(out).toEqual({ access_token: MASK, aws_secret_access_key: MASK, client_secret: MASK, nested: { apiKey: MASK, headers: { Authorization: MASK, "x-api-key": MASK } }, password: MASK, usage: { inputTokens: 12, maxTokens: 100 }, user: "ana" });
   });
 
+  it("masks secret-named keys in camel case too, and leaves counts alone", () => {
+    const secrets = ["dbPassword", "userPassword", "openaiApiKey", "githubToken", "apiToken", "webhookSecret", "signingSecret", "stripeSecretKey", "awsSecretAccessKey", "X-Api-Key"];
+    const counts = ["inputTokens", "maxTokens", "totalTokenCount", "tokenizer", "passwordPolicy", "secretary"];
+    const state = Object.fromEntries([...secrets, ...counts].map((k) => [k, "v"]));
+    const out = JSON.parse(serialize(state)) as Record<string, string>;
+    for (const key of secrets) expect(out[key], key).toBe(MASK);
+    for (const key of counts) expect(out[key], key).toBe("v");
+  });
+
+  it("masks secret-named fields of an Error and secret-named keys of a Map, on the fast and the slow path alike", () => {
+    const error = Object.assign(new Error("denied"), { token: "tok-s3cr3t", apiKey: "k1", code: "E_AUTH" });
+    const headers = new Map<unknown, unknown>([["authorization", "Basic abc"], ["api_key", "s3cr3t"], ["accept", "json"], [7, "seven"]]);
+    const cyclic: Record<string, unknown> = { error, headers };
+    cyclic.self = cyclic;
+    for (const text of [serialize({ error, headers }), serialize(cyclic)]) {
+      expect(text).not.toContain("tok-s3cr3t");
+      expect(text).not.toContain("Basic abc");
+      expect(text).not.toContain('"s3cr3t"');
+      const out = JSON.parse(text) as { error: Record<string, unknown>; headers: { entries: unknown[][] } };
+      expect(out.error).toMatchObject({ $type: "Error", name: "Error", message: "denied", token: MASK, apiKey: MASK, code: "E_AUTH" });
+      expect(out.headers.entries).toEqual([["authorization", MASK], ["api_key", MASK], ["accept", "json"], [7, "seven"]]);
+    }
+  });
+
+  it("masks Stripe keys and webhook secrets", () => {
+    for (const secret of ["sk_live_4eC39HqLyjWDarjtT1zdp7dc", "rk_test_51HqLyjWDarjtT1zdp7dc", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]) {
+      expect(serialize({ note: `key ${secret} here` }), secret).toBe(`{"note":"key ${MASK} here"}`);
+    }
+  });
+
   it("masks secret-shaped strings anywhere in a value", () => {
     const text = "call with AKIAIOSFODNN7EXAMPLE and header Bearer eyJhbGciOi.payload.sig then sk-abcdefghijklmnopqrstuvwx";
     expect(JSON.parse(serialize({ note: text }))).toEqual({ note: `call with ${MASK} and header ${MASK} then ${MASK}` });
@@ -39,6 +69,14 @@ describe("redaction, on by default", () => {
     setRedaction({ keys: ["ssn", /^card/i], patterns: [/\b\d{4}-\d{4}-\d{4}-\d{4}\b/g], paths: ["$.user.email", "$.items[*].note"], custom: (value, path) => (path === "$.user.name" ? "<name>" : value) });
     const out = JSON.parse(serialize({ ssn: "1", cardNumber: "x", memo: "pay 1234-5678-9012-3456 now", user: { email: "a@b.c", name: "Ana" }, items: [{ note: "n1", id: 1 }, { note: "n2", id: 2 }] }));
     expect(out).toEqual({ cardNumber: MASK, items: [{ id: 1, note: MASK }, { id: 2, note: MASK }], memo: `pay ${MASK} now`, ssn: MASK, user: { email: MASK, name: "<name>" } });
+  });
+
+  it("applies a key pattern given with the g flag to every key, and a value pattern without it to every match", () => {
+    setRedaction({ keys: [/^card/gi], patterns: [/\d{3}-\d{2}-\d{4}/] });
+    for (let i = 0; i < 2; i++) {
+      expect(JSON.parse(serialize({ cardNumber: "4111", cardCvv: "123", CardHolder: "Ana" }))).toEqual({ CardHolder: MASK, cardCvv: MASK, cardNumber: MASK });
+    }
+    expect(serialize("ssn 123-45-6789 and spouse 987-65-4321")).toBe(`"ssn ${MASK} and spouse ${MASK}"`);
   });
 
   it("masks the whole value when redaction itself fails, never leaking it", () => {

@@ -1,13 +1,15 @@
 /**
  * Redaction, on by default: secrets are masked before a state is hashed, recorded or exported.
  *
- * - Keys named like a secret (password, passwd, secret, client_secret, token, access_token,
- *   authToken, api_key/apiKey/x-api-key, authorization, credentials, private_key, cookie,
- *   session_id, aws_secret_access_key…, case-insensitive; `inputTokens` and other counts are not)
- *   have their value replaced by `"[REDACTED]"`, whatever it is.
+ * - Keys named like a secret (password, passwd, secret, client_secret, secret_key, token,
+ *   access_token, authToken, api_key/apiKey/x-api-key, authorization, credentials, private_key,
+ *   cookie, session_id, aws_secret_access_key…, case-insensitive, with any prefix in snake, kebab,
+ *   dotted or camel case — dbPassword, openaiApiKey, githubToken; `inputTokens` and other counts
+ *   are not) have their value replaced by `"[REDACTED]"`, whatever it is: in plain objects, in an
+ *   Error's own fields, and as a Map's string keys.
  * - String values that look like a secret anywhere have the secret part replaced: AWS access key
  *   ids (`AKIA…`/`ASIA…`), bearer tokens (`Bearer …`), PEM private keys, and the common
- *   `sk-…`, `ghp_…`, `xox…-` token shapes.
+ *   `sk-…`, `sk_live_…`/`rk_live_…` (Stripe), `whsec_…`, `ghp_…`, `xox…-` token shapes.
  * - `paths` (`$.user.email`, `$.items[*].card`) and a `custom(value, path)` function can mask more;
  *   they run on the parsed state, so they cost only when configured.
  * - If redaction itself fails, the whole value is masked (`{"$type":"Redacted","reason":…}`):
@@ -32,7 +34,16 @@ export interface RedactionOptions {
 
 export const MASK = "[REDACTED]";
 
-const SECRET_KEY = /^(?:.*[-_.])?(?:pass(?:word|wd|phrase)?|secret|client[-_]?secret|token|api[-_]?key|authorization|credentials?|private[-_]?key|cookie|set-cookie|session[-_]?id|access[-_]?key(?:[-_]?id)?|secret[-_]?access[-_]?key)$|(?:auth|access|refresh|id|session|bearer|csrf)[-_]?token$/i;
+const SECRET_KEY = /^(?:.*[-_.])?(?:pass(?:word|wd|phrase)?|secret|client[-_]?secret|secret[-_]?key|token|api[-_]?key|authorization|credentials?|private[-_]?key|cookie|set-cookie|session[-_]?id|access[-_]?key(?:[-_]?id)?|secret[-_]?access[-_]?key)$|(?:auth|access|refresh|id|session|bearer|csrf)[-_]?token$/i;
+
+/**
+ * Whether a key is named like a secret, in any case style: `db_password` and `dbPassword`,
+ * `openai_api_key` and `openaiApiKey` (a camelCase name is also read with its words split), while
+ * `inputTokens` stays a count.
+ */
+function secretNamed(name: string): boolean {
+  return SECRET_KEY.test(name) || (/[a-z0-9][A-Z]/.test(name) && SECRET_KEY.test(name.replace(/([a-z0-9])([A-Z])/g, "$1_$2")));
+}
 
 /** The secret shapes. A new one needs its fixed part in {@link mayHoldSecret} too, and its shortest match no shorter than {@link SHORTEST_SECRET}. */
 const SECRET_VALUE = [
@@ -40,6 +51,8 @@ const SECRET_VALUE = [
   /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
   /\bsk-[A-Za-z0-9_-]{20,}\b/g,
+  /\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}\b/g,
+  /\bwhsec_[A-Za-z0-9+/=]{10,}/g,
   /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g,
   /\bxox[abpr]-[A-Za-z0-9-]{10,}\b/g,
 ];
@@ -57,7 +70,7 @@ const SHORTEST_SECRET = 8;
  * JSON.stringify that made it.
  */
 export function mayHoldSecret(json: string): boolean {
-  if (json.includes("AKIA") || json.includes("ASIA") || json.includes("Bearer") || json.includes("xox") || json.includes("PRIVATE KEY")) return true;
+  if (json.includes("AKIA") || json.includes("ASIA") || json.includes("Bearer") || json.includes("xox") || json.includes("PRIVATE KEY") || json.includes("k_live_") || json.includes("k_test_") || json.includes("whsec_")) return true;
   // `sk-`: searched from its rarer `k`.
   for (let i = json.indexOf("k-"); i !== -1; i = json.indexOf("k-", i + 2)) if (i > 0 && json.charCodeAt(i - 1) === 115) return true;
   // `gh[pousr]_`: searched from the underscore.
@@ -79,8 +92,11 @@ export interface Redactor {
 export function compileRedaction(options: RedactionOptions = {}): Redactor | undefined {
   if (options.enabled === false) return undefined;
   const extraKeys = new Set((options.keys ?? []).filter((k): k is string => typeof k === "string").map((k) => k.toLowerCase()));
-  const keyPatterns = (options.keys ?? []).filter((k): k is RegExp => k instanceof RegExp);
-  const valuePatterns = [...SECRET_VALUE, ...(options.patterns ?? [])];
+  // A key pattern tests one name at a time: without `g` or `y`, whose lastIndex would carry over
+  // from one name to the next (and the memo below would keep the miss). A value pattern masks
+  // every match: with `g`, added when it was left out.
+  const keyPatterns = (options.keys ?? []).filter((k): k is RegExp => k instanceof RegExp).map((p) => new RegExp(p.source, p.flags.replace(/[gy]/g, "")));
+  const valuePatterns = [...SECRET_VALUE, ...(options.patterns ?? []).map((p) => (p.flags.includes("g") ? p : new RegExp(p.source, `${p.flags}g`)))];
   const custom = options.patterns !== undefined && options.patterns.length > 0;
   // Keys repeat across states: each name is judged once (a bounded memo).
   const judged = new Map<string, boolean>();
@@ -88,7 +104,7 @@ export function compileRedaction(options: RedactionOptions = {}): Redactor | und
     key: (name) => {
       let secret = judged.get(name);
       if (secret === undefined) {
-        secret = SECRET_KEY.test(name) || extraKeys.has(name.toLowerCase()) || keyPatterns.some((p) => p.test(name));
+        secret = secretNamed(name) || extraKeys.has(name.toLowerCase()) || keyPatterns.some((p) => p.test(name));
         if (judged.size >= 10_000) judged.clear();
         judged.set(name, secret);
       }

@@ -202,7 +202,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
         return raw !== value && ArrayBuffer.isView(raw) ? bytesTag(raw) : sortedKeys(value as Record<string, unknown>);
       }
       if (value instanceof RegExp) return regExpTag(value);
-      if (value instanceof Map) return { $type: "Map", entries: [...value.entries()] };
+      if (value instanceof Map) return { $type: "Map", entries: mapEntries(value) };
       if (value instanceof Set) return { $type: "Set", values: [...value.values()] };
       if (value instanceof Error) return errorTag(value);
       if (ArrayBuffer.isView(value)) return bytesTag(value);
@@ -223,7 +223,13 @@ function regExpTag(re: RegExp): Tagged {
   return { $type: "RegExp", source: re.source, flags: re.flags };
 }
 
-function errorTag(error: Error): Tagged {
+/**
+ * An Error as a tag: its name, message, stack and own fields — through {@link sortedKeys}, as a
+ * plain object's are, so that a secret-named field (`token`, `apiKey` on an SDK's error) is
+ * masked and the keys are in canonical order. (JSON.stringify does not pass the object a
+ * replacer returns back through the replacer: the tag must be finished here.)
+ */
+function errorTag(error: Error): Record<string, unknown> {
   const out: Tagged = { $type: "Error", name: error.name, message: error.message };
   if (error.stack !== undefined) out.stack = error.stack;
   for (const key of Object.keys(error)) {
@@ -232,7 +238,14 @@ function errorTag(error: Error): Tagged {
   // An AggregateError's errors are its own, but not enumerable.
   if (error instanceof AggregateError && Array.isArray(error.errors)) out.errors = error.errors;
   if ("cause" in error && error.cause !== undefined) out.cause = error.cause;
-  return out;
+  return sortedKeys(out);
+}
+
+/** A Map's entries as pairs, the value of a secret-named string key masked (a headers map, a credentials map). */
+function mapEntries(map: Map<unknown, unknown>): [unknown, unknown][] {
+  const entries: [unknown, unknown][] = [];
+  for (const [key, value] of map) entries.push([key, redactor !== undefined && typeof key === "string" && redactor.key(key) ? MASK : value]);
+  return entries;
 }
 
 function bytesTag(view: ArrayBufferView): Tagged {
@@ -381,7 +394,7 @@ function plainShallow(value: unknown, path: string, ancestors: ReadonlyMap<objec
   try {
     if (value instanceof Date) return { value: dateTag(value) };
     if (value instanceof RegExp) return { value: regExpTag(value) };
-    if (value instanceof Map) return container(value, { $type: "Map", entries: [] }, [...value.entries()], path);
+    if (value instanceof Map) return container(value, { $type: "Map", entries: [] }, mapEntries(value), path);
     if (value instanceof Set) return container(value, { $type: "Set", values: [] }, [...value.values()], path);
     if (value instanceof Error) return container(value, {}, errorTag(value), path);
     if (ArrayBuffer.isView(value)) return { value: bytesTag(value) };
