@@ -47,6 +47,18 @@ describe("a sampled-out run", () => {
   });
 });
 
+describe("a sampled-out run with a payload transport", () => {
+  it("sends no payload for its root's input, however large: nothing would refer to it", async () => {
+    const puts: string[] = [];
+    const sampledOut = init({ exporter: new InMemorySpanExporter(), payloadEndpoint: { put: async (hash) => void puts.push(hash) }, sampleRatio: 0, maxInlineBytes: 1024, register: false });
+    await runWithResult("supervisor", { doc: "x".repeat(5000) }, () => tool("t", { doc: "y".repeat(5000) }, () => "z".repeat(5000)));
+    await sampledOut.shutdown();
+    expect(puts).toEqual([]);
+    expect(sampledOut.stats()).toMatchObject({ payloadsExported: 0, exported: 0 });
+  });
+
+});
+
 describe("a sampler that is not by run", () => {
   it("records a step under an unrecorded parent with its input whole, serialized once it is known to record", async () => {
     const exporter = new InMemorySpanExporter();

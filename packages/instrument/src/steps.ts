@@ -438,7 +438,8 @@ const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefine
  */
 function offloadInput(span: Span, inputJson: string, inputHash: string, run: RunFrame, refs: string[]): void {
   const payloads = payloadsOf(run);
-  if (payloads !== undefined && overInlineLimit(inputJson, payloads.maxInlineBytes)) {
+  // Not for a span that records nothing (a root its run's sampler left out): the payload would be sent for nothing.
+  if (payloads !== undefined && span.isRecording() && overInlineLimit(inputJson, payloads.maxInlineBytes)) {
     safely(() => setState(span, OpenInference.INPUT_VALUE, inputJson, run, refs, inputHash));
   }
 }
