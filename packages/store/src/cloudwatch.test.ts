@@ -25,7 +25,8 @@ describe("CloudWatch Logs event format", () => {
       startUs: T0_MS * 1000,
       endUs: (T0_MS + 100) * 1000,
       error: 1,
-      root: 1,
+      // The run's own root (RootRank.RUN).
+      root: 2,
       part: 0,
       parts: 1,
       span,

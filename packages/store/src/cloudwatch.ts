@@ -9,7 +9,7 @@
  * ```json
  * { "tw": "span", "v": 1, "traceId": "1-5f7c…-…" (X-Ray form), "otelTraceId": "…32 hex…",
  *   "spanId": "…", "parentSpanId"?: "…", "runId": "…", "stepKey"?: "…", "stepKind": "…",
- *   "stepName": "…", "name": "…", "agent": "…", "startUs": 0, "endUs": 0, "error": 0|1, "root": 0|1,
+ *   "stepName": "…", "name": "…", "agent": "…", "startUs": 0, "endUs": 0, "error": 0|1, "root": 0|1|2,
  *   "replayOf"?: "…", "inputTokens"?: 0, "outputTokens"?: 0, "runStart"?: "root"|"continued",
  *   "part": 0, "parts": 1, "span": { …SpanRecord… } }
  * ```
@@ -55,6 +55,7 @@ import { isRetryableAwsError, resolveRetryPolicy, withRetries } from "@tracewrig
 import type { RetryPolicy } from "@tracewright/instrument/shared";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
 import { derive } from "./derive.js";
+import type { RootRank } from "./derive.js";
 import { StoreError } from "./errors.js";
 import { aggregateStats, isoToMicros } from "./stats.js";
 import type { StatsStep } from "./stats.js";
@@ -101,7 +102,8 @@ export interface SpanEventHeader {
   startUs: number;
   endUs: number;
   error: 0 | 1;
-  root: 0 | 1;
+  /** The span's {@link RootRank} (derive.ts): 2 the run's own run() span, 1 a parentless one. Events written before ranks say 1 for every parentless span. */
+  root: RootRank;
   replayOf?: string;
   inputTokens?: number;
   outputTokens?: number;
@@ -145,7 +147,7 @@ function header(span: SpanRecord): Omit<SpanEventHeader, "part" | "parts"> {
     startUs: d.startUs,
     endUs: d.endUs,
     error: span.status.code === 2 ? 1 : 0,
-    root: d.root ? 1 : 0,
+    root: d.rootRank,
     ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
     ...(inputTokens === undefined ? {} : { inputTokens }),
     ...(outputTokens === undefined ? {} : { outputTokens }),
@@ -774,7 +776,7 @@ interface RunRow {
   startUs: number;
   endUs: number;
   error: boolean;
-  root: boolean;
+  rootRank: number;
   agent: string;
   replayOf?: string;
   /** A run's "run started" event: it makes the run, but is not one of its steps. */
@@ -799,7 +801,7 @@ function toRunRow(row: Record<string, string>): RunRow | undefined {
   const startUs = Number(row.startUs);
   const endUs = Number(row.endUs);
   if (runId === undefined || otelTraceId === undefined || spanId === undefined || !Number.isFinite(startUs) || !Number.isFinite(endUs)) return undefined;
-  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", root: row.root === "1", agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", ...tokensOf(insightsTokens(row.inputTokens), insightsTokens(row.outputTokens)) };
+  return { runId, traceId: otelTraceId, spanId, startUs, endUs, error: row.error === "1", rootRank: Number(row.root) || 0, agent: agent ?? "", ...(replayOf === undefined ? {} : { replayOf }), runStart: row.runStart !== undefined && row.runStart !== "", ...tokensOf(insightsTokens(row.inputTokens), insightsTokens(row.outputTokens)) };
 }
 
 /**
@@ -817,7 +819,7 @@ function oldestTimestampMs(rows: readonly Record<string, string>[]): number {
   return Number.isFinite(oldest) ? oldest : -Infinity;
 }
 
-/** A run from its spans' facts, as the SQLite store derives it: the earliest parentless span is the root (a tie: the lower span id). */
+/** A run from its spans' facts, as the SQLite store derives it: the strongest, then earliest, candidate is the root (RootRank; a tie: the lower span id). */
 function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: number } {
   let start = Infinity;
   let end = -Infinity;
@@ -838,8 +840,8 @@ function summarizeRows(rows: readonly RunRow[]): { run: RunSummary; startUs: num
     if (r.error) errors++;
     inputTokens += r.inputTokens ?? 0;
     outputTokens += r.outputTokens ?? 0;
-    // The earliest, the lower span id of two at one instant: the same root in any order of rows, as in the SQLite store.
-    if (r.root && (root === undefined || r.startUs < root.startUs || (r.startUs === root.startUs && r.spanId < root.spanId))) root = r;
+    // The strongest (RootRank), then the earliest, then the lower span id of two at one instant: the same root in any order of rows, as in the SQLite store.
+    if (r.rootRank > 0 && (root === undefined || r.rootRank > root.rootRank || (r.rootRank === root.rootRank && (r.startUs < root.startUs || (r.startUs === root.startUs && r.spanId < root.spanId))))) root = r;
   }
   const first = rows[0] as RunRow;
   const run: RunSummary = {
@@ -872,7 +874,7 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
         startUs: d.startUs,
         endUs: d.endUs,
         error: span.status.code === 2,
-        root: d.root,
+        rootRank: d.rootRank,
         agent: d.agent,
         ...(d.replayOf === null ? {} : { replayOf: d.replayOf }),
         runStart: d.runStart,

@@ -1,4 +1,4 @@
-import { GenAI, isRunStart, Resource, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
+import { GenAI, isRunStart, Resource, StepKind, stepKeyName, Tracewright } from "@tracewright/instrument/conventions";
 import type { SpanRecord } from "./types.js";
 
 /** What the store indexes a span by, read once per span at ingest. */
@@ -8,8 +8,11 @@ export interface SpanFacts {
   stepKey: string | null;
   startUs: number;
   endUs: number;
-  /** A parentless span: a candidate root of its run. */
-  root: boolean;
+  /**
+   * How strong a candidate for its run's root it is ({@link RootRank}): the span the run's own
+   * `run()` made, then a parentless span, then none. The strongest, then the earliest, is the root.
+   */
+  rootRank: RootRank;
   /** The run's agent: as its root names it, or as the first segment of a step key. */
   agent: string;
   replayOf: string | null;
@@ -31,11 +34,32 @@ export function derive(span: SpanRecord): SpanFacts {
     stepKey: stepKey ?? null,
     startUs,
     endUs,
-    root: span.parentSpanId === undefined || span.parentSpanId === "",
+    rootRank: rootRankOf(span, stepKey),
     agent,
     replayOf: str(a[Tracewright.REPLAY_OF]) ?? null,
     runStart: isRunStart(span),
   };
+}
+
+/** A span's claim to be its run's root: what names the run, gives its status and ends it. */
+export const RootRank = {
+  /** Not a root: it has a parent, and is not the run's own. */
+  NONE: 0,
+  /** A span with no parent (an all-zero parent id is none, as some exporters send it): another instrumentation's server span above the run, say. */
+  PARENTLESS: 1,
+  /**
+   * The span the run's own `run()` made: an agent step keyed by the agent's name alone (no `/`).
+   * It may have a parent — the caller's span, a Lambda's X-Ray segment — that the store never
+   * gets, or gets as another span of the run's trace; it is the root all the same.
+   */
+  RUN: 2,
+} as const;
+export type RootRank = (typeof RootRank)[keyof typeof RootRank];
+
+function rootRankOf(span: SpanRecord, stepKey: string | undefined): RootRank {
+  if (span.attributes[Tracewright.STEP_KIND] === StepKind.AGENT && stepKey !== undefined && !stepKey.includes("/")) return RootRank.RUN;
+  const parent = span.parentSpanId;
+  return parent === undefined || parent === "" || /^0+$/.test(parent) ? RootRank.PARENTLESS : RootRank.NONE;
 }
 
 /** Nanoseconds (exact decimal string) to whole microseconds, safe as a JavaScript number. */

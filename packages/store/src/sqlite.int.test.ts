@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openSqliteStore } from "./sqlite.js";
-import { downgradeToSchema1, DOWN_TO_SCHEMA_5 } from "./schema.fixtures.js";
+import { downgradeToSchema1, DOWN_TO_SCHEMA_5, DOWN_TO_SCHEMA_7 } from "./schema.fixtures.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
 import type { SpanRecord } from "./types.js";
@@ -114,7 +114,7 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(7);
+    expect(raw.pragma("user_version", { simple: true })).toBe(8);
     const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
     // One span of a run, by its trace id and span id in each trace of the run; all of them in order (migration 5).
     expect(plan("SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = 'r') AND span_id = 'x' AND +run_id = 'r' LIMIT 1")).toMatch(
@@ -145,6 +145,25 @@ describe("SqliteStore", () => {
     expect(stats.latency.find((l) => l.kind === "llm")).toMatchObject({ name: "chat", count: 1, p50Ms: 40 });
     expect(stats.buckets.reduce((n, b) => n + b.inputTokens, 0)).toBe(7);
     expect(await again.getRun("old")).toMatchObject({ inputTokens: 7, outputTokens: 0 });
+    await again.close();
+  });
+
+  it("migrates a version-7 store: a run left running because its root had a parent is ended by that root", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-v7-")), "traces.db");
+    const store = openSqliteStore({ path });
+    await store.ingest([
+      { ...makeSpan({ run: "v7", key: "supervisor", startMs: 0, endMs: 100, error: "boom" }), parentSpanId: "00f067aa0ba902b7" },
+      makeSpan({ run: "v7", key: "supervisor/tool:t#0", kind: "tool", parent: "supervisor", startMs: 10, endMs: 90, error: "boom" }),
+      makeSpan({ run: "done", key: "supervisor", startMs: 0, endMs: 50 }),
+    ]);
+    await store.close();
+    // As the previous Tracewright left it: the first run running, the other ended by its parentless root.
+    const raw = new Database(path);
+    raw.exec(`${DOWN_TO_SCHEMA_7} UPDATE runs SET status = 'running', root_span_id = NULL, root_start_us = NULL WHERE run_id = 'v7'; PRAGMA user_version = 7;`);
+    raw.close();
+    const again = openSqliteStore({ path });
+    expect(await again.getRun("v7")).toMatchObject({ status: "error", agent: "supervisor" });
+    expect(await again.getRun("done")).toMatchObject({ status: "ok", agent: "supervisor" });
     await again.close();
   });
 
@@ -201,7 +220,7 @@ describe("SqliteStore", () => {
     expect(await again.ingest([spans[1] as SpanRecord, { ...(spans[2] as SpanRecord), attributes: { "tracewright.run.id": "elsewhere" } }])).toEqual({ inserted: 0, duplicates: 2 });
     await again.close();
     const after = new Database(path, { readonly: true });
-    expect(after.pragma("user_version", { simple: true })).toBe(7);
+    expect(after.pragma("user_version", { simple: true })).toBe(8);
     expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_run", "spans_tokens", "sqlite_autoindex_spans_1"]);
     expect(after.prepare(`SELECT run_id, trace_id FROM run_traces ORDER BY run_id, trace_id`).all()).toHaveLength(3);
     after.close();

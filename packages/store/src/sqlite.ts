@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
 import { Exception, GenAI, OpenInference } from "@tracewright/instrument/conventions";
-import { derive } from "./derive.js";
+import { derive, RootRank } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
 import { decodeSortCursor, encodeSortCursor, pageSize } from "./cursor.js";
@@ -125,6 +125,26 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
   // instead of repeating it in its body. Rows stored before keep theirs in the body (NULL here).
   `CREATE TABLE resources (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
    ALTER TABLE spans ADD COLUMN resource_id INTEGER;`,
+  // 8: how strong the run's root is (derive.ts, RootRank): the run's own run() span beats a
+  // parentless span of other instrumentation, whatever their start times, and may have a parent.
+  // The roots found so far were all parentless; runs still running may have their own root stored
+  // already under a parent, and are settled from it here.
+  (db) => {
+    db.exec(`ALTER TABLE runs ADD COLUMN root_rank INTEGER;
+      UPDATE runs SET root_rank = ${RootRank.PARENTLESS} WHERE root_span_id IS NOT NULL;`);
+    const roots = db.prepare(`SELECT s.run_id, s.trace_id, s.span_id, s.start_us, s.status_code, s.body FROM spans s JOIN runs r ON r.run_id = s.run_id WHERE r.status = 'running' AND s.kind = 'agent' AND s.step_key IS NOT NULL AND instr(s.step_key, '/') = 0`).all() as { run_id: string; trace_id: string; span_id: string; start_us: number; status_code: number; body: string }[];
+    const settle = db.prepare(`UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?, root_rank = ${RootRank.RUN} WHERE run_id = ? AND (root_rank IS NULL OR root_rank < ${RootRank.RUN} OR root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))`);
+    for (const row of roots) {
+      let d: ReturnType<typeof derive>;
+      try {
+        d = derive(JSON.parse(row.body) as SpanRecord);
+      } catch {
+        // A row no Tracewright wrote (a body that is not a span record): it keeps the root it had.
+        continue;
+      }
+      if (d.rootRank === RootRank.RUN) settle.run(row.trace_id, d.agent, row.status_code === 2 ? "error" : "ok", row.span_id, row.start_us, d.replayOf, row.run_id, row.start_us, row.start_us, row.span_id);
+    }
+  },
 ];
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
@@ -329,11 +349,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
          output_tokens = output_tokens + excluded.output_tokens`,
     );
     this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
-    // Among parentless spans of a run, the earliest is its root: it names the run and ends it. Of
-    // two that started at the same instant, the lower span id: the same root in any arrival order.
+    // The run's root names the run and ends it: its own run() span if it has arrived, else the
+    // earliest parentless span (RootRank, derive.ts). Of two of a rank that started at the same
+    // instant, the lower span id: the same root in any arrival order.
     this.setRoot = prepare(
-      `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?
-       WHERE run_id = ? AND (root_start_us IS NULL OR root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))`,
+      `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?, root_rank = ?
+       WHERE run_id = ? AND (root_rank IS NULL OR root_rank < ? OR (root_rank = ? AND (root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))))`,
     );
     // One upsert per run per batch, not per span. The run's search text is not built here: see indexText.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
@@ -379,7 +400,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
         if (span.status.code === 2) run.errors++;
         run.inputTokens += f.inputTokens ?? 0;
         run.outputTokens += f.outputTokens ?? 0;
-        if (d.root) rootUpdates.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.runId, d.startUs, d.startUs, span.spanId]);
+        if (d.rootRank !== RootRank.NONE) rootUpdates.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.rootRank, d.runId, d.rootRank, d.rootRank, d.startUs, d.startUs, span.spanId]);
       }
       for (const [runId, run] of touched) {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent, run.inputTokens, run.outputTokens);

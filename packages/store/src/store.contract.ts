@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OpenInference, PayloadMarker, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { loadRunDetail } from "./steps.js";
-import { makeRunStart, makeSpan, T0_MS } from "./testing.js";
+import { hexId, makeRunStart, makeSpan, T0_MS } from "./testing.js";
 import type { TraceQueries, TraceStore } from "./types.js";
 
 /**
@@ -142,6 +142,30 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       await store.ingest([high, low]);
       await store.ingest([earlier]);
       expect(await store.getRun("two")).toMatchObject({ agent: "gamma", status: "ok", steps: 3 });
+    });
+
+    it("ends a run at its own root even under a parent: one it never gets, or a parentless span of other instrumentation above it", async () => {
+      // Under a caller's span that is never exported (a traceparent from a client, a Lambda's X-Ray segment).
+      const root = { ...makeSpan({ run: "under", key: "supervisor", startMs: 10, endMs: 100, error: "boom" }), parentSpanId: "00f067aa0ba902b7" };
+      const child = makeSpan({ run: "under", key: "supervisor/tool:t#0", kind: "tool", parent: "supervisor", startMs: 20, endMs: 90, error: "boom" });
+      await store.ingest([child, root]);
+      expect(await store.getRun("under")).toMatchObject({ agent: "supervisor", status: "error" });
+      expect((await store.listRuns({ status: "error" })).runs.map((r) => r.runId)).toContain("under");
+      // Under an HTTP server span of other instrumentation, in the same trace (the run id is the trace id), in either order.
+      const traceId = hexId("http", 32);
+      const server = makeSpan({ run: traceId, traceSeed: "http", key: "GET /chat", startMs: 0, endMs: 120 });
+      for (const key of ["tracewright.run.id", "tracewright.step.key", "tracewright.step.kind", "gen_ai.agent.name"]) delete (server.attributes as Record<string, unknown>)[key];
+      const agentRoot = { ...makeSpan({ run: traceId, traceSeed: "http", key: "supervisor", startMs: 5, endMs: 110, error: "boom" }), parentSpanId: server.spanId };
+      for (const order of [[server, agentRoot], [agentRoot, server]]) {
+        for (const span of order) await store.ingest([span]);
+        expect(await store.getRun(traceId)).toMatchObject({ agent: "supervisor", status: "error" });
+        await store.close();
+        store = await open();
+      }
+      // A root of other instrumentation whose exporter writes an all-zero parent id for none.
+      const zero = { ...makeSpan({ run: "zero", key: "handler", startMs: 0, endMs: 10 }), parentSpanId: "0000000000000000" };
+      await store.ingest([zero]);
+      expect((await store.getRun("zero"))?.status).toBe("ok");
     });
 
     it("keys a trace without a run id by its trace id", async () => {
