@@ -1,4 +1,4 @@
-import { SpanKind, context as otelContext, trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, context as otelContext, trace } from "@opentelemetry/api";
 import type { Link } from "@opentelemetry/api";
 import { Messaging, OpenInference, OpenInferenceKind, StepKind } from "./conventions.js";
 import { carry, resume } from "./propagation.js";
@@ -70,11 +70,17 @@ export interface Delivery<M> {
 /**
  * Processes a delivered message as a run that continues the producer's run (span kind
  * CONSUMER, linked to the producer's span, keyed under the producer's step). Without a carried
- * run id it starts a new run. Resolves like `runWithResult`: never rejects for the handler's error.
+ * run id it starts a new run, in a trace of its own, linked to the producer's span if one came. Resolves like `runWithResult`: never rejects for the handler's error.
  */
 export function consume<M, O>(agent: string, target: MessageTarget, delivery: Delivery<M>, handler: (ctx: RunContext<M>) => O | Promise<O>, options: RunOptions = {}): Promise<RunResult<O>> {
-  const ctx = resume(delivery.carried, delivery.attempt);
-  const producer = trace.getSpanContext(ctx);
+  const resumed = resume(delivery.carried, delivery.attempt);
+  const producer = trace.getSpanContext(resumed);
+  // A message whose producer carried no run (an uninstrumented producer whose AWS SDK put its
+  // Lambda's X-Ray header on the message, or plain OpenTelemetry): a run of its own, in a trace of
+  // its own, linked to the producer. As the producer trace's child, every such message of one
+  // producer would share one run id (the trace's, keys colliding), and take the producer's
+  // sampling decision — an X-Ray header most often says Sampled=0, and nothing was recorded.
+  const ctx = delivery.carried.runId === undefined || delivery.carried.runId === "" ? ROOT_CONTEXT : resumed;
   const links: Link[] = producer === undefined ? [] : [{ context: producer }];
   return otelContext.with(ctx, () =>
     runWithResult(agent, delivery.message, handler, {

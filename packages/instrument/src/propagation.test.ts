@@ -115,6 +115,26 @@ describe("one run across a hop", () => {
     expect(c.runId).toBeUndefined();
   });
 
+  it("a message from a producer that carried no run (only the X-Ray header its AWS SDK set) starts a run of its own, sampled here and linked to the producer", async () => {
+    const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0";
+    const runIds: string[] = [];
+    for (const id of ["m-1", "m-2"]) {
+      const carried = fromSqsMessage({ attributes: { AWSTraceHeader: header } });
+      const result = await consume("worker", { system: "aws_sqs", destination: "jobs" }, { message: { id }, carried, attempt: 0, messageId: id }, () => tool("work", { id }, () => "done"));
+      expect(result.status).toBe("ok");
+      runIds.push(result.runId);
+    }
+    // Recorded (the header's Sampled=0 was the producer's decision, not this run's), each message a run.
+    expect(new Set(runIds).size).toBe(2);
+    expect(runIds).not.toContain("5759e988bd862e3fe1be46a994272793");
+    const roots = exporter.getFinishedSpans().filter((s) => s.attributes[Tracewright.STEP_KEY] === "worker");
+    expect(roots).toHaveLength(2);
+    for (const root of roots) {
+      expect(root.parentSpanContext).toBeUndefined();
+      expect(root.links.map((l) => l.context.spanId)).toEqual(["53995c3f42cd8ad8"]);
+    }
+  });
+
   it("a message without context starts its own run", async () => {
     const result = await consume("research", { system: "in_process", destination: "q" }, { message: {}, carried: {}, attempt: 0 }, () => run("inner", {}, () => 1));
     expect(result.status).toBe("ok");

@@ -57,16 +57,18 @@ describe("one run across a real SQS hop (SDK v3 against a local endpoint)", () =
     expect(consumer.links.map((l) => l.context.spanId)).toEqual([producer.spanContext().spanId]);
   });
 
-  it("with the user's 10 attributes taken, still joins the trace through AWSTraceHeader, keyed as an entry point of its own", async () => {
+  it("with the user's 10 attributes taken, the run id cannot cross: the consumer is a run of its own, linked to the producer through AWSTraceHeader", async () => {
     const { producerRunId, consumed, producer, consumer, message } = await hop(10);
     expect(Object.keys(message.MessageAttributes ?? {})).toHaveLength(10);
     expect(message.Attributes?.AWSTraceHeader).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1$/);
-    expect(consumer.spanContext().traceId).toBe(producer.spanContext().traceId);
+    // Without a carried run id, a message is as one from an uninstrumented producer (whose AWS SDK
+    // sets this header too, most often Sampled=0): a run in a trace of its own, keyed on its own.
+    expect(consumer.parentSpanContext).toBeUndefined();
+    expect(consumer.spanContext().traceId).not.toBe(producer.spanContext().traceId);
     expect(consumer.links.map((l) => l.context.spanId)).toEqual([producer.spanContext().spanId]);
     expect(consumed.status).toBe("ok");
     expect(consumer.attributes[Tracewright.STEP_KEY]).toBe("worker");
-    // A fresh run's id is its root's trace id, and the trace continued: the same id. Without the
-    // carried parent key, though, the consumer's root is keyed on its own.
-    expect(consumed.runId).toBe(producerRunId);
+    expect(consumed.runId).not.toBe(producerRunId);
+    expect(consumed.runId).toBe(consumer.spanContext().traceId);
   });
 });
