@@ -280,4 +280,36 @@ describe("exports run outside the runs they record", () => {
     // The run-start span (no key), its two tools and its root: no clock step, however many exports ran.
     expect(keys.sort()).toEqual(["dice", "dice/tool:a#0", "dice/tool:b#0", undefined]);
   });
+
+  it("a failed export's jittered backoff (Math.random) is no step of the deterministic run whose span's end started it", async () => {
+    const { init } = await import("./init.js");
+    const { runWithResult, tool } = await import("./steps.js");
+    const { Tracewright } = await import("./conventions.js");
+    const exported: ReadableSpan[] = [];
+    let calls = 0;
+    // Fails the second export, the first tool's span, which its end started (a batch a span): it backs off.
+    const flaky: SpanExporter = {
+      export(spans, done) {
+        if (calls++ === 1) return done({ code: ExportResultCode.FAILED, error: new Error("503") });
+        exported.push(...spans);
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: async () => {},
+    };
+    const tracing = init({ exporter: flaky, register: false, exportQueue: { maxBatchSpans: 1, scheduledDelayMs: 5 } });
+    const result = await runWithResult(
+      "dice",
+      {},
+      async (ctx) => {
+        for (let i = 0; i < 4; i++) await tool(`t${i}`, {}, () => i);
+        return ctx.random();
+      },
+      { deterministic: true },
+    );
+    await tracing.flush();
+    await tracing.shutdown();
+    const keys = exported.filter((s) => s.attributes[Tracewright.RUN_ID] === result.runId).map((s) => String(s.attributes[Tracewright.STEP_KEY]));
+    // The agent's one random read, and no other.
+    expect(keys.filter((k) => k.includes("random:"))).toEqual(["dice/random:random#0"]);
+  });
 });

@@ -483,6 +483,13 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
 
   /** Starts exports up to {@link maxConcurrent} (unless, not forced, backing off); each export starts the next when it ends. */
   private kick(force = false): void {
+    // In the root context, whoever asked (a span's end, inside a step): the export's promise and
+    // its outcome's handling — a retry's jittered backoff reads Math.random — must not run in a
+    // deterministic run's context, which would record those reads as the agent's steps.
+    otelContext.with(ROOT_CONTEXT, () => this.kickNow(force));
+  }
+
+  private kickNow(force: boolean): void {
     if (this.stopped || this.queue.length === 0 || (this.retryTimer !== undefined && !force)) return;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
