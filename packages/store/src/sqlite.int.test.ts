@@ -14,6 +14,17 @@ describeStoreContract("SQLite on disk", () => openSqliteStore({ path: join(mkdte
 describeQueryContract("SQLite in memory", () => openSqliteStore({ path: ":memory:" }));
 
 describe("SqliteStore", () => {
+  it("keeps indexing text past a stored record its search text cannot be read from", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    // Through the public ingest, a record without events (the collector always sends them): stored, but no text to index.
+    const odd = makeSpan({ run: "odd", key: "supervisor", input: { city: "Hammerfest" } }) as Partial<SpanRecord>;
+    delete odd.events;
+    await store.ingest([odd as SpanRecord]);
+    await store.ingest([makeSpan({ run: "later", key: "supervisor", input: { city: "Hammerfest" } })]);
+    expect((await store.listRuns({ text: "Hammerfest" })).runs.map((r) => r.runId)).toContain("later");
+    await store.close();
+  });
+
   it("makes a new file with 32 KiB pages, and opens one made with 4 KiB pages as it is, data and all", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tw-store-"));
     // The page size as the file's header records it (bytes 16–17, big-endian).

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
-import { Exception, GenAI, OpenInference } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, OpenInference, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { derive, RootRank } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
@@ -288,6 +288,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly resourceBody: Statement;
   private readonly upsertRun: Statement;
   private readonly insertRunTrace: Statement;
+  private readonly nameRunFromStart: Statement;
   private readonly setRoot: Statement;
   private readonly insertText: Statement;
   private readonly textWatermark: Statement;
@@ -348,6 +349,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
          input_tokens = input_tokens + excluded.input_tokens,
          output_tokens = output_tokens + excluded.output_tokens`,
     );
+    this.nameRunFromStart = prepare(`UPDATE runs SET agent = ? WHERE run_id = ? AND root_rank IS NULL`);
     this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
     // The run's root names the run and ends it: its own run() span if it has arrived, else the
     // earliest parentless span (RootRank, derive.ts). Of two of a rank that started at the same
@@ -363,6 +365,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       // Root updates, applied once the batch's runs exist. This batch's own: a batch that fails
       // leaves nothing for the next to apply (a root it never stored).
       const rootUpdates: unknown[][] = [];
+      const runStartAgents: unknown[][] = [];
       // The batch's resources' ids: by object (a decoded body's spans share their resource's), else
       // by text. A redelivered span's resource is looked up too, before the span is found stored:
       // a resource only such spans had stays in the table, unreferenced (a row per distinct resource).
@@ -394,7 +397,12 @@ export class SqliteStore implements TraceStore, TraceQueries {
         run.startUs = Math.min(run.startUs, d.startUs);
         run.endUs = Math.max(run.endUs, d.endUs);
         // A run-start span makes the run (agent, start, running) but is not one of its steps.
-        if (d.runStart) continue;
+        if (d.runStart) {
+          // Where the run began (not a consumer continuing it elsewhere): its agent names the run
+          // until the root arrives, whatever span of the run was stored first.
+          if (span.attributes[Tracewright.RUN_START] === RunStart.ROOT) runStartAgents.push([d.agent, d.runId]);
+          continue;
+        }
         run.steps++;
         run.traces.add(span.traceId);
         if (span.status.code === 2) run.errors++;
@@ -406,6 +414,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent, run.inputTokens, run.outputTokens);
         for (const traceId of run.traces) this.insertRunTrace.run(runId, traceId);
       }
+      for (const args of runStartAgents) this.nameRunFromStart.run(...args);
       for (const args of rootUpdates) this.setRoot.run(...args);
       return { inserted, duplicates: spans.length - inserted };
     });
@@ -419,7 +428,14 @@ export class SqliteStore implements TraceStore, TraceQueries {
       if (rows.length === 0) return 0;
       const byRun = new Map<string, string[]>();
       for (const row of rows) {
-        const text = searchText(JSON.parse(row.body) as SpanRecord);
+        let text: string;
+        try {
+          text = searchText(JSON.parse(row.body) as SpanRecord);
+        } catch {
+          // A row that is no span record (stored through the public ingest by other code): no text,
+          // rather than a slice that fails for ever and leaves every later span unsearchable.
+          continue;
+        }
         if (text === "") continue;
         const texts = byRun.get(row.run_id);
         if (texts === undefined) byRun.set(row.run_id, [text]);

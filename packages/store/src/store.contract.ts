@@ -87,6 +87,18 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       expect(await loadRunDetail(store, "r1")).toMatchObject({ steps: [], input: { goal: "g" } });
     });
 
+    it("names a running run by its run-start span's agent, even when a worker's step was stored first", async () => {
+      const root = makeSpan({ run: "named", key: "supervisor", startMs: 0, endMs: 100 });
+      // A nested worker agent's step (its own gen_ai.agent.name), exported before the run-start span.
+      const worker = makeSpan({ run: "named", key: "worker/tool:x#0", kind: "tool", parent: "supervisor", startMs: 10, endMs: 20 });
+      await store.ingest([worker]);
+      await store.ingest([makeRunStart(root)]);
+      expect(await store.getRun("named")).toMatchObject({ agent: "supervisor", status: "running" });
+      expect((await store.listRuns({ agent: "supervisor" })).runs.map((r) => r.runId)).toEqual(["named"]);
+      await store.ingest([root]);
+      expect(await store.getRun("named")).toMatchObject({ agent: "supervisor", status: "ok" });
+    });
+
     it("gives a run's detail the input of the run-start span where it began, before any continued one", async () => {
       const [root, ...rest] = failedRun();
       const continued = makeRunStart(rest[0]!, RunStart.CONTINUED);
