@@ -10,6 +10,7 @@
 // TRACEWRIGHT_SKIP_AGENTS=1 to start without running the scenarios.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -69,6 +70,15 @@ async function waitForHttp(url, timeoutMs) {
   return false;
 }
 
+/** Whether a port can be listened on at a host now (checked before minutes of building, not after). */
+function portFree(port, host) {
+  return new Promise((resolveFree) => {
+    const probe = createServer();
+    probe.once("error", () => resolveFree(false));
+    probe.listen(port, host, () => probe.close(() => resolveFree(true)));
+  });
+}
+
 log("building packages (tsc -b)");
 run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-b", "tsconfig.json"]);
 
@@ -79,11 +89,22 @@ if (!isLoopbackHost(dashboardHost) && !process.env.TRACEWRIGHT_DASHBOARD_TOKEN) 
   process.exit(2);
 }
 
+for (const [port, host, variable] of [[collectorPort, "127.0.0.1", "TRACEWRIGHT_COLLECTOR_PORT"], [dashboardPort, dashboardHost, "TRACEWRIGHT_DASHBOARD_PORT"]]) {
+  if (!(await portFree(port, host))) {
+    console.error(`npm start: port ${port} on ${host} is in use. Is another \`npm start\`, collector or dashboard running? Stop it, or set ${variable} to a free port.`);
+    process.exit(1);
+  }
+}
+
 // The dashboard build is the slow part: it runs while the agents run.
 let dashboardBuild;
 if (dashboardIsStale()) {
   log("building the dashboard (next build) in the background");
   dashboardBuild = spawn(process.execPath, [join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { cwd: dashboardDir, env, stdio: ["ignore", "pipe", "pipe"] });
+  // Whatever ends this process early (a failed scenario, a busy port) ends the build too.
+  process.on("exit", () => {
+    if (dashboardBuild.exitCode === null) dashboardBuild.kill("SIGTERM");
+  });
   let output = "";
   dashboardBuild.stdout.on("data", (chunk) => (output += chunk));
   dashboardBuild.stderr.on("data", (chunk) => (output += chunk));
@@ -112,13 +133,17 @@ if (process.env.TRACEWRIGHT_SKIP_AGENTS !== "1") {
   const { init } = await import("@tracewright/instrument");
   const { runScenario, scenarios } = await import("@tracewright/reference-agents");
   const tracing = init({ serviceName: "reference-agents", endpoint: collector.tracesUrl });
+  const unexpected = [];
   for (const s of scenarios) {
     const result = await runScenario(s.agent, s.scenario);
-    const mark = result.status === "ok" ? "✓" : "✕";
-    log(`${mark} ${s.agent}/${s.scenario}: ${result.status} (expected ${s.expect})  run ${result.runId}`);
+    // ✓ when the scenario ended as declared — a failure it injects included; ✕ when it did not.
+    const asDeclared = result.status === s.expect;
+    if (!asDeclared) unexpected.push(`${s.agent}/${s.scenario}`);
+    log(`${asDeclared ? "✓" : "✕"} ${s.agent}/${s.scenario}: ${result.status} (expected ${s.expect})  run ${result.runId}`);
   }
   await tracing.flush();
   await tracing.shutdown();
+  if (unexpected.length > 0) console.error(`npm start: ${unexpected.length} scenario(s) did not end as declared: ${unexpected.join(", ")}. The runs are recorded; see them in the dashboard.`);
 }
 
 if (dashboardBuild !== undefined) {
@@ -130,9 +155,13 @@ const dashboard = spawn(process.execPath, [join(root, "node_modules", "next", "d
   env,
   stdio: ["ignore", "inherit", "inherit"],
 });
-const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
-if (!(await waitForHttp(dashboardUrl, 60_000))) {
-  console.error(`npm start: the dashboard did not answer on ${dashboardUrl} within 60 s.`);
+// Where it listens: a wildcard address is reached on loopback; an IPv6 one in brackets.
+const probeHost = dashboardHost === "0.0.0.0" || dashboardHost === "::" ? "127.0.0.1" : dashboardHost.includes(":") ? `[${dashboardHost}]` : dashboardHost;
+const dashboardUrl = `http://${probeHost}:${dashboardPort}`;
+const dashboardExit = waitForExit(dashboard).then((code) => ({ exited: code }));
+const ready = await Promise.race([waitForHttp(dashboardUrl, 60_000).then((up) => ({ up })), dashboardExit]);
+if (!("up" in ready) || !ready.up) {
+  console.error("exited" in ready ? `npm start: the dashboard exited (${ready.exited}) before it answered on ${dashboardUrl}.` : `npm start: the dashboard did not answer on ${dashboardUrl} within 60 s.`);
   dashboard.kill("SIGTERM");
   await collector.close();
   process.exit(1);

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { expect, test } from "../support/test.js";
@@ -89,4 +89,23 @@ test("npm start refuses to bind the dashboard beyond loopback without a token", 
   });
   expect(result.status).toBe(2);
   expect(result.stderr).toContain("without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN");
+});
+
+test("npm start refuses a dashboard port already in use before it builds or runs anything, naming the variable to set", async () => {
+  test.setTimeout(120_000);
+  // The e2e dashboard itself holds its port: a second `npm start` asked for the same one.
+  const busy = new URL(guarded.url).port;
+  const result = await new Promise<{ status: number | null; stderr: string; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, "scripts", "start.mjs")], { env: { ...process.env, TRACEWRIGHT_DASHBOARD_PORT: busy, TRACEWRIGHT_COLLECTOR_PORT: "0", TRACEWRIGHT_DB: join(ROOT, "no-such-dir", "x.db") } });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once("exit", (status) => resolve({ status, stderr, stdout }));
+  });
+  expect(result.status).toBe(1);
+  expect(result.stderr).toContain(`port ${busy} on 127.0.0.1 is in use`);
+  expect(result.stderr).toContain("set TRACEWRIGHT_DASHBOARD_PORT to a free port");
+  expect(result.stdout).not.toContain("building the dashboard");
+  expect(result.stdout).not.toContain("collector listening");
 });
