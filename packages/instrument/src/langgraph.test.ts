@@ -65,6 +65,26 @@ describe("the LangGraph.js adapter", () => {
     expect(second.get("graph-agent/node:research#0/tool:web_search#0")?.attributes["output.value"]).toBe('"found: search lambda"');
   });
 
+  it("records an interrupt() inside a tool — approval before it acts — as the tool's suspension, not its failure", async () => {
+    const booking = new StateGraph(State)
+      .addNode("book", traceNode("book", async (state: S) => ({ approved: await tool("book_hotel", { goal: state.goal }, () => interrupt<string, string>("book it?")) })))
+      .addEdge(START, "book")
+      .addEdge("book", END)
+      .compile({ checkpointer: saver });
+    const config = { configurable: { thread_id: "thread-book" } };
+    await run("booker", { goal: "oslo" }, () => booking.invoke({ goal: "oslo" }, config));
+    const first = keyed();
+    const asked = first.get("booker/node:book#0/tool:book_hotel#0")!;
+    expect(asked.status.code).toBe(0);
+    expect(asked.attributes[Tracewright.STEP_SUSPENDED]).toBe(true);
+    expect(asked.attributes[Tracewright.ERROR_VALUE]).toBeUndefined();
+    expect(first.get("booker/node:book#0")!.attributes[Tracewright.STEP_SUSPENDED]).toBe(true);
+    exporter.reset();
+    const resumed = await run("booker", {}, () => booking.invoke(new Command({ resume: "yes" }), config));
+    expect(resumed).toMatchObject({ approved: "yes" });
+    expect(keyed().get("booker/node:book#0/tool:book_hotel#0")?.attributes["output.value"]).toBe('"yes"');
+  });
+
   it("records a failing node as an error and lets the error through unchanged", async () => {
     const boom = new Error("node failed");
     const g = new StateGraph(State)

@@ -1,5 +1,5 @@
 import { GenAI, OpenInference, OpenInferenceKind, Operation, StepKind, Tracewright } from "./conventions.js";
-import { withStep } from "./steps.js";
+import { isGraphBubbleUp, withStep } from "./steps.js";
 
 /**
  * The LangGraph.js adapter. It has no dependency on LangGraph: it wraps the functions you give
@@ -24,10 +24,7 @@ interface GraphConfig {
   configurable?: { thread_id?: unknown; checkpoint_id?: unknown; checkpoint_ns?: unknown; checkpoint_map?: unknown; [key: string]: unknown };
 }
 
-/** LangGraph signals interrupts and parent commands by throwing errors marked `is_bubble_up`. */
-export function isGraphBubbleUp(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { is_bubble_up?: unknown }).is_bubble_up === true;
-}
+export { isGraphBubbleUp };
 
 function graphAttributes(config: unknown): Record<string, string> {
   const configurable = (config as GraphConfig | undefined)?.configurable;

@@ -320,6 +320,7 @@ export interface StepSpec {
   /**
    * Errors that are control flow, not failures (a LangGraph interrupt): the step ends without an
    * error status, marked `tracewright.step.suspended`, and the error is rethrown unchanged.
+   * Default: {@link isGraphBubbleUp}, for every step.
    */
   isSuspension?: (error: unknown) => boolean;
 }
@@ -571,9 +572,19 @@ async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown
   }
 }
 
+/**
+ * LangGraph signals interrupts and parent commands by throwing errors marked `is_bubble_up`:
+ * control flow, not failures. Read by duck typing (no LangGraph import), and the default of every
+ * step's {@link StepSpec.isSuspension}: `interrupt()` inside a tool — LangGraph's way to ask for
+ * approval before the tool acts — suspends the tool, it does not fail it.
+ */
+export function isGraphBubbleUp(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { is_bubble_up?: unknown }).is_bubble_up === true;
+}
+
 /** Ends a step whose work threw: suspended (a LangGraph interrupt), or failed. The caller rethrows. */
 function endFailed(s: Started, spec: StepSpec, error: unknown): void {
-  if (spec.isSuspension?.(error) === true) {
+  if ((spec.isSuspension ?? isGraphBubbleUp)(error)) {
     markChildren(s);
     safely(() => s.span.setAttribute(Tracewright.STEP_SUSPENDED, true));
     safely(() => asInstrumentation(() => s.span.end()));
