@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
 import { openSqliteStore } from "./sqlite.js";
 import { downgradeToSchema1, DOWN_TO_SCHEMA_5, DOWN_TO_SCHEMA_7 } from "./schema.fixtures.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
@@ -14,6 +16,19 @@ describeStoreContract("SQLite on disk", () => openSqliteStore({ path: join(mkdte
 describeQueryContract("SQLite in memory", () => openSqliteStore({ path: ":memory:" }));
 
 describe("SqliteStore", () => {
+  it("searches a state sent by reference whole, from its payload, and not the marker's own words", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const state = JSON.stringify({ rows: Array.from({ length: 300 }, (_, i) => ({ i, text: "lorem ipsum dolor sit amet" })), city: "Hammerfest" });
+    const ref = createHash("sha256").update(state).digest("hex");
+    const marker = JSON.stringify({ $type: PayloadMarker.OFFLOADED, bytes: state.length, preview: state.slice(0, 100), ref });
+    await store.putPayload(ref, state);
+    await store.ingest([makeSpan({ run: "offloaded", key: "supervisor", attributes: { [OpenInference.OUTPUT_VALUE]: marker, [Tracewright.PAYLOAD_REF]: [ref] } })]);
+    // Past the preview's first 100 characters: found in the payload.
+    expect((await store.listRuns({ text: "Hammerfest" })).runs.map((r) => r.runId)).toEqual(["offloaded"]);
+    expect((await store.listRuns({ text: "Offloaded" })).runs).toEqual([]);
+    await store.close();
+  });
+
   it("keeps indexing text past a stored record its search text cannot be read from", async () => {
     const store = openSqliteStore({ path: ":memory:" });
     // Through the public ingest, a record without events (the collector always sends them): stored, but no text to index.

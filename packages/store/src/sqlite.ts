@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
-import { Exception, GenAI, OpenInference, RunStart, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, OpenInference, readOffloadedMarker, RunStart, Tracewright } from "@tracewright/instrument/conventions";
 import { derive, RootRank } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
@@ -157,14 +157,26 @@ const INDEX_BUSY_DELAY_MS = 250;
 /** How much of one span's recorded text the search index keeps: the first 64 KB. */
 export const SEARCH_TEXT_LIMIT = 64 * 1024;
 
-/** The text of a span that run search looks in: its input and output state and its error messages. */
-export function searchText(span: SpanRecord): string {
+/**
+ * The text of a span that run search looks in: its input and output state and its error messages.
+ * A state sent by reference is looked in whole, from `payload` (the store's payloads) when the
+ * store has it by then, else in the preview its marker carries — never in the marker's own words.
+ */
+export function searchText(span: SpanRecord, payload?: (ref: string) => string | undefined): string {
   const a = span.attributes;
   const parts: string[] = [];
   const add = (value: AttributeValue | undefined): void => {
     if (value === undefined || value === null) return;
     if (typeof value !== "string") {
       leafText(value, parts);
+      return;
+    }
+    const marker = readOffloadedMarker(value);
+    if (marker !== undefined) {
+      const body = payload?.(marker.ref);
+      // A body larger than a few times what is kept is not parsed whole for its first 64 KB.
+      if (body !== undefined && body.length <= 16 * SEARCH_TEXT_LIMIT) add(body);
+      else parts.push(body === undefined ? marker.preview : body.slice(0, SEARCH_TEXT_LIMIT));
       return;
     }
     // Plain text (a prompt, a message) is kept as it is, without paying for a failed parse.
@@ -289,6 +301,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   private readonly upsertRun: Statement;
   private readonly insertRunTrace: Statement;
   private readonly nameRunFromStart: Statement;
+  private readonly payloadBody: Statement;
   private readonly setRoot: Statement;
   private readonly insertText: Statement;
   private readonly textWatermark: Statement;
@@ -349,6 +362,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
          input_tokens = input_tokens + excluded.input_tokens,
          output_tokens = output_tokens + excluded.output_tokens`,
     );
+    this.payloadBody = prepare(`SELECT body FROM payloads WHERE hash = ?`).pluck();
     this.nameRunFromStart = prepare(`UPDATE runs SET agent = ? WHERE run_id = ? AND root_rank IS NULL`);
     this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
     // The run's root names the run and ends it: its own run() span if it has arrived, else the
@@ -430,7 +444,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       for (const row of rows) {
         let text: string;
         try {
-          text = searchText(JSON.parse(row.body) as SpanRecord);
+          text = searchText(JSON.parse(row.body) as SpanRecord, (ref) => this.payloadBody.get(ref) as string | undefined);
         } catch {
           // A row that is no span record (stored through the public ingest by other code): no text,
           // rather than a slice that fails for ever and leaves every later span unsearchable.
