@@ -17,8 +17,19 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dashboardDir = join(root, "apps", "dashboard");
 const db = resolve(root, process.env.TRACEWRIGHT_DB ?? ".tracewright/traces.db");
-const collectorPort = Number(process.env.TRACEWRIGHT_COLLECTOR_PORT ?? 4318);
-const dashboardPort = Number(process.env.TRACEWRIGHT_DASHBOARD_PORT ?? 3000);
+/** A port from the environment, or the default; anything but 0–65535 stops here, naming the variable. */
+function portFrom(variable, fallback) {
+  const text = process.env[variable];
+  if (text === undefined || text === "") return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`npm start: ${variable}=${JSON.stringify(text)} is not a port (0–65535).`);
+    process.exit(2);
+  }
+  return port;
+}
+const collectorPort = portFrom("TRACEWRIGHT_COLLECTOR_PORT", 4318);
+const dashboardPort = portFrom("TRACEWRIGHT_DASHBOARD_PORT", 3000);
 const dashboardHost = process.env.TRACEWRIGHT_DASHBOARD_HOST ?? "127.0.0.1";
 const env = { ...process.env, TRACEWRIGHT_DB: db, NEXT_TELEMETRY_DISABLED: "1" };
 const started = Date.now();

@@ -91,7 +91,7 @@ test("npm start refuses to bind the dashboard beyond loopback without a token", 
   expect(result.stderr).toContain("without a token. Set TRACEWRIGHT_DASHBOARD_TOKEN");
 });
 
-test("npm start refuses a dashboard port already in use before it builds or runs anything, naming the variable to set", async () => {
+test("npm start refuses a dashboard port already in use before it builds the dashboard or runs a scenario, naming the variable to set", async () => {
   test.setTimeout(120_000);
   // The e2e dashboard itself holds its port: a second `npm start` asked for the same one.
   const busy = new URL(guarded.url).port;

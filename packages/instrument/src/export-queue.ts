@@ -213,6 +213,8 @@ const BATCH_BACKOFF = { baseDelayMs: 1000, maxDelayMs: 30_000, random: () => 0.8
 const equalJitter = (): number => 0.5 + 0.5 * Math.random();
 /** The cap of one wait between a payload's attempts. */
 const PAYLOAD_MAX_DELAY_MS = 4_000;
+/** The most of a `Retry-After` a payload's next attempt waits: six attempts then span at most a minute. */
+const PAYLOAD_MAX_RETRY_AFTER_MS = 10_000;
 
 /**
  * Whether a failed export will fail again however often it is retried: the collector refused
@@ -386,8 +388,9 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
           diag.warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
           return;
         }
-        // At least what the collector asked (`Retry-After`), up to the span batches' own cap.
-        const asked = Math.min(retryAfterOf(error instanceof Error ? error : undefined), BATCH_BACKOFF.maxDelayMs);
+        // At least what the collector asked (`Retry-After`), up to PAYLOAD_MAX_RETRY_AFTER_MS: a
+        // payload's attempts are counted, and flush() waits for them, so no wait is a span batch's 30 s.
+        const asked = Math.min(retryAfterOf(error instanceof Error ? error : undefined), PAYLOAD_MAX_RETRY_AFTER_MS);
         const delay = Math.max(backoffDelay({ baseDelayMs: this.payloadRetryDelayMs, maxDelayMs: PAYLOAD_MAX_DELAY_MS, random: equalJitter }, attempt - 1), asked);
         // Unref'd, as the batch timer is: flush() is how to wait for a retry.
         await new Promise((resolve) => setTimeout(resolve, delay).unref());

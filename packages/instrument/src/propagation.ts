@@ -105,10 +105,10 @@ export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
  * overwritten; ours are added while there is room, most useful first: `traceparent`,
  * `tracewright-run-id`, `tracewright-parent-key`, `tracestate`, `tracewright-ancestry`. A user already at 10 attributes
  * gets none of ours: send {@link toSqsSystemAttributes} as `MessageSystemAttributes` too, so the
- * trace still crosses as `AWSTraceHeader`. The consumer then joins the trace (remote parent and
- * link) and — a fresh run's id being its root's trace id — carries the same `tracewright.run.id`
- * as a producer whose run started fresh, but without the parent step key its root is keyed as an
- * entry point of its own (`worker`, not `producer/message:jobs#0/agent:worker#0`).
+ * trace still crosses as `AWSTraceHeader`. Without the run id, `consume` makes the consumer a run
+ * of its own, in a trace of its own, linked to the producer's span (as for a message from an
+ * uninstrumented producer); code that runs the consumer under {@link resume} itself joins the
+ * header's trace instead, taking its sampling decision.
  */
 export function mergeSqsAttributes<A extends Record<string, unknown>>(user: A | undefined, carried: Carried = carry()): A & SqsMessageAttributes {
   const out: Record<string, unknown> = { ...user };

@@ -15,9 +15,9 @@ describe("redaction, on by default", () => {
     expect(out).toEqual({ access_token: MASK, aws_secret_access_key: MASK, client_secret: MASK, nested: { apiKey: MASK, headers: { Authorization: MASK, "x-api-key": MASK } }, password: MASK, usage: { inputTokens: 12, maxTokens: 100 }, user: "ana" });
   });
 
-  it("masks secret-named keys in camel case too, and leaves counts alone", () => {
-    const secrets = ["dbPassword", "userPassword", "openaiApiKey", "githubToken", "apiToken", "webhookSecret", "signingSecret", "stripeSecretKey", "awsSecretAccessKey", "X-Api-Key"];
-    const counts = ["inputTokens", "maxTokens", "totalTokenCount", "tokenizer", "passwordPolicy", "secretary"];
+  it("masks secret-named keys in camel case too, and leaves counts, pagination and idempotency tokens and flags alone", () => {
+    const secrets = ["dbPassword", "userPassword", "openaiApiKey", "githubToken", "apiToken", "webhookSecret", "signingSecret", "stripeSecretKey", "awsSecretAccessKey", "X-Api-Key", "SessionToken", "refresh_token", "idToken", "AccessToken"];
+    const counts = ["inputTokens", "maxTokens", "totalTokenCount", "tokenizer", "passwordPolicy", "secretary", "NextToken", "next_token", "pageToken", "nextPageToken", "ContinuationToken", "ClientToken", "clientRequestToken", "idempotencyToken", "cancelToken", "hasPassword", "isSecret", "withCredentials"];
     const state = Object.fromEntries([...secrets, ...counts].map((k) => [k, "v"]));
     const out = JSON.parse(serialize(state)) as Record<string, string>;
     for (const key of secrets) expect(out[key], key).toBe(MASK);

@@ -42,8 +42,17 @@ const SECRET_KEY = /^(?:.*[-_.])?(?:pass(?:word|wd|phrase)?|secret|client[-_]?se
  * `inputTokens` stays a count.
  */
 function secretNamed(name: string): boolean {
-  return SECRET_KEY.test(name) || (/[a-z0-9][A-Z]/.test(name) && SECRET_KEY.test(name.replace(/([a-z0-9])([A-Z])/g, "$1_$2")));
+  const words = /[a-z0-9][A-Z]/.test(name) ? name.replace(/([a-z0-9])([A-Z])/g, "$1_$2") : undefined;
+  if (!SECRET_KEY.test(name) && (words === undefined || !SECRET_KEY.test(words))) return false;
+  return !NOT_A_SECRET.test(words ?? name);
 }
+
+/**
+ * Names a secret's word ends but that hold none: a pagination cursor or an idempotency token
+ * (`NextToken`, `page_token`, `clientRequestToken`, which replay must hand back as recorded) and
+ * a flag about a secret (`hasPassword`, `isSecret`, `withCredentials`).
+ */
+const NOT_A_SECRET = /^(?:.*[-_.])?(?:next|page|next[-_]?page|continuation|pagination|cursor|sync|resume|start|stop|end|eos|bos|cancel|cancellation|client|request|client[-_]?request|idempotency)[-_]?token$|^(?:has|is|with|did|should|use|needs|requires?)[-_.]/i;
 
 /** The secret shapes. A new one needs its fixed part in {@link mayHoldSecret} too, and its shortest match no shorter than {@link SHORTEST_SECRET}. */
 const SECRET_VALUE = [

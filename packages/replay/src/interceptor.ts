@@ -347,7 +347,10 @@ export class Cassette implements StepInterceptor {
       // where its parent ran; under a step that did not run, that step is the divergence.
       const root = this.recording.root.key;
       const unusedKeys = new Set(unused.map((s) => s.key));
-      const neverRan = this.recording.steps.filter((s) => !this.consumed.has(s.key) && s.key !== root && !inside.has(s.key) && (unusedKeys.has(s.key) || !BOUNDARY_KINDS.has(s.kind)));
+      // Not the consumers of a message (agent steps under a message step): whether they run again
+      // is the transport's (the in-process bus delivers again; a queue in another process does not).
+      const consumer = (s: RecordedStep): boolean => s.kind === StepKind.AGENT && s.parentKey !== null && this.recording.byKey.get(s.parentKey)?.kind === StepKind.MESSAGE;
+      const neverRan = this.recording.steps.filter((s) => !this.consumed.has(s.key) && s.key !== root && !inside.has(s.key) && (unusedKeys.has(s.key) || (!BOUNDARY_KINDS.has(s.kind) && !consumer(s))));
       for (const step of neverRan) {
         if (reported.has(step.key) || !this.parentRan(step)) continue;
         this.divergences.push({ type: "missing_call", key: step.key, expected: this.expectedOf(step), message: `recorded ${describe(step)}; this run never called it` });

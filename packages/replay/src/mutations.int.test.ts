@@ -1,5 +1,6 @@
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { llm, node, runWithResult, tool } from "@tracewright/instrument";
+import { consume, llm, node, publish, runWithResult, tool } from "@tracewright/instrument";
+import type { Carried } from "@tracewright/instrument";
 import type { RunOptions } from "@tracewright/instrument";
 import { openSqliteStore } from "@tracewright/store";
 import type { TraceStore } from "@tracewright/store";
@@ -174,6 +175,31 @@ describe("mutation suite: the right divergence at the right first step", () => {
     // The node is the divergence; the tool under it is that node's business, not reported again.
     expect(report.divergences.map((d) => `${d.type} ${d.key}`)).toEqual(["missing_call notifier/node:notify#0"]);
     expect(report.unusedKeys).toEqual(["notifier/node:notify#0/tool:send#0"]);
+  });
+
+  it("verify-fix does not report a message's consumer as never called: whether it runs again is the transport's", async () => {
+    const collected = new CollectingProcessor();
+    const provider = new BasicTracerProvider({ spanProcessors: [collected] });
+    const queue: { body: unknown; carried: Carried }[] = [];
+    // A queue in another process: the publish is served on replay (sent: false) and nothing delivers it again.
+    const producer: ReplayableAgent = {
+      name: "producer",
+      run: (input, runOptions) =>
+        runWithResult("producer", input, async () => {
+          const sent = await publish({ system: "aws_sqs", destination: "jobs" }, { job: 1 }, (message, carried) => {
+            queue.push({ body: message, carried });
+            return "m-1";
+          });
+          return sent.messageId;
+        }, runOptions),
+    };
+    const recorded = await producer.run({}, { tracer: provider.getTracer("t") }, { fixes: [] });
+    const delivered = queue.shift()!;
+    await consume("worker", { system: "aws_sqs", destination: "jobs" }, { message: delivered.body, carried: delivered.carried, attempt: 0 }, () => tool("work", {}, () => "done"), { tracer: provider.getTracer("t") });
+    await store.ingest(collected.spans);
+    const report = await replay({ store, runId: recorded.runId, mode: "verify-fix", agents: [producer] });
+    expect(report.outcome).toBe("completed");
+    expect(report.divergences).toEqual([]);
   });
 
   it("fork refuses a side-effecting tool the recorded run never reached, by its declaration at the call", async () => {

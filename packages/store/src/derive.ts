@@ -50,16 +50,24 @@ export const RootRank = {
   /**
    * The span the run's own `run()` made: an agent step keyed by the agent's name alone (no `/`).
    * It may have a parent — the caller's span, a Lambda's X-Ray segment — that the store never
-   * gets, or gets as another span of the run's trace; it is the root all the same.
+   * gets, or gets as another span of the run's trace; it is the root all the same. Not a consumer
+   * (span kind CONSUMER) under a parent: that continues its producer's run.
    */
   RUN: 2,
 } as const;
 export type RootRank = (typeof RootRank)[keyof typeof RootRank];
 
+/** OTLP's span kind for a consumer (`SPAN_KIND_CONSUMER`). */
+const CONSUMER_KIND = 5;
+
 function rootRankOf(span: SpanRecord, stepKey: string | undefined): RootRank {
-  if (span.attributes[Tracewright.STEP_KIND] === StepKind.AGENT && stepKey !== undefined && !stepKey.includes("/")) return RootRank.RUN;
   const parent = span.parentSpanId;
-  return parent === undefined || parent === "" || /^0+$/.test(parent) ? RootRank.PARENTLESS : RootRank.NONE;
+  const parentless = parent === undefined || parent === "" || /^0+$/.test(parent);
+  // A consumer under its producer's span continues the producer's run (keyed on its own when the
+  // message had no room for the parent key): the producer's root ends the run, not it.
+  const continuing = !parentless && span.kind === CONSUMER_KIND;
+  if (span.attributes[Tracewright.STEP_KIND] === StepKind.AGENT && stepKey !== undefined && !stepKey.includes("/") && !continuing) return RootRank.RUN;
+  return parentless ? RootRank.PARENTLESS : RootRank.NONE;
 }
 
 /** Nanoseconds (exact decimal string) to whole microseconds, safe as a JavaScript number. */

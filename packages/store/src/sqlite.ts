@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Db, Statement } from "better-sqlite3";
-import { Exception, GenAI, OpenInference, readOffloadedMarker, RunStart, Tracewright } from "@tracewright/instrument/conventions";
+import { Exception, GenAI, OpenInference, readOffloadedMarker } from "@tracewright/instrument/conventions";
 import { derive, RootRank } from "./derive.js";
 import { resolvePayloads } from "./payloads.js";
 import { StoreError } from "./errors.js";
@@ -412,9 +412,9 @@ export class SqliteStore implements TraceStore, TraceQueries {
         run.endUs = Math.max(run.endUs, d.endUs);
         // A run-start span makes the run (agent, start, running) but is not one of its steps.
         if (d.runStart) {
-          // Where the run began (not a consumer continuing it elsewhere): its agent names the run
-          // until the root arrives, whatever span of the run was stored first.
-          if (span.attributes[Tracewright.RUN_START] === RunStart.ROOT) runStartAgents.push([d.agent, d.runId]);
+          // Its agent names the run until the root arrives, whatever span of the run was stored
+          // first (a continued run-start names the run's agent too: its key's first segment).
+          runStartAgents.push([d.agent, d.runId]);
           continue;
         }
         run.steps++;

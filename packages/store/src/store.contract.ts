@@ -92,7 +92,8 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       // A nested worker agent's step (its own gen_ai.agent.name), exported before the run-start span.
       const worker = makeSpan({ run: "named", key: "worker/tool:x#0", kind: "tool", parent: "supervisor", startMs: 10, endMs: 20 });
       await store.ingest([worker]);
-      await store.ingest([makeRunStart(root)]);
+      // A run under a propagated span announces itself as continued: it names the run all the same.
+      await store.ingest([makeRunStart(root, RunStart.CONTINUED)]);
       expect(await store.getRun("named")).toMatchObject({ agent: "supervisor", status: "running" });
       expect((await store.listRuns({ agent: "supervisor" })).runs.map((r) => r.runId)).toEqual(["named"]);
       await store.ingest([root]);
@@ -174,6 +175,14 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
         await store.close();
         store = await open();
       }
+      // A consumer continuing the run under its producer's span, keyed on its own (no room for the
+      // parent key in the message): it does not end the run; the producer's root does.
+      const producer = makeSpan({ run: "carried", key: "producer", startMs: 0, endMs: 500 });
+      const consumer = { ...makeSpan({ run: "carried", key: "worker", startMs: 100, endMs: 200, error: "boom" }), parentSpanId: hexId("carried/producer/message", 16), kind: 5 };
+      await store.ingest([consumer]);
+      expect((await store.getRun("carried"))?.status).toBe("running");
+      await store.ingest([producer]);
+      expect(await store.getRun("carried")).toMatchObject({ status: "ok", agent: "producer" });
       // A root of other instrumentation whose exporter writes an all-zero parent id for none.
       const zero = { ...makeSpan({ run: "zero", key: "handler", startMs: 0, endMs: 10 }), parentSpanId: "0000000000000000" };
       await store.ingest([zero]);
