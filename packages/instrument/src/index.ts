@@ -1,6 +1,6 @@
 export { TracewrightError } from "./errors.js";
 export { init, LAMBDA_FLUSH_MARGIN_MS, resolveEndpoint, resolveMaxInlineBytes, resolveProtocol, resolveSigV4, wrapLambdaHandler } from "./init.js";
-export type { InitOptions, LambdaWrapperOptions, Tracing } from "./init.js";
+export type { InitOptions, LambdaHandler, LambdaWrapperOptions, Tracing } from "./init.js";
 export { ByteBoundedSpanProcessor, httpPayloadTransport, PayloadRefused } from "./export-queue.js";
 export type { ExportQueueOptions, ExportStats, OtlpCompression, OtlpProtocol, PayloadTransport } from "./export-queue.js";
 export { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";

@@ -301,14 +301,29 @@ export interface LambdaWrapperOptions {
  * returns its own result, the spans stay queued, and the next invocation's flush (or the export
  * still in flight, once the environment thaws) sends them.
  */
-export function wrapLambdaHandler<E, C, R>(tracing: Pick<Tracing, "flush">, handler: (event: E, context: C) => Promise<R>, options: LambdaWrapperOptions = {}): (event: E, context: C) => Promise<R> {
+export function wrapLambdaHandler<E, C, R>(tracing: Pick<Tracing, "flush">, handler: LambdaHandler<E, C, R>, options: LambdaWrapperOptions = {}): (event: E, context: C) => Promise<R> {
   return async (event, context) => {
     try {
-      return await handler(event, context);
+      return await invoke(handler, event, context);
     } finally {
       await flushWithin(tracing, flushBudgetMs(context, options.flushTimeoutMs));
     }
   };
+}
+
+/**
+ * A Lambda handler: async, or in the callback style the Node.js runtime also calls — three
+ * parameters, the result handed to `callback(error, result)`.
+ */
+export type LambdaHandler<E, C, R> = ((event: E, context: C) => Promise<R>) | ((event: E, context: C, callback: (error?: unknown, result?: R) => void) => void);
+
+/** Calls a handler either way: a callback-style one (three parameters) settles when it calls back, or when the promise it may return settles. */
+function invoke<E, C, R>(handler: LambdaHandler<E, C, R>, event: E, context: C): Promise<R> {
+  if (handler.length < 3) return Promise.resolve((handler as (event: E, context: C) => Promise<R>)(event, context));
+  return new Promise<R>((resolve, reject) => {
+    const returned: unknown = (handler as (event: E, context: C, callback: (error?: unknown, result?: R) => void) => unknown)(event, context, (error, result) => (error === undefined || error === null ? resolve(result as R) : reject(error as Error)));
+    if (returned !== null && typeof returned === "object" && typeof (returned as { then?: unknown }).then === "function") (returned as Promise<R>).then(resolve, reject);
+  });
 }
 
 /** The flush's budget for this invocation (ms), or undefined for none. */

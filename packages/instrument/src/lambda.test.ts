@@ -33,6 +33,21 @@ describe("serverless", () => {
   });
 });
 
+describe("a wrapped callback-style Lambda handler", () => {
+  it("settles with what it calls back, having flushed, and fails with the error it calls back", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = init({ exporter, register: false, exportQueue: { scheduledDelayMs: 60_000 } });
+    // As a JavaScript handler of the Node.js runtime's callback style is written.
+    const handler = wrapLambdaHandler(tracing, (event: { fail: boolean }, _context: unknown, callback: (error?: unknown, result?: string) => void) => {
+      void runWithResult("callback-agent", event, () => tool("t", {}, () => 1)).then((result) => setTimeout(() => (event.fail ? callback(new Error("called back")) : callback(null, result.runId)), 5));
+    });
+    const runId = await handler({ fail: false }, {});
+    expect(exporter.getFinishedSpans().filter((s) => s.attributes[Tracewright.RUN_ID] === runId)).toHaveLength(3);
+    await expect(handler({ fail: true }, {})).rejects.toThrow("called back");
+    await tracing.shutdown();
+  });
+});
+
 describe("a wrapped Lambda handler with the collector unreachable", () => {
   const held: ServerResponse[] = [];
   const opened: Tracing[] = [];
