@@ -116,8 +116,9 @@ export function otlpTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number
   return OTLP_DEFAULT_TIMEOUT_MS;
 }
 
-/** The OTLP/HTTP encoding of exported spans. */
-export type OtlpProtocol = "http/protobuf" | "http/json";
+/** The OTLP/HTTP encodings of exported spans Tracewright speaks. */
+export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 /**
  * The encoding spans are exported in, read as the OpenTelemetry specification has SDKs read it:
@@ -128,7 +129,7 @@ export type OtlpProtocol = "http/protobuf" | "http/json";
  * REST API told it is binary (`binaryMediaTypes`), or is handed to the function mangled and lost.
  */
 export function otlpProtocolFromEnv(env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
-  return otlpChoiceFromEnv(env, "PROTOCOL", ["http/protobuf", "http/json"], "http/json");
+  return otlpChoiceFromEnv(env, "PROTOCOL", OTLP_PROTOCOLS, "http/json");
 }
 
 /**

@@ -9,7 +9,7 @@ import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { Resource } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
 import { TracewrightError } from "./errors.js";
-import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport, otlpHeadersFromEnv, otlpProtocolFromEnv } from "./export-queue.js";
+import { ByteBoundedSpanProcessor, emptyStats, httpPayloadTransport, OTLP_PROTOCOLS, otlpHeadersFromEnv, otlpProtocolFromEnv } from "./export-queue.js";
 import type { ExportQueueOptions, ExportStats, OtlpProtocol, PayloadTransport } from "./export-queue.js";
 import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
@@ -163,8 +163,8 @@ function spanExporter(endpoint: string, sign: RequestSigner | undefined, protoco
 /** `protocol`: the option, else the environment's (`otlpProtocolFromEnv`), else JSON. */
 export function resolveProtocol(explicit?: OtlpProtocol, env: NodeJS.ProcessEnv = process.env): OtlpProtocol {
   if (explicit === undefined) return otlpProtocolFromEnv(env);
-  if (explicit !== "http/protobuf" && explicit !== "http/json") {
-    throw new TracewrightError("CONFIG_INVALID", `protocol must be "http/protobuf" or "http/json"; got ${JSON.stringify(explicit)}.`);
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(explicit)) {
+    throw new TracewrightError("CONFIG_INVALID", `protocol must be ${OTLP_PROTOCOLS.map((p) => JSON.stringify(p)).join(" or ")}; got ${JSON.stringify(explicit)}.`);
   }
   return explicit;
 }

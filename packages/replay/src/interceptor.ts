@@ -3,7 +3,7 @@ import { describeError, redactText, revive } from "@tracewright/instrument";
 import { StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
-import { BOUNDARY_KINDS, insideBoundaries, parentKeyOf } from "./recording.js";
+import { BOUNDARY_KINDS, insideBoundaries, isConsumer, parentKeyOf } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
 import type { Divergence, DivergenceKind, ReplayMode } from "./types.js";
 
@@ -349,8 +349,7 @@ export class Cassette implements StepInterceptor {
       const unusedKeys = new Set(unused.map((s) => s.key));
       // Not the consumers of a message (agent steps under a message step): whether they run again
       // is the transport's (the in-process bus delivers again; a queue in another process does not).
-      const consumer = (s: RecordedStep): boolean => s.kind === StepKind.AGENT && s.parentKey !== null && this.recording.byKey.get(s.parentKey)?.kind === StepKind.MESSAGE;
-      const neverRan = this.recording.steps.filter((s) => !this.consumed.has(s.key) && s.key !== root && !inside.has(s.key) && (unusedKeys.has(s.key) || (!BOUNDARY_KINDS.has(s.kind) && !consumer(s))));
+      const neverRan = this.recording.steps.filter((s) => !this.consumed.has(s.key) && s.key !== root && !inside.has(s.key) && (unusedKeys.has(s.key) || (!BOUNDARY_KINDS.has(s.kind) && !isConsumer(s, this.recording.byKey))));
       for (const step of neverRan) {
         if (reported.has(step.key) || !this.parentRan(step)) continue;
         this.divergences.push({ type: "missing_call", key: step.key, expected: this.expectedOf(step), message: `recorded ${describe(step)}; this run never called it` });

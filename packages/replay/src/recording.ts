@@ -285,6 +285,14 @@ export function insideBoundaries(steps: readonly RecordedStep[]): ReadonlySet<st
 /** {@link insideBoundaries} of a recording's steps, found once (the engine and the cassette both ask). */
 const insideOf = new WeakMap<readonly RecordedStep[], ReadonlySet<string>>();
 
+/**
+ * Whether a step is a message's consumer: an agent step under a message step (the runs a
+ * transport delivered the message to), an invocation of its own rather than the sender's work.
+ */
+export function isConsumer(step: RecordedStep, byKey: ReadonlyMap<string, RecordedStep>): boolean {
+  return step.kind === StepKind.AGENT && step.parentKey !== null && byKey.get(step.parentKey)?.kind === StepKind.MESSAGE;
+}
+
 /** A boundary whose recorded result replay serves without running its function: any but a message (see {@link insideBoundaries}). */
 export function servedWhole(kind: string): boolean {
   return BOUNDARY_KINDS.has(kind) && kind !== StepKind.MESSAGE;
@@ -313,8 +321,7 @@ export function subRecording(recording: Recording, key: string): Recording {
   const downstream = new Set<string>();
   const own = recording.steps.filter((s) => {
     if (s.key !== key && !s.key.startsWith(`${key}/`)) return false;
-    const parent = s.parentKey === null ? undefined : recording.byKey.get(s.parentKey);
-    if (s.key !== key && parent !== undefined && (downstream.has(parent.key) || (parent.kind === StepKind.MESSAGE && s.kind === StepKind.AGENT))) {
+    if (s.key !== key && s.parentKey !== null && (downstream.has(s.parentKey) || isConsumer(s, recording.byKey))) {
       downstream.add(s.key);
       return false;
     }

@@ -133,7 +133,7 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
     db.exec(`ALTER TABLE runs ADD COLUMN root_rank INTEGER;
       UPDATE runs SET root_rank = ${RootRank.PARENTLESS} WHERE root_span_id IS NOT NULL;`);
     const roots = db.prepare(`SELECT s.run_id, s.trace_id, s.span_id, s.start_us, s.status_code, s.body FROM spans s JOIN runs r ON r.run_id = s.run_id WHERE r.status = 'running' AND s.kind = 'agent' AND s.step_key IS NOT NULL AND instr(s.step_key, '/') = 0`).all() as { run_id: string; trace_id: string; span_id: string; start_us: number; status_code: number; body: string }[];
-    const settle = db.prepare(`UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?, root_rank = ${RootRank.RUN} WHERE run_id = ? AND (root_rank IS NULL OR root_rank < ${RootRank.RUN} OR root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))`);
+    const settle = db.prepare(SET_ROOT);
     for (const row of roots) {
       let d: ReturnType<typeof derive>;
       try {
@@ -142,10 +142,24 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
         // A row no Tracewright wrote (a body that is not a span record): it keeps the root it had.
         continue;
       }
-      if (d.rootRank === RootRank.RUN) settle.run(row.trace_id, d.agent, row.status_code === 2 ? "error" : "ok", row.span_id, row.start_us, d.replayOf, row.run_id, row.start_us, row.start_us, row.span_id);
+      if (d.rootRank === RootRank.RUN) settle.run(...setRootArgs(row.run_id, row.trace_id, row.span_id, row.start_us, row.status_code, d));
     }
   },
 ];
+
+/**
+ * Makes a span its run's root — it names the run and ends it — if it is a stronger candidate
+ * than the root the run has (RootRank, derive.ts): its own run() span beats the earliest
+ * parentless span; of two of a rank, the earlier, and of two that started at the same instant,
+ * the lower span id: the same root in any arrival order. Bound by {@link setRootArgs}.
+ */
+const SET_ROOT = `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?, root_rank = ?
+  WHERE run_id = ? AND (root_rank IS NULL OR root_rank < ? OR (root_rank = ? AND (root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))))`;
+
+/** {@link SET_ROOT}'s values for a span of a run, by what `derive` found of it. */
+function setRootArgs(runId: string, traceId: string, spanId: string, startUs: number, statusCode: number, d: Pick<ReturnType<typeof derive>, "agent" | "replayOf" | "rootRank">): unknown[] {
+  return [traceId, d.agent, statusCode === 2 ? "error" : "ok", spanId, startUs, d.replayOf, d.rootRank, runId, d.rootRank, d.rootRank, startUs, startUs, spanId];
+}
 
 /** Spans indexed for search per transaction; a background slice blocks ingest no longer than this takes. */
 const INDEX_SLICE_SPANS = 100;
@@ -365,13 +379,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
     this.payloadBody = prepare(`SELECT body FROM payloads WHERE hash = ?`).pluck();
     this.nameRunFromStart = prepare(`UPDATE runs SET agent = ? WHERE run_id = ? AND root_rank IS NULL`);
     this.insertRunTrace = prepare(`INSERT INTO run_traces (run_id, trace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`);
-    // The run's root names the run and ends it: its own run() span if it has arrived, else the
-    // earliest parentless span (RootRank, derive.ts). Of two of a rank that started at the same
-    // instant, the lower span id: the same root in any arrival order.
-    this.setRoot = prepare(
-      `UPDATE runs SET trace_id = ?, agent = ?, status = ?, root_span_id = ?, root_start_us = ?, replay_of = ?, root_rank = ?
-       WHERE run_id = ? AND (root_rank IS NULL OR root_rank < ? OR (root_rank = ? AND (root_start_us > ? OR (root_start_us = ? AND root_span_id > ?))))`,
-    );
+    this.setRoot = prepare(SET_ROOT);
     // One upsert per run per batch, not per span. The run's search text is not built here: see indexText.
     this.ingestBatch = this.db.transaction((spans: readonly SpanRecord[]) => {
       let inserted = 0;
@@ -422,7 +430,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
         if (span.status.code === 2) run.errors++;
         run.inputTokens += f.inputTokens ?? 0;
         run.outputTokens += f.outputTokens ?? 0;
-        if (d.rootRank !== RootRank.NONE) rootUpdates.push([span.traceId, d.agent, span.status.code === 2 ? "error" : "ok", span.spanId, d.startUs, d.replayOf, d.rootRank, d.runId, d.rootRank, d.rootRank, d.startUs, d.startUs, span.spanId]);
+        if (d.rootRank !== RootRank.NONE) rootUpdates.push(setRootArgs(d.runId, span.traceId, span.spanId, d.startUs, span.status.code, d));
       }
       for (const [runId, run] of touched) {
         this.upsertRun.run(runId, run.traceId, run.startUs, run.endUs, run.steps, run.errors, run.agent, run.inputTokens, run.outputTokens);
