@@ -51,6 +51,16 @@ describe("redaction, on by default", () => {
     expect(serialize(["-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"])).toBe(`["${MASK}"]`);
   });
 
+  it("masks a private key cut short, and scans headers without an END line once", () => {
+    // A key with no END line (a truncated log line) is masked to the end of its string, or to the next header.
+    expect(serialize({ note: "key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg" })).toBe(`{"note":"key: ${MASK}"}`);
+    expect(serialize("-----BEGIN EC PRIVATE KEY-----\nAAA-----BEGIN RSA PRIVATE KEY-----\nBBB\n-----END RSA PRIVATE KEY----- tail")).toBe(`"${MASK}${MASK} tail"`);
+    // 1 MB of headers with no END: each once scanned to the end of the text (about 20 s); now one pass.
+    const headers = "-----BEGIN PRIVATE KEY----- x ".repeat(35_000);
+    const text = serialize({ note: headers });
+    expect(text).toBe(JSON.stringify({ note: MASK.repeat(35_000) }));
+  }, 5_000);
+
   it("masks the shortest strings of each shape too, alone and inside a value", () => {
     // Each is shorter than 16 characters, which the screen before every mask once skipped.
     for (const secret of ["Bearer abc123", "Bearer x", "xoxb-1234567890"]) {
