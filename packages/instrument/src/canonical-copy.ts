@@ -56,10 +56,19 @@ const COMPILE_AFTER = 32;
  * and takes V8 long to compile (≈ 100 ms at 5,000 keys, on the agent's path).
  */
 const MAX_COMPILED_KEYS = 64;
-/** The shape cache's bound: past it, it starts again (states of unbounded key sets, e.g. keyed by ids). */
+/**
+ * The shape cache's bounds, in shapes and in characters of their key sequences (each kept about
+ * three times: its id, its keys, their order): past either, it starts again. States of unbounded
+ * key sets — a dictionary keyed by ids, a new shape every call — would otherwise keep every one.
+ */
 const MAX_SHAPES = 2048;
+const MAX_SHAPE_CHARS = 1 << 20;
+/** A key sequence longer than this is judged afresh each time it is met, never kept. */
+const MAX_KEPT_SHAPE_CHARS = 1 << 14;
 
 let shapes = new Map<string, Shape>();
+/** The characters of the cached shapes' ids. */
+let shapeChars = 0;
 /** By depth, the last shape met there: the next record there most likely has it too. */
 let recent: (Shape | undefined)[] = [];
 let judge: ((key: string) => boolean) | undefined;
@@ -68,7 +77,13 @@ let judge: ((key: string) => boolean) | undefined;
 export function setKeyJudge(secret: ((key: string) => boolean) | undefined): void {
   judge = secret;
   shapes = new Map();
+  shapeChars = 0;
   recent = [];
+}
+
+/** How many characters of key sequences the shape cache holds: for tests. Not exported by the package. */
+export function cachedShapeChars(): number {
+  return shapeChars;
 }
 
 /**
@@ -183,8 +198,13 @@ function shapeOf(object: object, depth: number): Shape {
   let shape = shapes.get(id);
   if (shape === undefined) {
     shape = newShape(keys);
-    if (shapes.size >= MAX_SHAPES) shapes = new Map();
+    if (id.length > MAX_KEPT_SHAPE_CHARS) return shape;
+    if (shapes.size >= MAX_SHAPES || shapeChars + id.length > MAX_SHAPE_CHARS) {
+      shapes = new Map();
+      shapeChars = 0;
+    }
     shapes.set(id, shape);
+    shapeChars += id.length;
   }
   recent[depth] = shape;
   return shape;

@@ -110,13 +110,15 @@ export function compileRedaction(options: RedactionOptions = {}): Redactor | und
   const keyPatterns = (options.keys ?? []).filter((k): k is RegExp => k instanceof RegExp).map((p) => new RegExp(p.source, p.flags.replace(/[gy]/g, "")));
   const valuePatterns = [...SECRET_VALUE, ...(options.patterns ?? []).map((p) => (p.flags.includes("g") ? p : new RegExp(p.source, `${p.flags}g`)))];
   const custom = options.patterns !== undefined && options.patterns.length > 0;
-  // Keys repeat across states: each name is judged once (a bounded memo).
+  // Keys repeat across states: each name is judged once (a memo bounded in names, and in their
+  // length: a longer name, rare, is judged each time it is met).
   const judged = new Map<string, boolean>();
   return {
     key: (name) => {
       let secret = judged.get(name);
       if (secret === undefined) {
         secret = secretNamed(name) || extraKeys.has(name.toLowerCase()) || keyPatterns.some((p) => p.test(name));
+        if (name.length > 256) return secret;
         if (judged.size >= 10_000) judged.clear();
         judged.set(name, secret);
       }

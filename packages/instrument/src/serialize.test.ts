@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { cachedShapeChars } from "./canonical-copy.js";
 import { hashJson, revive, serialize } from "./serialize.js";
 
 describe("serialize", () => {
@@ -112,6 +113,24 @@ describe("serialize", () => {
     const json = serialize(deep);
     expect(json.startsWith('{"next":{"next":')).toBe(true);
     expect(json).toContain('"leaf":true');
+  });
+
+  it("keeps the shapes of dictionaries keyed by fresh ids within a bound, writing them canonically all the same", () => {
+    // A state keyed by new ids every call (scores by document id) is a new key sequence each time:
+    // 300 of 1,000 keys are 4 M characters of sequences, which the cache once kept (up to 2,048 of them).
+    for (let call = 0; call < 300; call++) {
+      const scores: Record<string, number> = {};
+      for (let i = 999; i >= 0; i--) scores[`doc-${call}-${i}`] = i;
+      const text = serialize({ scores });
+      if (call === 299) expect(text.startsWith('{"scores":{"doc-299-0":0,"doc-299-1":1,"doc-299-10":10,')).toBe(true);
+    }
+    expect(cachedShapeChars()).toBeGreaterThan(0);
+    expect(cachedShapeChars()).toBeLessThanOrEqual(1 << 20);
+    // A sequence too long to keep (100,000 characters) is never cached, and still written in order.
+    const wide = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`${"k".repeat(90)}${999 - i}`, i]));
+    const before = cachedShapeChars();
+    expect(Object.keys(JSON.parse(serialize(wide)) as object)[0]).toBe(`${"k".repeat(90)}0`);
+    expect(cachedShapeChars()).toBe(before);
   });
 
   it("drops undefined object fields as JSON does, and keeps a 1 MB state whole", () => {
