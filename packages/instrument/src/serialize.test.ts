@@ -42,6 +42,12 @@ describe("serialize", () => {
     expect(back.bytes).toEqual(new Uint8Array([1, 2, 255]));
   });
 
+  it("revives a tag it never wrote (a forged or damaged recording) as the object it is, never a throw", () => {
+    const forged = ['{"$type":"BigInt","value":"abc"}', '{"$type":"Map","entries":[1,2]}', '{"$type":"Float64Array","base64":"AAAA"}', '{"$type":"RegExp","source":"(","flags":""}', '{"$type":"RegExp","source":"a","flags":"qq"}'];
+    for (const json of forged) expect(revive(`[${json},1]`), json).toEqual([JSON.parse(json), 1]);
+    expect(revive('{"$type":"BigInt","value":"12"}')).toBe(12n);
+  });
+
   it("tags a Buffer (whose toJSON would write { type, data }) and a RegExp, and revives them, on every path", () => {
     const value = { file: Buffer.from("report\n"), pattern: /^run-\d+$/giu };
     const json = serialize(value);

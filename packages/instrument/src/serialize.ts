@@ -435,16 +435,25 @@ function reviver(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
   const tag = (value as Tagged).$type;
   if (typeof tag !== "string" || !TAGS.has(tag)) return value;
-  const v = value as Tagged;
+  // A recording is untrusted: a tag this serializer never wrote (`BigInt` of "abc", a `Map` of
+  // entries that are no pairs, a `Float64Array` of 3 bytes) stays the object it is, never a throw.
+  try {
+    return reviveTagged(tag, value as Tagged);
+  } catch {
+    return value;
+  }
+}
+
+function reviveTagged(tag: string, v: Tagged): unknown {
   switch (tag) {
     case "BigInt":
-      return typeof v.value === "string" ? BigInt(v.value) : value;
+      return typeof v.value === "string" ? BigInt(v.value) : v;
     case "Date":
       return new Date(typeof v.value === "string" ? v.value : Number.NaN);
     case "Map":
-      return Array.isArray(v.entries) ? new Map(v.entries as [unknown, unknown][]) : value;
+      return Array.isArray(v.entries) ? new Map(v.entries as [unknown, unknown][]) : v;
     case "Set":
-      return Array.isArray(v.values) ? new Set(v.values as unknown[]) : value;
+      return Array.isArray(v.values) ? new Set(v.values as unknown[]) : v;
     case "undefined":
       return undefined;
     case "Number":
@@ -454,17 +463,13 @@ function reviver(_key: string, value: unknown): unknown {
     case "Error":
       return reviveError(v);
     default:
-      return typeof v.base64 === "string" ? reviveBytes(tag, v.base64) : value;
+      return typeof v.base64 === "string" ? reviveBytes(tag, v.base64) : v;
   }
 }
 
 function reviveRegExp(v: Tagged): unknown {
-  if (typeof v.source !== "string" || typeof v.flags !== "string") return v;
-  try {
-    return new RegExp(v.source, v.flags);
-  } catch {
-    return v;
-  }
+  // (An invalid pattern or flags throw: the reviver keeps the tag.)
+  return typeof v.source !== "string" || typeof v.flags !== "string" ? v : new RegExp(v.source, v.flags);
 }
 
 function reviveError(v: Tagged): Error {
@@ -483,5 +488,7 @@ function reviveBytes(tag: string, base64: string): unknown {
   if (ctor === undefined) return bytes;
   const copy = new Uint8Array(bytes).buffer;
   const width = (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  // Bytes that are no whole number of elements were never written by serialize: the reviver keeps the tag.
+  if (copy.byteLength % width !== 0) throw new RangeError(`${copy.byteLength} bytes are no whole number of ${tag} elements`);
   return new ctor(copy, 0, copy.byteLength / width);
 }

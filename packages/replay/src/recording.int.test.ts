@@ -75,7 +75,7 @@ describe("spans of other instrumentation in a run", () => {
   });
 });
 
-describe("a recording with spans lost, sent twice, or a payload that never arrived", () => {
+describe("a recording with spans lost, sent twice, a payload that never arrived, or a state that is no JSON", () => {
   const pipeline: ReplayableAgent = replayable("pipeline", () =>
     node("research", {}, async () => {
       const docs = await tool("search", { q: "lambda" }, () => ({ docs: ["d1", "d2"] }));
@@ -131,6 +131,16 @@ describe("a recording with spans lost, sent twice, or a payload that never arriv
     // The gap is the recording's alone: the same run with its payload stored replays.
     await store().putPayload(ref, '{"docs":["d1","d2"]}');
     expect((await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] })).outcome).toBe("reproduced");
+  });
+
+  it("a state that is no JSON: replay refuses before anything runs, naming the step and the parse error, instead of failing inside the agent", async () => {
+    const { runId } = await record(pipeline, (spans) =>
+      spans.map((s) => (s.attributes[Tracewright.STEP_KEY] === "pipeline/node:research#0/tool:search#0" ? { ...s, attributes: { ...s.attributes, [OpenInference.INPUT_VALUE]: "{not json" } } : s)),
+    );
+    const error = await replay({ store: store(), runId, mode: "reproduce", agents: [pipeline] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReplayError);
+    expect(error).toMatchObject({ code: "REPLAY_STATE_INVALID" });
+    expect((error as Error).message).toMatch(/the input of tool search at pipeline\/node:research#0\/tool:search#0 \(.*JSON/);
   });
 });
 

@@ -189,6 +189,16 @@ function missingPayload(json: string | undefined): { ref: string; bytes: number 
   }
 }
 
+/** Why a recorded state is not JSON, or undefined when it is. */
+function notJson(json: string): string | undefined {
+  try {
+    JSON.parse(json);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /**
  * Refuses a recording that cannot be replayed faithfully, naming what is missing — rather than
  * letting the gap surface as a divergence that blames the agent's code:
@@ -196,7 +206,8 @@ function missingPayload(json: string | undefined): { ref: string; bytes: number 
  *   parent whose recorded calls (`tracewright.step.seq`) skip a position or stop short of the
  *   number it recorded starting (`tracewright.step.children`);
  * - `REPLAY_PAYLOAD_MISSING`: a state sent by reference whose payload the store never received
- *   (the store answers a `PayloadMissing` marker, which replay would otherwise hand the agent).
+ *   (the store answers a `PayloadMissing` marker, which replay would otherwise hand the agent);
+ * - `REPLAY_STATE_INVALID`: a state (input, output or error) that is not JSON.
  */
 export function assertReplayable(recording: Recording): void {
   const runId = recording.run.runId;
@@ -225,11 +236,22 @@ export function assertReplayable(recording: Recording): void {
     );
   }
   const missing: string[] = [];
+  const invalid: string[] = [];
   for (const step of recording.steps) {
-    for (const [what, json] of [["input", step.inputJson], ["output", step.outputJson]] as const) {
+    for (const [what, json] of [["input", step.inputJson], ["output", step.outputJson], ["error", step.errorJson]] as const) {
       const marker = missingPayload(json);
       if (marker !== undefined) missing.push(`the ${what} of ${step.kind} ${step.name} at ${step.key} (ref ${marker.ref}, ${marker.bytes} bytes)`);
+      else if (json !== undefined) {
+        const reason = notJson(json);
+        if (reason !== undefined) invalid.push(`the ${what} of ${step.kind} ${step.name} at ${step.key} (${reason})`);
+      }
     }
+  }
+  if (invalid.length > 0) {
+    throw new ReplayError(
+      "REPLAY_STATE_INVALID",
+      `Run ${runId}'s recording holds states that are not JSON: ${listed(invalid)}. @tracewright/instrument records every state as canonical JSON; these were written by other code, or damaged on the way, so replay can neither serve nor compare them.`,
+    );
   }
   if (missing.length > 0) {
     throw new ReplayError(
