@@ -110,6 +110,13 @@ test("empty and error states say what to do next", async ({ page }) => {
   await page.getByTestId("empty-state").getByRole("link", { name: "Start from the newest runs" }).click();
   await expect(page.getByTestId("run-row").first()).toBeVisible();
 
+  // A NUL in the text (the store's index cannot search for one): the store's words, not a failed page.
+  await page.goto("/?q=ab%00cd");
+  await expect(page.getByTestId("empty-state")).toHaveAttribute("data-reason", "bad-query");
+  await expect(page.getByTestId("bad-query-message")).toContainText("text must not contain the NUL character (U+0000)");
+  await page.getByTestId("empty-state").getByRole("link", { name: "Clear the filters" }).click();
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
+
 });
 
 test("a step's offset into a day-long run is its own start, not its waterfall bar's rounded position", async ({ page }) => {

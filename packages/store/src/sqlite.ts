@@ -572,6 +572,8 @@ export class SqliteStore implements TraceStore, TraceQueries {
     }
     if (query.hasErrors !== undefined) where.push(query.hasErrors ? "errors > 0" : "errors = 0");
     const text = query.text?.trim() ?? "";
+    // The index's query parser reads a phrase as C text, which ends at a NUL ("unterminated string").
+    if (text.includes("\0")) throw new StoreError("STORE_BAD_QUERY", `text must not contain the NUL character (U+0000); got ${JSON.stringify(text)}.`);
     if (text !== "") {
       try {
         this.indexText();

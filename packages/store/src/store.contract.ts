@@ -340,6 +340,8 @@ export function describeQueryContract(name: string, open: () => Promise<TraceSto
         expect(await ids({ text: "paris", agent: "beta" })).toEqual(["q3"]);
         expect(await ids({ text: "nowhere to be found" })).toEqual([]);
         expect(await ids({ text: "   " })).toHaveLength(6);
+        // The index cannot search for a NUL: refused, named, as a bad query (it failed inside SQLite: "unterminated string").
+        for (const text of ["ab\u0000cd", "\u0000"]) await expect(store.listRuns({ text })).rejects.toMatchObject({ code: "STORE_BAD_QUERY", message: expect.stringContaining("NUL character") as unknown as string });
       });
     }
 

@@ -47,6 +47,13 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
                 <Link href={runsHref({ ...filter, q: undefined, cursor: undefined })}>Show these runs without the text filter</Link>, or point the dashboard at the local store (unset <code>TRACEWRIGHT_SOURCE</code>) to search recorded text.
               </p>
             </EmptyState>
+          ) : view.state === "bad-query" ? (
+            <EmptyState title="The store refused that filter" reason="bad-query">
+              <p data-testid="bad-query-message">{view.message}</p>
+              <p>
+                <Link href="/">Clear the filters</Link>.
+              </p>
+            </EmptyState>
           ) : view.state === "bad-cursor" ? (
             <EmptyState title="That page of runs no longer exists" reason="bad-cursor">
               <p>

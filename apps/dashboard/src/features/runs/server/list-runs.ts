@@ -22,6 +22,8 @@ export async function loadRunsView(filter: RunsFilter): Promise<RunsView> {
     if (error instanceof StoreError && error.code === "STORE_BAD_CURSOR") return { state: "bad-cursor", agents: await agents, textSearch };
     // A filter this source cannot answer is said, with the way out, rather than failing the page.
     if (error instanceof StoreError && error.code === "STORE_QUERY_UNSUPPORTED") return { state: "unsupported", message: error.message, agents: await agents, textSearch };
+    // A filter the store refuses (a NUL in the text from a hand-edited address): said, with the way out.
+    if (error instanceof StoreError && error.code === "STORE_BAD_QUERY") return { state: "bad-query", message: error.message, agents: await agents, textSearch };
     agents.catch(() => undefined);
     throw error;
   }

@@ -29,6 +29,8 @@ export type RunsView =
   | { readonly state: "bad-cursor"; readonly agents: readonly string[]; readonly textSearch: boolean }
   /** The source cannot answer one of the filters (CloudWatch Logs: text search); `message` says which. */
   | { readonly state: "unsupported"; readonly message: string; readonly agents: readonly string[]; readonly textSearch: boolean }
+  /** The store refused a filter's value; `message` names it. */
+  | { readonly state: "bad-query"; readonly message: string; readonly agents: readonly string[]; readonly textSearch: boolean }
   | {
       readonly state: "ready";
       readonly runs: readonly RunSummary[];
