@@ -34,8 +34,9 @@ export function jsonDiff(from: unknown, to: unknown, limit = 200): PatchOperatio
       const pending: { a: unknown; b: unknown; path: string }[] = [];
       for (const key of keys) {
         const p = `${path}/${escape(key)}`;
-        if (!(key in b)) ops.push({ op: "remove", path: p });
-        else if (!(key in a)) ops.push({ op: "add", path: p, value: b[key] });
+        // Own keys only: `constructor` or `toString` in a state is data, not Object.prototype's.
+        if (!Object.hasOwn(b, key)) ops.push({ op: "remove", path: p });
+        else if (!Object.hasOwn(a, key)) ops.push({ op: "add", path: p, value: b[key] });
         else pending.push({ a: a[key], b: b[key], path: p });
       }
       for (let i = pending.length - 1; i >= 0; i--) stack.push(pending[i] as (typeof pending)[number]);
@@ -60,13 +61,19 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
       if (value === null) {
         delete into[key];
       } else if (isObject(value)) {
-        const child: Record<string, unknown> = isObject(into[key]) ? { ...(into[key] as Record<string, unknown>) } : {};
-        into[key] = child;
+        const current = Object.hasOwn(into, key) ? into[key] : undefined;
+        const child: Record<string, unknown> = isObject(current) ? { ...current } : {};
+        put(into, key, child);
         stack.push({ into: child, patch: value });
       } else {
-        into[key] = value;
+        put(into, key, value);
       }
     }
   }
   return root;
+}
+
+/** Sets an own data property, whatever the key: assigning `__proto__` would set the object's prototype instead. */
+function put(into: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(into, key, { value, writable: true, enumerable: true, configurable: true });
 }
