@@ -54,6 +54,33 @@ describe("CloudWatchLogsStore over copies written by two collectors", () => {
   });
 });
 
+describe("CloudWatchLogsStore given an id holding a filter pattern's wildcard", () => {
+  it("finds nothing, without a query: a run id or payload ref of `*` would match every span or payload of the group", async () => {
+    const logs = await startFakeLogs();
+    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
+    try {
+      const group = "/tracewright/wildcards";
+      const body = '{"docs":["d1"]}';
+      const hash = createHash("sha256").update(body).digest("hex");
+      const span = makeSpan({ run: "r1", key: "supervisor" });
+      await new CloudWatchLogsWriter({ client, logGroupName: group, logStreamName: "s" }).put([...encodeSpanEvents(span, { now: Date.now() }), ...encodePayloadEvents(hash, body, { now: Date.now() })]);
+      const store = new CloudWatchLogsStore({ client, logGroupName: group, pollIntervalMs: 1 });
+      expect(await store.getRunSpans("r1")).toEqual([span]);
+      const filters = logs.calls.FilterLogEvents ?? 0;
+      expect(await store.getRun("*")).toBeUndefined();
+      expect(await store.getRunSpans("r*")).toEqual([]);
+      expect(await store.getRunSpan("r1", "*")).toBeUndefined();
+      expect(await store.getPayload("*")).toBeUndefined();
+      expect(logs.calls.FilterLogEvents ?? 0).toBe(filters);
+      expect(await store.getPayload(hash)).toBe(body);
+      await store.close();
+    } finally {
+      client.destroy();
+      await logs.close();
+    }
+  });
+});
+
 describe("CloudWatchLogsWriter and rejectedLogEventsInfo", () => {
   it("reports exactly the events CloudWatch found too old: its end index is exclusive", async () => {
     // The service's clock 14 days and 90 s ahead: of events a minute apart, the first two are too old.

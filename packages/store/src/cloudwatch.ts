@@ -535,9 +535,13 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
     return this.withPayloads(await this.spansOf(runId));
   }
 
-  /** A run's spans as written (states sent by reference still markers); `spanId` narrows to one. */
+  /**
+   * A run's spans as written (states sent by reference still markers); `spanId` narrows to one.
+   * An id no span can have (see {@link exact}) has none, without a query.
+   */
   private async spansOf(runId: string, spanId?: string): Promise<SpanRecord[]> {
     this.open();
+    if (!exact(runId) || (spanId !== undefined && !exact(spanId))) return [];
     const one = spanId === undefined ? "" : ` && $.spanId = ${JSON.stringify(spanId)}`;
     const { spans, incomplete } = decodeSpanEvents(await this.filter(`{ $.tw = "span" && $.runId = ${JSON.stringify(runId)}${one} }`));
     for (const span of incomplete) this.options.onIncomplete?.(span);
@@ -726,6 +730,7 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
 
   async getPayload(hash: string): Promise<string | undefined> {
     this.open();
+    if (!exact(hash)) return undefined;
     const copies = new PartCopies();
     for (const { message, logStreamName } of await this.filter(`{ $.tw = "payload" && $.hash = ${JSON.stringify(hash)} }`)) {
       let e: { part?: unknown; parts?: unknown; chunk?: unknown };
@@ -882,4 +887,13 @@ export function summarize(spans: readonly SpanRecord[]): RunSummary | undefined 
       };
     }),
   ).run;
+}
+
+/**
+ * Whether a value can be matched exactly in a filter pattern. A `*` in a pattern's value is a
+ * wildcard that JSON quoting does not escape: a run id of `*` from an address, or a forged
+ * payload ref, would read every span or payload of the group. Ids and hashes never hold one.
+ */
+function exact(value: string): boolean {
+  return !value.includes("*");
 }
