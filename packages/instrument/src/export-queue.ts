@@ -1,12 +1,22 @@
 import { ROOT_CONTEXT, context as otelContext, diag } from "@opentelemetry/api";
 import type { Context } from "@opentelemetry/api";
-import { ExportResultCode, parseKeyPairsIntoRecord } from "@opentelemetry/core";
+import { ExportResultCode, parseKeyPairsIntoRecord, suppressTracing } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { PayloadSink } from "./offload.js";
 import { backoffDelay, retryAfterMs } from "./retry.js";
 import type { RequestSigner } from "./sigv4.js";
+
+/**
+ * The context every export and payload upload runs in: the root context (outside any run:
+ * nothing the exporter reads — its clock, a backoff's `Math.random` — lands in a deterministic
+ * run as the agent's steps) with tracing suppressed, as OpenTelemetry's own batch processor
+ * exports. Without it, an http or undici instrumentation beside ours (auto-instrumentation,
+ * ADOT in Lambda) records a client span of every export request, which is exported with the next
+ * batch, which records another: a span of telemetry about telemetry for every batch, for ever.
+ */
+const EXPORT_CONTEXT = suppressTracing(ROOT_CONTEXT);
 
 /** What the export queue has done, for `tracing.stats()`. */
 export interface ExportStats {
@@ -348,8 +358,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     if (!this.admit(bytes, "droppedPayloads")) return false;
     this.remember(hash);
     this.payloads.push({ hash, body, bytes });
-    // Outside the step's context: nothing the sender calls is recorded as part of the run.
-    this.payloadLoop ??= otelContext.with(ROOT_CONTEXT, () => this.sendPayloads());
+    // Outside the step's context: nothing the sender calls is recorded as part of the run, nor at all.
+    this.payloadLoop ??= otelContext.with(EXPORT_CONTEXT, () => this.sendPayloads());
     return true;
   }
 
@@ -464,7 +474,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private schedule(): void {
     if (this.timer !== undefined) return;
     // Outside any run's context (see startExport), and holding none alive.
-    this.timer = otelContext.with(ROOT_CONTEXT, () =>
+    this.timer = otelContext.with(EXPORT_CONTEXT, () =>
       setTimeout(() => {
         this.timer = undefined;
         this.kick();
@@ -490,7 +500,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     // In the root context, whoever asked (a span's end, inside a step): the export's promise and
     // its outcome's handling — a retry's jittered backoff reads Math.random — must not run in a
     // deterministic run's context, which would record those reads as the agent's steps.
-    otelContext.with(ROOT_CONTEXT, () => this.kickNow(force));
+    otelContext.with(EXPORT_CONTEXT, () => this.kickNow(force));
   }
 
   private kickNow(force: boolean): void {
@@ -529,7 +539,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
         // In the root context, not the context of the span whose end started it: the exporter's
         // own clock reads (its retry deadline, `Date.now()`) must not land in a deterministic run,
         // which would record them as the agent's — each such step a span, exported the same way.
-        otelContext.with(ROOT_CONTEXT, () =>
+        otelContext.with(EXPORT_CONTEXT, () =>
           this.exporter.export(batch, (result) => {
             if (result.code === ExportResultCode.SUCCESS) {
               this.counters.exported += batch.length;

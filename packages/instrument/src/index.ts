@@ -4,6 +4,7 @@ export type { InitOptions, LambdaHandler, LambdaWrapperOptions, Tracing } from "
 export { ByteBoundedSpanProcessor, httpPayloadTransport, PayloadRefused } from "./export-queue.js";
 export type { ExportQueueOptions, ExportStats, OtlpCompression, OtlpProtocol, PayloadTransport } from "./export-queue.js";
 export { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
+export { OtlpHttpExporter } from "./exporter.js";
 export { functionUrlRegion, SignedOtlpExporter, sigV4Signer } from "./sigv4.js";
 export type { AwsCredentials, RequestSigner, SigV4Options } from "./sigv4.js";
 export { XRayIdGenerator } from "./xray-ids.js";

@@ -1,7 +1,5 @@
 import { diag, propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter as JsonOtlpTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as ProtobufOtlpTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
 import type { IdGenerator, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -14,7 +12,8 @@ import type { ExportQueueOptions, ExportStats, OtlpProtocol, PayloadTransport } 
 import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
-import { SignedOtlpExporter, functionUrlRegion, sigV4Signer } from "./sigv4.js";
+import { OtlpHttpExporter } from "./exporter.js";
+import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import type { RequestSigner, SigV4Options } from "./sigv4.js";
 import { setTracer, unsetTracer } from "./steps.js";
 import { XRayIdGenerator } from "./xray-ids.js";
@@ -154,10 +153,9 @@ export function init(options: InitOptions = {}): Tracing {
   };
 }
 
-/** The OpenTelemetry OTLP/HTTP exporter of the protocol, or the signing one when exports are signed. */
+/** The OTLP/HTTP exporter of the protocol (exporter.ts), signing every request when exports are signed. */
 function spanExporter(endpoint: string, sign: RequestSigner | undefined, protocol: OtlpProtocol): SpanExporter {
-  if (sign !== undefined) return new SignedOtlpExporter(endpoint, sign, otlpHeadersFromEnv(), undefined, undefined, protocol);
-  return protocol === "http/json" ? new JsonOtlpTraceExporter({ url: endpoint }) : new ProtobufOtlpTraceExporter({ url: endpoint });
+  return new OtlpHttpExporter(endpoint, sign, otlpHeadersFromEnv(), undefined, undefined, protocol);
 }
 
 /** `protocol`: the option, else the environment's (`otlpProtocolFromEnv`), else JSON. */

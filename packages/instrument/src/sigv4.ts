@@ -8,16 +8,10 @@
  * signer alone takes about 40 ms to load: a cold start that never signs does not pay it).
  */
 import { createHash, createHmac } from "node:crypto";
-import { diag } from "@opentelemetry/api";
-import { ExportResultCode } from "@opentelemetry/core";
-import type { ExportResult } from "@opentelemetry/core";
-import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
-import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
-import { retryAfterMs } from "./retry.js";
 import type { OtlpCompression, OtlpProtocol } from "./export-queue.js";
+import { OtlpHttpExporter } from "./exporter.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
 export interface AwsCredentials {
@@ -113,123 +107,12 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
   return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
-/** Each protocol's body writer and the content type it is sent with. */
-const ENCODINGS = {
-  "http/json": { serializer: JsonTraceSerializer, contentType: "application/json" },
-  "http/protobuf": { serializer: ProtobufTraceSerializer, contentType: "application/x-protobuf" },
-} as const;
-
 /**
- * OTLP/HTTP export with every request signed: the OpenTelemetry exporters' body
- * (`JsonTraceSerializer`, or `ProtobufTraceSerializer` for `http/protobuf`), gzipped when the
- * environment asks as it asks the exporter, over fetch.
- * One attempt per batch: the export queue retries a failed batch with its backoff, and no sooner
- * than a 429's or 503's `Retry-After` asks (up to the backoff's 30 s cap; a `flush()` forces a
- * pass regardless). A collector's `partialSuccess` (spans it rejected, and why) is reported
- * through the diagnostic logger, as the OpenTelemetry exporter reports it.
+ * {@link OtlpHttpExporter} with every request signed (`sigV4Signer`): for a collector behind a
+ * Lambda Function URL with `AWS_IAM` auth.
  */
-export class SignedOtlpExporter implements SpanExporter {
-  private readonly url: URL;
-  private readonly pending = new Set<Promise<unknown>>();
-
-  constructor(
-    endpoint: string,
-    private readonly sign: RequestSigner,
-    private readonly headers: Record<string, string> = {},
-    /** Per request; default as the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10 s). */
-    private readonly timeoutMs = otlpTimeoutFromEnv(),
-    /** As the OTLP exporter's (`OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, `OTEL_EXPORTER_OTLP_COMPRESSION`, else none); the compressed body is what is signed. */
-    private readonly compression: OtlpCompression = otlpCompressionFromEnv(),
-    /** As `init` resolves it (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, else JSON). */
-    private readonly protocol: OtlpProtocol = otlpProtocolFromEnv(),
-  ) {
-    this.url = new URL(endpoint);
+export class SignedOtlpExporter extends OtlpHttpExporter {
+  constructor(endpoint: string, sign: RequestSigner, headers?: Record<string, string>, timeoutMs?: number, compression?: OtlpCompression, protocol?: OtlpProtocol) {
+    super(endpoint, sign, headers, timeoutMs, compression, protocol);
   }
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    const sending = this.send(spans).then(
-      () => done({ code: ExportResultCode.SUCCESS }),
-      (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
-    );
-    this.pending.add(sending);
-    void sending.finally(() => this.pending.delete(sending));
-  }
-
-  private async send(spans: ReadableSpan[]): Promise<void> {
-    const { serializer, contentType } = ENCODINGS[this.protocol];
-    const encoded = serializer.serializeRequest(spans);
-    if (encoded === undefined) throw new Error("the OTLP serializer returned no body");
-    const body = await encodeBody(encoded, this.compression);
-    const headers = await this.sign("POST", this.url, { ...this.headers, "content-type": contentType, ...encodingHeader(this.compression) }, body);
-    const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-    const answer = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
-    // `code`, as the OpenTelemetry exporter's errors carry it: the queue gives up on a 4xx but 408 and 429.
-    if (!res.ok) {
-      // With the wait a 429 or 503 asked for, which the queue's backoff honours (as the OTLP exporter does).
-      const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
-      throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${describeAnswer(answer, res.headers.get("content-type"))}`), { code: res.status, ...(after === undefined ? {} : { retryAfterMs: after }) });
-    }
-    reportPartialSuccess(this.protocol, answer);
-  }
-
-  async forceFlush(): Promise<void> {
-    await Promise.all([...this.pending]);
-  }
-
-  async shutdown(): Promise<void> {
-    await this.forceFlush();
-  }
-}
-
-/** A refusal's body for the error message: its text, or the message of a protobuf `google.rpc.Status`. */
-function describeAnswer(body: Uint8Array, contentType: string | null): string {
-  if (contentType?.includes("protobuf") !== true) return new TextDecoder().decode(body.subarray(0, 1200)).slice(0, 300);
-  try {
-    // Field 2 is the message (left out when empty).
-    return protobufStringField(body, 2)?.slice(0, 300) ?? `a google.rpc.Status without a message (${body.length} bytes)`;
-  } catch {
-    return `an undecodable protobuf answer (${body.length} bytes)`;
-  }
-}
-
-/** The first length-delimited field `field` of a protobuf message, as UTF-8 (varint, fixed and length fields skipped). */
-function protobufStringField(bytes: Uint8Array, field: number): string | undefined {
-  let i = 0;
-  const varint = (): number => {
-    let value = 0;
-    // Up to ten bytes (a negative int32 takes all ten); only skipped or used as a length, so precision past 2^53 does not matter.
-    for (let shift = 0; shift < 70; shift += 7) {
-      const b = bytes[i++];
-      if (b === undefined) throw new Error("truncated");
-      value += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return value;
-    }
-    throw new Error("varint too long");
-  };
-  while (i < bytes.length) {
-    const tag = varint();
-    const wire = tag & 7;
-    if (wire === 0) varint();
-    else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else if (wire === 2) {
-      const length = varint();
-      if (tag >>> 3 === field) return new TextDecoder().decode(bytes.subarray(i, i + length));
-      i += length;
-    } else throw new Error(`wire type ${wire}`);
-  }
-  return undefined;
-}
-
-function reportPartialSuccess(protocol: OtlpProtocol, body: Uint8Array): void {
-  let partial: { rejectedSpans?: unknown; errorMessage?: unknown } | undefined;
-  try {
-    // JSON read here, quietly: the JSON serializer's own reader warns of any body that is not JSON.
-    const response = protocol === "http/json" ? (JSON.parse(new TextDecoder().decode(body)) as { partialSuccess?: typeof partial }) : ProtobufTraceSerializer.deserializeResponse(body);
-    partial = response.partialSuccess as typeof partial;
-  } catch {
-    return;
-  }
-  const rejected = Number(partial?.rejectedSpans ?? 0);
-  if (rejected > 0) diag.warn(`tracewright: the collector rejected ${rejected} spans: ${String(partial?.errorMessage ?? "")}`);
 }
