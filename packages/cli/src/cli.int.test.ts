@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCollector } from "@tracewright/collector-lambda";
 import type { CollectorHandle } from "@tracewright/collector-lambda";
@@ -111,6 +111,24 @@ describe("the tracewright command, end to end through a real collector", () => {
     const missing = await cli("runs", "show", "0".repeat(32), "--db", db);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no run");
+    // Under --json, the failure is JSON on stderr, as for every command.
+    const missingJson = await cli("runs", "show", "0".repeat(32), "--db", db, "--json");
+    expect(missingJson.code).toBe(1);
+    expect(JSON.parse(missingJson.err)).toEqual({ error: { code: "CLI_NO_RUN", message: expect.stringContaining(`no run ${"0".repeat(32)} in the store at ${db}`) as unknown as string } });
+  });
+
+  it("reading commands never create a store: a mistyped --db names the path, and leaves nothing behind", async () => {
+    const nowhere = join(mkdtempSync(join(tmpdir(), "tw-cli-none-")), "typo", "traces.db");
+    const list = await cli("runs", "list", "--db", nowhere);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain(`No runs recorded yet: there is no trace store at ${nowhere}`);
+    expect((await cli("runs", "list", "--db", nowhere, "--json")).out.trim()).toBe("[]");
+    for (const argv of [["runs", "show", failedRun], ["replay", failedRun]]) {
+      const { code, err } = await cli(...argv, "--db", nowhere, "--json");
+      expect(code, argv.join(" ")).toBe(1);
+      expect(JSON.parse(err)).toEqual({ error: { code: "CLI_NO_STORE", message: expect.stringContaining(`there is no trace store at ${nowhere}`) as unknown as string } });
+    }
+    expect(existsSync(dirname(nowhere))).toBe(false);
   });
 
   it("runs show into a reader that stops early (| head) ends quietly, not with an EPIPE stack", async () => {

@@ -1,6 +1,9 @@
 import { parseArgs } from "node:util";
 import type { ParseArgsConfig } from "node:util";
-import { TracewrightError } from "@tracewright/store";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { openSqliteStore, resolveDbPath, TracewrightError } from "@tracewright/store";
+import type { SqliteStore } from "@tracewright/store";
 import { agentsRun, agentsScenarios } from "./commands/agents.js";
 import { collector } from "./commands/collector.js";
 import { replayCommand } from "./commands/replay.js";
@@ -115,6 +118,29 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 function required(value: string | undefined, what: string): string {
   if (value === undefined || value === "") throw new UsageError(`missing ${what}`);
   return value;
+}
+
+/** The store the read commands use (`--db`, else `TRACEWRIGHT_DB`, else `.tracewright/traces.db`), if it exists. */
+export function storePath(flags: Flags): string | undefined {
+  const path = resolveDbPath(flags.db);
+  return path === ":memory:" || existsSync(path) ? path : undefined;
+}
+
+/** The store's path as the user gave it, and where it resolves. */
+export function storeDescription(flags: Flags): string {
+  const path = resolveDbPath(flags.db);
+  return `${resolve(path)}${flags.db === undefined ? (process.env.TRACEWRIGHT_DB === undefined ? " (the default; --db or TRACEWRIGHT_DB name another)" : " (TRACEWRIGHT_DB)") : ""}`;
+}
+
+/**
+ * The store a reading command (runs, replay) opens: one that exists. Opening creates a missing
+ * one, directories and all — a mistyped `--db` or another working directory would read an empty
+ * store made for the purpose, and leave it behind.
+ */
+export function openExistingStore(flags: Flags): SqliteStore {
+  const path = storePath(flags);
+  if (path === undefined) throw new TracewrightError("CLI_NO_STORE", `there is no trace store at ${storeDescription(flags)}: nothing was recorded there. Point --db (or TRACEWRIGHT_DB) at the collector's store: it writes .tracewright/traces.db under the directory it was started in, unless told otherwise.`);
+  return openSqliteStore({ path });
 }
 
 /** Parses a whole-number flag, naming it when it is not one. */

@@ -132,7 +132,7 @@ function resolveOptions(options: CollectorOptions): Settings {
   if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) throw new CollectorConfigError(`retryAfterSeconds must be a non-negative integer, got ${retryAfterSeconds}.`);
   if (sinks.length === 0) throw new CollectorConfigError("The collector needs somewhere to write: pass `store` or at least one sink in `sinks`.");
   if (token === undefined && !isLoopbackHost(host)) {
-    throw new CollectorConfigError(`Binding ${host} exposes the collector beyond this machine, so it requires a bearer token: pass token (or set TRACEWRIGHT_COLLECTOR_TOKEN), or bind 127.0.0.1.`);
+    throw new CollectorConfigError(`Binding ${host} exposes the collector beyond this machine, so it requires a bearer token: pass one (--token on the command line, the token option of startCollector) or set TRACEWRIGHT_COLLECTOR_TOKEN, or bind 127.0.0.1.`);
   }
   return { host, port, maxBodyBytes, token, retryAfterSeconds, sinks, log: options.log ?? ((message) => process.stderr.write(`${message}\n`)) };
 }

@@ -2,9 +2,8 @@ import { readFile } from "node:fs/promises";
 import { replayEntryPoints } from "@tracewright/reference-agents";
 import { REPLAY_MODES, replay } from "@tracewright/replay";
 import type { ReplayMode, ReplayReport } from "@tracewright/replay";
-import { openSqliteStore } from "@tracewright/store";
 import type { Flags, Io } from "../main.js";
-import { UsageError } from "../main.js";
+import { UsageError, openExistingStore } from "../main.js";
 
 /**
  * `tracewright replay RUN_ID`: replays a recorded run and prints the divergence report. The
@@ -23,7 +22,7 @@ export async function replayCommand(runId: string, flags: Flags, io: Io): Promis
     }
   }
   const onDivergence = flags.stop ? "stop" : "live";
-  const store = openSqliteStore(flags.db === undefined ? {} : { path: flags.db });
+  const store = openExistingStore(flags);
   let report: ReplayReport;
   try {
     report = await replay({

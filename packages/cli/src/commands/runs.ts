@@ -1,13 +1,13 @@
-import { loadRunDetail, openSqliteStore } from "@tracewright/store";
+import { loadRunDetail, TracewrightError } from "@tracewright/store";
 import type { RunStatus, RunSummary, Step, TraceStore } from "@tracewright/store";
 import type { Flags, Io } from "../main.js";
-import { UsageError, intFlag } from "../main.js";
+import { UsageError, intFlag, openExistingStore, storeDescription, storePath } from "../main.js";
 
 const STATUSES: readonly RunStatus[] = ["ok", "error", "running"];
 const MARK: Record<string, string> = { ok: "✓", error: "✕", running: "…" };
 
 async function withStore<T>(flags: Flags, fn: (store: TraceStore) => Promise<T>): Promise<T> {
-  const store = openSqliteStore(flags.db === undefined ? {} : { path: flags.db });
+  const store = openExistingStore(flags);
   try {
     return await fn(store);
   } finally {
@@ -25,6 +25,12 @@ export async function runsList(flags: Flags, io: Io): Promise<number> {
     throw new UsageError(`--status takes ${STATUSES.join(", ")} (or failed, for error); got "${flags.status}"`);
   }
   const limit = intFlag(flags.limit, "limit", 50);
+  // No store there yet: no runs, and the path said (a mistyped --db or another directory), never a new empty store made.
+  if (storePath(flags) === undefined) {
+    if (flags.json) io.out("[]");
+    else io.out(`No runs recorded yet: there is no trace store at ${storeDescription(flags)}. Start the collector there (npx tracewright collector) and run an agent (npx tracewright agents run supervisor), or point --db (or TRACEWRIGHT_DB) at the collector's store.`);
+    return 0;
+  }
   const page = await withStore(flags, (store) =>
     store.listRuns({
       limit,
@@ -66,10 +72,8 @@ function listItem(run: RunSummary): Omit<RunSummary, "errors" | "inputTokens" | 
 /** `tracewright runs show RUN_ID`: the step tree with states. */
 export async function runsShow(runId: string, flags: Flags, io: Io): Promise<number> {
   const detail = await withStore(flags, (store) => loadRunDetail(store, runId));
-  if (detail === undefined) {
-    io.err(`tracewright: no run ${runId} in the store. List runs with: npx tracewright runs list`);
-    return 1;
-  }
+  // Thrown, so that under --json the failure is JSON too.
+  if (detail === undefined) throw new TracewrightError("CLI_NO_RUN", `no run ${runId} in the store at ${storeDescription(flags)}. List runs with: npx tracewright runs list`);
   if (flags.json) {
     io.out(JSON.stringify({ run: listItem(detail.run), steps: detail.steps.map(stepItem) }, null, 2));
     return 0;
