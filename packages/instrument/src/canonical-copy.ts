@@ -198,7 +198,8 @@ function shapeOf(object: object, depth: number): Shape {
   let shape = shapes.get(id);
   if (shape === undefined) {
     shape = newShape(keys);
-    if (id.length > MAX_KEPT_SHAPE_CHARS) return shape;
+    // Not cached, but the last one at its depth all the same (one a depth): a list of such wide records shares it.
+    if (id.length > MAX_KEPT_SHAPE_CHARS) return (recent[depth] = shape);
     if (shapes.size >= MAX_SHAPES || shapeChars + id.length > MAX_SHAPE_CHARS) {
       shapes = new Map();
       shapeChars = 0;

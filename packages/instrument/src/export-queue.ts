@@ -5,7 +5,9 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelem
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import type { PayloadSink } from "./offload.js";
-import { backoffDelay, retryAfterMs } from "./retry.js";
+import { agentFor, otlpTlsFromEnv, refusal, send } from "./http-send.js";
+import type { OtlpTls } from "./http-send.js";
+import { backoffDelay } from "./retry.js";
 import type { RequestSigner } from "./sigv4.js";
 
 /**
@@ -25,9 +27,9 @@ export interface ExportStats {
   /** Spans dropped because the queue was over its byte budget. */
   dropped: number;
   droppedBytes: number;
-  /** Export calls that failed (the exporter retries inside a call; this counts what it gave up on). A batch that failed for a reason that may pass is queued again and retried. */
+  /** Export calls that failed, each attempt counted. A batch that failed for a reason that may pass is queued again and retried. */
   failedExports: number;
-  /** Spans given up on: refused for good by the collector (a 4xx answer but 408 and 429), or still unexported at shutdown. */
+  /** Spans given up on: refused for good by the collector (a 3xx or 4xx answer but 408 and 429), or still unexported at shutdown. */
   failedSpans: number;
   /** Bytes waiting now, spans and payloads. */
   queuedBytes: number;
@@ -60,32 +62,30 @@ export class PayloadRefused extends Error {
 
 /**
  * `PUT <endpoint>/<sha256>` with the JSON text as the body (gzipped when `compression`, by default
- * the OTLP exporter's setting, says so: `otlpCompressionFromEnv`), over fetch, with the OTLP exporter's
+ * the OTLP exporter's setting, says so: `otlpCompressionFromEnv`), over node:http(s) as the spans
+ * go (http-send.ts: the OTLP environment's TLS files, no redirect followed), with the OTLP exporter's
  * headers (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: e.g. the bearer
  * token a collector bound beyond loopback requires), signed by `sign` when given (SigV4, sigv4.ts).
  */
-export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number; sign?: RequestSigner; compression?: OtlpCompression } = {}): PayloadTransport {
+export function httpPayloadTransport(endpoint: string, options: { headers?: Record<string, string>; timeoutMs?: number; sign?: RequestSigner; compression?: OtlpCompression; tls?: OtlpTls } = {}): PayloadTransport {
   const base = endpoint.replace(/\/+$/, "");
   const compression = options.compression ?? otlpCompressionFromEnv();
   const headers = { ...otlpHeadersFromEnv(), ...options.headers, "content-type": "application/json", ...encodingHeader(compression) };
   const timeoutMs = options.timeoutMs ?? otlpTimeoutFromEnv();
   const sign = options.sign;
+  const agent = agentFor(new URL(base), options.tls ?? otlpTlsFromEnv());
   return {
     async put(hash, json) {
-      const url = `${base}/${hash}`;
+      const url = new URL(`${base}/${hash}`);
       // The hash stays the JSON text's: the collector checks it once it has inflated the body.
       const body = await encodeBody(json, compression);
-      const sent = sign === undefined ? headers : await sign("PUT", new URL(url), headers, body);
-      const res = await fetch(url, { method: "PUT", headers: sent, body, signal: AbortSignal.timeout(timeoutMs) });
-      const text = await res.text().catch(() => "");
-      if (res.ok) return;
-      const message = `the collector answered ${res.status} to PUT ${base}/${hash}: ${text.slice(0, 300)}`;
-      if (res.status === 429 || res.status >= 500 && res.status !== 501) {
-        // As the signed span export does: how long the collector asked to wait, for the retry.
-        const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
-        throw Object.assign(new Error(message), after === undefined ? {} : { retryAfterMs: after });
-      }
-      throw new PayloadRefused(message);
+      const sent = sign === undefined ? headers : await sign("PUT", url, headers, body);
+      const answer = await send(url, { method: "PUT", headers: sent, body, timeoutMs, agent });
+      if (answer.status >= 200 && answer.status < 300) return;
+      const error = refusal(answer, `PUT ${url.href}`, answer.body.toString("utf8", 0, 1200).slice(0, 300));
+      // What waiting may change: a 429, a 5xx but 501 (with the wait a 429 or 503 asked for). The rest, a redirect among them, is final.
+      if (answer.status === 429 || (answer.status >= 500 && answer.status !== 501)) throw error;
+      throw new PayloadRefused(error.message);
     },
   };
 }
@@ -230,16 +230,17 @@ const PAYLOAD_MAX_RETRY_AFTER_MS = 10_000;
 /**
  * Whether a failed export will fail again however often it is retried: the collector refused
  * the batch with a 4xx status (bad token, malformed, too large), but 408 and 429, which ask to
- * come back later. Broken connections, timeouts and 5xx answers are worth retrying.
+ * come back later, or redirected it (a 3xx: the endpoint is not the collector). Broken connections, timeouts and 5xx answers are worth retrying.
  */
 function refusedForGood(error: Error | undefined): boolean {
   const status = (error as { code?: unknown } | undefined)?.code;
-  return typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  // A redirect too: the endpoint is not the collector, and waiting will not make it one.
+  return typeof status === "number" && status >= 300 && status < 500 && status !== 408 && status !== 429;
 }
 
 /**
  * The wait a failed export's answer asked for, in ms (`Retry-After` on a 429 or 503, carried as
- * `retryAfterMs` on the error by the signing exporter, sigv4.ts, and by the payload transport); 0 when none.
+ * `retryAfterMs` on the error by the exporter and the payload transport, http-send.ts `refusal`); 0 when none.
  */
 function retryAfterOf(error: Error | undefined): number {
   const ms = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;

@@ -1,6 +1,7 @@
 /**
  * The OTLP/HTTP span exporter `init()` puts behind its export queue (export-queue.ts).
  */
+import type { Agent } from "node:http";
 import { diag } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ExportResult } from "@opentelemetry/core";
@@ -8,7 +9,8 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otl
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
 import type { OtlpCompression, OtlpProtocol } from "./export-queue.js";
-import { retryAfterMs } from "./retry.js";
+import { agentFor, otlpTlsFromEnv, refusal, send } from "./http-send.js";
+import type { OtlpTls } from "./http-send.js";
 import type { RequestSigner } from "./sigv4.js";
 
 /** Each protocol's body writer and the content type it is sent with. */
@@ -20,7 +22,7 @@ const ENCODINGS = {
 /**
  * OTLP/HTTP export: the OpenTelemetry exporters' body (`JsonTraceSerializer`, or
  * `ProtobufTraceSerializer` for `http/protobuf`), gzipped when the environment asks as it asks
- * the exporter, over fetch, each request signed when `sign` is given (SigV4: sigv4.ts).
+ * the exporter, over node:http(s) (http-send.ts), each request signed when `sign` is given (SigV4: sigv4.ts).
  *
  * One attempt per batch. The export queue retries a failed batch with its backoff, no sooner
  * than a 429's or 503's `Retry-After` asks (up to the backoff's 30 s cap; a `flush()` forces a
@@ -33,6 +35,7 @@ const ENCODINGS = {
 export class OtlpHttpExporter implements SpanExporter {
   private readonly url: URL;
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly agent: Agent;
 
   constructor(
     endpoint: string,
@@ -44,8 +47,11 @@ export class OtlpHttpExporter implements SpanExporter {
     private readonly compression: OtlpCompression = otlpCompressionFromEnv(),
     /** As `init` resolves it (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, `OTEL_EXPORTER_OTLP_PROTOCOL`, else JSON). */
     private readonly protocol: OtlpProtocol = otlpProtocolFromEnv(),
+    /** For an `https:` endpoint: as the OTLP exporter's (`otlpTlsFromEnv`: a CA, a client certificate and key). */
+    tls: OtlpTls = otlpTlsFromEnv(),
   ) {
     this.url = new URL(endpoint);
+    this.agent = agentFor(this.url, tls);
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
@@ -64,15 +70,9 @@ export class OtlpHttpExporter implements SpanExporter {
     const body = await encodeBody(encoded, this.compression);
     const unsigned = { ...this.headers, "content-type": contentType, ...encodingHeader(this.compression) };
     const headers = this.sign === undefined ? unsigned : await this.sign("POST", this.url, unsigned, body);
-    const res = await fetch(this.url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-    const answer = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
-    // `code`, as the OpenTelemetry exporter's errors carry it: the queue gives up on a 4xx but 408 and 429.
-    if (!res.ok) {
-      // With the wait a 429 or 503 asked for, which the queue's backoff honours (as the OTLP exporter does).
-      const after = res.status === 429 || res.status === 503 ? retryAfterMs(res.headers.get("retry-after")) : undefined;
-      throw Object.assign(new Error(`the collector answered ${res.status} to POST ${this.url.href}: ${describeAnswer(answer, res.headers.get("content-type"))}`), { code: res.status, ...(after === undefined ? {} : { retryAfterMs: after }) });
-    }
-    reportPartialSuccess(this.protocol, answer);
+    const answer = await send(this.url, { method: "POST", headers, body, timeoutMs: this.timeoutMs, agent: this.agent });
+    if (answer.status < 200 || answer.status >= 300) throw refusal(answer, `POST ${this.url.href}`, describeAnswer(answer.body, answer.headers["content-type"]));
+    reportPartialSuccess(this.protocol, answer.body);
   }
 
   async forceFlush(): Promise<void> {
@@ -85,7 +85,7 @@ export class OtlpHttpExporter implements SpanExporter {
 }
 
 /** A refusal's body for the error message: its text, or the message of a protobuf `google.rpc.Status`. */
-function describeAnswer(body: Uint8Array, contentType: string | null): string {
+function describeAnswer(body: Uint8Array, contentType: string | undefined): string {
   if (contentType?.includes("protobuf") !== true) return new TextDecoder().decode(body.subarray(0, 1200)).slice(0, 300);
   try {
     // Field 2 is the message (left out when empty).

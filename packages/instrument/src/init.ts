@@ -13,6 +13,8 @@ import { DEFAULT_MAX_INLINE_BYTES } from "./offload.js";
 import type { RedactionOptions } from "./redact.js";
 import { setRedaction } from "./serialize.js";
 import { OtlpHttpExporter } from "./exporter.js";
+import { otlpTlsFromEnv } from "./http-send.js";
+import type { OtlpTls } from "./http-send.js";
 import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import type { RequestSigner, SigV4Options } from "./sigv4.js";
 import { setTracer, unsetTracer } from "./steps.js";
@@ -120,10 +122,12 @@ export function init(options: InitOptions = {}): Tracing {
   const sign = sigv4 === undefined ? undefined : signerFor(endpoint, sigv4, options.sigv4 !== undefined);
   // Checked even when a custom exporter makes it moot: a bad option is an error wherever it is.
   const protocol = resolveProtocol(options.protocol);
-  const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined, sign);
+  // The OTLP environment's TLS files, read once for the spans and the payloads alike.
+  const tls = otlpTlsFromEnv();
+  const payloads = resolvePayloadTransport(options.payloadEndpoint, options.exporter === undefined || options.endpoint !== undefined ? endpoint : undefined, sign, tls);
   const queue =
     options.spanProcessors === undefined
-      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign, protocol), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
+      ? new ByteBoundedSpanProcessor(options.exporter ?? spanExporter(endpoint, sign, protocol, tls), options.exportQueue, payloads, resolveMaxInlineBytes(options.maxInlineBytes))
       : undefined;
   const processors = options.spanProcessors ?? [queue as ByteBoundedSpanProcessor];
   const provider = new NodeTracerProvider({
@@ -154,8 +158,8 @@ export function init(options: InitOptions = {}): Tracing {
 }
 
 /** The OTLP/HTTP exporter of the protocol (exporter.ts), signing every request when exports are signed. */
-function spanExporter(endpoint: string, sign: RequestSigner | undefined, protocol: OtlpProtocol): SpanExporter {
-  return new OtlpHttpExporter(endpoint, sign, otlpHeadersFromEnv(), undefined, undefined, protocol);
+function spanExporter(endpoint: string, sign: RequestSigner | undefined, protocol: OtlpProtocol, tls: OtlpTls): SpanExporter {
+  return new OtlpHttpExporter(endpoint, sign, otlpHeadersFromEnv(), undefined, undefined, protocol, tls);
 }
 
 /** `protocol`: the option, else the environment's (`otlpProtocolFromEnv`), else JSON. */
@@ -257,13 +261,13 @@ export function resolveMaxInlineBytes(explicit?: number): number {
  * Where payloads go: the explicit endpoint or transport, else `TRACEWRIGHT_PAYLOAD_ENDPOINT`,
  * else the collector's `/v1/payloads` beside the traces endpoint (when it ends in `/v1/traces`).
  */
-function resolvePayloadTransport(explicit: string | PayloadTransport | undefined, tracesEndpoint: string | undefined, sign: RequestSigner | undefined): PayloadTransport | undefined {
+function resolvePayloadTransport(explicit: string | PayloadTransport | undefined, tracesEndpoint: string | undefined, sign: RequestSigner | undefined, tls: OtlpTls): PayloadTransport | undefined {
   if (explicit !== undefined && typeof explicit !== "string") return explicit;
   const url = explicit ?? process.env.TRACEWRIGHT_PAYLOAD_ENDPOINT ?? (tracesEndpoint !== undefined && /\/v1\/traces\/?$/.test(tracesEndpoint) ? tracesEndpoint.replace(/\/v1\/traces\/?$/, "/v1/payloads") : undefined);
   if (url === undefined || url === "") return undefined;
   // Signed for the traces endpoint's host: a payload endpoint elsewhere gets no AWS headers.
   const sameHost = sign !== undefined && tracesEndpoint !== undefined && hostOf(url) === hostOf(tracesEndpoint);
-  return httpPayloadTransport(url, sameHost ? { sign } : {});
+  return httpPayloadTransport(url, { tls, ...(sameHost ? { sign } : {}) });
 }
 
 function hostOf(url: string): string | undefined {

@@ -55,6 +55,9 @@ describe("redaction, on by default", () => {
     // A key with no END line (a truncated log line) is masked to the end of its string, or to the next header.
     expect(serialize({ note: "key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg" })).toBe(`{"note":"key: ${MASK}"}`);
     expect(serialize("-----BEGIN EC PRIVATE KEY-----\nAAA-----BEGIN RSA PRIVATE KEY-----\nBBB\n-----END RSA PRIVATE KEY----- tail")).toBe(`"${MASK}${MASK} tail"`);
+    // Cut short inside a JSON text carried as a string, or in a message above a stack: the key goes, the rest stays.
+    expect(JSON.parse(JSON.parse(serialize({ a: JSON.stringify({ k: "-----BEGIN PRIVATE KEY-----\nMIIE", other: "keep me" }) })).a as string)).toEqual({ k: MASK, other: "keep me" });
+    expect(JSON.parse(serialize({ e: "bad key -----BEGIN PRIVATE KEY-----\nMIIE\n(at f.js:1)" }))).toEqual({ e: `bad key ${MASK}(at f.js:1)` });
     // 1 MB of headers with no END: each once scanned to the end of the text (about 20 s); now one pass.
     const headers = "-----BEGIN PRIVATE KEY----- x ".repeat(35_000);
     const text = serialize({ note: headers });

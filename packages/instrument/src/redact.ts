@@ -58,10 +58,12 @@ const NOT_A_SECRET = /^(?:.*[-_.])?(?:next|page|next[-_]?page|continuation|pagin
 const SECRET_VALUE = [
   /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
   /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/g,
-  // To its END line, or to the next BEGIN or the end of the text when it has none (a key cut
-  // short is a secret all the same). Each match stops at the first of the three, so the text is
-  // scanned once: ending at END alone, each of n headers with no END scanned to the end, O(n²).
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|(?=-----BEGIN )|$)/g,
+  // To its END line, looked for no further than the next BEGIN: ending at END alone, each of n
+  // headers with no END was scanned to the end of the text, O(n²). A key with no END (cut short)
+  // is a secret all the same: masked with the base64 and white space after its header, which stop
+  // at the first character a key has not — a quote, a parenthesis — or at a backslash escaping a
+  // quote, so that a JSON text or a stack around it keeps the rest.
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----(?:(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z ]*PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\(?!"))*)/g,
   /\bsk-[A-Za-z0-9_-]{20,}\b/g,
   /\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}\b/g,
   /\bwhsec_[A-Za-z0-9+/=]{10,}/g,

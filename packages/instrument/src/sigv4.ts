@@ -12,6 +12,7 @@ import type { SignatureV4 } from "@smithy/signature-v4";
 import { TracewrightError } from "./errors.js";
 import type { OtlpCompression, OtlpProtocol } from "./export-queue.js";
 import { OtlpHttpExporter } from "./exporter.js";
+import type { OtlpTls } from "./http-send.js";
 
 /** AWS credentials, as the SDK's credential providers resolve them. */
 export interface AwsCredentials {
@@ -69,7 +70,7 @@ export function sigV4Signer(endpoint: string, options: SigV4Options = {}, env: N
       ...(url.port === "" ? {} : { port: Number(url.port) }),
       path: url.pathname,
       query,
-      // fetch sends this very host (it sets Host from the URL, and ignores one given).
+      // The request sends this very host (node:http sets Host from the URL).
       headers: { ...headers, host: url.host },
       body,
     });
@@ -112,7 +113,7 @@ function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Ar
  * Lambda Function URL with `AWS_IAM` auth.
  */
 export class SignedOtlpExporter extends OtlpHttpExporter {
-  constructor(endpoint: string, sign: RequestSigner, headers?: Record<string, string>, timeoutMs?: number, compression?: OtlpCompression, protocol?: OtlpProtocol) {
-    super(endpoint, sign, headers, timeoutMs, compression, protocol);
+  constructor(endpoint: string, sign: RequestSigner, headers?: Record<string, string>, timeoutMs?: number, compression?: OtlpCompression, protocol?: OtlpProtocol, tls?: OtlpTls) {
+    super(endpoint, sign, headers, timeoutMs, compression, protocol, tls);
   }
 }
