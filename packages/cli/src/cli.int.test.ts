@@ -157,6 +157,12 @@ describe("the tracewright command, end to end through a real collector", () => {
     expect((await cli("replay", failedRun, "--mode", "verify-fix", "--exit-code", "--db", db)).code).toBe(3);
     expect((await cli("replay", failedRun, "--mode", "verify-fix", "--db", db)).code).toBe(0);
     expect((await cli("replay", okRun, "--mode", "verify-fix", "--exit-code", "--db", db)).code).toBe(0);
+    // A fault the agents know is taken; a misspelt one is wrong words, not a replay that silently fixes nothing.
+    expect((await cli("replay", failedRun, "--mode", "verify-fix", "--fix", "agent_bug", "--db", db)).code).toBe(0);
+    const misspelt = await cli("replay", failedRun, "--mode", "verify-fix", "--fix", "tool_eror", "--db", db);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.err).toContain('--fix takes a fault the reference agents can be fixed of: tool_error, tool_timeout');
+    expect(misspelt.err).toContain('got "tool_eror"');
     expect((await cli("replay", failedRun, "--exit-code", "--json", "--db", db)).code).toBe(0);
     const refused = await cli("replay", "no-such-run", "--json", "--db", db);
     expect(refused.code).toBe(1);
