@@ -129,7 +129,7 @@ export function storePath(flags: Flags): string | undefined {
 /** The store's path as the user gave it, and where it resolves. */
 export function storeDescription(flags: Flags): string {
   const path = resolveDbPath(flags.db);
-  return `${resolve(path)}${flags.db === undefined ? (process.env.TRACEWRIGHT_DB === undefined ? " (the default; --db or TRACEWRIGHT_DB name another)" : " (TRACEWRIGHT_DB)") : ""}`;
+  return `${path === ":memory:" ? path : resolve(path)}${flags.db === undefined ? (process.env.TRACEWRIGHT_DB === undefined ? " (the default; --db or TRACEWRIGHT_DB name another)" : " (TRACEWRIGHT_DB)") : ""}`;
 }
 
 /**
