@@ -29,7 +29,7 @@ export type {
   SessionStatus,
   Worker,
 } from "./supervisor/types.js";
-export { AGENTS, findScenario, runScenario, scenarios } from "./scenarios.js";
+export { AGENTS, findScenario, FIXES, runScenario, scenarios } from "./scenarios.js";
 export type { AgentName, Scenario, ScenarioRunOptions } from "./scenarios.js";
 export { FAULT_DESCRIPTIONS, FAULT_NAMES, FAULTY_DOCUMENT, isFaultName, parseFault, withModelFaults, withToolFaults } from "./faults.js";
 export type { FaultName } from "./faults.js";

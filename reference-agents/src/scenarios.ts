@@ -80,6 +80,12 @@ export const scenarios: readonly Scenario[] = [
   { agent: "choreography", scenario: "agent_bug", expect: "error", fault: "agent_bug", description: "An off-by-one in the analysis handler throws a TypeError on every delivery; the message ends in the DLQ." },
 ];
 
+/**
+ * The fixes a replay can pass the reference agents (`verify-fix --fix NAME`, the dashboard's
+ * Fixes): the faults of their scenarios, each of which the "fixed code" leaves out.
+ */
+export const FIXES: readonly ChoreographyFault[] = [...new Set(scenarios.flatMap((s) => (s.fault === undefined ? [] : [s.fault])))];
+
 /** Finds a scenario, or throws an error listing the agent's scenarios. */
 export function findScenario(agent: AgentName, scenario: string): Scenario {
   if (!(AGENTS as readonly string[]).includes(agent)) throw new UnknownNameError("agent", agent, AGENTS);

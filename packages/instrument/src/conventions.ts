@@ -88,6 +88,11 @@ export const Tracewright = {
   TOOL_SIDE_EFFECTS: "tracewright.tool.side_effects",
   /** On a step whose result replay served from the recording. */
   REPLAY_SERVED: "tracewright.replay.served",
+  /**
+   * On the step a fork went live from (`from`): a node or agent step, its input the state it ran
+   * with (the recorded one, patched); a boundary step, its output the patched result served.
+   */
+  REPLAY_FORK_POINT: "tracewright.replay.fork_point",
   REPLAY_OF: "tracewright.replay.of",
   REPLAY_MODE: "tracewright.replay.mode",
   /**

@@ -1,6 +1,6 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
-import { describeError, redactText, revive } from "@tracewright/instrument";
-import { StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
+import { describeError, hashJson, redactText, revive, serialize } from "@tracewright/instrument";
+import { OpenInference, StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
 import { BOUNDARY_KINDS, insideBoundaries, isConsumer, parentKeyOf } from "./recording.js";
@@ -229,9 +229,14 @@ export class Cassette implements StepInterceptor {
       if (recorded !== undefined) this.consumed.add(recorded.key);
       if (!boundary) {
         const base = recorded?.inputJson === undefined ? call.input : revive(recorded.inputJson);
-        return goLive({ value: this.patched(base) });
+        const input = this.patched(base);
+        // The state the step runs with, recorded as its input: the step started with the input
+        // its caller passed, which the fork replaces (the recorded one, patched).
+        const inputJson = serialize(input);
+        call.annotate({ [OpenInference.INPUT_VALUE]: inputJson, [Tracewright.INPUT_HASH]: hashJson(inputJson), [Tracewright.REPLAY_FORK_POINT]: true });
+        return goLive({ value: input });
       }
-      call.annotate({ [Tracewright.REPLAY_SERVED]: true });
+      call.annotate({ [Tracewright.REPLAY_SERVED]: true, [Tracewright.REPLAY_FORK_POINT]: true });
       this.hits++;
       return serve(this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson)), recorded);
     }

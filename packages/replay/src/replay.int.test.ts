@@ -4,7 +4,8 @@ import type { TraceStore } from "@tracewright/store";
 import { replayEntryPoints, runScenario, runSupervisor, scenarios, SUPERVISOR_GOAL } from "@tracewright/reference-agents";
 import type { AgentName } from "@tracewright/reference-agents";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isRunStart } from "@tracewright/instrument/conventions";
+import { hashJson } from "@tracewright/instrument";
+import { isRunStart, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
 import { replay } from "./engine.js";
 import { toRecording } from "./recording.js";
 import { CollectingProcessor } from "./spans.js";
@@ -115,10 +116,31 @@ describe("verify-fix and fork on the reference agents", () => {
     expect(forkIndex).toBeGreaterThan(0);
     expect(replayed.slice(0, forkIndex).map((s) => (s as unknown[])[0])).toEqual(recorded.slice(0, forkIndex).map((s) => (s as unknown[])[0]));
     // …the fork point served the patched state, and the calls after it ran live.
+    const point = (await store.getRunSpans(report.replayRunId)).find((s) => s.attributes[Tracewright.STEP_KEY] === failing)!;
+    expect(point.attributes).toMatchObject({ [Tracewright.REPLAY_FORK_POINT]: true, [Tracewright.REPLAY_SERVED]: true });
     expect(report.stats.hits).toBeGreaterThan(0);
     expect(report.stats.live).toBeGreaterThan(0);
     expect((await store.getRun(report.replayRunId))?.replayOf).toBe(runId);
     expect((await store.getRun(runId))?.status).toBe("error");
+  });
+
+  it("fork at a node records the state it ran with, patched, as its input, and marks the fork point", async () => {
+    const runId = await record("supervisor", "success");
+    const node = "supervisor/node:research#0";
+    const recordedInput = JSON.parse((await store.getRunSpans(runId)).find((s) => s.attributes[Tracewright.STEP_KEY] === node)!.attributes[OpenInference.INPUT_VALUE] as string) as { plan: { searchQueries: string[] } };
+    expect(recordedInput.plan.searchQueries.length).toBeGreaterThan(1);
+    const patch = { plan: { searchQueries: recordedInput.plan.searchQueries.slice(0, 1) } };
+    const report = await replay({ store, runId, mode: "fork", from: node, patch, agents: replayEntryPoints });
+    const spans = await store.getRunSpans(report.replayRunId);
+    const forked = spans.find((s) => s.attributes[Tracewright.STEP_KEY] === node)!;
+    // The node's span started with the input its caller passed (the recorded one): it was recorded with that, hiding the patch.
+    const input = JSON.parse(forked.attributes[OpenInference.INPUT_VALUE] as string) as typeof recordedInput;
+    expect(input.plan.searchQueries).toEqual(patch.plan.searchQueries);
+    expect(forked.attributes[Tracewright.INPUT_HASH]).toBe(hashJson(forked.attributes[OpenInference.INPUT_VALUE] as string));
+    expect(forked.attributes[Tracewright.REPLAY_FORK_POINT]).toBe(true);
+    // One search ran, as the patched plan asked; no other step is marked.
+    expect(spans.filter((s) => String(s.attributes[Tracewright.STEP_KEY]).startsWith(`${node}/tool:web_search#`))).toHaveLength(1);
+    expect(spans.filter((s) => s.attributes[Tracewright.REPLAY_FORK_POINT] === true)).toHaveLength(1);
   });
 
   it("replays one agent invocation of a choreography alone, from its recorded event", async () => {

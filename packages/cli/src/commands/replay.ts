@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { replayEntryPoints, scenarios } from "@tracewright/reference-agents";
+import { FIXES, replayEntryPoints } from "@tracewright/reference-agents";
 import { REPLAY_MODES, replay } from "@tracewright/replay";
 import type { ReplayMode, ReplayReport } from "@tracewright/replay";
 import type { Flags, Io } from "../main.js";
@@ -14,8 +14,7 @@ export async function replayCommand(runId: string, flags: Flags, io: Io): Promis
   if (!REPLAY_MODES.includes(mode)) throw new UsageError(`--mode takes ${REPLAY_MODES.join(", ")}; got "${flags.mode}"`);
   if (mode === "fork" && flags.from === undefined) throw new UsageError("--mode fork needs --from STEP_KEY");
   // A fix names a fault the reference agents' "fixed code" leaves out: a misspelt one would replay the fault as recorded.
-  const faults = [...new Set(scenarios.flatMap((s) => (s.fault === undefined ? [] : [s.fault])))];
-  for (const fix of flags.fix ?? []) if (!(faults as string[]).includes(fix)) throw new UsageError(`--fix takes a fault the reference agents can be fixed of: ${faults.join(", ")}; got "${fix}"`);
+  for (const fix of flags.fix ?? []) if (!(FIXES as readonly string[]).includes(fix)) throw new UsageError(`--fix takes a fault the reference agents can be fixed of: ${FIXES.join(", ")}; got "${fix}"`);
   let patch: unknown;
   if (flags.patch !== undefined) {
     try {

@@ -6,7 +6,7 @@ import { postReplay } from "./post-replay";
 import { ReplayReportView } from "./ReplayReportView";
 
 /** Replays the run from its header: reproduce it, or verify a fix against it. */
-export function ReplayControl({ runId, disabled }: { runId: string; disabled: boolean }) {
+export function ReplayControl({ runId, disabled, fixNames }: { runId: string; disabled: boolean; fixNames: readonly string[] }) {
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [elapsed, setElapsed] = useState(0);
   const [report, setReport] = useState<ReplayReport | undefined>(undefined);
@@ -45,7 +45,12 @@ export function ReplayControl({ runId, disabled }: { runId: string; disabled: bo
       </div>
       <label className="replay-fixes">
         <span className="muted">Fixes</span>
-        <input value={fixes} onChange={(e) => setFixes(e.target.value)} placeholder="e.g. agent_bug" aria-label="Named fixes for verify-fix, comma-separated" data-testid="replay-fixes" />
+        <input value={fixes} onChange={(e) => setFixes(e.target.value)} placeholder="e.g. agent_bug" aria-label="Named fixes for verify-fix, comma-separated" data-testid="replay-fixes" list="replay-fix-names" />
+        <datalist id="replay-fix-names">
+          {fixNames.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
       </label>
       {busy === undefined ? null : (
         <p role="status" data-testid="replay-progress">

@@ -67,6 +67,16 @@ describe("POST /api/runs/RUN_ID/replay", () => {
     expect((await errorOf(response)).code).toBe("REPLAY_NO_AGENT");
   });
 
+  it("refuses a fix the agents do not have, naming the ones they do: a misspelt fix replayed the fault as recorded, reported unfixed", async () => {
+    const response = await post("100%", { mode: "verify-fix", fixes: ["agent_bug", "typo_fix"] });
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe("UNKNOWN_FIX");
+    expect(error.message).toMatch(/^No fix named "typo_fix": the reference agents can be fixed of .*agent_bug/);
+    // A known fix passes on to replay (which then finds no entry point for this probe agent).
+    expect((await errorOf(await post("100%", { mode: "verify-fix", fixes: ["agent_bug"] }))).code).toBe("REPLAY_NO_AGENT");
+  });
+
   it("answers 404 with REPLAY_NO_RUN for a run the store does not have", async () => {
     const response = await post("no-such-run", { mode: "reproduce" });
     expect(response.status).toBe(404);

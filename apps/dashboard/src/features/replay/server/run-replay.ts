@@ -19,6 +19,11 @@ async function load(): Promise<{ replayModule: typeof Replay; agents: typeof Ref
   return { replayModule, agents };
 }
 
+/** The fixes verify-fix can pass the agents this dashboard re-runs, for the Fixes field's suggestions. */
+export async function fixNames(): Promise<readonly string[]> {
+  return (await load()).agents.FIXES;
+}
+
 /**
  * The run a `[runId]` segment names: the first of its candidates the store has, else the most
  * decoded one (so that replay's own REPLAY_NO_RUN names the id as the visitor meant it).
@@ -39,6 +44,9 @@ export async function runReplay(runIdParam: string, request: ReplayRequest): Pro
   if (access.state !== "ready") return { status: 404, body: { error: { code: "NO_STORE", message: `No store at ${access.path}: record a run first.` } } };
   const runId = await resolveRunId(access.store, runIdParam);
   const { replayModule, agents } = await load();
+  // A misspelt fix would replay the fault as recorded and report it unfixed: refused, with the names there are.
+  const unknown = (request.fixes ?? []).filter((fix) => !(agents.FIXES as readonly string[]).includes(fix));
+  if (unknown.length > 0) return { status: 400, body: { error: { code: "UNKNOWN_FIX", message: `No fix named ${unknown.map((f) => `"${f}"`).join(", ")}: the reference agents can be fixed of ${agents.FIXES.join(", ")}.` } } };
   try {
     const report = await replayModule.replay({
       store: access.store,

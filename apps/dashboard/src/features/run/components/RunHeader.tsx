@@ -10,7 +10,7 @@ import { runHref } from "../../../shared/fns/routes";
  * A run's identity and totals, and its actions: replay it (reproduce, verify a fix; forking is
  * offered on each step) and compare it with another run.
  */
-export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNode }) {
+export function RunHeader({ run, compare, fixNames }: { run: RunSummary; compare?: ReactNode; fixNames: readonly string[] }) {
   return (
     <header className="run-header" data-testid="run-header">
       <p className="crumbs">
@@ -20,7 +20,7 @@ export function RunHeader({ run, compare }: { run: RunSummary; compare?: ReactNo
         <h1>{run.agent === "" ? "Run" : run.agent}</h1>
         <StatusBadge status={run.status} testId="run-status" />
         <div className="run-actions" data-testid="run-actions">
-          <ReplayControl runId={run.runId} disabled={run.status === "running"} />
+          <ReplayControl runId={run.runId} disabled={run.status === "running"} fixNames={fixNames} />
           {compare}
         </div>
       </div>

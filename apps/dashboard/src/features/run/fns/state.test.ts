@@ -32,6 +32,17 @@ describe("stepFacts", () => {
     ]);
   });
 
+  it("says where a fork went live and what a replay served, and a message step's queue and id", () => {
+    expect(stepFacts({ attributes: { "tracewright.replay.fork_point": true, "tracewright.replay.served": true, "messaging.system": "aws_sqs", "messaging.destination.name": "jobs", "messaging.message.id": "m-1" } })).toEqual([
+      { label: "messaging system", value: "aws_sqs" },
+      { label: "destination", value: "jobs" },
+      { label: "message id", value: "m-1" },
+      { label: "fork point", value: "the fork went live here, with the patched state" },
+      { label: "replay", value: "served from the recording" },
+    ]);
+    expect(stepFacts({ attributes: { "tracewright.replay.served": false } })).toEqual([]);
+  });
+
   it("lists an array attribute's items: both payload refs of a step", () => {
     expect(stepFacts({ attributes: { "tracewright.payload.ref": ["aa11", "bb22"] } })).toEqual([{ label: "payload ref", value: "aa11, bb22" }]);
     expect(stepFacts({ attributes: { "tracewright.payload.ref": [] } })).toEqual([]);

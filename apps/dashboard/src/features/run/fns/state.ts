@@ -1,4 +1,4 @@
-import { GenAI, Tracewright } from "@tracewright/instrument/conventions";
+import { GenAI, Messaging, Tracewright } from "@tracewright/instrument/conventions";
 import type { Step } from "@tracewright/store";
 import type { StepFact } from "../types";
 
@@ -44,8 +44,17 @@ const FACT_KEYS: readonly (readonly [string, string])[] = [
   ["tool", GenAI.TOOL_NAME],
   ["tool call id", GenAI.TOOL_CALL_ID],
   ["operation", GenAI.OPERATION_NAME],
+  ["messaging system", Messaging.SYSTEM],
+  ["destination", Messaging.DESTINATION_NAME],
+  ["message id", Messaging.MESSAGE_ID],
   ["input hash", Tracewright.INPUT_HASH],
   ["payload ref", Tracewright.PAYLOAD_REF],
+];
+
+/** Flags a replay puts on a step (`true` when set), each said in words. */
+const REPLAY_FLAGS: readonly (readonly [string, string, string])[] = [
+  ["fork point", Tracewright.REPLAY_FORK_POINT, "the fork went live here, with the patched state"],
+  ["replay", Tracewright.REPLAY_SERVED, "served from the recording"],
 ];
 
 /** The well-known attributes of a step worth a line of their own, in a fixed order. */
@@ -58,5 +67,6 @@ export function stepFacts(step: Pick<Step, "attributes">): StepFact[] {
     // An array attribute (the payload refs of a step whose input and output were both sent by reference).
     else if (Array.isArray(value) && value.length > 0) facts.push({ label, value: value.map(String).join(", ") });
   }
+  for (const [label, key, said] of REPLAY_FLAGS) if (step.attributes[key] === true) facts.push({ label, value: said });
   return facts;
 }
