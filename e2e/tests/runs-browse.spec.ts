@@ -186,8 +186,16 @@ test("insights chart the recorded runs: by status over time, error rate, tokens,
       expect(s.p95).toBeGreaterThanOrEqual(s.p50);
     }
   }
+  // The error rate is drawn point to point, a dot on each bucket with finished runs: no smoothed curve.
+  await expect(page.getByTestId("chart-error-rate").locator(".recharts-line-dot").first()).toBeVisible();
+  expect(await page.getByTestId("chart-error-rate").locator(".recharts-line-curve").getAttribute("d")).not.toContain("C");
   await page.getByRole("link", { name: "Last hour" }).click();
   await expect(page).toHaveURL(/range=1h/);
   await expect(page.getByTestId("chart-runs").locator("svg.recharts-surface[role=application]")).toBeVisible();
   await page.screenshot({ path: test.info().outputPath("insights.png"), fullPage: true });
+  // An agent's row leads to its runs, and its errors to its failed ones.
+  await page.locator('[data-testid="latency-agent"] [data-testid="latency-row"][data-name="supervisor"]').getByRole("link").last().click();
+  await expect(page).toHaveURL(/agent=supervisor/);
+  await expect(page).toHaveURL(/status=error/);
+  await expect(page.getByTestId("run-row").first()).toBeVisible();
 });

@@ -1,8 +1,10 @@
 "use client";
 
+import Link from "next/link";
 import type { ReactElement } from "react";
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { formatCount, formatDuration } from "../../../shared/fns/format";
+import { runsHref } from "../../runs/fns/query";
 import { bucketLabel, topLatency } from "../fns/chart-data";
 import type { InsightsData } from "../types";
 
@@ -44,8 +46,9 @@ export function InsightsCharts({ data }: { data: InsightsData }) {
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="label" fontSize={11} />
           <YAxis domain={[0, 100]} unit="%" fontSize={11} width={44} />
-          <Tooltip />
-          <Line type="monotone" dataKey="errorRate" stroke={COLORS.error} name="error rate" connectNulls dot={false} isAnimationActive={false} />
+          <Tooltip formatter={(value) => `${String(value)}%`} />
+          {/* Straight segments between the buckets that had finished runs, a dot on each, and a gap where none finished: no curve invented between them. */}
+          <Line type="linear" dataKey="errorRate" stroke={COLORS.error} name="error rate" connectNulls={false} dot={{ r: 2 }} isAnimationActive={false} />
         </LineChart>
       </ChartPanel>
       <ChartPanel title="Tokens over time (gen_ai.usage.*)" testId="chart-tokens">
@@ -55,8 +58,8 @@ export function InsightsCharts({ data }: { data: InsightsData }) {
           <YAxis fontSize={11} width={52} />
           <Tooltip />
           <Legend />
-          <Area type="monotone" dataKey="inputTokens" stackId="t" stroke={COLORS.input} fill={COLORS.input} fillOpacity={0.35} name="input tokens" isAnimationActive={false} />
-          <Area type="monotone" dataKey="outputTokens" stackId="t" stroke={COLORS.output} fill={COLORS.output} fillOpacity={0.5} name="output tokens" isAnimationActive={false} />
+          <Area type="linear" dataKey="inputTokens" stackId="t" stroke={COLORS.input} fill={COLORS.input} fillOpacity={0.35} name="input tokens" isAnimationActive={false} />
+          <Area type="linear" dataKey="outputTokens" stackId="t" stroke={COLORS.output} fill={COLORS.output} fillOpacity={0.5} name="output tokens" isAnimationActive={false} />
         </AreaChart>
       </ChartPanel>
       {(["agent", "node", "tool", "llm"] as const).map((kind) => {
@@ -91,10 +94,10 @@ export function InsightsCharts({ data }: { data: InsightsData }) {
               <tbody>
                 {rows.map((row) => (
                   <tr key={row.name} data-testid="latency-row" data-name={row.name} data-count={row.count} data-p50-ms={row.p50Ms} data-p95-ms={row.p95Ms}>
-                    <td className="mono">{row.name}</td>
+                    <td className="mono">{kind === "agent" ? <Link href={runsHref({ agent: row.name })}>{row.name}</Link> : row.name}</td>
                     <td>{formatCount(row.count)}</td>
                     <td>
-                      {formatCount(row.errors)} ({row.count === 0 ? 0 : Math.round((row.errors / row.count) * 100)}%)
+                      {kind === "agent" && row.errors > 0 ? <Link href={runsHref({ agent: row.name, status: "error" })}>{formatCount(row.errors)}</Link> : formatCount(row.errors)} ({row.count === 0 ? 0 : Math.round((row.errors / row.count) * 100)}%)
                     </td>
                     <td>{formatDuration(row.p50Ms)}</td>
                     <td>{formatDuration(row.p95Ms)}</td>
