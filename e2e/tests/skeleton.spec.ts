@@ -53,6 +53,13 @@ test("a failed run's page shows the failing step's error and input state", async
     const failing = page.locator('[data-testid="step-row"][data-status="error"]');
     expect(await failing.count()).toBeGreaterThanOrEqual(2); // the tool and the nodes above it
     await page.screenshot({ path: test.info().outputPath("failed-run.png"), fullPage: true });
+    // Its short id, as the pages show it, opens the same run (and a search for it finds it).
+    const runId = (await page.getByTestId("run-id").innerText()).trim();
+    await page.goto(`/runs/${runId.slice(0, 8)}`);
+    await expect(page).toHaveURL(`/runs/${runId}`);
+    await expect(page.getByTestId("run-id")).toHaveText(runId);
+    await page.goto(`/?q=${runId.slice(0, 8)}`);
+    await expect(page.locator(`[data-testid="run-row"] a[href="/runs/${runId}"]`).first()).toBeVisible();
     break;
   }
   expect(found, "a run failed by the tool_error fault is listed").toBe(true);

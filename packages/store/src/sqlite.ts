@@ -581,18 +581,21 @@ export class SqliteStore implements TraceStore, TraceQueries {
         // Another connection holds the write lock past the busy timeout: search what is indexed
         // so far (that connection, or the next slice, indexes the rest).
       }
+      // A run's own id, or the start of it (the short id the dashboard shows), finds the run too.
+      const byId = "substr(run_id, 1, ?) = ?";
+      const idParams = [text.length, text];
       // Three characters or more: a trigram phrase match through the index. Shorter: a scan.
       if ([...text].length >= 3) {
-        where.push("run_id IN (SELECT run_id FROM run_text WHERE run_text MATCH ?)");
-        params.push(`"${text.replaceAll('"', '""')}"`);
+        where.push(`(${byId} OR run_id IN (SELECT run_id FROM run_text WHERE run_text MATCH ?))`);
+        params.push(...idParams, `"${text.replaceAll('"', '""')}"`);
       } else if (!/[^\p{ASCII}]/u.test(text)) {
         // SQLite's lower() folds ASCII letters only: enough for a query of ASCII alone.
-        where.push("run_id IN (SELECT run_id FROM run_text WHERE instr(lower(body), ?) > 0)");
-        params.push(text.toLowerCase());
+        where.push(`(${byId} OR run_id IN (SELECT run_id FROM run_text WHERE instr(lower(body), ?) > 0))`);
+        params.push(...idParams, text.toLowerCase());
       } else {
         // Other scripts are folded as the trigram index folds them ("ü" finds "Über", "σα" "ΣΑΣ").
-        where.push("run_id IN (SELECT run_id FROM run_text WHERE instr(tw_lower(body), ?) > 0)");
-        params.push(text.toLowerCase());
+        where.push(`(${byId} OR run_id IN (SELECT run_id FROM run_text WHERE instr(tw_lower(body), ?) > 0))`);
+        params.push(...idParams, text.toLowerCase());
       }
     }
     const sort = query.sort ?? "start";

@@ -342,6 +342,11 @@ export function describeQueryContract(name: string, open: () => Promise<TraceSto
         expect(await ids({ text: "   " })).toHaveLength(6);
         // The index cannot search for a NUL: refused, named, as a bad query (it failed inside SQLite: "unterminated string").
         for (const text of ["ab\u0000cd", "\u0000"]) await expect(store.listRuns({ text })).rejects.toMatchObject({ code: "STORE_BAD_QUERY", message: expect.stringContaining("NUL character") as unknown as string });
+        // A run's id, whole or its start (the dashboard's short id), finds that run, though no state holds it.
+        await store.ingest([makeSpan({ run: "6ee3c582d9f14e0b", key: "gamma", startMs: 9000 })]);
+        expect(await ids({ text: "6ee3c582" })).toEqual(["6ee3c582d9f14e0b"]);
+        expect(await ids({ text: "6ee3c582d9f14e0b" })).toEqual(["6ee3c582d9f14e0b"]);
+        expect(await ids({ text: "6e" })).toEqual(["6ee3c582d9f14e0b"]);
       });
     }
 

@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { notFound } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { AgentGraphView } from "../../../features/graph/components/AgentGraphView";
 import { buildAgentGraph } from "../../../features/graph/fns/graph";
 import { ComparePicker } from "../../../features/compare/components/ComparePicker";
@@ -8,11 +8,12 @@ import { RunExplorer } from "../../../features/run/components/RunExplorer";
 import { fixNames } from "../../../features/replay/server/run-replay";
 import { RunHeader } from "../../../features/run/components/RunHeader";
 import { buildStepTree, packTreeItems, selectStep, toTreeItems } from "../../../features/run/fns/tree";
-import { loadRun, loadSiblingRuns } from "../../../features/run/server/load-run";
+import { loadRun, loadSiblingRuns, resolveShortRunId } from "../../../features/run/server/load-run";
 import { StateView } from "../../../features/step/components/StateView";
 import { INLINE_STATE_BYTES, toStepDetail, wholeState } from "../../../features/step/fns/detail";
 import { formatBytes } from "../../../shared/fns/format";
 import { shortId } from "../../../shared/fns/format";
+import { runHref } from "../../../shared/fns/routes";
 import { firstParam } from "../../../shared/fns/search-params";
 import type { SearchParams } from "../../../shared/fns/search-params";
 
@@ -37,7 +38,12 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function RunPage({ params, searchParams }: Props) {
   const { runId } = await params;
   const detail = await loadRun(runId);
-  if (detail === undefined) notFound();
+  if (detail === undefined) {
+    // A short id, as the pages show it, opens its run when it names one.
+    const full = await resolveShortRunId(runId);
+    if (full !== undefined) redirect(runHref(full, firstParam(await searchParams, "step")));
+    notFound();
+  }
 
   const tree = buildStepTree(detail.steps, detail.run);
   const selection = selectStep(tree.rows, firstParam(await searchParams, "step"));

@@ -16,6 +16,19 @@ export const loadRun = cache(async (runIdParam: string): Promise<RunDetail | und
   return (await findByRunIdParam(runIdParam, (runId) => loadRunDetail(access.store, runId)))?.found;
 });
 
+/**
+ * The one run whose id starts with `prefix` (the short id the pages show, 6 hex digits or more),
+ * found through the store's text search, which matches run ids by their start; undefined when
+ * none or several do, or the source cannot search (CloudWatch Logs).
+ */
+export async function resolveShortRunId(prefix: string): Promise<string | undefined> {
+  if (!/^[0-9a-f]{6,31}$/i.test(prefix)) return undefined;
+  const access = await getStore();
+  if (access.state === "absent" || access.source.kind !== "store") return undefined;
+  const matches = (await access.store.listRuns({ text: prefix, limit: 100 })).runs.filter((r) => r.runId.startsWith(prefix));
+  return matches.length === 1 ? matches[0]?.runId : undefined;
+}
+
 /** Other runs of the same agent, newest first: the runs this one can be compared with. */
 export async function loadSiblingRuns(run: RunSummary, limit = 50): Promise<RunSummary[]> {
   if (run.agent === "") return [];

@@ -69,7 +69,7 @@ export function RunFilters({ filter, agents, textSearch = true }: { filter: Runs
         <label className="grow">
           <span>Text in inputs and outputs</span>
           {textSearch ? (
-            <input name="q" type="search" defaultValue={filter.q ?? ""} placeholder="e.g. 503, doc://pricing" autoComplete="off" spellCheck={false} data-testid="text-filter" />
+            <input name="q" type="search" defaultValue={filter.q ?? ""} placeholder="e.g. 503, doc://pricing, a run id" title="Searches the first 64 KB of every step's input, output and error, and run ids by their start" autoComplete="off" spellCheck={false} data-testid="text-filter" />
           ) : (
             <input type="search" disabled placeholder="not searchable in CloudWatch Logs: use the local store" aria-describedby="text-filter-note" data-testid="text-filter" />
           )}
