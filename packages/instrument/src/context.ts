@@ -1,5 +1,6 @@
 import { context, diag } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { safely } from "./safely.js";
 
 let contextManagerSet = false;
 
@@ -15,6 +16,6 @@ export function ensureContextManager(): void {
   if (!context.setGlobalContextManager(manager)) {
     manager.disable();
     // Someone registered one already (their own OpenTelemetry setup): use theirs.
-    diag.debug("tracewright: a global context manager is already registered; using it");
+    safely(() => diag.debug("tracewright: a global context manager is already registered; using it"));
   }
 }

@@ -70,6 +70,17 @@ describe("the export queue keeps what the collector could not take yet", () => {
     expect(exporter.attempts).toHaveLength(1);
   });
 
+  it("gives up on a redirect and a 501 too: the endpoint is not a collector, and waiting will not make it one", async () => {
+    for (const status of [301, 501]) {
+      const { exporter, queue, emit } = setup([httpError(status)]);
+      emit(2);
+      await queue.forceFlush();
+      await queue.forceFlush();
+      expect(queue.counters, String(status)).toMatchObject({ exported: 0, failedExports: 1, failedSpans: 2, queuedBytes: 0 });
+      expect(exporter.attempts).toHaveLength(1);
+    }
+  });
+
   it("retries 429 and 408, which ask to come back later", async () => {
     const { exporter, queue, emit } = setup([httpError(429), httpError(408)]);
     const ids = emit(2);

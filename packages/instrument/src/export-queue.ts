@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, context as otelContext, diag } from "@opentelemetry/api";
+import { ROOT_CONTEXT, context as otelContext } from "@opentelemetry/api";
 import type { Context } from "@opentelemetry/api";
 import { ExportResultCode, parseKeyPairsIntoRecord, suppressTracing } from "@opentelemetry/core";
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -8,6 +8,7 @@ import type { PayloadSink } from "./offload.js";
 import { agentFor, otlpTlsFromEnv, refusal, send } from "./http-send.js";
 import type { OtlpTls } from "./http-send.js";
 import { backoffDelay } from "./retry.js";
+import { warn } from "./safely.js";
 import type { RequestSigner } from "./sigv4.js";
 
 /**
@@ -120,8 +121,9 @@ export function otlpTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number
     const text = env[name]?.trim();
     if (text === undefined || text === "") continue;
     const ms = Number(text);
-    if (Number.isFinite(ms) && ms > 0) return ms;
-    diag.warn(`tracewright: ${name} must be a number of milliseconds above 0; got ${JSON.stringify(env[name])}, ignored.`);
+    // Past 2³¹ − 1 ms a timer fires at once: such a timeout is as good as none, and stays one.
+    if (Number.isFinite(ms) && ms > 0) return Math.min(ms, 2 ** 31 - 1);
+    warn(`tracewright: ${name} must be a number of milliseconds above 0; got ${JSON.stringify(env[name])}, ignored.`);
   }
   return OTLP_DEFAULT_TIMEOUT_MS;
 }
@@ -151,7 +153,7 @@ function otlpChoiceFromEnv<T extends string>(env: NodeJS.ProcessEnv, name: strin
     const text = env[variable]?.trim();
     if (text === undefined || text === "") continue;
     if ((allowed as readonly string[]).includes(text)) return text as T;
-    diag.warn(`tracewright: ${variable} must be ${allowed.join(" or ")}; got ${JSON.stringify(env[variable])}, ignored.`);
+    warn(`tracewright: ${variable} must be ${allowed.join(" or ")}; got ${JSON.stringify(env[variable])}, ignored.`);
   }
   return fallback;
 }
@@ -234,8 +236,8 @@ const PAYLOAD_MAX_RETRY_AFTER_MS = 10_000;
  */
 function refusedForGood(error: Error | undefined): boolean {
   const status = (error as { code?: unknown } | undefined)?.code;
-  // A redirect too: the endpoint is not the collector, and waiting will not make it one.
-  return typeof status === "number" && status >= 300 && status < 500 && status !== 408 && status !== 429;
+  // A redirect too: the endpoint is not the collector, and waiting will not make it one; and a 501.
+  return typeof status === "number" && ((status >= 300 && status < 500 && status !== 408 && status !== 429) || status === 501);
 }
 
 /**
@@ -397,7 +399,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
           this.counters.failedPayloads++;
           // Sent again if a later step offers it: the collector may be back by then.
           this.known.delete(next.hash);
-          diag.warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
+          warn(`tracewright: sending payload ${next.hash} (${next.bytes} bytes) failed after ${attempt} attempt(s), counted in tracing.stats().failedPayloads: ${error instanceof Error ? error.message : String(error)}`);
           return;
         }
         // At least what the collector asked (`Retry-After`), up to PAYLOAD_MAX_RETRY_AFTER_MS: a
@@ -428,7 +430,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private warnOverBudget(): void {
     if (this.warned) return;
     this.warned = true;
-    diag.warn(`tracewright: the export queue is over its ${this.maxQueueBytes}-byte budget (is the collector down or slow?); spans and payloads are being dropped and counted in tracing.stats()`);
+    warn(`tracewright: the export queue is over its ${this.maxQueueBytes}-byte budget (is the collector down or slow?); spans and payloads are being dropped and counted in tracing.stats()`);
   }
 
   onStart(_span: Span, _ctx: Context): void {}
@@ -465,7 +467,7 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     // counted, exported or failed, once; stopped, nothing starts after it, nor is it retried.
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     if (this.queue.length > 0) {
-      diag.warn(`tracewright: shutting down with ${this.queue.length} spans not exported (the last export failed); they are counted in tracing.stats().failedSpans`);
+      warn(`tracewright: shutting down with ${this.queue.length} spans not exported (the last export failed); they are counted in tracing.stats().failedSpans`);
       this.counters.failedSpans += this.queue.length;
       for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) this.counters.queuedBytes -= entry.bytes;
     }
@@ -526,14 +528,15 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     const running: Promise<void> = new Promise<"done" | "retry">((resolve) => {
       const failed = (error: Error | undefined, what: string): void => {
         this.counters.failedExports++;
+        // Settled before the warning: a diagnostic logger that throws must not leave the export in flight for ever.
         if (refusedForGood(error) || this.stopped) {
           this.counters.failedSpans += batch.length;
-          diag.warn(`tracewright: exporting ${batch.length} spans ${what}, and retrying would not help; they are counted in tracing.stats().failedSpans: ${error?.message ?? "unknown error"}`);
           resolve("done");
+          warn(`tracewright: exporting ${batch.length} spans ${what}, and retrying would not help; they are counted in tracing.stats().failedSpans: ${error?.message ?? "unknown error"}`);
         } else {
-          diag.warn(`tracewright: exporting ${batch.length} spans ${what}; retrying with backoff: ${error?.message ?? "unknown error"}`);
           askedMs = retryAfterOf(error);
           resolve("retry");
+          warn(`tracewright: exporting ${batch.length} spans ${what}; retrying with backoff: ${error?.message ?? "unknown error"}`);
         }
       };
       try {

@@ -5,7 +5,8 @@ import type { ClientRequest, IncomingMessage, Server, ServerResponse } from "nod
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { performance } from "node:perf_hooks";
-import { context } from "@opentelemetry/api";
+import { createServer as createNetServer } from "node:net";
+import { context, diag, DiagLogLevel } from "@opentelemetry/api";
 import { isTracingSuppressed } from "@opentelemetry/core";
 import { startCollector } from "@tracewright/collector-lambda";
 import { openSqliteStore } from "@tracewright/store";
@@ -139,6 +140,100 @@ describe("the default exporter", () => {
     }
   });
 });
+
+describe("the exporter's requests, whatever the server does", () => {
+  it("fails a 101 answer, which leaves no error and no answer, instead of waiting on it for ever", async () => {
+    const upgrading = await listen(
+      createNetServer((socket) => socket.once("data", () => socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n"))) as unknown as Server,
+    );
+    const tracing = init({ endpoint: `${upgrading.url}/v1/traces`, register: false });
+    try {
+      await runWithResult("upgraded", {}, async () => tool("t", {}, () => 1));
+      const flushed = await Promise.race([tracing.flush().then(() => "returned"), new Promise((r) => setTimeout(() => r("pending"), 3_000))]);
+      expect(flushed).toBe("returned");
+      // Failed, and kept for the retry: not lost, not in flight for ever.
+      expect(tracing.stats()).toMatchObject({ exported: 0, failedSpans: 0 });
+      expect(tracing.stats().failedExports).toBeGreaterThan(0);
+      expect(tracing.stats().queuedBytes).toBeGreaterThan(0);
+    } finally {
+      await Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, 200))]);
+      upgrading.server.close();
+    }
+  });
+
+  it("sends again, on a new connection, a request whose kept-alive connection the server closed as it went out", async () => {
+    // The server answers one request a connection and drops the connection at the next: the race
+    // of an idle timeout, made certain.
+    const served = new WeakSet<object>();
+    let connections = 0;
+    const oneShot = await listen(
+      createServer((req, res) => {
+        if (served.has(req.socket)) {
+          req.socket.destroy();
+          return;
+        }
+        served.add(req.socket);
+        req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+      }).on("connection", () => connections++),
+    );
+    const tracing = init({ endpoint: `${oneShot.url}/v1/traces`, register: false });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await runWithResult(`r${i}`, {}, async () => tool("t", { i }, () => i));
+        await tracing.flush();
+      }
+      // Every flush exported its spans (3 a run: the root, the tool, the run-start): none returned early on the dropped connection.
+      expect(tracing.stats()).toMatchObject({ exported: 9, failedExports: 0, queuedBytes: 0 });
+      expect(connections).toBeGreaterThanOrEqual(3);
+    } finally {
+      await tracing.shutdown();
+      oneShot.server.close();
+    }
+  });
+
+  it("a diagnostic logger that throws neither crashes the agent nor leaves an export in flight", async () => {
+    // (Its debug line is written by setLogger itself.)
+    diag.setLogger({ error: boom, warn: boom, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.ALL);
+    const tracing = init({ endpoint: "http://127.0.0.1:9/v1/traces", register: false });
+    try {
+      await runWithResult("loud", {}, async () => tool("t", {}, () => 1));
+      await tracing.flush();
+      expect(tracing.stats().failedExports).toBeGreaterThan(0);
+      await tracing.shutdown();
+      expect(tracing.stats()).toMatchObject({ failedSpans: 3, queuedBytes: 0 });
+    } finally {
+      diag.disable();
+    }
+  });
+
+  it("closes its kept-alive connections at shutdown", async () => {
+    const open = new Set<object>();
+    const store = openSqliteStore({ path: ":memory:" });
+    const collector = await startCollector({ store, port: 0 });
+    const counting = await listen(
+      createServer((req, res) => {
+        req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+      }).on("connection", (socket) => {
+        open.add(socket);
+        socket.on("close", () => open.delete(socket));
+      }),
+    );
+    const tracing = init({ endpoint: `${counting.url}/v1/traces`, register: false });
+    await runWithResult("kept", {}, async () => tool("t", {}, () => 1));
+    await tracing.flush();
+    expect(open.size).toBe(1);
+    await tracing.shutdown();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(open.size).toBe(0);
+    counting.server.close();
+    await collector.close();
+    await store.close();
+  });
+});
+
+function boom(): void {
+  throw new Error("a logger that throws");
+}
 
 async function listen(server: Server, scheme = "http"): Promise<{ server: Server; url: string }> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

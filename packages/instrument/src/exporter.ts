@@ -2,7 +2,6 @@
  * The OTLP/HTTP span exporter `init()` puts behind its export queue (export-queue.ts).
  */
 import type { Agent } from "node:http";
-import { diag } from "@opentelemetry/api";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ExportResult } from "@opentelemetry/core";
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
@@ -10,6 +9,7 @@ import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { encodeBody, encodingHeader, otlpCompressionFromEnv, otlpProtocolFromEnv, otlpTimeoutFromEnv } from "./export-queue.js";
 import type { OtlpCompression, OtlpProtocol } from "./export-queue.js";
 import { agentFor, otlpTlsFromEnv, refusal, send } from "./http-send.js";
+import { safely, warn } from "./safely.js";
 import type { OtlpTls } from "./http-send.js";
 import type { RequestSigner } from "./sigv4.js";
 
@@ -55,9 +55,11 @@ export class OtlpHttpExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    // The caller's callback may throw (a diagnostic logger that throws): never an unhandled rejection.
+    const report = (result: ExportResult): void => safely(() => done(result));
     const sending = this.send(spans).then(
-      () => done({ code: ExportResultCode.SUCCESS }),
-      (error: unknown) => done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      () => report({ code: ExportResultCode.SUCCESS }),
+      (error: unknown) => report({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
     );
     this.pending.add(sending);
     void sending.finally(() => this.pending.delete(sending));
@@ -81,6 +83,8 @@ export class OtlpHttpExporter implements SpanExporter {
 
   async shutdown(): Promise<void> {
     await this.forceFlush();
+    // Its kept-alive connections closed: an exporter made again (a second init) does not add to them.
+    this.agent.destroy();
   }
 }
 
@@ -134,5 +138,5 @@ function reportPartialSuccess(protocol: OtlpProtocol, body: Uint8Array): void {
     return;
   }
   const rejected = Number(partial?.rejectedSpans ?? 0);
-  if (rejected > 0) diag.warn(`tracewright: the collector rejected ${rejected} spans: ${String(partial?.errorMessage ?? "")}`);
+  if (rejected > 0) warn(`tracewright: the collector rejected ${rejected} spans: ${String(partial?.errorMessage ?? "")}`);
 }

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { diag } from "@opentelemetry/api";
 import { retryAfterMs } from "./retry.js";
+import { warn } from "./safely.js";
 
 /** What a request was answered: its status, headers and (up to {@link MAX_ANSWER_BYTES} of) its body. */
 export interface HttpAnswer {
@@ -51,15 +51,26 @@ export function otlpTlsFromEnv(env: NodeJS.ProcessEnv = process.env): OtlpTls {
     try {
       tls[field] = readFileSync(path);
     } catch (error) {
-      diag.warn(`tracewright: ${variable}=${path} cannot be read (${(error as Error).message}); exporting without it.`);
+      warn(`tracewright: ${variable}=${path} cannot be read (${(error as Error).message}); exporting without it.`);
     }
   }
   return tls;
 }
 
+/**
+ * How long an idle kept-alive connection is kept: under the 5 s a Node.js server (the collector
+ * among them) keeps one before closing it, so that a request rarely meets a connection the
+ * server is closing at that moment (see {@link send} for when it does).
+ */
+const IDLE_SOCKET_MS = 4_000;
+
+/** The longest wait a timer takes (2³¹ − 1 ms): a longer one fires at once, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A keep-alive agent for `url`'s scheme, with the TLS material for an `https:` one. */
 export function agentFor(url: URL, tls: OtlpTls = {}): HttpAgent {
-  return url.protocol === "https:" ? new HttpsAgent({ keepAlive: true, ...tls }) : new HttpAgent({ keepAlive: true });
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  return url.protocol === "https:" ? new HttpsAgent({ ...options, ...tls }) : new HttpAgent(options);
 }
 
 /**
@@ -68,9 +79,34 @@ export function agentFor(url: URL, tls: OtlpTls = {}): HttpAgent {
  * status, so the export queue retries them. A redirect is an answer like any other (its 3xx
  * status), not followed: following one turns a POST into a GET without its body, which a 200
  * then answers as if the spans had been taken.
+ *
+ * A kept-alive connection the server closed as the request went out (its idle timeout) is tried
+ * once more at once, on a new one, as Node.js documents (`request.reusedSocket`): the request
+ * never reached the server.
  */
-export function send(url: URL, options: { method: string; headers: Record<string, string>; body: string | Uint8Array; timeoutMs: number; agent: HttpAgent }): Promise<HttpAnswer> {
+export async function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
+  try {
+    return await sendOnce(url, options);
+  } catch (error) {
+    if (!(error as { reusedSocket?: boolean }).reusedSocket || !STALE_SOCKET_CODES.has(String((error as { code?: unknown }).code))) throw error;
+    return sendOnce(url, options);
+  }
+}
+
+interface SendOptions {
+  method: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+  timeoutMs: number;
+  agent: HttpAgent;
+}
+
+/** What a kept-alive connection closed under a request fails with. */
+const STALE_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE"]);
+
+function sendOnce(url: URL, options: SendOptions): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
+    let settled = false;
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = request(url, { method: options.method, headers: { "user-agent": USER_AGENT, ...options.headers }, agent: options.agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -81,18 +117,32 @@ export function send(url: URL, options: { method: string; headers: Record<string
         kept += chunk.length;
       });
       res.on("end", () => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       });
       res.on("error", fail);
     });
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer from ${url.origin} within ${options.timeoutMs} ms`), { name: "TimeoutError", code: "ETIMEDOUT" })), options.timeoutMs);
+    const timer = setTimeout(() => {
+      req.destroy();
+      fail(Object.assign(new Error(`no answer from ${url.origin} within ${options.timeoutMs} ms`), { name: "TimeoutError", code: "ETIMEDOUT" }));
+    }, Math.min(options.timeoutMs, MAX_TIMER_MS));
     timer.unref();
     function fail(error: Error): void {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      reject(error);
+      reject(Object.assign(error, { reusedSocket: req.reusedSocket }));
     }
     req.on("error", fail);
+    // A 101 (an upgrade nobody asked for): Node.js destroys the socket without an error or an answer.
+    req.on("upgrade", (_res, socket) => {
+      socket.destroy();
+      fail(Object.assign(new Error(`${url.origin} answered 101 Switching Protocols, which an OTLP export does not take`), { code: "EPROTO" }));
+    });
+    // Closed with neither an answer nor an error: failed all the same, never left pending.
+    req.on("close", () => fail(Object.assign(new Error(`the connection to ${url.origin} closed without an answer`), { code: "ECONNRESET" })));
     req.end(options.body);
   });
 }

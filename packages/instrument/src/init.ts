@@ -1,4 +1,4 @@
-import { diag, propagation, trace } from "@opentelemetry/api";
+import { propagation, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from "@opentelemetry/sdk-trace-base";
@@ -19,6 +19,7 @@ import { functionUrlRegion, sigV4Signer } from "./sigv4.js";
 import type { RequestSigner, SigV4Options } from "./sigv4.js";
 import { setTracer, unsetTracer } from "./steps.js";
 import { XRayIdGenerator } from "./xray-ids.js";
+import { warn } from "./safely.js";
 
 export interface InitOptions {
   /** `service.name`. Env: `OTEL_SERVICE_NAME`. Default: `"tracewright-agent"`. */
@@ -181,7 +182,7 @@ function signerFor(endpoint: string, sigv4: SigV4Options, explicit: boolean): Re
     return sigV4Signer(endpoint, sigv4);
   } catch (error) {
     if (explicit) throw error;
-    diag.warn(`tracewright: ${(error as Error).message} Exports are not signed.`);
+    warn(`tracewright: ${(error as Error).message} Exports are not signed.`);
     return undefined;
   }
 }
@@ -196,12 +197,12 @@ export function resolveSigV4(explicit: boolean | SigV4Options | undefined, endpo
   const flag = env.TRACEWRIGHT_SIGV4?.trim().toLowerCase();
   if (flag === "true" || flag === "1") return {};
   if (flag === "false" || flag === "0") return undefined;
-  if (flag !== undefined && flag !== "") diag.warn(`tracewright: TRACEWRIGHT_SIGV4 must be true or false; got ${JSON.stringify(env.TRACEWRIGHT_SIGV4)}, deciding by the endpoint.`);
+  if (flag !== undefined && flag !== "") warn(`tracewright: TRACEWRIGHT_SIGV4 must be true or false; got ${JSON.stringify(env.TRACEWRIGHT_SIGV4)}, deciding by the endpoint.`);
   if (functionUrlRegion(endpoint) === undefined) return undefined;
   // A signature is an Authorization header: one configured already (a bearer token for a
   // Function URL with NONE auth) is what this agent was set up to send, and stays unsigned.
   if (otlpHeadersFromEnv(env).authorization !== undefined) {
-    diag.warn("tracewright: the endpoint is a Lambda Function URL, but OTEL_EXPORTER_OTLP_HEADERS sets Authorization, so exports are not SigV4-signed; set TRACEWRIGHT_SIGV4=true to sign (the signature replaces that header).");
+    warn("tracewright: the endpoint is a Lambda Function URL, but OTEL_EXPORTER_OTLP_HEADERS sets Authorization, so exports are not SigV4-signed; set TRACEWRIGHT_SIGV4=true to sign (the signature replaces that header).");
     return undefined;
   }
   return {};
@@ -223,7 +224,7 @@ function wantsXRayIds(explicit?: boolean, env: NodeJS.ProcessEnv = process.env):
 }
 
 function reportExportFailure(error: unknown): void {
-  diag.warn(`tracewright: exporting spans failed: ${error instanceof Error ? error.message : String(error)}`);
+  warn(`tracewright: exporting spans failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 /**
@@ -253,7 +254,7 @@ export function resolveMaxInlineBytes(explicit?: number): number {
   const parsed = Number(fromEnv);
   if (valid(parsed)) return parsed;
   // A typo in the environment must not stop the agent: the default, and a warning.
-  diag.warn(`tracewright: TRACEWRIGHT_MAX_INLINE_BYTES must be ${rule}; got ${JSON.stringify(fromEnv)}, using ${DEFAULT_MAX_INLINE_BYTES}.`);
+  warn(`tracewright: TRACEWRIGHT_MAX_INLINE_BYTES must be ${rule}; got ${JSON.stringify(fromEnv)}, using ${DEFAULT_MAX_INLINE_BYTES}.`);
   return DEFAULT_MAX_INLINE_BYTES;
 }
 
@@ -335,7 +336,7 @@ function flushBudgetMs(context: unknown, explicit: number | undefined, env: Node
   const own = explicit ?? (text === undefined || text === "" ? undefined : Number(text));
   if (own !== undefined) {
     if (Number.isFinite(own) && own >= 0) budgets.push(own);
-    else diag.warn(`tracewright: the Lambda flush timeout must be a number of milliseconds, 0 or more; got ${JSON.stringify(explicit ?? text)}, ignored.`);
+    else warn(`tracewright: the Lambda flush timeout must be a number of milliseconds, 0 or more; got ${JSON.stringify(explicit ?? text)}, ignored.`);
   }
   try {
     const remaining = (context as { getRemainingTimeInMillis?: () => number } | null)?.getRemainingTimeInMillis?.();
@@ -353,7 +354,7 @@ async function flushWithin(tracing: Pick<Tracing, "flush">, budgetMs: number | u
   const expired = new Promise<"expired">((resolve) => (timer = setTimeout(() => resolve("expired"), budgetMs)));
   try {
     if ((await Promise.race([flushed.then(() => "flushed" as const), expired])) === "expired") {
-      diag.warn(`tracewright: the flush after the Lambda handler did not finish within ${budgetMs} ms (the collector is slow or unreachable); the handler returns, and the spans stay queued for the next flush`);
+      warn(`tracewright: the flush after the Lambda handler did not finish within ${budgetMs} ms (the collector is slow or unreachable); the handler returns, and the spans stay queued for the next flush`);
     }
   } finally {
     clearTimeout(timer);

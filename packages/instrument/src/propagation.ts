@@ -1,8 +1,9 @@
 import type { Context } from "@opentelemetry/api";
-import { ROOT_CONTEXT, context as otelContext, diag, TraceFlags } from "@opentelemetry/api";
+import { ROOT_CONTEXT, context as otelContext, TraceFlags } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { currentRunId, currentStepKey, currentStepLineage, withCarriedRun } from "./steps.js";
 import type { CarriedRun } from "./steps.js";
+import { warn } from "./safely.js";
 
 /**
  * One run across hops. A producer injects the W3C trace context and the run (id and the
@@ -188,7 +189,7 @@ export const EVENTBRIDGE_FIELD = "_tracewright";
  */
 export function withEventBridgeContext<D extends object>(detail: D, carried: Carried = carry()): D & { [EVENTBRIDGE_FIELD]: Carried } {
   if (detail === null || typeof detail !== "object" || Array.isArray(detail)) {
-    diag.warn(`tracewright: an EventBridge detail must be a JSON object to carry the run; got ${Array.isArray(detail) ? "an array" : typeof detail}, sent without it`);
+    warn(`tracewright: an EventBridge detail must be a JSON object to carry the run; got ${Array.isArray(detail) ? "an array" : typeof detail}, sent without it`);
     return detail as D & { [EVENTBRIDGE_FIELD]: Carried };
   }
   return { ...detail, [EVENTBRIDGE_FIELD]: carried };

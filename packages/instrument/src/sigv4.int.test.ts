@@ -359,6 +359,8 @@ describe("signed requests, as they are sent", () => {
     expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "soon", OTEL_EXPORTER_OTLP_TIMEOUT: "900" })).toBe(900);
     expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "0" })).toBe(10_000);
     expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "-5" })).toBe(10_000);
+    // Past a timer's longest wait, which would fire at once: the longest wait.
+    expect(otlpTimeoutFromEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: "1e10" })).toBe(2 ** 31 - 1);
   });
 
   it("read their compression as the OTLP exporter does: the traces setting over the general one, gzip or none, else none", () => {

@@ -20,6 +20,7 @@ import {
 import { ensureContextManager } from "./context.js";
 import { inlineOrRef, overInlineLimit } from "./offload.js";
 import type { PayloadSink } from "./offload.js";
+import { safely } from "./safely.js";
 import { hashJson, redactText, serialize } from "./serialize.js";
 
 /** A replayable boundary about to be crossed: what an interceptor sees. */
@@ -259,14 +260,6 @@ function childKey(parent: StepFrame, kind: StepKind, name: string): string {
   return `${parent.key}/${local}#${n}`;
 }
 
-/** Telemetry never breaks the agent: every recording call goes through here (STYLE.md §4). */
-function safely(action: () => void): void {
-  try {
-    action();
-  } catch {
-    // Recording failed; the agent's own work goes on untouched.
-  }
-}
 
 /**
  * What a step records of a thrown value as `exception.type` and `exception.message`: an Error's
