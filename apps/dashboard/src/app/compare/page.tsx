@@ -65,6 +65,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
             <RunCard label="B" run={view.b.run} />
           </div>
           <p className="compare-summary" data-testid="compare-summary">
+            {view.comparison.rootInputsDiffer ? <span data-testid="compare-inputs-differ">The runs were given different inputs. </span> : null}
             {view.comparison.firstDivergence === -1 ? (
               <span>No divergence: the same steps with the same inputs and outputs.</span>
             ) : (

@@ -61,12 +61,24 @@ describe("alignRuns", () => {
   });
 
   it("uses input hashes when both have one, else the inputs themselves", () => {
-    const changed = alignRuns([step("s", { attributes: { "tracewright.input.hash": "x" } })], [step("s", { attributes: { "tracewright.input.hash": "y" } })]);
-    expect(changed.rows[0]?.diff.input).toBe(true);
-    expect(changed.firstDivergence).toBe(0);
+    const changed = alignRuns([step("s"), step("s/n", { attributes: { "tracewright.input.hash": "x" } })], [step("s"), step("s/n", { attributes: { "tracewright.input.hash": "y" } })]);
+    expect(changed.rows[1]?.diff.input).toBe(true);
+    expect(changed.firstDivergence).toBe(1);
     const noHash = alignRuns([step("s", { attributes: {}, input: { a: 1, b: 2 } })], [step("s", { attributes: {}, input: { b: 2, a: 1 } })]);
     expect(noHash.rows[0]?.diff.input).toBe(false);
     expect(noHash.firstDivergence).toBe(-1);
+  });
+
+  it("says the runs were given different inputs, and finds the divergence below the roots, where their steps parted", () => {
+    // Two runs asked different things differ at their roots: the failing tool is where they parted.
+    const a = [step("s", { attributes: { "tracewright.input.hash": "goal-a" } }), step("s/plan"), step("s/fetch", { status: "error", output: null })];
+    const b = [step("s", { attributes: { "tracewright.input.hash": "goal-b" } }), step("s/plan"), step("s/fetch")];
+    const cmp = alignRuns(a, b);
+    expect(cmp.rows[0]?.diff.input).toBe(true);
+    expect(cmp.rootInputsDiffer).toBe(true);
+    expect(cmp.firstDivergence).toBe(2);
+    expect(alignRuns(a.slice(0, 2), b.slice(0, 2))).toMatchObject({ rootInputsDiffer: true, firstDivergence: -1 });
+    expect(alignRuns(a, a).rootInputsDiffer).toBe(false);
   });
 
   it("pairs reordered steps and keeps steps only in A", () => {

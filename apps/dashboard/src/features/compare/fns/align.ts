@@ -54,17 +54,20 @@ export function alignRuns(a: readonly Step[], b: readonly Step[]): Comparison {
   }
   const hasChildren = (steps: readonly Step[], index: number | undefined): boolean => index !== undefined && index >= 0 && (steps[index + 1]?.depth ?? -1) > (steps[index]?.depth ?? 0);
   let firstDivergence = -1;
+  let rootInputsDiffer = false;
   const counts = { same: 0, changed: 0, onlyA: 0, onlyB: 0 };
   rows.forEach((r, index) => {
+    const root = r.a !== undefined && r.b !== undefined && r.a.depth === 0 && r.b.depth === 0;
+    if (root && r.diff.input) rootInputsDiffer = true;
     if (r.a === undefined) counts.onlyB++;
     else if (r.b === undefined) counts.onlyA++;
     else if (r.diff.status || r.diff.input || r.diff.output || r.diff.duration) counts.changed++;
     else counts.same++;
     const container = hasChildren(a, r.a?.index) || hasChildren(b, r.b?.index);
     const entropy = r.a !== undefined && r.b !== undefined && ENTROPY_STEP_KINDS.has(r.a.kind) && ENTROPY_STEP_KINDS.has(r.b.kind);
-    if (firstDivergence === -1 && diverges(r.diff, container, entropy)) firstDivergence = index;
+    if (firstDivergence === -1 && diverges(root ? { ...r.diff, input: false } : r.diff, container, entropy)) firstDivergence = index;
   });
-  return { rows, firstDivergence, counts };
+  return { rows, firstDivergence, rootInputsDiffer, counts };
 }
 
 /**

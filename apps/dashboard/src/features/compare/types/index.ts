@@ -33,7 +33,13 @@ export interface AlignedStep {
 
 export interface Comparison {
   readonly rows: readonly AlignedStep[];
-  /** The first row whose input hash, output or presence differs; -1 when none does. */
+  /**
+   * The first row whose input hash, output or presence differs; -1 when none does. The runs'
+   * roots are not it for another input (see {@link rootInputsDiffer}): two runs asked different
+   * things differ there, which says nothing of where their steps parted.
+   */
   readonly firstDivergence: number;
+  /** The two runs' roots were given different inputs. */
+  readonly rootInputsDiffer: boolean;
   readonly counts: { readonly same: number; readonly changed: number; readonly onlyA: number; readonly onlyB: number };
 }
