@@ -33,7 +33,9 @@ test("comparing a failed run with another run of the same agent shows where they
   expect(diff).toMatch(/presence|input|output/);
   const key = await first.getAttribute("data-key");
   await expect(page.getByTestId("compare-summary")).toContainText(`First divergence at ${key}`);
-  // Every row above it is in both runs with the same input (a parent's output may differ: it carries what diverged below).
+  // Every row above it is in both runs with the same input (a parent's output may differ: it
+  // carries what diverged below) — but the roots, given their scenarios' different inputs, which
+  // the summary says, and which are not where the runs' steps parted.
   const above = await page.locator('[data-testid="compare-row"]').evaluateAll((rows) => {
     const out: string[] = [];
     for (const row of rows) {
@@ -42,7 +44,10 @@ test("comparing a failed run with another run of the same agent shows where they
     }
     return out;
   });
-  expect(above.every((d) => !/presence|input/.test(d))).toBe(true);
+  expect(key).not.toBe("supervisor");
+  expect(above[0]).toMatch(/input/);
+  await expect(page.getByTestId("compare-inputs-differ")).toHaveText("The runs were given different inputs.");
+  expect(above.slice(1).every((d) => !/presence|input/.test(d))).toBe(true);
 
   await page.getByTestId("compare-summary").getByRole("link", { name: /First divergence/ }).click();
   await expect(first).toBeInViewport();

@@ -51,6 +51,7 @@ test("forking from the failing tool call with an edited result continues live to
   await failedRunWith(page, "returned 503");
   // The default selection is the failing step: fetch_document.
   await expect(page.getByTestId("step-detail")).toContainText("fetch_document");
+  const key = (await page.getByTestId("step-key").innerText()).trim();
   const fork = page.getByTestId("fork-form");
   await fork.locator("summary").click();
   await page.getByTestId("fork-state").fill(JSON.stringify({ id: "doc://pricing", title: "AWS Lambda pricing", summary: "Duration is billed per GB-second.", text: "Duration is billed per GB-second: $0.0000166667 on x86_64, 20% less on arm64." }));
@@ -59,9 +60,17 @@ test("forking from the failing tool call with an edited result continues live to
   await expect(report).toBeVisible({ timeout: 60_000 });
   await expect(fork.getByTestId("replay-outcome")).toHaveText(/completed/);
   await page.screenshot({ path: test.info().outputPath("fork.png"), fullPage: true });
-  await fork.getByTestId("replay-open").click();
+  const opened = await fork.getByTestId("replay-open").getAttribute("href");
+  // A state that is no JSON next: refused, and the last fork's report goes with it.
+  await page.getByTestId("fork-state").fill("{ not json");
+  await page.getByTestId("fork-submit").click();
+  await expect(page.getByTestId("fork-error")).toContainText("not valid JSON");
+  await expect(fork.getByTestId("replay-report")).toHaveCount(0);
+  // The fork's run: ok, linked to the original, and the step it went live from says so.
+  await page.goto(`${opened!}?step=${encodeURIComponent(key)}`);
   await expect(page.getByTestId("run-status")).toContainText("ok");
   await expect(page.getByTestId("replay-of")).toBeVisible();
+  await expect(page.getByTestId("step-facts")).toContainText("the fork went live here, with the patched state");
 });
 
 test("a choreography run that ended in a dead-letter queue reproduces across its hops", async ({ page }) => {

@@ -53,6 +53,12 @@ test("a failed run's page shows the failing step's error and input state", async
     const failing = page.locator('[data-testid="step-row"][data-status="error"]');
     expect(await failing.count()).toBeGreaterThanOrEqual(2); // the tool and the nodes above it
     await page.screenshot({ path: test.info().outputPath("failed-run.png"), fullPage: true });
+    // The node above it failed because of it: its error says by which step, and leads there.
+    const toolKey = (await page.getByTestId("step-key").innerText()).trim();
+    await page.getByRole("navigation", { name: "Step path" }).getByRole("link").last().click();
+    await expect(page.getByTestId("step-error-raised-at")).toContainText("fetch_document");
+    await page.getByTestId("step-error-raised-at").click();
+    await expect(page.getByTestId("step-key")).toHaveText(toolKey);
     // Its short id, as the pages show it, opens the same run (and a search for it finds it).
     const runId = (await page.getByTestId("run-id").innerText()).trim();
     await page.goto(`/runs/${runId.slice(0, 8)}`);

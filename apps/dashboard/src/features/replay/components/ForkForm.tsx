@@ -33,6 +33,8 @@ export function ForkForm({ runId, stepKey, kind, input, output }: { runId: strin
   const fork = (): void => {
     const parsed = parseEditedState(text);
     if (!parsed.ok) {
+      // The last fork's report is not this state's: it goes with the refusal.
+      setReport(undefined);
       setError(parsed.message);
       return;
     }

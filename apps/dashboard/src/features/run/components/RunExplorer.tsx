@@ -161,6 +161,15 @@ export function RunExplorer({ runId, rows, windowMs, windowStartMs, initialIndex
     setCollapsed((now) => (now.has(index) ? new Set([...now].filter((c) => c !== index)) : new Set([...now, index])));
   };
 
+  // The first step below `index` (pre-order, within its subtree) that failed with an error of its own.
+  const raisedAt = (index: number): { raisedAt?: { index: number; key: string; name: string } } => {
+    for (let i = index + 1; i < (ends[index] ?? index + 1); i++) {
+      const below = items[i];
+      if (below?.s === "error" && below.e !== undefined) return { raisedAt: { index: i, key: keys[i] ?? "", name: below.n } };
+    }
+    return {};
+  };
+
   const place = useMemo((): StepPlace | undefined => {
     const item = items[detail.index];
     if (item === undefined) return undefined;
@@ -173,9 +182,10 @@ export function RunExplorer({ runId, rows, windowMs, windowStartMs, initialIndex
       offsetMs: (detail.data?.spanId === item.i ? offsetOf(detail.data, windowStartMs) : undefined) ?? (item.o / 100) * windowMs,
       childCount: children[detail.index] ?? 0,
       raisedBelow: item.s === "error" && item.e === undefined,
+      ...raisedAt(detail.index),
       ...(prevItem === undefined ? {} : { previousNode: { spanId: prevItem.i, name: prevItem.n } }),
     };
-  }, [items, keys, parents, children, detail.index, detail.data, windowMs, windowStartMs]);
+  }, [items, keys, parents, children, ends, detail.index, detail.data, windowMs, windowStartMs]);
 
   return (
     <div className="run-body">

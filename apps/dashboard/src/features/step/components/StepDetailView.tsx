@@ -23,6 +23,8 @@ export interface StepPlace {
   readonly childCount: number;
   /** The step failed because a step below it did. */
   readonly raisedBelow: boolean;
+  /** Where, when `raisedBelow`: the first step below this one that failed with an error of its own. */
+  readonly raisedAt?: PathEntry;
   /** The node that ran before this one under the same parent, if any. */
   readonly previousNode?: { readonly spanId: string; readonly name: string };
 }
@@ -143,7 +145,24 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
         <section className="error-block" data-testid="step-error" aria-labelledby="error-heading">
           <h3 id="error-heading">
             <span aria-hidden="true">✕ </span>
-            {place.raisedBelow ? "Error (raised below)" : "Error"}
+            {place.raisedBelow ? "Error (raised below" : "Error"}
+            {place.raisedBelow && place.raisedAt !== undefined ? (
+              <>
+                {", by "}
+                <a
+                  href={runHref(runId, place.raisedAt.key)}
+                  data-testid="step-error-raised-at"
+                  onClick={(e) => {
+                    if (onSelect === undefined || place.raisedAt === undefined) return;
+                    e.preventDefault();
+                    onSelect(place.raisedAt.index);
+                  }}
+                >
+                  {place.raisedAt.name}
+                </a>
+              </>
+            ) : null}
+            {place.raisedBelow ? ")" : null}
           </h3>
           <p className="error-line">
             <span className="error-type mono" data-testid="step-error-type">
