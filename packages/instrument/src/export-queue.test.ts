@@ -81,6 +81,23 @@ describe("the export queue keeps what the collector could not take yet", () => {
     }
   });
 
+  it("sends a batch the collector refused as too large (413) again at once in smaller batches, giving up only on a lone span too large", async () => {
+    const { exporter, queue, emit } = setup([httpError(413), httpError(413)]);
+    const ids = emit(8, "y".repeat(1000));
+    // One flush: the refusals do not stop it, since nothing is waiting out a backoff.
+    await queue.forceFlush();
+    // 8 refused, then the first 4 of them: from then on batches of half of that, 2. Every span
+    // delivered once (across batches, two in flight at once, in no promised order).
+    expect(exporter.attempts.map((a) => a.length)).toEqual([8, 4, 2, 2, 2, 2]);
+    expect([...exporter.delivered].sort()).toEqual([...ids].sort());
+    expect(queue.counters).toMatchObject({ exported: 8, failedExports: 2, failedSpans: 0, queuedBytes: 0 });
+    // A lone span too large is refused for good, and counted.
+    const lone = setup([httpError(413)]);
+    lone.emit(1, "z".repeat(1000));
+    await lone.queue.forceFlush();
+    expect(lone.queue.counters).toMatchObject({ exported: 0, failedExports: 1, failedSpans: 1, queuedBytes: 0 });
+  });
+
   it("retries 429 and 408, which ask to come back later", async () => {
     const { exporter, queue, emit } = setup([httpError(429), httpError(408)]);
     const ids = emit(2);

@@ -310,6 +310,14 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private readonly maxQueueBytes: number;
   private readonly maxBatchSpans: number;
   private readonly maxBatchBytes: number;
+  /**
+   * The most a batch may weigh after the collector refused one as too large (413): half of what
+   * it refused, for the rest of the process. The queue weighs a span by its strings, not by the
+   * encoded body, whose limit it cannot know (a Function URL's 6 MB, an API Gateway's 10 MB).
+   */
+  private tooLargeBytes = Number.POSITIVE_INFINITY;
+  /** Failed exports but those sent again at once in smaller batches: what stops a flush. */
+  private failuresThatStopFlush = 0;
   private readonly delayMs: number;
   private timer: NodeJS.Timeout | undefined;
   /** The exports running now: at most {@link maxConcurrent}. */
@@ -450,8 +458,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
    * sent or given up on within their bounded retries.
    */
   async forceFlush(): Promise<void> {
-    const failures = this.counters.failedExports;
-    while ((this.queue.length > 0 || this.inFlight.size > 0) && this.counters.failedExports === failures) {
+    const failures = this.failuresThatStopFlush;
+    while ((this.queue.length > 0 || this.inFlight.size > 0) && this.failuresThatStopFlush === failures) {
       if (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
       else this.kick(true);
     }
@@ -517,7 +525,8 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
   private startExport(): void {
     const entries: { span: ReadableSpan; bytes: number }[] = [];
     let bytes = 0;
-    while (this.queue.length > 0 && entries.length < this.maxBatchSpans && (entries.length === 0 || bytes + (this.queue.peek()?.bytes ?? 0) <= this.maxBatchBytes)) {
+    const maxBytes = Math.min(this.maxBatchBytes, this.tooLargeBytes);
+    while (this.queue.length > 0 && entries.length < this.maxBatchSpans && (entries.length === 0 || bytes + (this.queue.peek()?.bytes ?? 0) <= maxBytes)) {
       const next = this.queue.shift() as { span: ReadableSpan; bytes: number };
       entries.push(next);
       bytes += next.bytes;
@@ -525,9 +534,17 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
     const batch = entries.map((e) => e.span);
     // What the collector asked to wait before this batch comes back, if it failed and did.
     let askedMs = 0;
-    const running: Promise<void> = new Promise<"done" | "retry">((resolve) => {
+    const running: Promise<void> = new Promise<"done" | "retry" | "split">((resolve) => {
       const failed = (error: Error | undefined, what: string): void => {
         this.counters.failedExports++;
+        // Too large for the collector: sent again at once in smaller batches, not given up on (a lone span too large is).
+        if ((error as { code?: unknown } | undefined)?.code === 413 && entries.length > 1 && !this.stopped) {
+          this.tooLargeBytes = Math.max(1, Math.floor(bytes / 2));
+          resolve("split");
+          warn(`tracewright: the collector refused ${batch.length} spans as too large (413); sending them again in batches of at most ${this.tooLargeBytes} bytes`);
+          return;
+        }
+        this.failuresThatStopFlush++;
         // Settled before the warning: a diagnostic logger that throws must not leave the export in flight for ever.
         if (refusedForGood(error) || this.stopped) {
           this.counters.failedSpans += batch.length;
@@ -556,6 +573,11 @@ export class ByteBoundedSpanProcessor implements SpanProcessor, PayloadSink {
       }
     }).then((outcome) => {
       this.inFlight.delete(running);
+      if (outcome === "split") {
+        this.queue.unshiftAll(entries);
+        this.kick(true);
+        return;
+      }
       if (outcome === "retry") {
         // Back to the head of the queue, its spans in order; its bytes never left the budget. (Of two
         // batches failing together, the later failure comes back first: delivery order across
