@@ -61,7 +61,7 @@ test("with a token set, nothing is served without it; ?token= once becomes an ht
 
   // The cookie gone (expired, cleared), a replay is refused by the gate in plain text: the page
   // says what the server said, not that its answer was not JSON.
-  await page.goto(`${guarded.url}/?status=error`);
+  await page.goto(`${guarded.url}/?status=error&agent=supervisor`);
   await page.getByTestId("run-link").first().click();
   await expect(page.getByTestId("replay-reproduce")).toBeEnabled();
   await page.context().clearCookies();

@@ -134,4 +134,8 @@ test("a step's offset into a day-long run is its own start, not its waterfall ba
   await page.goto(`/runs/${runId}?step=${encodeURIComponent("day/tool:wait#0")}`);
   await expect(page.getByTestId("step-key")).toHaveText("day/tool:wait#0");
   await expect(page.getByTestId("step-offset")).toHaveText("+33m 20s");
+  // No replay entry point for this agent here: said before any click, the controls off.
+  await expect(page.getByTestId("replay-reproduce")).toBeDisabled();
+  await expect(page.getByTestId("replay-verify")).toBeDisabled();
+  await expect(page.getByTestId("replay-unavailable")).toContainText("replay a run of day from its own code");
 });

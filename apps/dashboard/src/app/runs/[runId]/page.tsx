@@ -5,7 +5,7 @@ import { buildAgentGraph } from "../../../features/graph/fns/graph";
 import { ComparePicker } from "../../../features/compare/components/ComparePicker";
 import { LiveRefresh } from "../../../features/run/components/LiveRefresh";
 import { RunExplorer } from "../../../features/run/components/RunExplorer";
-import { fixNames } from "../../../features/replay/server/run-replay";
+import { replayOffer } from "../../../features/replay/server/run-replay";
 import { RunHeader } from "../../../features/run/components/RunHeader";
 import { buildStepTree, packTreeItems, selectStep, toTreeItems } from "../../../features/run/fns/tree";
 import { loadRun, loadSiblingRuns, resolveShortRunId } from "../../../features/run/server/load-run";
@@ -54,7 +54,7 @@ export default async function RunPage({ params, searchParams }: Props) {
 
   return (
     <main id="main" className="page run-page">
-      <RunHeader run={detail.run} fixNames={await fixNames()} compare={<ComparePicker run={detail.run} others={siblings} />} />
+      <RunHeader run={detail.run} offer={await replayOffer()} compare={<ComparePicker run={detail.run} others={siblings} />} />
       {detail.run.status === "running" ? <LiveRefresh version={`${detail.run.steps}:${detail.run.errors}:${detail.run.durationMs}`} /> : null}
       {/* Known from the run's first export: what it was asked, while its root step has not ended. */}
       {input === undefined ? null : (

@@ -6,7 +6,7 @@ import { postReplay } from "./post-replay";
 import { ReplayReportView } from "./ReplayReportView";
 
 /** Replays the run from its header: reproduce it, or verify a fix against it. */
-export function ReplayControl({ runId, disabled, fixNames }: { runId: string; disabled: boolean; fixNames: readonly string[] }) {
+export function ReplayControl({ runId, disabled, replayable, agent, fixNames }: { runId: string; disabled: boolean; replayable: boolean; agent: string; fixNames: readonly string[] }) {
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [elapsed, setElapsed] = useState(0);
   const [report, setReport] = useState<ReplayReport | undefined>(undefined);
@@ -33,6 +33,24 @@ export function ReplayControl({ runId, disabled, fixNames }: { runId: string; di
   };
 
   const fixList = fixes.split(",").map((f) => f.trim()).filter((f) => f !== "");
+  // A run of an agent this dashboard has no entry point for: said before any click, not after.
+  if (!replayable) {
+    return (
+      <div className="replay-control" data-testid="replay-control">
+        <div className="segmented" role="group" aria-label="Replay">
+          <button type="button" disabled data-testid="replay-reproduce">
+            ↻ Reproduce
+          </button>
+          <button type="button" disabled data-testid="replay-verify">
+            ✓ Verify fix
+          </button>
+        </div>
+        <p className="muted small" role="note" data-testid="replay-unavailable">
+          This dashboard replays the reference agents only; replay a run of {agent === "" ? "this agent" : <code>{agent}</code>} from its own code (<code>replay()</code> with its entry point).
+        </p>
+      </div>
+    );
+  }
   return (
     <div className="replay-control" data-testid="replay-control">
       <div className="segmented" role="group" aria-label="Replay">

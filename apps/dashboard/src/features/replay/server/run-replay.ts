@@ -19,9 +19,13 @@ async function load(): Promise<{ replayModule: typeof Replay; agents: typeof Ref
   return { replayModule, agents };
 }
 
-/** The fixes verify-fix can pass the agents this dashboard re-runs, for the Fixes field's suggestions. */
-export async function fixNames(): Promise<readonly string[]> {
-  return (await load()).agents.FIXES;
+/**
+ * What this dashboard can replay: the agents it has an entry point for (a run of another agent is
+ * replayed from its own code), and the fixes verify-fix can pass them, for the Fixes field.
+ */
+export async function replayOffer(): Promise<{ readonly agents: readonly string[]; readonly fixes: readonly string[] }> {
+  const { agents } = await load();
+  return { agents: agents.replayEntryPoints.map((entry) => entry.name), fixes: agents.FIXES };
 }
 
 /**

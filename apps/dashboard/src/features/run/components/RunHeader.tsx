@@ -10,7 +10,7 @@ import { runHref } from "../../../shared/fns/routes";
  * A run's identity and totals, and its actions: replay it (reproduce, verify a fix; forking is
  * offered on each step) and compare it with another run.
  */
-export function RunHeader({ run, compare, fixNames }: { run: RunSummary; compare?: ReactNode; fixNames: readonly string[] }) {
+export function RunHeader({ run, compare, offer }: { run: RunSummary; compare?: ReactNode; offer: { readonly agents: readonly string[]; readonly fixes: readonly string[] } }) {
   return (
     <header className="run-header" data-testid="run-header">
       <p className="crumbs">
@@ -20,7 +20,7 @@ export function RunHeader({ run, compare, fixNames }: { run: RunSummary; compare
         <h1>{run.agent === "" ? "Run" : run.agent}</h1>
         <StatusBadge status={run.status} testId="run-status" />
         <div className="run-actions" data-testid="run-actions">
-          <ReplayControl runId={run.runId} disabled={run.status === "running"} fixNames={fixNames} />
+          <ReplayControl runId={run.runId} disabled={run.status === "running"} replayable={offer.agents.includes(run.agent)} agent={run.agent} fixNames={offer.fixes} />
           {compare}
         </div>
       </div>
