@@ -30,6 +30,8 @@ test("a model call shows its model, tokens and latency; its state copies whole; 
   await expect(facts.locator('[data-fact="output tokens"] dd')).toHaveText(/^\d+$/);
   await expect(facts.locator('[data-fact="operation"] dd')).toHaveText("chat");
   await expect(page.getByTestId("step-latency")).toHaveText(/\d/);
+  // A request and its answer: no "what changed" between them (a node's state has one).
+  await expect(page.getByTestId("diff-io")).toHaveCount(0);
 
   // Copy: the whole state, as JSON, on the clipboard.
   await page.getByTestId("step-input-copy").click();

@@ -183,36 +183,39 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
       <StateView key={`${detail.spanId}-in`} title="Input state" state={detail.input} testId="step-input" onLoaded={(s) => setInput(valueOf(s))} />
       <StateView key={`${detail.spanId}-out`} title="Output state" state={detail.output} testId="step-output" onLoaded={(s) => setOutput(valueOf(s))} />
 
-      <section className="state" aria-labelledby="changes-heading">
-        <h3 id="changes-heading">What changed</h3>
-        <div className="segmented small-tabs" role="group" aria-label="Compare">
-          <button type="button" aria-pressed={diffMode === "io"} onClick={() => setDiffMode("io")} data-testid="diff-io">
-            Input → output
-          </button>
-          {place.previousNode === undefined ? null : (
-            <button type="button" aria-pressed={diffMode === "previous"} onClick={comparePrevious} data-testid="diff-previous">
-              Previous node ({place.previousNode.name}) → this input
+      {/* A state's change is a node's or an agent's: a model or tool call's input and output are a request and its answer, whose diff is all removal and addition. */}
+      {detail.kind !== "node" && detail.kind !== "agent" ? null : (
+        <section className="state" aria-labelledby="changes-heading">
+          <h3 id="changes-heading">What changed</h3>
+          <div className="segmented small-tabs" role="group" aria-label="Compare">
+            <button type="button" aria-pressed={diffMode === "io"} onClick={() => setDiffMode("io")} data-testid="diff-io">
+              Input → output
             </button>
-          )}
-        </div>
-        {diffMode === "io" ? (
-          input === undefined || output === undefined ? (
-            <p className="muted">Load both states to compare them.</p>
+            {place.previousNode === undefined ? null : (
+              <button type="button" aria-pressed={diffMode === "previous"} onClick={comparePrevious} data-testid="diff-previous">
+                Previous node ({place.previousNode.name}) → this input
+              </button>
+            )}
+          </div>
+          {diffMode === "io" ? (
+            input === undefined || output === undefined ? (
+              <p className="muted">Load both states to compare them.</p>
+            ) : (
+              <DiffView before={input.value} after={output.value} testId="step-diff" empty="The output equals the input." />
+            )
+          ) : previous === undefined || (previous.value === undefined && previous.error === undefined) ? (
+            <p className="muted">Loading the previous node…</p>
+          ) : previous.error !== undefined ? (
+            <p className="error-message" role="alert">
+              {previous.error}
+            </p>
+          ) : input === undefined ? (
+            <p className="muted">Load the input state to compare it.</p>
           ) : (
-            <DiffView before={input.value} after={output.value} testId="step-diff" empty="The output equals the input." />
-          )
-        ) : previous === undefined || (previous.value === undefined && previous.error === undefined) ? (
-          <p className="muted">Loading the previous node…</p>
-        ) : previous.error !== undefined ? (
-          <p className="error-message" role="alert">
-            {previous.error}
-          </p>
-        ) : input === undefined ? (
-          <p className="muted">Load the input state to compare it.</p>
-        ) : (
-          <DiffView before={previous.value} after={input.value} testId="step-diff" empty="This node starts from the state the previous node left." />
-        )}
-      </section>
+            <DiffView before={previous.value} after={input.value} testId="step-diff" empty="This node starts from the state the previous node left." />
+          )}
+        </section>
+      )}
 
       <ForkForm runId={runId} stepKey={place.path[place.path.length - 1]?.key ?? detail.key} kind={detail.kind} {...(input === undefined ? {} : { input })} {...(output === undefined ? {} : { output })} />
 
