@@ -26,11 +26,21 @@ describeQueryContract(
   { textSearch: false },
 );
 
+/** A fake CloudWatch Logs endpoint and a real SDK client on it, for `use`; both closed after. */
+async function withFakeLogs(use: (logs: Awaited<ReturnType<typeof startFakeLogs>>, client: CloudWatchLogsClient) => Promise<void>): Promise<void> {
+  const logs = await startFakeLogs();
+  const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
+  try {
+    await use(logs, client);
+  } finally {
+    client.destroy();
+    await logs.close();
+  }
+}
+
 describe("CloudWatchLogsStore over copies written by two collectors", () => {
   it("reads a large span and a payload each written whole by two writers that cut parts differently, never mixing their parts", async () => {
-    const logs = await startFakeLogs();
-    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
-    try {
+    await withFakeLogs(async (_logs, client) => {
       const group = "/tracewright/copies";
       const span = makeSpan({ run: "big", key: "supervisor", input: { text: "lorem ipsum dolor ".repeat(20_000) } });
       const body = JSON.stringify({ docs: "ü".repeat(150_000) });
@@ -47,18 +57,13 @@ describe("CloudWatchLogsStore over copies written by two collectors", () => {
       expect(await store.getRunSpans("big")).toEqual([span]);
       expect(await store.getPayload(hash)).toBe(body);
       await store.close();
-    } finally {
-      client.destroy();
-      await logs.close();
-    }
+    });
   });
 });
 
 describe("CloudWatchLogsStore given an id holding a filter pattern's wildcard", () => {
   it("finds nothing, without a query: a run id or payload ref of `*` would match every span or payload of the group", async () => {
-    const logs = await startFakeLogs();
-    const client = new CloudWatchLogsClient({ endpoint: logs.url, ...FAKE_AWS });
-    try {
+    await withFakeLogs(async (logs, client) => {
       const group = "/tracewright/wildcards";
       const body = '{"docs":["d1"]}';
       const hash = createHash("sha256").update(body).digest("hex");
@@ -74,10 +79,7 @@ describe("CloudWatchLogsStore given an id holding a filter pattern's wildcard", 
       expect(logs.calls.FilterLogEvents ?? 0).toBe(filters);
       expect(await store.getPayload(hash)).toBe(body);
       await store.close();
-    } finally {
-      client.destroy();
-      await logs.close();
-    }
+    });
   });
 });
 

@@ -726,8 +726,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
   }
 
   async getPayload(hash: string): Promise<string | undefined> {
-    const row = this.statement(`SELECT body FROM payloads WHERE hash = ?`).get(hash) as { body: string } | undefined;
-    return row?.body;
+    return this.payloadBody.get(hash) as string | undefined;
   }
 
   async healthy(): Promise<boolean> {

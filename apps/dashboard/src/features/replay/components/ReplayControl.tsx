@@ -33,43 +33,33 @@ export function ReplayControl({ runId, disabled, replayable, agent, fixNames }: 
   };
 
   const fixList = fixes.split(",").map((f) => f.trim()).filter((f) => f !== "");
-  // A run of an agent this dashboard has no entry point for: said before any click, not after.
-  if (!replayable) {
-    return (
-      <div className="replay-control" data-testid="replay-control">
-        <div className="segmented" role="group" aria-label="Replay">
-          <button type="button" disabled data-testid="replay-reproduce">
-            ↻ Reproduce
-          </button>
-          <button type="button" disabled data-testid="replay-verify">
-            ✓ Verify fix
-          </button>
-        </div>
-        <p className="muted small" role="note" data-testid="replay-unavailable">
-          This dashboard replays the reference agents only; replay a run of {agent === "" ? "this agent" : <code>{agent}</code>} from its own code (<code>replay()</code> with its entry point).
-        </p>
-      </div>
-    );
-  }
+  const off = disabled || !replayable || busy !== undefined;
   return (
     <div className="replay-control" data-testid="replay-control">
       <div className="segmented" role="group" aria-label="Replay">
-        <button type="button" disabled={disabled || busy !== undefined} onClick={() => start({ mode: "reproduce" }, "Reproducing")} data-testid="replay-reproduce" title="Re-run the agent with every model, tool, clock and random result served from this recording">
+        <button type="button" disabled={off} onClick={() => start({ mode: "reproduce" }, "Reproducing")} data-testid="replay-reproduce" title="Re-run the agent with every model, tool, clock and random result served from this recording">
           ↻ Reproduce
         </button>
-        <button type="button" disabled={disabled || busy !== undefined} onClick={() => start({ mode: "verify-fix", ...(fixList.length > 0 ? { fixes: fixList } : {}) }, "Verifying")} data-testid="replay-verify" title="Run the current code against this recording and report the first divergence">
+        <button type="button" disabled={off} onClick={() => start({ mode: "verify-fix", ...(fixList.length > 0 ? { fixes: fixList } : {}) }, "Verifying")} data-testid="replay-verify" title="Run the current code against this recording and report the first divergence">
           ✓ Verify fix
         </button>
       </div>
-      <label className="replay-fixes">
-        <span className="muted">Fixes</span>
-        <input value={fixes} onChange={(e) => setFixes(e.target.value)} placeholder="e.g. agent_bug" aria-label="Named fixes for verify-fix, comma-separated" data-testid="replay-fixes" list="replay-fix-names" />
-        <datalist id="replay-fix-names">
-          {fixNames.map((name) => (
-            <option key={name} value={name} />
-          ))}
-        </datalist>
-      </label>
+      {/* A run of an agent this dashboard has no entry point for: said before any click, not after. */}
+      {replayable ? (
+        <label className="replay-fixes">
+          <span className="muted">Fixes</span>
+          <input value={fixes} onChange={(e) => setFixes(e.target.value)} placeholder="e.g. agent_bug" aria-label="Named fixes for verify-fix, comma-separated" data-testid="replay-fixes" list="replay-fix-names" />
+          <datalist id="replay-fix-names">
+            {fixNames.map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
+        </label>
+      ) : (
+        <p className="muted small" role="note" data-testid="replay-unavailable">
+          This dashboard replays the reference agents only; replay a run of {agent === "" ? "this agent" : <code>{agent}</code>} from its own code (<code>replay()</code> with its entry point).
+        </p>
+      )}
       {busy === undefined ? null : (
         <p role="status" data-testid="replay-progress">
           {busy}… {elapsed} s

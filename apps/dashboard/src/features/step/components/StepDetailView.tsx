@@ -84,16 +84,7 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
               </li>
             ) : (
               <li key={p.index}>
-                <a
-                  href={runHref(runId, p.key)}
-                  onClick={(e) => {
-                    if (onSelect === undefined) return;
-                    e.preventDefault();
-                    onSelect(p.index);
-                  }}
-                >
-                  {p.name}
-                </a>
+                <StepLink runId={runId} step={p} onSelect={onSelect} />
               </li>
             ),
           )}
@@ -145,24 +136,15 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
         <section className="error-block" data-testid="step-error" aria-labelledby="error-heading">
           <h3 id="error-heading">
             <span aria-hidden="true">✕ </span>
-            {place.raisedBelow ? "Error (raised below" : "Error"}
-            {place.raisedBelow && place.raisedAt !== undefined ? (
+            {!place.raisedBelow ? (
+              "Error"
+            ) : place.raisedAt === undefined ? (
+              "Error (raised below)"
+            ) : (
               <>
-                {", by "}
-                <a
-                  href={runHref(runId, place.raisedAt.key)}
-                  data-testid="step-error-raised-at"
-                  onClick={(e) => {
-                    if (onSelect === undefined || place.raisedAt === undefined) return;
-                    e.preventDefault();
-                    onSelect(place.raisedAt.index);
-                  }}
-                >
-                  {place.raisedAt.name}
-                </a>
+                Error (raised below, by <StepLink runId={runId} step={place.raisedAt} onSelect={onSelect} testId="step-error-raised-at" />)
               </>
-            ) : null}
-            {place.raisedBelow ? ")" : null}
+            )}
           </h3>
           <p className="error-line">
             <span className="error-type mono" data-testid="step-error-type">
@@ -224,5 +206,22 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
         <StateView key={`${detail.spanId}-attrs`} title="Span attributes" state={detail.attributes} testId="step-attributes" />
       </details>
     </section>
+  );
+}
+
+/** A link to another step of the run: its address, and in the run page a selection without a navigation. */
+function StepLink({ runId, step, onSelect, testId }: { runId: string; step: PathEntry; onSelect: ((index: number) => void) | undefined; testId?: string }) {
+  return (
+    <a
+      href={runHref(runId, step.key)}
+      data-testid={testId}
+      onClick={(e) => {
+        if (onSelect === undefined) return;
+        e.preventDefault();
+        onSelect(step.index);
+      }}
+    >
+      {step.name}
+    </a>
   );
 }
