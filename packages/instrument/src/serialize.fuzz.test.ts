@@ -1,10 +1,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sameJson } from "./same-json.js";
 import { hashJson, revive, serialize, setRedaction } from "./serialize.js";
 
 // Property-based tests of the safe serializer (STYLE.md §4): whatever the agent hands it, it
-// never throws, its output is always valid JSON, it is canonical (equal values built in another
-// key order give the same text and hash), and what JSON can represent comes back unchanged.
+// never throws, its output is always valid JSON, it keeps the value's key order (as JSON.stringify
+// writes it: replay hands a state back as it was), equal values built in another key order are
+// the same state (`sameJson`), and what JSON can represent comes back unchanged.
 // Redaction is off here (it has its own properties in redact.test.ts): these are the
 // serializer's own guarantees. A failure prints fast-check's seed and shrunk counterexample.
 
@@ -105,15 +107,30 @@ describe("serialize (properties)", () => {
     );
   });
 
-  it("is canonical: the same value built in any key order gives the same text and hash", () => {
+  it("keeps key order, and the same value built in any key order is the same state", () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.infiniteStream(fc.nat()), (value, stream) => {
         const it = stream[Symbol.iterator]();
         const other = reorder(value, (n) => (it.next().value as number) % n);
         const a = serialize(value);
         const b = serialize(other);
-        expect(b).toBe(a);
-        expect(hashJson(b)).toBe(hashJson(a));
+        expect(a).toBe(JSON.stringify(value));
+        expect(b).toBe(JSON.stringify(other));
+        expect(sameJson(a, b)).toBe(true);
+        if (a === b) expect(hashJson(b)).toBe(hashJson(a));
+      }),
+      RUNS,
+    );
+  });
+
+  it("tells values apart whatever their key order: a changed leaf is another state", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 }), fc.infiniteStream(fc.nat()), (value, stream) => {
+        const it = stream[Symbol.iterator]();
+        const other = reorder(value, (n) => (it.next().value as number) % n) as Record<string, unknown>;
+        const first = Object.keys(other)[0] as string;
+        other[first] = { changed: other[first] ?? null };
+        expect(sameJson(serialize(value), serialize(other))).toBe(false);
       }),
       RUNS,
     );

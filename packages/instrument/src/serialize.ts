@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { canonicalCopy, isLeaf, setKeyJudge } from "./canonical-copy.js";
+import { isLeaf, isPlainJson, setKeyJudge } from "./plain.js";
 import { compileRedaction, MASK } from "./redact.js";
 import type { RedactionOptions, Redactor } from "./redact.js";
 
@@ -23,10 +23,13 @@ export function redactText(text: string): string {
 }
 
 /**
- * The safe serializer: any JavaScript value to canonical JSON, never a throw (STYLE.md §4).
+ * The safe serializer: any JavaScript value to JSON, never a throw (STYLE.md §4).
  *
- * - Object keys are sorted, so the same state always gives the same text and the same hash
- *   whatever order the code built it in. Arrays keep their order.
+ * - Object keys keep the order the value holds them in — the order `JSON.stringify` writes and
+ *   `JSON.parse` restores — so replay hands the agent back a state as it was: code that writes a
+ *   served result into a prompt (`JSON.stringify(result)`) writes the same text again. Arrays keep
+ *   their order. Two states equal but for the order of their keys are the same state to replay
+ *   ({@link sameJson}, shared.ts).
  * - Values JSON cannot carry become tagged objects that {@link revive} turns back into the
  *   value, so replay hands the agent what it was handed when recorded:
  *   `{"$type":"BigInt","value":"12"}`, `Date`, `Map` (`entries`), `Set` (`values`), `Error`
@@ -60,7 +63,7 @@ export function serializeFast(value: unknown): string | undefined {
   return plainJson(value);
 }
 
-/** The general path: a replacer that sorts, tags and redacts, and the slow path when that throws. */
+/** The general path: a replacer that tags and redacts, and the slow path when that throws. */
 function generalJson(value: unknown): string {
   try {
     return JSON.stringify(value, replacer) ?? UNDEFINED_JSON;
@@ -96,16 +99,14 @@ export function hashJson(json: string): string {
 
 /**
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,
- * booleans and null — what JSON itself can carry. One walk ({@link canonicalCopy},
- * canonical-copy.ts) proves the value is that and returns it as the native JSON.stringify writes
- * it in canonical order: the value itself when every object's keys are already in order, else a
- * copy whose objects have their keys in that order. Redaction: a secret-named key sends the value
- * to the general path, which masks it; secret-shaped strings are screened for once, over the
- * whole text, and only a hit asks about each string. Anything else — a Date, a Map, a class
- * instance, undefined in an array, NaN, a `__proto__` key, a structure deeper than `MAX_DEPTH`
- * (canonical-copy.ts), a getter that throws — returns undefined and the general path takes the
- * value. The text is byte for byte the general path's (serialize.property.test.ts checks it on
- * generated values). A getter may run twice (the walk, then the write of an object not copied).
+ * booleans and null — what JSON itself can carry. One walk ({@link isPlainJson}, plain.ts)
+ * proves the value is that, and the native JSON.stringify writes it. Redaction: a secret-named
+ * key sends the value to the general path, which masks it; secret-shaped strings are screened
+ * for once, over the whole text, and only a hit asks about each string. Anything else — a Date,
+ * a Map, a class instance, undefined in an array, NaN, a `__proto__` key, a structure deeper
+ * than `MAX_DEPTH` (plain.ts), a getter that throws — returns undefined and the general path
+ * takes the value. The text is byte for byte the general path's (serialize.property.test.ts
+ * checks it on generated values). A getter runs twice (the walk, then the write).
  */
 function plainJson(value: unknown): string | undefined {
   try {
@@ -114,10 +115,8 @@ function plainJson(value: unknown): string | undefined {
       if (!isLeaf(value)) return undefined;
       text = JSON.stringify(value);
     } else {
-      if (prototypeHasEnumerable()) return undefined;
-      const ordered = canonicalCopy(value);
-      if (ordered === undefined) return undefined;
-      text = JSON.stringify(ordered);
+      if (prototypeHasEnumerable() || !isPlainJson(value)) return undefined;
+      text = JSON.stringify(value);
     }
     if (redactor !== undefined && redactor.screen(text) && holdsSecretText(value, redactor)) return undefined;
     return text;
@@ -133,7 +132,7 @@ function prototypeHasEnumerable(): boolean {
 }
 
 /**
- * Whether redaction would change a string inside a plain value (the one {@link canonicalCopy}
+ * Whether redaction would change a string inside a plain value (one {@link isPlainJson}
  * accepted). Only asked when the screen hits, so it can afford to look at every own property,
  * non-enumerable ones too (more than is written: it may only decline too often).
  */
@@ -199,7 +198,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
       if (proto === Object.prototype || proto === null) {
         // A Buffer reaches here already turned by its toJSON into `{ type, data }`: the holder still has it.
         const raw = (this as Record<string, unknown>)[key];
-        return raw !== value && ArrayBuffer.isView(raw) ? bytesTag(raw) : sortedKeys(value as Record<string, unknown>);
+        return raw !== value && ArrayBuffer.isView(raw) ? bytesTag(raw) : maskedKeys(value as Record<string, unknown>);
       }
       if (value instanceof RegExp) return regExpTag(value);
       if (value instanceof Map) return { $type: "Map", entries: mapEntries(value) };
@@ -207,7 +206,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
       if (value instanceof Error) return errorTag(value);
       if (ArrayBuffer.isView(value)) return bytesTag(value);
       if (value instanceof ArrayBuffer) return bytesTag(new Uint8Array(value));
-      return sortedKeys(value as Record<string, unknown>);
+      return maskedKeys(value as Record<string, unknown>);
     }
     default:
       return tagged(value);
@@ -224,10 +223,10 @@ function regExpTag(re: RegExp): Tagged {
 }
 
 /**
- * An Error as a tag: its name, message, stack and own fields — through {@link sortedKeys}, as a
+ * An Error as a tag: its name, message, stack and own fields — through {@link maskedKeys}, as a
  * plain object's are, so that a secret-named field (`token`, `apiKey` on an SDK's error) is
- * masked and the keys are in canonical order. (JSON.stringify does not pass the object a
- * replacer returns back through the replacer: the tag must be finished here.)
+ * masked. (JSON.stringify does not pass the object a replacer returns back through the
+ * replacer: the tag must be finished here.)
  */
 function errorTag(error: Error): Record<string, unknown> {
   const out: Tagged = { $type: "Error", name: error.name, message: error.message };
@@ -238,7 +237,7 @@ function errorTag(error: Error): Record<string, unknown> {
   // An AggregateError's errors are its own, but not enumerable.
   if (error instanceof AggregateError && Array.isArray(error.errors)) out.errors = error.errors;
   if ("cause" in error && error.cause !== undefined) out.cause = error.cause;
-  return sortedKeys(out);
+  return maskedKeys(out);
 }
 
 /** A Map's entries as pairs, the value of a secret-named string key masked (a headers map, a credentials map). */
@@ -253,19 +252,16 @@ function bytesTag(view: ArrayBufferView): Tagged {
   return { $type: view.constructor.name, base64: bytes.toString("base64") };
 }
 
-function sortedKeys(object: Record<string, unknown>): Record<string, unknown> {
+/** The object itself, or, when a key is secret-named, a copy with its value masked (keys in their order). */
+function maskedKeys(object: Record<string, unknown>): Record<string, unknown> {
+  if (redactor === undefined) return object;
   const keys = Object.keys(object);
-  let sorted = true;
   let secret = false;
-  for (let i = 0; i < keys.length; i++) {
-    if (i > 0 && (keys[i - 1] as string) > (keys[i] as string)) sorted = false;
-    if (redactor !== undefined && redactor.key(keys[i] as string)) secret = true;
-  }
-  if (sorted && !secret) return object;
-  keys.sort();
+  for (let i = 0; i < keys.length && !secret; i++) secret = redactor.key(keys[i] as string);
+  if (!secret) return object;
   const out: Record<string, unknown> = {};
   for (const key of keys) {
-    const field = secret && redactor?.key(key) === true ? MASK : object[key];
+    const field = redactor.key(key) ? MASK : object[key];
     // A `__proto__` key (JSON.parse makes them) is data: assigned, it would set the copy's prototype.
     if (key === "__proto__") Object.defineProperty(out, key, { value: field, enumerable: true, writable: true, configurable: true });
     else out[key] = field;
@@ -287,7 +283,7 @@ function serializeSlow(root: unknown, first: unknown): string {
   }
 }
 
-/** Writes a plain copy (from {@link toPlain}) as canonical JSON, iteratively. */
+/** Writes a plain copy (from {@link toPlain}) as JSON, iteratively. */
 function emit(root: unknown): string {
   const out: string[] = [];
   const stack: { value: Record<string, unknown> | unknown[]; keys: string[]; index: number; array: boolean }[] = [];
@@ -304,7 +300,7 @@ function emit(root: unknown): string {
     }
     const array = Array.isArray(value);
     out.push(array ? "[" : "{");
-    const keys = array ? Object.keys(value) : Object.keys(value).sort();
+    const keys = Object.keys(value);
     stack.push({ value: value as Record<string, unknown>, keys, index: 0, array });
     return true;
   };
@@ -403,7 +399,7 @@ function plainShallow(value: unknown, path: string, ancestors: ReadonlyMap<objec
       return { value: target, frame: { source: value, target, keys: Object.keys(value), index: 0, path } };
     }
     const target: Record<string, unknown> = {};
-    return { value: target, frame: { source: value, target, keys: Object.keys(value).sort(), index: 0, path } };
+    return { value: target, frame: { source: value, target, keys: Object.keys(value), index: 0, path } };
   } catch (error) {
     return { value: { $type: "Unserializable", reason: describe(error) } };
   }

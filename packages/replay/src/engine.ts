@@ -5,6 +5,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { redactText, revive } from "@tracewright/instrument";
 import { Resource, Tracewright } from "@tracewright/instrument/conventions";
+import { canonicalJson } from "@tracewright/instrument/shared";
 import type { TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
 import { withoutNetwork } from "./guard.js";
@@ -135,9 +136,23 @@ function errorLine(error: unknown): string {
   return error instanceof Error ? errorText(error.name, error.message) : redactText(String(error));
 }
 
-/** Steps compared without ids and times: key, kind, input hash, output, error. */
+/**
+ * Steps compared without ids and times: key, kind, input, output, error — the states with their
+ * keys sorted, so that a state recorded in another key order (an older recording, whose states
+ * were written sorted) is the same state.
+ */
 function canonical(step: RecordedStep): string {
-  return JSON.stringify([step.key, step.kind, step.inputHash ?? null, step.outputJson ?? null, step.error === undefined ? null : `${step.error.type}: ${step.error.message}`]);
+  const input = step.inputJson === undefined ? (step.inputHash ?? null) : sortedText(step.inputJson);
+  return JSON.stringify([step.key, step.kind, input, step.outputJson === undefined ? null : sortedText(step.outputJson), step.error === undefined ? null : `${step.error.type}: ${step.error.message}`]);
+}
+
+/** A recorded state's text with its keys sorted; the text itself when it does not parse. */
+function sortedText(json: string): string {
+  try {
+    return canonicalJson(JSON.parse(json)) ?? json;
+  } catch {
+    return json;
+  }
 }
 
 /** A run's steps as compared: without those inside a boundary (served, its function does not run). */

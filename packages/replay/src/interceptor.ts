@@ -1,5 +1,6 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
 import { describeError, hashJson, redactText, revive, serialize } from "@tracewright/instrument";
+import { sameJson } from "@tracewright/instrument/shared";
 import { OpenInference, StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
@@ -279,7 +280,8 @@ export class Cassette implements StepInterceptor {
 
     if (!boundary) return goLive();
 
-    if (recorded.inputHash !== undefined && recorded.inputHash !== call.inputHash) {
+    // The same input built in another key order has another text and hash, and is the same input.
+    if (recorded.inputHash !== undefined && recorded.inputHash !== call.inputHash && !(recorded.inputJson !== undefined && sameJson(recorded.inputJson, call.inputJson))) {
       const before = recorded.inputJson === undefined ? null : (JSON.parse(recorded.inputJson) as unknown);
       const after = JSON.parse(call.inputJson) as unknown;
       return this.divergeAtBoundary(
@@ -314,7 +316,7 @@ export class Cassette implements StepInterceptor {
       }
       return;
     }
-    if (result.outputJson !== undefined && recorded.outputJson !== undefined && result.outputJson !== recorded.outputJson) {
+    if (result.outputJson !== undefined && recorded.outputJson !== undefined && !sameJson(result.outputJson, recorded.outputJson)) {
       this.diverge("state_mismatch", call.key, {
         expected: this.expectedOf(recorded),
         actual: this.actualOf(call),

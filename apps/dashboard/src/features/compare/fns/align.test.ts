@@ -1,6 +1,7 @@
 import type { Step } from "@tracewright/store";
 import { describe, expect, it } from "vitest";
-import { alignRuns, canonicalJson, compareHref } from "./align";
+import { Tracewright } from "@tracewright/instrument/conventions";
+import { alignRuns, compareHref } from "./align";
 
 function step(key: string, extra: Partial<Step> = {}): Step {
   return {
@@ -60,8 +61,8 @@ describe("alignRuns", () => {
     expect(sameRest.firstDivergence).toBe(-1);
   });
 
-  it("uses input hashes when both have one, else the inputs themselves", () => {
-    const changed = alignRuns([step("s"), step("s/n", { attributes: { "tracewright.input.hash": "x" } })], [step("s"), step("s/n", { attributes: { "tracewright.input.hash": "y" } })]);
+  it("takes equal input hashes for the same input, else compares the inputs themselves", () => {
+    const changed = alignRuns([step("s"), step("s/n", { attributes: { "tracewright.input.hash": "x" }, input: { q: 1 } })], [step("s"), step("s/n", { attributes: { "tracewright.input.hash": "y" }, input: { q: 2 } })]);
     expect(changed.rows[1]?.diff.input).toBe(true);
     expect(changed.firstDivergence).toBe(1);
     const noHash = alignRuns([step("s", { attributes: {}, input: { a: 1, b: 2 } })], [step("s", { attributes: {}, input: { b: 2, a: 1 } })]);
@@ -71,8 +72,8 @@ describe("alignRuns", () => {
 
   it("says the runs were given different inputs, and finds the divergence below the roots, where their steps parted", () => {
     // Two runs asked different things differ at their roots: the failing tool is where they parted.
-    const a = [step("s", { attributes: { "tracewright.input.hash": "goal-a" } }), step("s/plan"), step("s/fetch", { status: "error", output: null })];
-    const b = [step("s", { attributes: { "tracewright.input.hash": "goal-b" } }), step("s/plan"), step("s/fetch")];
+    const a = [step("s", { attributes: { "tracewright.input.hash": "goal-a" }, input: { goal: "a" } }), step("s/plan"), step("s/fetch", { status: "error", output: null })];
+    const b = [step("s", { attributes: { "tracewright.input.hash": "goal-b" }, input: { goal: "b" } }), step("s/plan"), step("s/fetch")];
     const cmp = alignRuns(a, b);
     expect(cmp.rows[0]?.diff.input).toBe(true);
     expect(cmp.rootInputsDiffer).toBe(true);
@@ -93,7 +94,15 @@ describe("alignRuns", () => {
   });
 
   it("compares states whatever their key order, and builds the page address", () => {
-    expect(canonicalJson({ b: [{ d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[{"c":2,"d":1}]}');
+    // States are recorded in the agent's key order: the same input built in another order has another hash.
+    const hashed = (key: string, hash: string, input: unknown, output: unknown): Step => step(key, { input, output, attributes: { [Tracewright.INPUT_HASH]: hash } });
+    const same = alignRuns([hashed("s", "h1", { b: [{ d: 1, c: 2 }], a: null }, { y: 1, x: 2 })], [hashed("s", "h2", { a: null, b: [{ c: 2, d: 1 }] }, { x: 2, y: 1 })]);
+    expect(same.rows[0]?.diff).toMatchObject({ input: false, output: false });
+    expect(same.firstDivergence).toBe(-1);
+    const changed = alignRuns([hashed("s", "h1", { a: 1 }, { x: 1 })], [hashed("s", "h2", { a: 2 }, { x: [1] })]);
+    expect(changed.rows[0]?.diff).toMatchObject({ input: true, output: true });
+    // Equal hashes are the same input, whatever else the steps hold.
+    expect(alignRuns([hashed("s", "h1", { a: 1 }, {})], [hashed("s", "h1", { a: 1 }, {})]).rows[0]?.diff.input).toBe(false);
     expect(compareHref("a b", "c/d")).toBe("/compare?a=a%20b&b=c%2Fd");
   });
 });

@@ -1,4 +1,5 @@
 import { ENTROPY_STEP_KINDS, Tracewright } from "@tracewright/instrument/conventions";
+import { canonicalJson } from "@tracewright/instrument/shared";
 import type { Step } from "@tracewright/store";
 import type { AlignedStep, CompareSide, Comparison, StepDifferences } from "../types";
 
@@ -90,8 +91,9 @@ function row(a: Step | undefined, ai: number, b: Step | undefined, bi: number): 
       : {
           presence: false,
           status: a.status !== b.status,
-          input: inputHash(a) !== undefined && inputHash(b) !== undefined ? inputHash(a) !== inputHash(b) : canonicalJson(a.input) !== canonicalJson(b.input),
-          output: canonicalJson(a.output) !== canonicalJson(b.output) || (a.error?.message ?? "") !== (b.error?.message ?? ""),
+          // Equal hashes are the same input; different ones may be the same input built in another key order.
+          input: inputHash(a) !== undefined && inputHash(a) === inputHash(b) ? false : !sameValue(a.input, b.input),
+          output: !sameValue(a.output, b.output) || (a.error?.message ?? "") !== (b.error?.message ?? ""),
           duration: Math.abs(a.durationMs - b.durationMs) > Math.max(1, DURATION_TOLERANCE * Math.max(a.durationMs, b.durationMs)),
         };
   return { key, ...(a === undefined ? {} : { a: side(a, ai) }), ...(b === undefined ? {} : { b: side(b, bi) }), diff };
@@ -116,17 +118,10 @@ function inputHash(step: Step): string | undefined {
   return typeof hash === "string" && hash !== "" ? hash : undefined;
 }
 
-/** JSON text with object keys sorted, so that equal states compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  try {
-    return (
-      JSON.stringify(value ?? null, (_key, v: unknown) =>
-        v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-      ) ?? "null"
-    );
-  } catch {
-    return String(value);
-  }
+/** Whether two states are equal whatever their key order (a state too deep to write is equal to none). */
+function sameValue(a: unknown, b: unknown): boolean {
+  const left = canonicalJson(a);
+  return left !== undefined && left === canonicalJson(b);
 }
 
 /** The compare page for two runs. */
