@@ -32,6 +32,13 @@ test("a model call shows its model, tokens and latency; its state copies whole; 
   await expect(page.getByTestId("step-latency")).toHaveText(/\d/);
   // A request and its answer: no "what changed" between them (a node's state has one).
   await expect(page.getByTestId("diff-io")).toHaveCount(0);
+  // Read as a conversation (a Bedrock Converse request): the system prompt, the user's message,
+  // and the model's answer last, each its text as recorded.
+  const chat = page.getByTestId("step-chat");
+  const messages = chat.getByTestId("chat-message");
+  await expect(messages.first()).toHaveAttribute("data-role", "system");
+  await expect(chat.locator('[data-testid="chat-message"][data-role="user"]').first()).not.toBeEmpty();
+  await expect(messages.last()).toHaveAttribute("data-from", "answer");
 
   // Copy: the whole state, as JSON, on the clipboard.
   await page.getByTestId("step-input-copy").click();
@@ -39,6 +46,10 @@ test("a model call shows its model, tokens and latency; its state copies whole; 
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   const parsed = JSON.parse(copied) as unknown;
   expect(typeof parsed).toBe("object");
+  // The conversation's first user message is the request's, word for word.
+  const said = (parsed as { messages: { content: { text: string }[] }[] }).messages[0]?.content[0]?.text.split("\n")[0] ?? "";
+  expect(said).not.toBe("");
+  await expect(chat.locator('[data-role="user"]').first()).toContainText(said);
   const shown = await page.getByTestId("step-input").innerText();
   const firstKey = Object.keys(parsed as Record<string, unknown>)[0]!;
   expect(shown).toContain(firstKey);

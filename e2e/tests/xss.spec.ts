@@ -24,6 +24,7 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   const traceId = hex(16);
   const root = hex(8);
   const tool = hex(8);
+  const model = hex(8);
   const now = BigInt(Date.now()) * 1_000_000n;
   const agent = `<img src=x onerror="window.__pwned='agent'">agent`;
   await post([
@@ -56,6 +57,24 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
       attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", `xss-agent/tool:${IMG}#0`), str("tracewright.step.kind", "tool"), str("input.value", JSON.stringify({ url: LINK, body: SVG }))],
       events: [{ name: "exception", timeUnixNano: String(now + 40_000_000n), attributes: [str("exception.type", "<i>XssError</i>"), str("exception.message", IMG), str("exception.stacktrace", `${SCRIPT}\n    at tool (<b>agent.ts</b>:1:1)`)] }],
     },
+    {
+      // A model call whose conversation carries markup in every place the chat view writes text.
+      traceId,
+      spanId: model,
+      parentSpanId: root,
+      name: "chat",
+      kind: 1,
+      startTimeUnixNano: String(now + 2_000_000n),
+      endTimeUnixNano: String(now + 3_000_000n),
+      status: { code: 0 },
+      attributes: [
+        str("tracewright.run.id", runId),
+        str("tracewright.step.key", "xss-agent/llm:m#0"),
+        str("tracewright.step.kind", "llm"),
+        str("input.value", JSON.stringify({ model: "m", system: [{ text: SCRIPT }], messages: [{ role: IMG, content: [{ text: IMG }, { toolUse: { toolUseId: SVG, name: `<b>${SVG}</b>`, input: { html: SCRIPT } } }] }, { role: "user", content: [{ toolResult: { toolUseId: "t", content: [{ text: LINK }] } }] }] })),
+        str("output.value", JSON.stringify({ output: { message: { role: "assistant", content: [{ text: `<a href="${LINK}">${SVG}</a>` }] } } })),
+      ],
+    },
   ]);
 
   const dialogs = watch(page);
@@ -84,6 +103,16 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   await expect(page.getByTestId("step-output")).toHaveText(`${SCRIPT}<b>not bold</b>`);
   await page.getByTestId("step-input-search").fill("onerror");
   await expect(page.getByTestId("step-input-matches")).toContainText("1 of 1");
+
+  // The model call's conversation: roles, texts, tool names, ids and results, as text.
+  await page.locator('[data-testid="step-row"][data-step-key="xss-agent/llm:m#0"] [role="treeitem"]').click();
+  const chat = page.getByTestId("step-chat");
+  await expect(chat.getByTestId("chat-message").first()).toHaveText(`system${SCRIPT}`);
+  await expect(chat.getByTestId("chat-message").nth(1)).toHaveAttribute("data-role", IMG);
+  await expect(chat.getByTestId("chat-message").nth(1)).toContainText(IMG);
+  await expect(chat.getByTestId("chat-tool-call")).toContainText(`calls <b>${SVG}</b> ${SVG}`);
+  await expect(chat.getByTestId("chat-tool-result")).toContainText(LINK);
+  await expect(chat.getByTestId("chat-message").last()).toContainText(`<a href="${LINK}">${SVG}</a>`);
 
   // None of it became markup: no injected elements, no javascript: links, no flag, no dialog.
   expect(await page.locator('main img, main svg, main script, main b, main i, main a[href^="javascript:"]').count()).toBe(0);

@@ -1,12 +1,14 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { StatusBadge } from "../../../shared/components/StatusBadge";
 import { formatDuration, formatTimestamp } from "../../../shared/fns/format";
 import { runHref } from "../../../shared/fns/routes";
 import { stepUrl } from "../fns/detail";
 import type { StatePayload, StepDetailData } from "../types";
 import { ForkForm } from "../../replay/components/ForkForm";
+import { conversationOf } from "../fns/chat";
+import { ChatView } from "./ChatView";
 import { DiffView } from "./DiffView";
 import { fetchState, StateView } from "./StateView";
 
@@ -37,10 +39,11 @@ function valueOf(state: StatePayload): { value: unknown } | undefined {
 }
 
 /**
- * The selected step: where it sits, its timing, model and tokens, its error with the stack, its
- * input and output states in JSON viewers, and what changed (input → output, and since the
- * previous node). Recorded data is rendered as text only. Rendered keyed by the step's span id, so
- * nothing of the last step shown (its diff, a previous-node fetch still in flight) reaches the next.
+ * The selected step: where it sits, its timing, model and tokens, its error with the stack, a
+ * model call's conversation, its input and output states in JSON viewers, and what changed
+ * (input → output, and since the previous node). Recorded data is rendered as text only.
+ * Rendered keyed by the step's span id, so nothing of the last step shown (its diff, a
+ * previous-node fetch still in flight) reaches the next.
  */
 export function StepDetailView({ runId, detail, place, missingKey, onSelect }: { runId: string; detail: StepDetailData; place: StepPlace; missingKey?: string; onSelect?: (index: number) => void }) {
   const [input, setInput] = useState(() => valueOf(detail.input));
@@ -52,6 +55,9 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
     setOutput(valueOf(detail.output));
     setDiffMode("io");
   }, [detail]);
+
+  // A model call's request and answer, read as a conversation when they are in a shape read so (fns/chat.ts).
+  const conversation = useMemo(() => (detail.kind === "llm" && input !== undefined ? conversationOf(input.value, output?.value) : undefined), [detail.kind, input, output]);
 
   const comparePrevious = (): void => {
     setDiffMode("previous");
@@ -161,6 +167,8 @@ export function StepDetailView({ runId, detail, place, missingKey, onSelect }: {
           )}
         </section>
       )}
+
+      {conversation === undefined ? null : <ChatView conversation={conversation} />}
 
       <StateView key={`${detail.spanId}-in`} title="Input state" state={detail.input} testId="step-input" onLoaded={(s) => setInput(valueOf(s))} />
       <StateView key={`${detail.spanId}-out`} title="Output state" state={detail.output} testId="step-output" onLoaded={(s) => setOutput(valueOf(s))} />

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { conversationOf, MAX_MESSAGES } from "./chat";
+
+describe("conversationOf", () => {
+  it("reads a Bedrock Converse request and answer: system, text, tool use and results", () => {
+    const request = {
+      modelId: "anthropic.claude-3-5-haiku",
+      system: [{ text: "You are terse." }],
+      messages: [
+        { role: "user", content: [{ text: "Price of Lambda?" }] },
+        { role: "assistant", content: [{ text: "Looking it up." }, { toolUse: { toolUseId: "t1", name: "web_search", input: { q: "lambda pricing" } } }] },
+        { role: "user", content: [{ toolResult: { toolUseId: "t1", content: [{ text: "$0.20 per 1M" }, { json: { n: 1 } }], status: "error" } }, { image: { format: "png" } }] },
+      ],
+    };
+    const answer = { output: { message: { role: "assistant", content: [{ text: "About $0.20\\nper million." }] } }, stopReason: "end_turn" };
+    const c = conversationOf(request, answer);
+    expect(c?.messages.map((m) => [m.role, m.from, m.parts.map((p) => p.kind)])).toEqual([
+      ["system", "request", ["text"]],
+      ["user", "request", ["text"]],
+      ["assistant", "request", ["text", "tool_call"]],
+      ["user", "request", ["tool_result", "other"]],
+      ["assistant", "answer", ["text"]],
+    ]);
+    expect(c?.messages[2]?.parts[1]).toEqual({ kind: "tool_call", name: "web_search", id: "t1", args: '{\n  "q": "lambda pricing"\n}' });
+    expect(c?.messages[3]?.parts[0]).toEqual({ kind: "tool_result", id: "t1", text: '$0.20 per 1M\n{\n  "n": 1\n}', failed: true });
+    expect(c?.omitted).toBe(0);
+  });
+
+  it("reads OpenAI chat completions: tool_calls with JSON-text arguments, tool messages, choices", () => {
+    const request = {
+      model: "gpt-4o",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: [{ type: "text", text: "Weather?" }, { type: "image_url", image_url: { url: "https://x" } }] },
+        { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }, { id: "c2", function: { name: "bad", arguments: "{not json" } }] },
+        { role: "tool", tool_call_id: "c1", content: '{"temp":3}' },
+      ],
+    };
+    const c = conversationOf(request, { choices: [{ message: { role: "assistant", content: "3°C in Oslo." } }] });
+    expect(c?.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "tool", "assistant"]);
+    expect(c?.messages[1]?.parts.map((p) => p.kind)).toEqual(["text", "other"]);
+    expect(c?.messages[2]?.parts).toEqual([
+      { kind: "tool_call", name: "weather", id: "c1", args: '{\n  "city": "Oslo"\n}' },
+      { kind: "tool_call", name: "bad", id: "c2", args: "{not json" },
+    ]);
+    expect(c?.messages[3]?.parts).toEqual([{ kind: "tool_result", id: "c1", text: '{"temp":3}', failed: false }]);
+    expect(c?.messages[4]).toMatchObject({ from: "answer", parts: [{ kind: "text", text: "3°C in Oslo." }] });
+  });
+
+  it("reads Anthropic messages, a plain prompt and a text answer", () => {
+    const anthropic = conversationOf(
+      { model: "claude", system: "Sys.", messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "u1", content: [{ type: "text", text: "42" }], is_error: true }] }] },
+      { role: "assistant", content: [{ type: "text", text: "Hm." }, { type: "tool_use", id: "u2", name: "calc", input: { x: 1 } }] },
+    );
+    expect(anthropic?.messages.map((m) => [m.role, m.parts.map((p) => p.kind)])).toEqual([
+      ["system", ["text"]],
+      ["user", ["tool_result"]],
+      ["assistant", ["text", "tool_call"]],
+    ]);
+    expect(anthropic?.messages[1]?.parts[0]).toMatchObject({ text: "42", failed: true });
+    expect(conversationOf({ model: "m", prompt: "Hi" }, { text: "Hello" })?.messages.map((m) => [m.role, m.from])).toEqual([["user", "request"], ["assistant", "answer"]]);
+    // No answer yet (the call failed): the request alone.
+    expect(conversationOf({ model: "m", prompt: "Hi" }, undefined)?.messages).toHaveLength(1);
+  });
+
+  it("has none for a request of another shape, and takes odd messages without a throw", () => {
+    expect(conversationOf({ query: "q" }, { text: "a" })).toBeUndefined();
+    expect(conversationOf("a string", undefined)).toBeUndefined();
+    expect(conversationOf({ messages: [] }, undefined)).toBeUndefined();
+    const odd = conversationOf({ messages: [null, 7, "bare text", { role: 5, content: { weird: true } }, { content: [null, 3, { type: "text" }] }] }, { output: 1 });
+    expect(odd?.messages.map((m) => [m.role, m.parts.map((p) => p.kind)])).toEqual([
+      ["user", ["text"]],
+      ["user", ["other"]],
+      ["user", ["other", "other", "other"]],
+    ]);
+  });
+
+  it("shows the system prompt, the latest messages and the answer of a long request", () => {
+    const messages = Array.from({ length: 1000 }, (_, i) => ({ role: i % 2 === 0 ? "user" : "assistant", content: `m${i}` }));
+    const c = conversationOf({ system: "S", messages }, { text: "done" });
+    expect(c?.messages).toHaveLength(MAX_MESSAGES);
+    expect(c?.omittedAt).toBe(1);
+    expect(c?.omitted).toBe(1001 - (MAX_MESSAGES - 1));
+    expect(c?.messages[0]?.role).toBe("system");
+    expect(c?.messages[1]?.parts[0]).toEqual({ kind: "text", text: `m${1000 - (MAX_MESSAGES - 2)}` });
+    expect(c?.messages.at(-2)?.parts[0]).toEqual({ kind: "text", text: "m999" });
+    expect(c?.messages.at(-1)?.from).toBe("answer");
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * A model call's request and answer read as a conversation: who said what, in order, with the
+ * tool calls the model asked for and the results it was handed. Read from the shapes the common
+ * APIs record — Bedrock Converse (`system`, `messages[].content[]` of `text` / `toolUse` /
+ * `toolResult`, the answer's `output.message`), OpenAI chat completions (`messages[].content`,
+ * `tool_calls`, `choices[].message`), Anthropic messages (`system`, `content[]` of `text` /
+ * `tool_use` / `tool_result`), and a plain `prompt` / `text` — and nothing else: a request of
+ * another shape has no conversation, and its states are still shown as they are. Recorded data
+ * is untrusted: every part is text, for the view to render as text.
+ */
+
+export type ChatPart =
+  | { readonly kind: "text"; readonly text: string }
+  | { readonly kind: "tool_call"; readonly name: string; readonly id?: string; readonly args: string }
+  | { readonly kind: "tool_result"; readonly id?: string; readonly text: string; readonly failed: boolean }
+  /** A block of a kind not read here (an image, a document): its JSON. */
+  | { readonly kind: "other"; readonly text: string };
+
+export interface ChatMessage {
+  readonly role: string;
+  /** The request's messages, then the answer's. */
+  readonly from: "request" | "answer";
+  readonly parts: readonly ChatPart[];
+}
+
+export interface Conversation {
+  readonly messages: readonly ChatMessage[];
+  /** Request messages left out before `messages[omittedAt]`, past {@link MAX_MESSAGES}. */
+  readonly omitted: number;
+  readonly omittedAt: number;
+}
+
+/**
+ * A request of thousands of messages shows its system prompt, its latest messages and the
+ * answer, which are what a failed call is read for; the states below hold them all.
+ */
+export const MAX_MESSAGES = 200;
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** A value as text: a string as it is, anything else as indented JSON. */
+function text(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Tool arguments: OpenAI's are a JSON text, pretty-printed when they parse; others an object. */
+function args(value: unknown): string {
+  if (typeof value !== "string") return text(value ?? {});
+  try {
+    return JSON.stringify(JSON.parse(value), null, 2);
+  } catch {
+    return value;
+  }
+}
+
+/** A tool result's content: a string, or blocks of text and JSON (Bedrock `{ text }` / `{ json }`, Anthropic `{ type: "text" }`). */
+function resultText(content: unknown): string {
+  if (!Array.isArray(content)) return text(content);
+  return content.map((block) => (isObj(block) ? (str(block.text) ?? (block.json !== undefined ? text(block.json) : text(block))) : text(block))).join("\n");
+}
+
+function part(block: unknown): ChatPart {
+  if (typeof block === "string") return { kind: "text", text: block };
+  if (!isObj(block)) return { kind: "other", text: text(block) };
+  const type = str(block.type);
+  const plain = str(block.text);
+  if (plain !== undefined && (type === undefined || type === "text" || type === "input_text" || type === "output_text")) return { kind: "text", text: plain };
+  // Bedrock Converse.
+  if (isObj(block.toolUse)) return { kind: "tool_call", name: text(block.toolUse.name ?? "?"), ...idOf(block.toolUse.toolUseId), args: args(block.toolUse.input) };
+  if (isObj(block.toolResult)) return { kind: "tool_result", ...idOf(block.toolResult.toolUseId), text: resultText(block.toolResult.content), failed: block.toolResult.status === "error" };
+  // Anthropic.
+  if (type === "tool_use") return { kind: "tool_call", name: text(block.name ?? "?"), ...idOf(block.id), args: args(block.input) };
+  if (type === "tool_result") return { kind: "tool_result", ...idOf(block.tool_use_id), text: resultText(block.content), failed: block.is_error === true };
+  return { kind: "other", text: text(block) };
+}
+
+function idOf(id: unknown): { id?: string } {
+  return typeof id === "string" ? { id } : {};
+}
+
+function contentParts(content: unknown): ChatPart[] {
+  if (content === undefined || content === null) return [];
+  return Array.isArray(content) ? content.map(part) : [part(content)];
+}
+
+function message(value: unknown, from: ChatMessage["from"], defaultRole: string): ChatMessage | undefined {
+  if (!isObj(value)) return typeof value === "string" ? { role: defaultRole, from, parts: [{ kind: "text", text: value }] } : undefined;
+  const parts = contentParts(value.content);
+  // OpenAI: the calls the model asked for, beside (or instead of) its text.
+  if (Array.isArray(value.tool_calls)) {
+    for (const call of value.tool_calls) {
+      if (!isObj(call)) continue;
+      const fn = isObj(call.function) ? call.function : {};
+      parts.push({ kind: "tool_call", name: text(fn.name ?? "?"), ...idOf(call.id), args: args(fn.arguments) });
+    }
+  }
+  const role = str(value.role) ?? defaultRole;
+  // OpenAI: a tool's answer is a message of its own, its content the result.
+  if (role === "tool" && parts.length > 0 && parts.every((p) => p.kind === "text")) {
+    return { role, from, parts: [{ kind: "tool_result", ...idOf(value.tool_call_id), text: parts.map((p) => (p.kind === "text" ? p.text : "")).join("\n"), failed: false }] };
+  }
+  return { role, from, parts };
+}
+
+/** The request's system prompt: a string, or text blocks (Bedrock `[{ text }]`, Anthropic `[{ type: "text", text }]`). */
+function system(value: unknown): ChatMessage | undefined {
+  if (value === undefined || value === null) return undefined;
+  const parts = contentParts(value);
+  return parts.length === 0 ? undefined : { role: "system", from: "request", parts };
+}
+
+function answer(output: unknown): ChatMessage[] {
+  if (typeof output === "string") return [{ role: "assistant", from: "answer", parts: [{ kind: "text", text: output }] }];
+  if (!isObj(output)) return [];
+  // Bedrock Converse.
+  if (isObj(output.output) && isObj(output.output.message)) return [message(output.output.message, "answer", "assistant")].filter((m) => m !== undefined);
+  // OpenAI chat completions.
+  if (Array.isArray(output.choices)) {
+    return output.choices.flatMap((choice) => (isObj(choice) && isObj(choice.message) ? [message(choice.message, "answer", "assistant")] : [])).filter((m) => m !== undefined);
+  }
+  // Anthropic messages.
+  if (Array.isArray(output.content)) return [message(output, "answer", "assistant")].filter((m) => m !== undefined);
+  if (typeof output.text === "string") return [{ role: "assistant", from: "answer", parts: [{ kind: "text", text: output.text }] }];
+  return [];
+}
+
+/** The conversation in a model call's request and answer; undefined when the request holds none in a shape read here. */
+export function conversationOf(input: unknown, output: unknown): Conversation | undefined {
+  if (!isObj(input)) return undefined;
+  const request: ChatMessage[] = [];
+  const sys = system(input.system);
+  if (sys !== undefined) request.push(sys);
+  if (Array.isArray(input.messages)) {
+    for (const m of input.messages) {
+      const read = message(m, "request", "user");
+      if (read !== undefined) request.push(read);
+    }
+  } else if (typeof input.prompt === "string") {
+    request.push({ role: "user", from: "request", parts: [{ kind: "text", text: input.prompt }] });
+  }
+  if (request.length === 0) return undefined;
+  const answers = answer(output).slice(0, MAX_MESSAGES - 2);
+  const room = MAX_MESSAGES - answers.length;
+  if (request.length <= room) return { messages: [...request, ...answers], omitted: 0, omittedAt: 0 };
+  const head = sys === undefined ? 0 : 1;
+  const tail = room - head;
+  return { messages: [...request.slice(0, head), ...request.slice(request.length - tail), ...answers], omitted: request.length - head - tail, omittedAt: head };
+}
