@@ -199,3 +199,24 @@ test("insights chart the recorded runs: by status over time, error rate, tokens,
   await expect(page).toHaveURL(/status=error/);
   await expect(page.getByTestId("run-row").first()).toBeVisible();
 });
+
+test("insights leave a replay out of every figure, and say how many they left out", async ({ page }) => {
+  const totals = async (): Promise<string> => {
+    await page.goto("/insights");
+    return page.getByTestId("insights-totals").innerText();
+  };
+  const replaysNoted = async (): Promise<number> => {
+    const note = page.getByTestId("insights-replays");
+    return (await note.count()) === 0 ? 0 : Number((await note.innerText()).match(/^([\d,]+)/)?.[1]?.replace(/,/g, ""));
+  };
+  const before = await totals();
+  const replaysBefore = await replaysNoted();
+  await page.goto("/?agent=supervisor&status=error");
+  await page.getByTestId("run-link").first().click();
+  await page.getByTestId("replay-reproduce").click();
+  await expect(page.getByTestId("replay-outcome")).toHaveText(/reproduced/, { timeout: 30_000 });
+  // The replay is a run of its own, with the recorded run's tokens: neither is counted again.
+  expect(await totals()).toBe(before);
+  expect(await replaysNoted()).toBe(replaysBefore + 1);
+  await expect(page.getByTestId("insights-replays")).toContainText("not counted");
+});

@@ -597,9 +597,10 @@ export class CloudWatchLogsStore implements TraceStore, TraceQueries {
   async runStats(query: StatsQuery = {}): Promise<RunStats> {
     this.open();
     const { runs, steps } = await this.runHeaders();
+    const replays = new Set(runs.filter(({ run }) => run.replayOf !== undefined).map(({ run }) => run.runId));
     return aggregateStats(
-      runs.map(({ run, startUs }) => ({ agent: run.agent, status: run.status, startUs, endUs: startUs + Math.round(run.durationMs * 1000) })),
-      steps,
+      runs.map(({ run, startUs }) => ({ agent: run.agent, status: run.status, startUs, endUs: startUs + Math.round(run.durationMs * 1000), ...(replays.has(run.runId) ? { replay: true } : {}) })),
+      replays.size === 0 ? steps : steps.map((step) => (replays.has(step.runId) ? { ...step, replay: true } : step)),
       query,
     );
   }
@@ -771,7 +772,7 @@ export function openCloudWatchLogsStore(options: CloudWatchLogsStoreOptions = {}
 /** What one Logs Insights pass over the span headers yields. */
 interface RunHeaders {
   runs: { run: RunSummary; startUs: number }[];
-  steps: StatsStep[];
+  steps: (StatsStep & { runId: string })[];
 }
 
 interface RunRow {

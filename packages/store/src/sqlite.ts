@@ -145,6 +145,9 @@ const MIGRATIONS: readonly (string | ((db: Db) => void))[] = [
       if (d.rootRank === RootRank.RUN) settle.run(...setRootArgs(row.run_id, row.trace_id, row.span_id, row.start_us, row.status_code, d));
     }
   },
+  // 9: the replayed runs, which `runStats` leaves out (a replay's served calls take no time and
+  // repeat the recording's tokens): few beside the runs recorded, found without a scan of runs.
+  `CREATE INDEX runs_replays ON runs (end_us) WHERE replay_of IS NOT NULL;`,
 ];
 
 /**
@@ -641,8 +644,10 @@ export class SqliteStore implements TraceStore, TraceQueries {
     const span = this.statement(`SELECT min(start_us) AS earliest, max(start_us) AS latest FROM runs`).get() as { earliest: number | null; latest: number | null };
     const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, span.earliest ?? undefined, span.latest ?? undefined);
     const buckets = bucketTable(originUs, bucketUs);
-    const runRows = this.statement(`SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, status, count(*) AS n FROM runs WHERE start_us >= ? GROUP BY b, status`)
-      .all(originUs, bucketUs, sinceUs) as { b: number; status: RunStatus; n: number }[];
+    // Replays are left out unless asked for: of runs, in SQL; of steps, subtracted below.
+    const replays = query.replays === true ? 1 : 0;
+    const runRows = this.statement(`SELECT CAST((start_us - ?) / ? AS INTEGER) AS b, status, count(*) AS n FROM runs WHERE start_us >= ? AND (? OR replay_of IS NULL) GROUP BY b, status`)
+      .all(originUs, bucketUs, sinceUs, replays) as { b: number; status: RunStatus; n: number }[];
     let runs = 0;
     let errors = 0;
     for (const row of runRows) {
@@ -665,20 +670,35 @@ export class SqliteStore implements TraceStore, TraceQueries {
     // time, measured at 1,000,000 spans).
     const latency: LatencyStat[] = [];
     const agentRows = this.statement(
-      `SELECT agent AS name, sum(status = 'error') AS errors, json_group_array(end_us - start_us) AS durations FROM runs WHERE start_us >= ? AND status <> 'running' GROUP BY agent`,
-    ).all(sinceUs) as GroupRow[];
+      `SELECT agent AS name, sum(status = 'error') AS errors, json_group_array(end_us - start_us) AS durations FROM runs WHERE start_us >= ? AND status <> 'running' AND (? OR replay_of IS NULL) GROUP BY agent`,
+    ).all(sinceUs, replays) as GroupRow[];
     latency.push(...latencyOfGroups("agent", agentRows.map(groupOf)));
+    // The steps of replayed runs, to take out of the aggregates the covering indexes answer
+    // without reading a span's run (a replay's spans: a run of every step, at most).
+    const replayed = replays === 1 ? [] : (this.statement(
+      `SELECT s.kind, coalesce(s.name, '') AS name, s.start_us AS startUs, s.end_us - s.start_us AS durationUs, s.status_code = 2 AS failed, s.input_tokens AS i, s.output_tokens AS o
+       FROM runs r JOIN spans s ON s.run_id = r.run_id WHERE r.replay_of IS NOT NULL AND r.end_us >= ? AND s.start_us >= ?`,
+    ).all(sinceUs, sinceUs) as { kind: string | null; name: string; startUs: number; durationUs: number; failed: number; i: number | null; o: number | null }[]);
+    for (const step of replayed) {
+      if (step.i === null && step.o === null) continue;
+      const b = buckets.at(Math.trunc((step.startUs - originUs) / bucketUs));
+      b.inputTokens -= step.i ?? 0;
+      b.outputTokens -= step.o ?? 0;
+    }
     for (const kind of ["node", "tool", "llm"] as const) {
       const rows = this.statement(
         `SELECT coalesce(name, '') AS name, sum(status_code = 2) AS errors, json_group_array(end_us - start_us) AS durations FROM spans WHERE kind = ? AND start_us >= ? GROUP BY coalesce(name, '')`,
       ).all(kind, sinceUs) as GroupRow[];
-      latency.push(...latencyOfGroups(kind, rows.map(groupOf)));
+      latency.push(...latencyOfGroups(kind, withoutSteps(rows.map(groupOf), replayed.filter((step) => step.kind === kind))));
     }
+    const replayRuns = (this.statement(`SELECT count(*) AS n FROM runs WHERE replay_of IS NOT NULL AND start_us >= ?`).get(sinceUs) as { n: number }).n;
     return {
-      buckets: buckets.inOrder(),
+      // A bucket that held a replay's tokens alone is left out, as one that never held any.
+      buckets: buckets.inOrder().filter((b) => b.ok + b.error + b.running > 0 || b.inputTokens !== 0 || b.outputTokens !== 0),
       bucketMs,
       latency,
       totals: { runs, errors },
+      replays: replayRuns,
     };
   }
 
@@ -823,4 +843,31 @@ interface GroupRow {
 /** A latency group as `latencyOfGroups` takes it (stats.ts: the same nearest-rank rule as the CloudWatch reader). */
 function groupOf(row: GroupRow): { name: string; durationsUs: number[]; errors: number } {
   return { name: row.name, durationsUs: JSON.parse(row.durations) as number[], errors: row.errors };
+}
+
+/** Latency groups with some of their steps taken out (each by name, duration and failure); a group left with none is dropped. */
+function withoutSteps(groups: { name: string; durationsUs: number[]; errors: number }[], steps: readonly { name: string; durationUs: number; failed: number }[]): { name: string; durationsUs: number[]; errors: number }[] {
+  if (steps.length === 0) return groups;
+  const byName = new Map<string, { durationsUs: number[]; failed: number }>();
+  for (const step of steps) {
+    let out = byName.get(step.name);
+    if (out === undefined) byName.set(step.name, (out = { durationsUs: [], failed: 0 }));
+    out.durationsUs.push(step.durationUs);
+    if (step.failed) out.failed++;
+  }
+  return groups.flatMap((group) => {
+    const out = byName.get(group.name);
+    if (out === undefined) return [group];
+    // One occurrence of each duration taken out, both lists sorted.
+    const all = group.durationsUs.sort((a, b) => a - b);
+    const gone = out.durationsUs.sort((a, b) => a - b);
+    const kept: number[] = [];
+    let j = 0;
+    for (const d of all) {
+      while (j < gone.length && (gone[j] as number) < d) j++;
+      if (j < gone.length && gone[j] === d) j++;
+      else kept.push(d);
+    }
+    return kept.length === 0 ? [] : [{ name: group.name, durationsUs: kept, errors: Math.max(0, group.errors - out.failed) }];
+  });
 }

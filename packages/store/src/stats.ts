@@ -14,6 +14,8 @@ export interface StatsRun {
   status: RunStatus;
   startUs: number;
   endUs: number;
+  /** A replay of another run (`tracewright.replay.of`). */
+  replay?: boolean;
 }
 
 /** A step, as `runStats` needs it: its derived kind and name (`stepKind`, `stepName`). */
@@ -25,6 +27,8 @@ export interface StatsStep {
   error: boolean;
   inputTokens?: number;
   outputTokens?: number;
+  /** A step of a replayed run. */
+  replay?: boolean;
 }
 
 /** An ISO 8601 instant as microseconds, or a `STORE_BAD_QUERY` naming the field. */
@@ -103,13 +107,14 @@ export function aggregateStats(runs: readonly StatsRun[], steps: readonly StatsS
   const { sinceUs, bucketMs, bucketUs, originUs } = statsWindow(query, Number.isFinite(earliest) ? earliest : undefined, Number.isFinite(latest) ? latest : undefined);
   const buckets = bucketTable(originUs, bucketUs);
   const bucketOf = (startUs: number): StatsBucket => buckets.at(Math.trunc((startUs - originUs) / bucketUs));
-  const inWindow = runs.filter((run) => run.startUs >= sinceUs);
+  const replays = runs.reduce((n, run) => (run.replay === true && run.startUs >= sinceUs ? n + 1 : n), 0);
+  const inWindow = runs.filter((run) => run.startUs >= sinceUs && (query.replays === true || run.replay !== true));
   let errors = 0;
   for (const run of inWindow) {
     bucketOf(run.startUs)[run.status]++;
     if (run.status === "error") errors++;
   }
-  const stepsInWindow = steps.filter((step) => step.startUs >= sinceUs);
+  const stepsInWindow = steps.filter((step) => step.startUs >= sinceUs && (query.replays === true || step.replay !== true));
   for (const step of stepsInWindow) {
     if (step.inputTokens === undefined && step.outputTokens === undefined) continue;
     const bucket = bucketOf(step.startUs);
@@ -128,5 +133,6 @@ export function aggregateStats(runs: readonly StatsRun[], steps: readonly StatsS
     bucketMs,
     latency,
     totals: { runs: inWindow.length, errors },
+    replays,
   };
 }

@@ -398,5 +398,31 @@ export function describeQueryContract(name: string, open: () => Promise<TraceSto
       expect(recent.buckets).toHaveLength(1);
       await expect(store.runStats({ bucketMs: 0 })).rejects.toThrow(/bucketMs must be/);
     });
+
+    it("leaves replayed runs and their steps out of the aggregates unless asked, and counts them", async () => {
+      const before = await store.runStats({ bucketMs: 2000 });
+      expect(before.replays).toBe(0);
+      // A replay of q0: its served model call took no time and repeats the recording's tokens.
+      await store.ingest([
+        makeSpan({ run: "r0", key: "alpha", startMs: 500, endMs: 505, attributes: { "tracewright.replay.of": "q0" } }),
+        makeSpan({ run: "r0", key: "alpha/llm:chat#0", kind: "llm", parent: "alpha", startMs: 501, endMs: 501, attributes: { "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10 } }),
+      ]);
+      // In a bucket of its own, the replay's tokens leave no bucket behind.
+      await store.ingest([
+        makeSpan({ run: "r1", key: "beta", startMs: 9000, endMs: 9005, error: "boom", attributes: { "tracewright.replay.of": "q1" } }),
+        makeSpan({ run: "r1", key: "beta/llm:chat#0", kind: "llm", parent: "beta", startMs: 9001, endMs: 9002, error: "boom", attributes: { "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 1 } }),
+      ]);
+      const stats = await store.runStats({ bucketMs: 2000 });
+      expect(stats.replays).toBe(2);
+      expect({ ...stats, replays: 0 }).toEqual(before);
+      const all = await store.runStats({ bucketMs: 2000, replays: true });
+      expect(all.replays).toBe(2);
+      expect(all.totals).toEqual({ runs: 8, errors: 3 });
+      expect(all.buckets[0]).toMatchObject({ ok: 2, error: 1, inputTokens: 301, outputTokens: 30 });
+      expect(all.buckets.at(-1)).toMatchObject({ error: 1, inputTokens: 7, outputTokens: 1 });
+      expect(all.latency.find((l) => l.kind === "llm")).toMatchObject({ count: 8, errors: 1 });
+      expect(all.latency.find((l) => l.kind === "agent" && l.name === "alpha")).toMatchObject({ count: 4 });
+      expect((await store.runStats({ startedAfter: new Date(T0_MS + 8000).toISOString(), bucketMs: 60_000 })).replays).toBe(1);
+    });
   });
 }

@@ -159,6 +159,12 @@ export interface StatsQuery {
   startedAfter?: string;
   /** Width of a time bucket in milliseconds. Default: the window cut in about 48 buckets. */
   bucketMs?: number;
+  /**
+   * Count replayed runs (a root with `tracewright.replay.of`) and their steps too. Default:
+   * false — a replay re-runs a recorded run: its served calls take no time and repeat the
+   * recording's token usage, so counted in they would halve latencies and double tokens.
+   */
+  replays?: boolean;
 }
 
 /** One time bucket of `runStats`: runs started in it by status, tokens of steps started in it. */
@@ -192,6 +198,8 @@ export interface RunStats {
   /** Sorted by kind (agent, node, tool, llm), then by count, descending. */
   latency: LatencyStat[];
   totals: { runs: number; errors: number };
+  /** Replayed runs started in the window: left out of every figure above unless `replays` was asked for. */
+  replays: number;
 }
 
 /**

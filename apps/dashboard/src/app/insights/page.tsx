@@ -47,6 +47,11 @@ export default async function InsightsPage({ searchParams }: { searchParams: Pro
           <p className="insights-totals" data-testid="insights-totals">
             <strong>{formatCount(view.data.totals.runs)}</strong> runs · <strong>{formatCount(view.data.totals.errors)}</strong> failed ({Math.round((view.data.totals.errors / view.data.totals.runs) * 100)}%) · <strong>{formatCount(view.data.totals.inputTokens)}</strong> input tokens · <strong>{formatCount(view.data.totals.outputTokens)}</strong> output tokens
           </p>
+          {view.data.replays === 0 ? null : (
+            <p className="muted small" data-testid="insights-replays">
+              {formatCount(view.data.replays)} {view.data.replays === 1 ? "replay" : "replays"} in this range not counted: a replay&apos;s served calls take no time and repeat the recorded run&apos;s tokens.
+            </p>
+          )}
           {view.source.kind === "cloudwatch" ? (
             <p className="muted small" data-testid="insights-scope">
               From CloudWatch Logs: the span headers in <code>{view.source.logGroup}</code> of the last 30 days, at most {DEFAULT_MAX_SPAN_HEADERS.toLocaleString("en-US")} spans, read {INSIGHTS_MAX_ROWS.toLocaleString("en-US")} a query (Logs Insights&apos; row limit).

@@ -14,6 +14,7 @@ const stats: RunStats = {
     { kind: "tool", name: "a", count: 5, errors: 1, p50Ms: 3, p95Ms: 9 },
   ],
   totals: { runs: 6, errors: 1 },
+  replays: 2,
 };
 
 describe("toInsights", () => {
@@ -26,6 +27,7 @@ describe("toInsights", () => {
       [180_000, 0, 0, 2, null],
     ]);
     expect(data.totals).toEqual({ runs: 6, errors: 1, inputTokens: 100, outputTokens: 10 });
+    expect(data.replays).toBe(2);
   });
 
   it("keeps sparse buckets as they are when filling would draw too many points", () => {

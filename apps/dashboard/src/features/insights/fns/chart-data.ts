@@ -35,7 +35,7 @@ export function toInsights(stats: RunStats, maxPoints = 500): InsightsData {
       outputTokens: b?.outputTokens ?? 0,
     };
   });
-  return { points, bucketMs: stats.bucketMs, latency: stats.latency, totals: { ...stats.totals, inputTokens, outputTokens } };
+  return { points, bucketMs: stats.bucketMs, latency: stats.latency, totals: { ...stats.totals, inputTokens, outputTokens }, replays: stats.replays };
 }
 
 /** The latency groups of one kind, the busiest first, at most `limit`. */

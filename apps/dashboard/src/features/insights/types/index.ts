@@ -19,4 +19,6 @@ export interface InsightsData {
   readonly bucketMs: number;
   readonly latency: readonly LatencyStat[];
   readonly totals: { readonly runs: number; readonly errors: number; readonly inputTokens: number; readonly outputTokens: number };
+  /** Replayed runs in the range, not counted in any figure. */
+  readonly replays: number;
 }
