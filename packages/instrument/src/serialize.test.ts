@@ -78,6 +78,49 @@ describe("serialize", () => {
     expect(back.name).toBe("AggregateError");
     expect(back.message).toBe("two failed");
     expect(back.errors.map((e) => `${e.name}: ${e.message}`)).toEqual(["Error: first", "RangeError: second"]);
+    // Of their classes, as an agent that checks `instanceof` after Promise.any sees them.
+    expect(back).toBeInstanceOf(AggregateError);
+    expect(back.errors[1]).toBeInstanceOf(RangeError);
+    expect(Object.keys(back)).toEqual([]);
+  });
+
+  it("revives an error as the agent saw it: its built-in class, and the fields it held enumerable", () => {
+    // As an SDK's error is made: a class of its own that sets its name and fields (AWS SDK v3's NoSuchKey).
+    class NoSuchKey extends Error {
+      readonly $fault = "client";
+      readonly $metadata = { httpStatusCode: 404 };
+      constructor(message: string) {
+        super(message);
+        this.name = "NoSuchKey";
+      }
+    }
+    for (const error of [new NoSuchKey("The key does not exist"), Object.assign(new Error("plain"), { message: "set again" }), new TypeError("bad", { cause: "why" }), new SyntaxError("x"), new URIError("u")]) {
+      const back = revive(serialize(error)) as Error;
+      expect(JSON.stringify(back)).toBe(JSON.stringify(error));
+      expect({ ...back }).toEqual({ ...error });
+      expect(Object.keys(back)).toEqual(Object.keys(error));
+      expect(Object.getPrototypeOf(back)).toBe(error instanceof NoSuchKey ? Error.prototype : Object.getPrototypeOf(error));
+      expect([back.name, back.message]).toEqual([error.name, error.message]);
+    }
+    // A class of the agent's own is not known here: it comes back an Error of its name.
+    expect(revive(serialize(new NoSuchKey("k")))).not.toBeInstanceOf(NoSuchKey);
+  });
+
+  it("revives undefined in an array as a value, not a hole, and at the top", () => {
+    const back = revive(serialize([1, undefined, 3])) as (number | undefined)[];
+    expect(Object.keys(back)).toEqual(["0", "1", "2"]);
+    expect(back.map((x) => x ?? 0)).toEqual([1, 0, 3]);
+    expect(revive(serialize(undefined))).toBeUndefined();
+    expect(revive(serialize({ a: [undefined], b: undefined }))).toEqual({ a: [undefined] });
+    // A tag in an object's field (serialize never writes one there) drops the field, as JSON does.
+    expect(revive('{"a":{"$type":"undefined"},"b":1}')).toEqual({ b: 1 });
+  });
+
+  it("leaves a user's object that has a $type key but not a tag's fields as it is", () => {
+    for (const json of ['{"$type":"Error","message":"order not found","code":404}', '{"$type":"Map","entries":[],"extra":1}', '{"$type":"Number","value":"12"}', '{"$type":"undefined","why":"x"}', '{"$type":"Date","value":1,"tz":"x"}', '{"$type":"Buffer","base64":"AA==","n":1}']) {
+      expect(revive(json)).toEqual(JSON.parse(json));
+    }
+    expect(revive('{"$type":"Number","value":"-Infinity"}')).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it("records errors with their name, message, stack, own fields and cause", () => {

@@ -41,7 +41,8 @@ export function redactText(text: string): string {
  *   getter that threw).
  *
  * A user object that itself has a `$type` key is serialized as it is; {@link revive} only
- * rewrites objects whose `$type` is one of the tags above and whose other keys match.
+ * rewrites objects whose `$type` is one of the tags above and whose other keys are the tag's
+ * (an `Error` tag: a string `name` and `message`; its other keys are the error's own fields).
  */
 export function serialize(value: unknown): string {
   return finish(plainJson(value) ?? generalJson(value));
@@ -145,8 +146,16 @@ function holdsSecretText(value: unknown, redaction: Redactor): boolean {
 
 /** Parses serialized JSON and restores the tagged values to what they stood for. */
 export function revive(json: string): unknown {
-  return JSON.parse(json, reviver);
+  const value = JSON.parse(json, reviver) as unknown;
+  return value === UNDEFINED_ITEM ? undefined : value;
 }
+
+/**
+ * What the reviver answers for an `undefined` tag in an array (or at the top): answered
+ * `undefined`, JSON.parse would delete the item, leaving a hole that `map` and `forEach` skip
+ * where the agent had a value. The array puts `undefined` in its place once its items are revived.
+ */
+const UNDEFINED_ITEM = Symbol("undefined item");
 
 const UNDEFINED_JSON = '{"$type":"undefined"}';
 
@@ -231,14 +240,20 @@ function regExpTag(re: RegExp): Tagged {
 function errorTag(error: Error): Record<string, unknown> {
   const out: Tagged = { $type: "Error", name: error.name, message: error.message };
   if (error.stack !== undefined) out.stack = error.stack;
-  for (const key of Object.keys(error)) {
-    if (key !== "name" && key !== "message" && key !== "stack") out[key] = (error as unknown as Record<string, unknown>)[key];
-  }
+  const keys = Object.keys(error);
+  for (const key of keys) if (!ERROR_OWN.has(key)) out[key] = (error as unknown as Record<string, unknown>)[key];
   // An AggregateError's errors are its own, but not enumerable.
   if (error instanceof AggregateError && Array.isArray(error.errors)) out.errors = error.errors;
   if ("cause" in error && error.cause !== undefined) out.cause = error.cause;
+  // An error that holds its name, message, stack or cause as an enumerable field of its own (an
+  // SDK's error sets its `name` so) shows it in `JSON.stringify(error)` and `{ ...error }`: its
+  // enumerable keys, in their order, so that a revived error shows the same.
+  if (keys.some((key) => ERROR_OWN.has(key))) out.$keys = keys;
   return maskedKeys(out);
 }
+
+/** An error's fields the tag writes whether or not they are enumerable: which are is kept in `$keys`. */
+const ERROR_OWN = new Set(["name", "message", "stack", "cause"]);
 
 /** A Map's entries as pairs, the value of a secret-named string key masked (a headers map, a credentials map). */
 function mapEntries(map: Map<unknown, unknown>): [unknown, unknown][] {
@@ -428,7 +443,13 @@ function describe(error: unknown): string {
 const TAGS = new Set(["BigInt", "Date", "RegExp", "Map", "Set", "Error", "undefined", "Number", "Uint8Array", "Buffer", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"]);
 
 function reviver(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (value[i] === UNDEFINED_ITEM) value[i] = undefined;
+    return value;
+  }
+  // In an object, an `undefined` field is dropped, as JSON drops it (serialize never writes one there).
+  for (const key in value) if ((value as Record<string, unknown>)[key] === UNDEFINED_ITEM) delete (value as Record<string, unknown>)[key];
   const tag = (value as Tagged).$type;
   if (typeof tag !== "string" || !TAGS.has(tag)) return value;
   // A recording is untrusted: a tag this serializer never wrote (`BigInt` of "abc", a `Map` of
@@ -440,26 +461,33 @@ function reviver(_key: string, value: unknown): unknown {
   }
 }
 
+/** Whether a tag has exactly these keys, as serialize writes it: a user's object that merely has a `$type` key is left as it is. */
+function shaped(v: Tagged, ...keys: string[]): boolean {
+  const own = Object.keys(v);
+  return own.length === keys.length + 1 && keys.every((key) => Object.hasOwn(v, key));
+}
+
 function reviveTagged(tag: string, v: Tagged): unknown {
   switch (tag) {
     case "BigInt":
-      return typeof v.value === "string" ? BigInt(v.value) : v;
+      return typeof v.value === "string" && shaped(v, "value") ? BigInt(v.value) : v;
     case "Date":
-      return new Date(typeof v.value === "string" ? v.value : Number.NaN);
+      return (typeof v.value === "string" || v.value === null) && shaped(v, "value") ? new Date(typeof v.value === "string" ? v.value : Number.NaN) : v;
     case "Map":
-      return Array.isArray(v.entries) ? new Map(v.entries as [unknown, unknown][]) : v;
+      return Array.isArray(v.entries) && shaped(v, "entries") ? new Map(v.entries as [unknown, unknown][]) : v;
     case "Set":
-      return Array.isArray(v.values) ? new Set(v.values as unknown[]) : v;
+      return Array.isArray(v.values) && shaped(v, "values") ? new Set(v.values as unknown[]) : v;
     case "undefined":
-      return undefined;
+      return shaped(v) ? UNDEFINED_ITEM : v;
     case "Number":
-      return Number(v.value);
+      return (v.value === "NaN" || v.value === "Infinity" || v.value === "-Infinity") && shaped(v, "value") ? Number(v.value) : v;
     case "RegExp":
-      return reviveRegExp(v);
+      return shaped(v, "source", "flags") ? reviveRegExp(v) : v;
     case "Error":
-      return reviveError(v);
+      // serialize writes every error's name and message; other fields are the error's own.
+      return typeof v.name === "string" && typeof v.message === "string" ? reviveError(v) : v;
     default:
-      return typeof v.base64 === "string" ? reviveBytes(tag, v.base64) : v;
+      return typeof v.base64 === "string" && shaped(v, "base64") ? reviveBytes(tag, v.base64) : v;
   }
 }
 
@@ -468,12 +496,22 @@ function reviveRegExp(v: Tagged): unknown {
   return typeof v.source !== "string" || typeof v.flags !== "string" ? v : new RegExp(v.source, v.flags);
 }
 
+/** The built-in error classes, by name: a revived TypeError is a TypeError (`instanceof` and all). */
+const ERROR_CLASSES: Record<string, ErrorConstructor> = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
+
 function reviveError(v: Tagged): Error {
-  const error = new Error(typeof v.message === "string" ? v.message : "", v.cause === undefined ? undefined : { cause: v.cause });
-  for (const [key, field] of Object.entries(v)) {
-    if (key === "$type" || key === "message" || key === "cause") continue;
-    Object.defineProperty(error, key, { value: field, writable: true, configurable: true, enumerable: key !== "name" && key !== "stack" });
-  }
+  const aggregate = v.name === "AggregateError" && Array.isArray(v.errors);
+  // Made without a message or cause, so that every field is defined below, in order.
+  const error = aggregate ? new AggregateError(v.errors as unknown[]) : new (Object.hasOwn(ERROR_CLASSES, v.name as string) ? (ERROR_CLASSES[v.name as string] as ErrorConstructor) : Error)();
+  const listed = Array.isArray(v.$keys) ? (v.$keys as unknown[]).filter((key): key is string => typeof key === "string" && key !== "$type" && key !== "$keys" && Object.hasOwn(v, key)) : undefined;
+  // Without `$keys`, name, message, stack and cause are not enumerable (as the constructors make
+  // them) and every other field is, in the tag's order.
+  const keys = listed === undefined ? undefined : new Set(listed);
+  const enumerable = (key: string): boolean => (keys === undefined ? !ERROR_OWN.has(key) : keys.has(key));
+  const fields = Object.keys(v).filter((key) => key !== "$type" && key !== "$keys" && !(key === "errors" && aggregate));
+  const define = (key: string, on: boolean): void => void Object.defineProperty(error, key, { value: v[key], writable: true, configurable: true, enumerable: on });
+  for (const key of fields) if (!enumerable(key)) define(key, false);
+  for (const key of listed ?? fields) if (enumerable(key)) define(key, true);
   return error;
 }
 
