@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import nodeCrypto, { randomBytes, randomUUID } from "node:crypto";
+import { syncBuiltinESMExports } from "node:module";
 import type { Attributes, Context, HrTime, Link, Span, Tracer } from "@opentelemetry/api";
 import { SpanKind, SpanStatusCode, context as otelContext, createContextKey, isSpanContextValid, trace } from "@opentelemetry/api";
 import {
@@ -68,10 +69,11 @@ export interface RunOptions {
   /** Replay's hook: see {@link StepInterceptor}. */
   interceptor?: StepInterceptor;
   /**
-   * Route `Date.now()`, `Math.random()` and `crypto.randomUUID()` called anywhere inside this run
-   * (its own code and libraries it calls) to `ctx.now()`, `ctx.random()` and `ctx.uuid()`, so
-   * they are recorded and replayed. Scoped to the run's async context: other runs and the rest
-   * of the process see the real functions. Default: false.
+   * Route `Date.now()`, `new Date()`, `Math.random()` and `crypto.randomUUID()` (the global's and
+   * `node:crypto`'s) called anywhere inside this run (its own code and libraries it calls) to
+   * `ctx.now()`, `ctx.random()` and `ctx.uuid()`, so they are recorded and replayed. Scoped to
+   * the run's async context: other runs and the rest of the process see the real functions.
+   * Default: false.
    */
   deterministic?: boolean;
   /**
@@ -697,13 +699,33 @@ function installRouting(): void {
     if (instrumenting || frame?.run.deterministic !== true || openRuns.get(frame.run.runId) !== frame.run) return real();
     return asInstrumentation(() => withSyncStep(boundary(kind, name, null), real));
   };
-  Date.now = () => route(StepKind.CLOCK, "now", realNow);
+  const now = (): number => route(StepKind.CLOCK, "now", realNow);
+  Date.now = now;
+  // `new Date()` and `Date()` read the clock too (the commonest way a prompt gets the time): the
+  // global Date becomes a constructor that reads it through `now`, the same clock step; with
+  // arguments, and outside a deterministic run, it is the real one. Its prototype is the real
+  // Date's, so every Date is still `instanceof Date`, and its statics (UTC, parse) are inherited.
+  const RealDate = Date;
+  function RoutedDate(this: unknown, ...args: unknown[]): unknown {
+    if (new.target === undefined) return new RealDate(now()).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [now()] : args, new.target) as unknown;
+  }
+  Object.setPrototypeOf(RoutedDate, RealDate);
+  Object.defineProperty(RoutedDate, "prototype", { value: RealDate.prototype });
+  Object.defineProperty(RoutedDate, "name", { value: "Date" });
+  Object.defineProperty(RoutedDate, "length", { value: RealDate.length });
+  Object.defineProperty(RoutedDate, "now", { value: now, writable: true, configurable: true });
+  globalThis.Date = RoutedDate as unknown as DateConstructor;
   Math.random = () => route(StepKind.RANDOM, "random", realRandom);
   const cryptoObject = globalThis.crypto as { randomUUID?: () => string } | undefined;
   if (cryptoObject?.randomUUID !== undefined) {
     const original = cryptoObject.randomUUID.bind(cryptoObject) as () => string;
     cryptoObject.randomUUID = (() => route(StepKind.UUID, "uuid", original)) as typeof cryptoObject.randomUUID;
   }
+  // `import { randomUUID } from "node:crypto"` too: the module's function is replaced, and its
+  // ESM bindings follow (syncBuiltinESMExports). One destructured before this ran keeps the real one.
+  nodeCrypto.randomUUID = (() => route(StepKind.UUID, "uuid", realUuid)) as typeof nodeCrypto.randomUUID;
+  syncBuiltinESMExports();
 }
 
 function newRunId(): string {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { node, runWithResult, tool } from "@tracewright/instrument";
 import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
@@ -45,5 +46,41 @@ describe("a deterministic run", () => {
     expect(report.outcome).toBe("reproduced");
     expect(seen).toHaveLength(2);
     expect(seen[1]).toEqual(seen[0]);
+  });
+
+  it("routes new Date(), Date() and node:crypto's randomUUID too, and leaves Date whole", async () => {
+    const read: unknown[][] = [];
+    const clocked: ReplayableAgent = {
+      name: "stamp",
+      run: (input, options) =>
+        runWithResult(
+          "stamp",
+          input,
+          async () => {
+            // The time in a prompt, an idempotency key from node:crypto, a timestamp as text.
+            const stamp = await node("stamp", {}, () => ({ now: `Current time: ${new Date().toISOString()}`, key: randomUUID(), said: Date() }));
+            read.push([stamp.now, stamp.key, stamp.said]);
+            return tool("send", stamp, (s) => s.key.length);
+          },
+          { ...options, deterministic: true },
+        ),
+    };
+    const { runId } = await recordRun(store(), clocked);
+    const keys = (await loadRecording(store(), runId)).steps.map((s) => s.key);
+    expect(keys).toEqual(expect.arrayContaining(["stamp/node:stamp#0/clock:now#0", "stamp/node:stamp#0/uuid:uuid#0", "stamp/node:stamp#0/clock:now#1"]));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [clocked] });
+    expect(report.outcome, report.summary).toBe("reproduced");
+    expect(read[1]).toEqual(read[0]);
+    // Date is still Date: with arguments, statics, instanceof, subclasses, outside a run.
+    expect(new Date(0).toISOString()).toBe("1970-01-01T00:00:00.000Z");
+    expect(Date.UTC(2026, 0, 2)).toBe(1767312000000);
+    expect(new Date(5) instanceof Date).toBe(true);
+    expect(Object.prototype.toString.call(new Date())).toBe("[object Date]");
+    class Stamp extends Date {}
+    expect(new Stamp(7)).toBeInstanceOf(Stamp);
+    expect(new Stamp(7).getTime()).toBe(7);
+    expect(Math.abs(new Date().getTime() - Date.now())).toBeLessThan(1000);
+    expect(typeof Date()).toBe("string");
   });
 });
