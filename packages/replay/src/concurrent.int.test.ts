@@ -83,3 +83,52 @@ describe("calls still in flight when the run's root ends", () => {
     expect(report.error).toBe("Error: a failed");
   });
 });
+
+// A branch that waits on a timer of its own (a retry's backoff, honouring a 429's Retry-After)
+// between two calls is not held back by served results: on replay it reaches its next call
+// sooner or later than recorded, and takes another key than its recorded call had.
+describe("concurrent branches that wait on timers between their calls", () => {
+  /** Two cities at once; each first call answers 429 (Paris at 5 ms, asking 60 ms; Rome at 40, asking 40), the retry answers. */
+  const weather: ReplayableAgent = replayable("weather", async () => {
+    const attempts: Record<string, number> = {};
+    const api: Record<string, { latency: number; retryAfterMs: number }> = { Paris: { latency: 5, retryAfterMs: 60 }, Rome: { latency: 40, retryAfterMs: 40 } };
+    const get = async (args: { city: string }): Promise<{ city: string; tempC: number }> => {
+      const city = api[args.city] as { latency: number; retryAfterMs: number };
+      attempts[args.city] = (attempts[args.city] ?? 0) + 1;
+      await sleep(city.latency);
+      if (attempts[args.city] === 1) throw Object.assign(new Error("429 Too Many Requests"), { status: 429, retryAfterMs: city.retryAfterMs });
+      return { city: args.city, tempC: args.city === "Paris" ? 18 : 25 };
+    };
+    const results = await Promise.all(
+      ["Paris", "Rome"].map(async (city) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await tool("get_weather", { city }, get);
+          } catch (error) {
+            if ((error as { status?: number }).status !== 429 || attempt > 3) throw error;
+            await sleep((error as { retryAfterMs: number }).retryAfterMs);
+          }
+        }
+      }),
+    );
+    return tool("report", { results }, (args) => args.results.map((r) => `${r.city} ${r.tempC}`).join(", "));
+  });
+
+  for (const mode of ["reproduce", "verify-fix"] as const) {
+    it(`${mode}: each call is served the recorded call of its own input, under the recorded key`, async () => {
+      const runId = await record(weather);
+      const recorded = await inputsByKey(runId);
+      expect(recorded.filter(([key]) => key.includes("get_weather")).map(([key, input]) => `${key} ${input}`)).toEqual([
+        'weather/tool:get_weather#0 {"city":"Paris"}',
+        'weather/tool:get_weather#1 {"city":"Rome"}',
+        'weather/tool:get_weather#2 {"city":"Paris"}',
+        'weather/tool:get_weather#3 {"city":"Rome"}',
+      ]);
+      const report = await replay({ store: store(), runId, mode, agents: [weather] });
+      expect(report.outcome, report.summary).toBe(mode === "reproduce" ? "reproduced" : "completed");
+      expect(report.first).toBeUndefined();
+      expect(report.stats.live).toBe(0);
+      expect(await inputsByKey(report.replayRunId)).toEqual(recorded);
+    });
+  }
+});

@@ -221,7 +221,7 @@ export class Cassette implements StepInterceptor {
   /** The one decision, written once for both the async and the sync path. `step`: the recorded step a result is served from. */
   private decide<T>(call: StepCall, goLive: (input?: { value: unknown }) => T, serve: (value: unknown, step?: RecordedStep) => T, fail: (error: unknown, step?: RecordedStep) => T): T {
     const boundary = BOUNDARY_KINDS.has(call.kind);
-    const recorded = this.recording.byKey.get(call.key);
+    const recorded = this.recordedFor(call, boundary);
     const expected = this.expectedAt(call.key);
 
     if (this.options.mode === "fork" && !this.forkReached && call.key === this.options.from) {
@@ -280,8 +280,7 @@ export class Cassette implements StepInterceptor {
 
     if (!boundary) return goLive();
 
-    // The same input built in another key order has another text and hash, and is the same input.
-    if (recorded.inputHash !== undefined && recorded.inputHash !== call.inputHash && !(recorded.inputJson !== undefined && sameJson(recorded.inputJson, call.inputJson))) {
+    if (!sameInput(recorded, call)) {
       const before = recorded.inputJson === undefined ? null : (JSON.parse(recorded.inputJson) as unknown);
       const after = JSON.parse(call.inputJson) as unknown;
       return this.divergeAtBoundary(
@@ -365,6 +364,26 @@ export class Cassette implements StepInterceptor {
     return unused.map((s) => s.key);
   }
 
+  /**
+   * The recorded step a call is served from: the one at its key — or, for a boundary whose input
+   * is not that step's, a sibling of the same kind and name not served yet whose input it is. A
+   * key is given when a call starts, and a branch that waits on something of its own between two
+   * calls (a retry's backoff, a file read) reaches its next call sooner or later than recorded,
+   * whatever order served results are handed back in: it takes a sibling's key. Served the
+   * recorded call of its own input, it gets the answer it got then, and its span takes that
+   * call's key and order, so the replay's trace is the recording's.
+   */
+  private recordedFor(call: StepCall, boundary: boolean): RecordedStep | undefined {
+    const atKey = this.recording.byKey.get(call.key);
+    // Not at a fork point either: the fork starts at the call named, whatever its input.
+    if (!boundary || atKey === undefined || this.allLive || sameInput(atKey, call) || (this.options.mode === "fork" && call.key === this.options.from)) return atKey;
+    const parent = parentKeyOf(call.key);
+    const sibling = (this.recording.childrenOf.get(parent ?? "") ?? []).find((s) => s.key !== call.key && s.kind === call.kind && s.name === call.name && !this.consumed.has(s.key) && sameInput(s, call));
+    if (sibling === undefined) return atKey;
+    call.annotate({ [Tracewright.STEP_KEY]: sibling.key, ...(sibling.seqRecorded ? { [Tracewright.STEP_SEQ]: sibling.seq } : {}) });
+    return sibling;
+  }
+
   /** Whether the step's parent ran in this replay (a missing call under a skipped node is that node's divergence, not its own). */
   private parentRan(step: RecordedStep): boolean {
     return step.parentKey === null || this.consumed.has(step.parentKey) || step.parentKey === this.recording.root.key;
@@ -419,4 +438,9 @@ export class Cassette implements StepInterceptor {
     this.stopped = true;
     return fail(new ReplayDivergenceError(`Replay diverged (${type}): ${divergence?.message ?? details.message}`));
   }
+}
+
+/** Whether a call's input is a recorded step's: the same hash, or the same input built in another key order (another text and hash). */
+function sameInput(recorded: RecordedStep, call: StepCall): boolean {
+  return recorded.inputHash === undefined || recorded.inputHash === call.inputHash || (recorded.inputJson !== undefined && sameJson(recorded.inputJson, call.inputJson));
 }
