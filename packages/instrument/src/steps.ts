@@ -39,6 +39,8 @@ export interface StepCall {
   sideEffects: boolean;
   /** Adds attributes to the step's span (e.g. replay marking a result as served). */
   annotate(attributes: Attributes): void;
+  /** Rebuilds a served result from its recorded JSON, revived (`ToolOptions.revive`). */
+  revive?: (recorded: unknown) => unknown;
 }
 
 /**
@@ -318,6 +320,8 @@ export interface StepSpec {
    * Default: {@link isGraphBubbleUp}, for every step.
    */
   isSuspension?: (error: unknown) => boolean;
+  /** See {@link StepCall.revive}. */
+  revive?: (recorded: unknown) => unknown;
 }
 
 interface Started {
@@ -423,7 +427,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   }
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
   const sideEffects = spec.attributes[Tracewright.TOOL_SIDE_EFFECTS] === true;
-  return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, sideEffects, annotate } };
+  return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, sideEffects, annotate, ...(spec.revive === undefined ? {} : { revive: spec.revive }) } };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
@@ -767,15 +771,17 @@ export interface LlmRequest {
   [key: string]: unknown;
 }
 
-export interface LlmOptions {
+export interface LlmOptions<Res = unknown> {
   /** `gen_ai.provider.name`, e.g. `aws.bedrock`, `openai`. */
   provider?: string;
   /** The step's name in its key; defaults to the model id. */
   name?: string;
+  /** See {@link ToolOptions.revive}: e.g. `(v) => new AIMessage((v as { kwargs: AIMessageFields }).kwargs)` for LangChain's `AIMessage`. */
+  revive?: (recorded: unknown) => Res;
 }
 
 /** A model call. Token usage is read from the response's `usage`, in the common shapes. */
-export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req) => Res | Promise<Res>, options: LlmOptions = {}): Promise<Res> {
+export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req) => Res | Promise<Res>, options: LlmOptions<Res> = {}): Promise<Res> {
   const name = options.name ?? request.model;
   return withStep(
     {
@@ -791,6 +797,7 @@ export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req
         ...(options.provider === undefined ? {} : { [GenAI.PROVIDER_NAME]: options.provider }),
       },
       onOutput: recordUsage,
+      ...(options.revive === undefined ? {} : { revive: options.revive }),
     },
     (input) => fn(input as Req),
   );
@@ -819,7 +826,7 @@ function recordUsage(output: unknown, span: Span): void {
   for (const [key, count] of counts) if (typeof count === "number" && Number.isFinite(count)) span.setAttribute(key, count);
 }
 
-export interface ToolOptions {
+export interface ToolOptions<R = unknown> {
   /** `gen_ai.tool.call.id`, usually the id the model gave the call. */
   callId?: string;
   /**
@@ -828,10 +835,18 @@ export interface ToolOptions {
    * whether the recorded run called it or not.
    */
   sideEffects?: boolean;
+  /**
+   * Rebuilds the result replay serves from what was recorded. A result is recorded as JSON
+   * (tagged for Dates, Maps, Errors…), so an instance of a class comes back a plain object of
+   * its fields, or of what its `toJSON` wrote: a LangChain message, a `URL`, a `Decimal`. Given
+   * the recorded value, revived, this returns the instance the agent's code expects. Not called
+   * on a live call.
+   */
+  revive?: (recorded: unknown) => R;
 }
 
 /** A tool call. */
-export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R>, options: ToolOptions = {}): Promise<R> {
+export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R>, options: ToolOptions<R> = {}): Promise<R> {
   return withStep(
     {
       kind: StepKind.TOOL,
@@ -845,6 +860,7 @@ export function tool<A, R>(name: string, args: A, fn: (args: A) => R | Promise<R
         ...(options.callId === undefined ? {} : { [GenAI.TOOL_CALL_ID]: options.callId }),
         ...(options.sideEffects === true ? { [Tracewright.TOOL_SIDE_EFFECTS]: true } : {}),
       },
+      ...(options.revive === undefined ? {} : { revive: options.revive }),
     },
     (input) => fn(input as A),
   );

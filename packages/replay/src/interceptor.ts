@@ -2,7 +2,7 @@ import type { StepCall, StepInterceptor } from "@tracewright/instrument";
 import { describeError, hashJson, redactText, revive, serialize } from "@tracewright/instrument";
 import { sameJson } from "@tracewright/instrument/shared";
 import { OpenInference, StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
-import { ReplayDivergenceError } from "./errors.js";
+import { ReplayDivergenceError, ReplayError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
 import { BOUNDARY_KINDS, insideBoundaries, isConsumer, parentKeyOf } from "./recording.js";
 import type { RecordedStep, Recording } from "./recording.js";
@@ -239,7 +239,7 @@ export class Cassette implements StepInterceptor {
       }
       call.annotate({ [Tracewright.REPLAY_SERVED]: true, [Tracewright.REPLAY_FORK_POINT]: true });
       this.hits++;
-      return serve(this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson)), recorded);
+      return serve(rebuilt(call, this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson))), recorded);
     }
 
     if (this.allLive) {
@@ -297,7 +297,7 @@ export class Cassette implements StepInterceptor {
     this.hits++;
     call.annotate({ [Tracewright.REPLAY_SERVED]: true });
     if (recorded.outputJson === undefined) return fail(this.recordedError(recorded), recorded);
-    return serve(revive(recorded.outputJson), recorded);
+    return serve(rebuilt(call, revive(recorded.outputJson)), recorded);
   }
 
   completed(call: StepCall, result: { outputJson?: string; error?: unknown }): void {
@@ -443,4 +443,14 @@ export class Cassette implements StepInterceptor {
 /** Whether a call's input is a recorded step's: the same hash, or the same input built in another key order (another text and hash). */
 function sameInput(recorded: RecordedStep, call: StepCall): boolean {
   return recorded.inputHash === undefined || recorded.inputHash === call.inputHash || (recorded.inputJson !== undefined && sameJson(recorded.inputJson, call.inputJson));
+}
+
+/** A served result, rebuilt by the call's own `revive` (a class instance from its recorded fields) when it has one. */
+function rebuilt(call: StepCall, value: unknown): unknown {
+  if (call.revive === undefined) return value;
+  try {
+    return call.revive(value);
+  } catch (cause) {
+    throw new ReplayError("REPLAY_REVIVE_FAILED", `The revive option of ${call.kind} ${call.name} (${call.key}) threw on its recorded result: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }
