@@ -41,6 +41,12 @@ export interface StepCall {
   annotate(attributes: Attributes): void;
   /** Rebuilds a served result from its recorded JSON, revived (`ToolOptions.revive`). */
   revive?: (recorded: unknown) => unknown;
+  /**
+   * Gives the step another key (and call order, `tracewright.step.seq`) before its work runs:
+   * replay serving it the recorded call it stands for, which had that key. Its children's keys
+   * extend the new one.
+   */
+  rekey(key: string, seq?: number): void;
 }
 
 /**
@@ -427,7 +433,24 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   }
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
   const sideEffects = spec.attributes[Tracewright.TOOL_SIDE_EFFECTS] === true;
-  return { span, ctx, frame, refs, call: { key, kind: spec.kind, name: spec.name, input: spec.input, inputJson, inputHash, sideEffects, annotate, ...(spec.revive === undefined ? {} : { revive: spec.revive }) } };
+  const call: StepCall = {
+    key,
+    kind: spec.kind,
+    name: spec.name,
+    input: spec.input,
+    inputJson,
+    inputHash,
+    sideEffects,
+    annotate,
+    rekey: (to, toSeq) => {
+      call.key = to;
+      frame.key = to;
+      if (toSeq !== undefined) frame.seq = toSeq;
+      annotate({ [Tracewright.STEP_KEY]: to, ...(toSeq === undefined ? {} : { [Tracewright.STEP_SEQ]: toSeq }) });
+    },
+    ...(spec.revive === undefined ? {} : { revive: spec.revive }),
+  };
+  return { span, ctx, frame, refs, call };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };

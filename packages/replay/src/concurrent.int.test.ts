@@ -131,4 +131,49 @@ describe("concurrent branches that wait on timers between their calls", () => {
       expect(await inputsByKey(report.replayRunId)).toEqual(recorded);
     });
   }
+
+  it("a branch's first attempt is served the recorded first attempt of its input, not its retry, though it took the retry's key", async () => {
+    // Branch q starts 30 ms late and fails fast; branch p fails slowly: p's retry takes q's first attempt's key.
+    const staggered: ReplayableAgent = replayable("staggered", async () => {
+      const tries: Record<string, number> = {};
+      const config: Record<string, { start: number; latency: number }> = { p: { start: 0, latency: 50 }, q: { start: 30, latency: 10 } };
+      const call = async (args: { id: string }): Promise<{ id: string; n: number }> => {
+        const n = (tries[args.id] = (tries[args.id] ?? 0) + 1);
+        await sleep(config[args.id]?.latency ?? 0);
+        if (n === 1) throw Object.assign(new Error("503"), { status: 503 });
+        return { id: args.id, n };
+      };
+      const results = await Promise.all(
+        Object.keys(config).map(async (id) => {
+          await sleep(config[id]?.start ?? 0);
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return { ...(await tool("x", { id }, call)), attempts: attempt };
+            } catch (error) {
+              if (attempt > 3) throw error;
+              await sleep(5);
+            }
+          }
+        }),
+      );
+      return tool("report", { results }, (args) => args.results.map((r) => `${r.id}:${r.attempts}`).join(","));
+    });
+    const runId = await record(staggered);
+    for (const mode of ["reproduce", "verify-fix"] as const) {
+      const report = await replay({ store: store(), runId, mode, agents: [staggered] });
+      expect(report.outcome, report.summary).toBe(mode === "reproduce" ? "reproduced" : "completed");
+      expect(report.first).toBeUndefined();
+    }
+  });
+
+  it("calls the recording made one after another keep their keys: a changed order is a divergence", async () => {
+    const inOrder = (ids: string[]): ReplayableAgent =>
+      replayable("sequential", async () => {
+        for (const id of ids) await tool("fetch_doc", { id }, (args) => ({ text: `doc ${args.id}` }));
+        return ids.length;
+      });
+    const runId = await record(inOrder(["a", "b", "c"]));
+    const report = await replay({ store: store(), runId, mode: "verify-fix", agents: [inOrder(["c", "b", "a"])] });
+    expect(report.first).toMatchObject({ type: "input_changed", key: "sequential/tool:fetch_doc#0" });
+  });
 });

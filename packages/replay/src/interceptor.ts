@@ -120,6 +120,8 @@ export class Cassette implements StepInterceptor {
   /** Steps intercepted and not yet settled; told when none is left. */
   private open = 0;
   private readonly idle: (() => void)[] = [];
+  /** By parent: whether the recording made its calls there concurrently (see {@link concurrentAt}). */
+  private readonly concurrent = new Map<string, boolean>();
 
   constructor(
     private readonly recording: Recording,
@@ -221,8 +223,11 @@ export class Cassette implements StepInterceptor {
   /** The one decision, written once for both the async and the sync path. `step`: the recorded step a result is served from. */
   private decide<T>(call: StepCall, goLive: (input?: { value: unknown }) => T, serve: (value: unknown, step?: RecordedStep) => T, fail: (error: unknown, step?: RecordedStep) => T): T {
     const boundary = BOUNDARY_KINDS.has(call.kind);
+    // The call's place among its parent's calls is that of the key it was given; the recorded
+    // call it stands for may have another (recordedFor).
+    const given = call.key;
+    const expected = this.expectedAt(given);
     const recorded = this.recordedFor(call, boundary);
-    const expected = this.expectedAt(call.key);
 
     if (this.options.mode === "fork" && !this.forkReached && call.key === this.options.from) {
       this.forkReached = true;
@@ -268,7 +273,7 @@ export class Cassette implements StepInterceptor {
       return this.divergeAtBoundary(type, replaced ? expected.key : call.key, { ...(replaced ? { expected: this.expectedOf(expected) } : {}), actual: this.actualOf(call), message }, goLive, fail);
     }
 
-    if (expected !== undefined && expected.key !== call.key && !this.consumed.has(expected.key)) {
+    if (expected !== undefined && expected.key !== given && !this.consumed.has(expected.key)) {
       const divergence = this.diverge("missing_call", expected.key, {
         expected: this.expectedOf(expected),
         actual: this.actualOf(call),
@@ -365,23 +370,52 @@ export class Cassette implements StepInterceptor {
   }
 
   /**
-   * The recorded step a call is served from: the one at its key — or, for a boundary whose input
-   * is not that step's, a sibling of the same kind and name not served yet whose input it is. A
-   * key is given when a call starts, and a branch that waits on something of its own between two
-   * calls (a retry's backoff, a file read) reaches its next call sooner or later than recorded,
-   * whatever order served results are handed back in: it takes a sibling's key. Served the
-   * recorded call of its own input, it gets the answer it got then, and its span takes that
-   * call's key and order, so the replay's trace is the recording's.
+   * The recorded step a call stands for: the one at its key — or, where the recording made its
+   * calls under this parent concurrently (branches of a `Promise.all`), the first recorded call
+   * of this kind and name not taken yet whose input is this call's. A key is given when a call
+   * starts, and a branch that waits on something of its own between two calls (a retry's
+   * backoff, a file read) reaches its next call sooner or later than recorded, whatever order
+   * served results are handed back in: it takes a sibling branch's key. Matched by input instead
+   * — the first recorded call of an input first, as a branch makes a first attempt before its
+   * retry — it gets the answer it got then, and takes that call's key and order (for a node,
+   * before its children take keys under it), so the replay's trace is the recording's. Calls
+   * the recording made one after another keep their keys: a change of their order is the
+   * agent's, and a divergence.
    */
   private recordedFor(call: StepCall, boundary: boolean): RecordedStep | undefined {
     const atKey = this.recording.byKey.get(call.key);
     // Not at a fork point either: the fork starts at the call named, whatever its input.
-    if (!boundary || atKey === undefined || this.allLive || sameInput(atKey, call) || (this.options.mode === "fork" && call.key === this.options.from)) return atKey;
-    const parent = parentKeyOf(call.key);
-    const sibling = (this.recording.childrenOf.get(parent ?? "") ?? []).find((s) => s.key !== call.key && s.kind === call.kind && s.name === call.name && !this.consumed.has(s.key) && sameInput(s, call));
-    if (sibling === undefined) return atKey;
-    call.annotate({ [Tracewright.STEP_KEY]: sibling.key, ...(sibling.seqRecorded ? { [Tracewright.STEP_SEQ]: sibling.seq } : {}) });
-    return sibling;
+    if ((!boundary && call.kind !== StepKind.NODE) || atKey === undefined || this.allLive || (this.options.mode === "fork" && call.key === this.options.from)) return atKey;
+    const parent = parentKeyOf(call.key) ?? "";
+    if (!this.concurrentAt(parent)) return atKey;
+    const first = (this.recording.childrenOf.get(parent) ?? []).find((s) => s.kind === call.kind && s.name === call.name && !this.consumed.has(s.key) && sameInput(s, call));
+    if (first === undefined || first.key === call.key) return atKey;
+    call.rekey(first.key, first.seqRecorded ? first.seq : undefined);
+    return first;
+  }
+
+  /**
+   * Whether the recording made its calls under this parent concurrently: one started at least a
+   * millisecond before another had ended. (A span's start is read from the wall clock, to the
+   * millisecond, its end from it plus a finer duration: two calls made one after another within
+   * a millisecond look overlapping by less than that.)
+   */
+  private concurrentAt(parent: string): boolean {
+    let overlapping = this.concurrent.get(parent);
+    if (overlapping === undefined) {
+      const calls = [...(this.recording.childrenOf.get(parent) ?? [])].sort((a, b) => a.startUs - b.startUs);
+      let end = Number.NEGATIVE_INFINITY;
+      overlapping = false;
+      for (const c of calls) {
+        if (c.startUs + 1000 <= end) {
+          overlapping = true;
+          break;
+        }
+        end = Math.max(end, c.endUs);
+      }
+      this.concurrent.set(parent, overlapping);
+    }
+    return overlapping;
   }
 
   /** Whether the step's parent ran in this replay (a missing call under a skipped node is that node's divergence, not its own). */

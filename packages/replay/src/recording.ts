@@ -36,6 +36,9 @@ export interface RecordedStep {
   /** The step stopped its graph (a LangGraph interrupt) instead of ending: nothing to serve. */
   suspended: boolean;
   durationMs: number;
+  /** Its span's start and end, microseconds since the epoch (0 when unreadable). */
+  startUs: number;
+  endUs: number;
 }
 
 /** A recorded run, indexed for replay: the cassette's contents. */
@@ -52,6 +55,15 @@ export interface Recording {
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
+}
+
+/** A span time (nanoseconds since the epoch, as text) in microseconds; 0 when it is none. */
+function micros(nanos: string | undefined): number {
+  try {
+    return nanos === undefined ? 0 : Number(BigInt(nanos) / 1000n);
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -107,6 +119,7 @@ function instrumentedSteps(steps: readonly Step[]): { step: Step; parentKey: str
 export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Recording {
   const unique = onceEach(spans);
   const traceBySpan = new Map(unique.map((s) => [s.spanId, s.traceId]));
+  const spanById = new Map(unique.map((s) => [s.spanId, s]));
   const recorded: RecordedStep[] = instrumentedSteps(buildSteps(unique)).map(({ step, parentKey }, order) => {
     const a = step.attributes;
     const seq = a[Tracewright.STEP_SEQ];
@@ -129,6 +142,8 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       sideEffects: a[Tracewright.TOOL_SIDE_EFFECTS] === true,
       suspended: a[Tracewright.STEP_SUSPENDED] === true,
       durationMs: step.durationMs,
+      startUs: micros(spanById.get(step.spanId)?.startTimeUnixNano),
+      endUs: micros(spanById.get(step.spanId)?.endTimeUnixNano),
       endOrder: 0,
     };
   });
