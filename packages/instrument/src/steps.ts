@@ -731,7 +731,8 @@ function installRouting(): void {
   // `new Date()` and `Date()` read the clock too (the commonest way a prompt gets the time): the
   // global Date becomes a constructor that reads it through `now`, the same clock step; with
   // arguments, and outside a deterministic run, it is the real one. Its prototype is the real
-  // Date's, so every Date is still `instanceof Date`, and its statics (UTC, parse) are inherited.
+  // Date's, so every Date is still `instanceof Date`. A class that extended Date before this ran
+  // extends the real one, and reads the real clock.
   const RealDate = Date;
   function RoutedDate(this: unknown, ...args: unknown[]): unknown {
     if (new.target === undefined) return new RealDate(now()).toString();
@@ -742,6 +743,9 @@ function installRouting(): void {
   Object.defineProperty(RoutedDate, "name", { value: "Date" });
   Object.defineProperty(RoutedDate, "length", { value: RealDate.length });
   Object.defineProperty(RoutedDate, "now", { value: now, writable: true, configurable: true });
+  for (const name of ["parse", "UTC"] as const) Object.defineProperty(RoutedDate, name, { value: RealDate[name], writable: true, configurable: true });
+  // `date.constructor === Date` (libraries check a Date so) holds of the global.
+  Object.defineProperty(RealDate.prototype, "constructor", { value: RoutedDate, writable: true, configurable: true });
   globalThis.Date = RoutedDate as unknown as DateConstructor;
   Math.random = () => route(StepKind.RANDOM, "random", realRandom);
   const cryptoObject = globalThis.crypto as { randomUUID?: () => string } | undefined;

@@ -82,5 +82,8 @@ describe("a deterministic run", () => {
     expect(new Stamp(7).getTime()).toBe(7);
     expect(Math.abs(new Date().getTime() - Date.now())).toBeLessThan(1000);
     expect(typeof Date()).toBe("string");
+    expect(new Date().constructor).toBe(Date);
+    expect(Object.hasOwn(Date, "parse") && Object.hasOwn(Date, "UTC")).toBe(true);
+    expect(Date.parse("2026-01-02T00:00:00Z")).toBe(1767312000000);
   });
 });
