@@ -106,6 +106,16 @@ describe("serialize", () => {
     expect(revive(serialize(new NoSuchKey("k")))).not.toBeInstanceOf(NoSuchKey);
   });
 
+  it("revives every kind of binary data as its own kind", () => {
+    const buffer = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer;
+    const values = [buffer, new DataView(buffer, 2, 4), new Uint8ClampedArray([0, 255]), new BigInt64Array([-1n]), new BigUint64Array([2n ** 64n - 1n]), new Float64Array([0.5]), Buffer.from("hi")];
+    for (const value of values) {
+      const back = revive(serialize({ v: value })) as { v: unknown };
+      expect(Object.getPrototypeOf(back.v)).toBe(Object.getPrototypeOf(value));
+      expect(Buffer.from(ArrayBuffer.isView(back.v) ? new Uint8Array(back.v.buffer, back.v.byteOffset, back.v.byteLength) : new Uint8Array(back.v as ArrayBuffer))).toEqual(Buffer.from(ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value)));
+    }
+  });
+
   it("revives undefined in an array as a value, not a hole, and at the top", () => {
     const back = revive(serialize([1, undefined, 3])) as (number | undefined)[];
     expect(Object.keys(back)).toEqual(["0", "1", "2"]);

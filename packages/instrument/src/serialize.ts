@@ -35,7 +35,8 @@ export function redactText(text: string): string {
  *   `{"$type":"BigInt","value":"12"}`, `Date`, `Map` (`entries`), `Set` (`values`), `Error`
  *   (`name`, `message`, `stack`, own fields, `cause`, an AggregateError's `errors`), `RegExp`
  *   (`source`, `flags`), `undefined` (in arrays and at the top),
- *   `Number` (`NaN`, `Infinity`, `-Infinity`), typed arrays and Buffers (`base64`).
+ *   `Number` (`NaN`, `Infinity`, `-Infinity`), typed arrays, `ArrayBuffer`, `DataView` and Buffers
+ *   (`base64`).
  * - What cannot be carried is marked, never dropped silently: `Circular` (with the JSON path of
  *   the ancestor it points to), `Function`, `Symbol`, `Unserializable` (with the reason, e.g. a
  *   getter that threw).
@@ -214,7 +215,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
       if (value instanceof Set) return { $type: "Set", values: [...value.values()] };
       if (value instanceof Error) return errorTag(value);
       if (ArrayBuffer.isView(value)) return bytesTag(value);
-      if (value instanceof ArrayBuffer) return bytesTag(new Uint8Array(value));
+      if (value instanceof ArrayBuffer) return arrayBufferTag(value);
       return maskedKeys(value as Record<string, unknown>);
     }
     default:
@@ -265,6 +266,10 @@ function mapEntries(map: Map<unknown, unknown>): [unknown, unknown][] {
 function bytesTag(view: ArrayBufferView): Tagged {
   const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
   return { $type: view.constructor.name, base64: bytes.toString("base64") };
+}
+
+function arrayBufferTag(buffer: ArrayBuffer): Tagged {
+  return { $type: "ArrayBuffer", base64: Buffer.from(buffer).toString("base64") };
 }
 
 /** The object itself, or, when a key is secret-named, a copy with its value masked (keys in their order). */
@@ -409,6 +414,7 @@ function plainShallow(value: unknown, path: string, ancestors: ReadonlyMap<objec
     if (value instanceof Set) return container(value, { $type: "Set", values: [] }, [...value.values()], path);
     if (value instanceof Error) return container(value, {}, errorTag(value), path);
     if (ArrayBuffer.isView(value)) return { value: bytesTag(value) };
+    if (value instanceof ArrayBuffer) return { value: arrayBufferTag(value) };
     if (Array.isArray(value)) {
       const target: unknown[] = new Array<unknown>(value.length);
       return { value: target, frame: { source: value, target, keys: Object.keys(value), index: 0, path } };
@@ -440,7 +446,7 @@ function describe(error: unknown): string {
   }
 }
 
-const TAGS = new Set(["BigInt", "Date", "RegExp", "Map", "Set", "Error", "undefined", "Number", "Uint8Array", "Buffer", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array"]);
+const TAGS = new Set(["BigInt", "Date", "RegExp", "Map", "Set", "Error", "undefined", "Number", "Buffer", "ArrayBuffer", "DataView", "Uint8Array", "Uint8ClampedArray", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]);
 
 function reviver(_key: string, value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
@@ -518,6 +524,8 @@ function reviveError(v: Tagged): Error {
 function reviveBytes(tag: string, base64: string): unknown {
   const bytes = Buffer.from(base64, "base64");
   if (tag === "Buffer") return bytes;
+  if (tag === "ArrayBuffer") return new Uint8Array(bytes).buffer;
+  if (tag === "DataView") return new DataView(new Uint8Array(bytes).buffer);
   const ctor = (globalThis as unknown as Record<string, new (buffer: ArrayBufferLike, offset: number, length: number) => unknown>)[tag];
   if (ctor === undefined) return bytes;
   const copy = new Uint8Array(bytes).buffer;
