@@ -102,6 +102,9 @@ describe("serialize", () => {
       expect(Object.getPrototypeOf(back)).toBe(error instanceof NoSuchKey ? Error.prototype : Object.getPrototypeOf(error));
       expect([back.name, back.message]).toEqual([error.name, error.message]);
     }
+    // An own field named like the tag's markers cannot unmake it.
+    expect(revive(serialize(Object.assign(new Error("x"), { $type: "weird", $keys: 3, code: 1 })))).toMatchObject({ message: "x", code: 1 });
+    expect(revive(serialize(Object.assign(new Error("x"), { $type: "weird" })))).toBeInstanceOf(Error);
     // A class of the agent's own is not known here: it comes back an Error of its name.
     expect(revive(serialize(new NoSuchKey("k")))).not.toBeInstanceOf(NoSuchKey);
   });

@@ -242,7 +242,8 @@ function errorTag(error: Error): Record<string, unknown> {
   const out: Tagged = { $type: "Error", name: error.name, message: error.message };
   if (error.stack !== undefined) out.stack = error.stack;
   const keys = Object.keys(error);
-  for (const key of keys) if (!ERROR_OWN.has(key)) out[key] = (error as unknown as Record<string, unknown>)[key];
+  // (An own `$type` or `$keys` field would unmake the tag: not recorded.)
+  for (const key of keys) if (!ERROR_OWN.has(key) && key !== "$type" && key !== "$keys") out[key] = (error as unknown as Record<string, unknown>)[key];
   // An AggregateError's errors are its own, but not enumerable.
   if (error instanceof AggregateError && Array.isArray(error.errors)) out.errors = error.errors;
   if ("cause" in error && error.cause !== undefined) out.cause = error.cause;

@@ -176,4 +176,19 @@ describe("concurrent branches that wait on timers between their calls", () => {
     const report = await replay({ store: store(), runId, mode: "verify-fix", agents: [inOrder(["c", "b", "a"])] });
     expect(report.first).toMatchObject({ type: "input_changed", key: "sequential/tool:fetch_doc#0" });
   });
+
+  it("never serves a recorded call twice: a call whose recorded one another call stood for is compared with one not taken", async () => {
+    // Recorded: fetch B (#0) and fetch A (#1), overlapping. The changed agent fetches A twice.
+    const fetching = (inputs: string[], delays: number[]): ReplayableAgent =>
+      replayable("twice", () =>
+        Promise.all(inputs.map(async (u, i) => {
+          await sleep(delays[i] ?? 0);
+          return tool("fetch", { u }, async (args) => (await sleep(20), `answer-${args.u}`));
+        })),
+      );
+    const runId = await record(fetching(["B", "A"], [0, 5]));
+    const report = await replay({ store: store(), runId, mode: "verify-fix", agents: [fetching(["A", "A"], [5, 0])] });
+    expect(report.first).toMatchObject({ type: "input_changed", key: "twice/tool:fetch#0", inputDiff: [{ op: "replace", path: "/u", value: "A" }] });
+    expect(report.stats.hits).toBe(1);
+  });
 });

@@ -1,6 +1,6 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
 import { describeError, hashJson, redactText, revive, serialize } from "@tracewright/instrument";
-import { sameJson } from "@tracewright/instrument/shared";
+import { canonicalJson, sameJson } from "@tracewright/instrument/shared";
 import { OpenInference, StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError, ReplayError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
@@ -122,6 +122,8 @@ export class Cassette implements StepInterceptor {
   private readonly idle: (() => void)[] = [];
   /** By parent: whether the recording made its calls there concurrently (see {@link concurrentAt}). */
   private readonly concurrent = new Map<string, boolean>();
+  /** By key: a recorded step's input with its keys sorted (see {@link sortedInputOf}). */
+  private readonly sortedInputs = new Map<string, string | undefined>();
 
   constructor(
     private readonly recording: Recording,
@@ -388,10 +390,26 @@ export class Cassette implements StepInterceptor {
     if ((!boundary && call.kind !== StepKind.NODE) || atKey === undefined || this.allLive || (this.options.mode === "fork" && call.key === this.options.from)) return atKey;
     const parent = parentKeyOf(call.key) ?? "";
     if (!this.concurrentAt(parent)) return atKey;
-    const first = (this.recording.childrenOf.get(parent) ?? []).find((s) => s.kind === call.kind && s.name === call.name && !this.consumed.has(s.key) && sameInput(s, call));
-    if (first === undefined || first.key === call.key) return atKey;
-    call.rekey(first.key, first.seqRecorded ? first.seq : undefined);
+    const open = (this.recording.childrenOf.get(parent) ?? []).filter((s) => s.kind === call.kind && s.name === call.name && !this.consumed.has(s.key));
+    // The call's input with its keys sorted, made once, against each recorded one's made once.
+    let mine: string | undefined | null = null;
+    const same = (s: RecordedStep): boolean => {
+      if (s.inputHash === undefined || s.inputHash === call.inputHash) return true;
+      if (mine === null) mine = sortedInput(call.inputJson);
+      return mine !== undefined && mine === this.sortedInputOf(s);
+    };
+    // Of that input, else — the call at its key taken already, by a call that stood for it — the
+    // first recorded call not taken, whose input is then compared: never one served twice.
+    const first = open.find(same) ?? (this.consumed.has(atKey.key) ? open[0] : undefined);
+    if (first === undefined) return this.consumed.has(atKey.key) ? undefined : atKey;
+    if (first.key !== call.key) call.rekey(first.key, first.seqRecorded ? first.seq : undefined);
     return first;
+  }
+
+  /** A recorded step's input with its keys sorted, made once (see {@link sortedInput}). */
+  private sortedInputOf(step: RecordedStep): string | undefined {
+    if (!this.sortedInputs.has(step.key)) this.sortedInputs.set(step.key, step.inputJson === undefined ? undefined : sortedInput(step.inputJson));
+    return this.sortedInputs.get(step.key);
   }
 
   /**
@@ -477,6 +495,16 @@ export class Cassette implements StepInterceptor {
 /** Whether a call's input is a recorded step's: the same hash, or the same input built in another key order (another text and hash). */
 function sameInput(recorded: RecordedStep, call: StepCall): boolean {
   return recorded.inputHash === undefined || recorded.inputHash === call.inputHash || (recorded.inputJson !== undefined && sameJson(recorded.inputJson, call.inputJson));
+}
+
+/** An input's JSON with its keys sorted, prefixed by the text's length (see `sameJson`); undefined when it is none. */
+function sortedInput(json: string): string | undefined {
+  try {
+    const sorted = canonicalJson(JSON.parse(json));
+    return sorted === undefined ? undefined : `${json.length}:${sorted}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A served result, rebuilt by the call's own `revive` (a class instance from its recorded fields) when it has one. */

@@ -85,5 +85,11 @@ describe("conversationOf", () => {
     expect(c?.messages[1]?.parts[0]).toEqual({ kind: "text", text: `m${1000 - (MAX_MESSAGES - 2)}` });
     expect(c?.messages.at(-2)?.parts[0]).toEqual({ kind: "text", text: "m999" });
     expect(c?.messages.at(-1)?.from).toBe("answer");
+    // OpenAI's system prompt is the first message: kept too.
+    const openai = conversationOf({ model: "gpt", messages: [{ role: "system", content: "Be brief." }, ...messages] }, { choices: [{ message: { role: "assistant", content: "ok" } }] });
+    expect(openai?.messages).toHaveLength(MAX_MESSAGES);
+    expect(openai?.messages[0]).toMatchObject({ role: "system", parts: [{ kind: "text", text: "Be brief." }] });
+    expect(openai?.omittedAt).toBe(1);
+    expect(openai?.messages.at(-2)?.parts[0]).toEqual({ kind: "text", text: "m999" });
   });
 });

@@ -140,22 +140,20 @@ function answer(output: unknown): ChatMessage[] {
 /** The conversation in a model call's request and answer; undefined when the request holds none in a shape read here. */
 export function conversationOf(input: unknown, output: unknown): Conversation | undefined {
   if (!isObj(input)) return undefined;
-  const request: ChatMessage[] = [];
   const sys = system(input.system);
-  if (sys !== undefined) request.push(sys);
-  if (Array.isArray(input.messages)) {
-    for (const m of input.messages) {
-      const read = message(m, "request", "user");
-      if (read !== undefined) request.push(read);
-    }
-  } else if (typeof input.prompt === "string") {
-    request.push({ role: "user", from: "request", parts: [{ kind: "text", text: input.prompt }] });
-  }
-  if (request.length === 0) return undefined;
+  const listed: unknown[] = Array.isArray(input.messages) ? input.messages : typeof input.prompt === "string" ? [input.prompt] : [];
+  if (sys === undefined && listed.length === 0) return undefined;
   const answers = answer(output).slice(0, MAX_MESSAGES - 2);
-  const room = MAX_MESSAGES - answers.length;
-  if (request.length <= room) return { messages: [...request, ...answers], omitted: 0, omittedAt: 0 };
-  const head = sys === undefined ? 0 : 1;
-  const tail = room - head;
-  return { messages: [...request.slice(0, head), ...request.slice(request.length - tail), ...answers], omitted: request.length - head - tail, omittedAt: head };
+  const room = MAX_MESSAGES - answers.length - (sys === undefined ? 0 : 1);
+  // The system prompt and the system messages that open the list (OpenAI's place for it) are
+  // always shown; of the rest, the latest. Only those shown are read.
+  let head = 0;
+  while (head < listed.length && head < room - 1 && isObj(listed[head]) && (listed[head] as Obj).role === "system") head++;
+  const tail = Math.min(listed.length - head, room - head);
+  const shown = [...listed.slice(0, head), ...listed.slice(listed.length - tail)];
+  const read = (m: unknown): ChatMessage | undefined => message(m, "request", "user");
+  const messages = shown.map(read).filter((m): m is ChatMessage => m !== undefined);
+  if (sys === undefined && messages.length === 0) return undefined;
+  const omitted = listed.length - shown.length;
+  return { messages: [...(sys === undefined ? [] : [sys]), ...messages, ...answers], omitted, omittedAt: omitted === 0 ? 0 : (sys === undefined ? 0 : 1) + head };
 }
