@@ -37,10 +37,15 @@ function sortedCopy(object: Record<string, unknown>): Record<string, unknown> {
 export function sameJson(a: string, b: string): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
+  const left = sortedJson(a);
+  return left !== undefined && left === sortedJson(b);
+}
+
+/** A JSON text written again with every object's keys sorted ({@link canonicalJson}); undefined when it does not parse or cannot be written. */
+export function sortedJson(json: string): string | undefined {
   try {
-    const left = canonicalJson(JSON.parse(a));
-    return left !== undefined && left === canonicalJson(JSON.parse(b));
+    return canonicalJson(JSON.parse(json));
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -5,7 +5,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { redactText, revive } from "@tracewright/instrument";
 import { Resource, Tracewright } from "@tracewright/instrument/conventions";
-import { canonicalJson } from "@tracewright/instrument/shared";
+import { sortedJson } from "@tracewright/instrument/shared";
 import type { TraceStore } from "@tracewright/store";
 import { ReplayError } from "./errors.js";
 import { withoutNetwork } from "./guard.js";
@@ -142,17 +142,8 @@ function errorLine(error: unknown): string {
  * were written sorted) is the same state.
  */
 function canonical(step: RecordedStep): string {
-  const input = step.inputJson === undefined ? (step.inputHash ?? null) : sortedText(step.inputJson);
-  return JSON.stringify([step.key, step.kind, input, step.outputJson === undefined ? null : sortedText(step.outputJson), step.error === undefined ? null : `${step.error.type}: ${step.error.message}`]);
-}
-
-/** A recorded state's text with its keys sorted; the text itself when it does not parse. */
-function sortedText(json: string): string {
-  try {
-    return canonicalJson(JSON.parse(json)) ?? json;
-  } catch {
-    return json;
-  }
+  const input = step.inputJson === undefined ? (step.inputHash ?? null) : (sortedJson(step.inputJson) ?? step.inputJson);
+  return JSON.stringify([step.key, step.kind, input, step.outputJson === undefined ? null : (sortedJson(step.outputJson) ?? step.outputJson), step.error === undefined ? null : `${step.error.type}: ${step.error.message}`]);
 }
 
 /** A run's steps as compared: without those inside a boundary (served, its function does not run). */

@@ -1,6 +1,6 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
 import { describeError, hashJson, redactText, revive, serialize } from "@tracewright/instrument";
-import { canonicalJson, sameJson } from "@tracewright/instrument/shared";
+import { sameJson, sortedJson } from "@tracewright/instrument/shared";
 import { OpenInference, StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError, ReplayError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
@@ -497,14 +497,10 @@ function sameInput(recorded: RecordedStep, call: StepCall): boolean {
   return recorded.inputHash === undefined || recorded.inputHash === call.inputHash || (recorded.inputJson !== undefined && sameJson(recorded.inputJson, call.inputJson));
 }
 
-/** An input's JSON with its keys sorted, prefixed by the text's length (see `sameJson`); undefined when it is none. */
+/** An input's JSON with its keys sorted, prefixed by the text's length (as `sameJson` compares); undefined when it is none. */
 function sortedInput(json: string): string | undefined {
-  try {
-    const sorted = canonicalJson(JSON.parse(json));
-    return sorted === undefined ? undefined : `${json.length}:${sorted}`;
-  } catch {
-    return undefined;
-  }
+  const sorted = sortedJson(json);
+  return sorted === undefined ? undefined : `${json.length}:${sorted}`;
 }
 
 /** A served result, rebuilt by the call's own `revive` (a class instance from its recorded fields) when it has one. */

@@ -1,9 +1,9 @@
-import { hashJson, llm, node, runWithResult, tool } from "@tracewright/instrument";
+import { hashJson, llm, node, tool } from "@tracewright/instrument";
 import { canonicalJson } from "@tracewright/instrument/shared";
 import type { SpanRecord } from "@tracewright/store";
 import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
-import { recordRun, storePerTest } from "./replay.fixtures.js";
+import { recordRun, replayable, storePerTest } from "./replay.fixtures.js";
 import type { ReplayableAgent } from "./types.js";
 
 // States are recorded with their keys in the order the agent built them, and replay hands them
@@ -18,23 +18,14 @@ const seen: string[][] = [];
 
 /** The tool's result puts `zeta` before `alpha`; `swap` (a changed agent) builds the model request's fields in another order. */
 function agent(swap = false): ReplayableAgent {
-  return {
-    name: "ordered",
-    run: (input, options) =>
-      runWithResult(
-        "ordered",
-        input,
-        async () => {
-          const found = await tool("lookup", { q: "pricing" }, () => ({ zeta: 1, alpha: { y: 2, b: 3 } }));
-          seen.push(Object.keys(found));
-          const messages = [{ role: "tool", content: JSON.stringify(found) }];
-          const request = swap ? { messages, model: "m", temperature: 0 } : { model: "m", temperature: 0, messages };
-          const answer = await llm(request, async () => ({ text: "ok", usage: { input_tokens: 3, output_tokens: 1 } }));
-          return node("finish", { answer, found }, (s) => ({ keys: Object.keys(s.found), text: s.answer.text }));
-        },
-        options,
-      ),
-  };
+  return replayable("ordered", async () => {
+    const found = await tool("lookup", { q: "pricing" }, () => ({ zeta: 1, alpha: { y: 2, b: 3 } }));
+    seen.push(Object.keys(found));
+    const messages = [{ role: "tool", content: JSON.stringify(found) }];
+    const request = swap ? { messages, model: "m", temperature: 0 } : { model: "m", temperature: 0, messages };
+    const answer = await llm(request, async () => ({ text: "ok", usage: { input_tokens: 3, output_tokens: 1 } }));
+    return node("finish", { answer, found }, (s) => ({ keys: Object.keys(s.found), text: s.answer.text }));
+  });
 }
 
 describe("key order", () => {
@@ -58,19 +49,10 @@ describe("key order", () => {
 
   it("reproduces a recording whose states were written with their keys sorted (as Tracewright wrote them before it kept the agent's order)", async () => {
     // The same agent but for the text built from a result: what such a recording reproduces.
-    const plain: ReplayableAgent = {
-      name: "sorted",
-      run: (input, options) =>
-        runWithResult(
-          "sorted",
-          input,
-          async () => {
-            const found = await tool("lookup", { q: "pricing", at: 1 }, () => ({ zeta: 1, alpha: { y: 2, b: 3 } }));
-            return node("finish", { found, n: 1 }, (s) => ({ z: s.found.zeta, a: s.n }));
-          },
-          options,
-        ),
-    };
+    const plain = replayable("sorted", async () => {
+      const found = await tool("lookup", { q: "pricing", at: 1 }, () => ({ zeta: 1, alpha: { y: 2, b: 3 } }));
+      return node("finish", { found, n: 1 }, (s) => ({ z: s.found.zeta, a: s.n }));
+    });
     const sortedStates = (spans: SpanRecord[]): SpanRecord[] =>
       spans.map((span) => {
         const attributes = { ...span.attributes };

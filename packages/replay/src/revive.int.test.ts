@@ -1,9 +1,9 @@
 import { AIMessage } from "@langchain/core/messages";
 import type { AIMessageFields } from "@langchain/core/messages";
-import { llm, runWithResult, tool } from "@tracewright/instrument";
+import { llm, tool } from "@tracewright/instrument";
 import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
-import { recordRun, storePerTest } from "./replay.fixtures.js";
+import { recordRun, replayable, storePerTest } from "./replay.fixtures.js";
 import type { ReplayableAgent } from "./types.js";
 
 // A call that returns an instance of a class — a LangChain chat model's AIMessage, a URL — is
@@ -16,26 +16,17 @@ const store = storePerTest();
 const seen: unknown[] = [];
 
 function agent(withRevive: boolean, reviveThrows = false): ReplayableAgent {
-  return {
-    name: "classes",
-    run: (input, options) =>
-      runWithResult(
-        "classes",
-        input,
-        async () => {
-          const message = await llm(
-            { model: "chat", messages: [{ role: "user", content: "find it" }] },
-            () => new AIMessage({ content: "", tool_calls: [{ name: "find", args: { q: "pricing" }, id: "call-1", type: "tool_call" }] }),
-            withRevive ? { revive: (v) => (reviveThrows ? JSON.parse("{") : new AIMessage((v as { kwargs: AIMessageFields }).kwargs)) as AIMessage } : {},
-          );
-          const call = message.tool_calls?.[0];
-          const url = await tool("find", call?.args ?? {}, () => new URL("https://example.com/docs?page=2"), withRevive ? { revive: (v) => new URL(v as string) } : {});
-          seen.push([message instanceof AIMessage, call?.args, url.searchParams.get("page")]);
-          return { page: url.searchParams.get("page") };
-        },
-        options,
-      ),
-  };
+  return replayable("classes", async () => {
+    const message = await llm(
+      { model: "chat", messages: [{ role: "user", content: "find it" }] },
+      () => new AIMessage({ content: "", tool_calls: [{ name: "find", args: { q: "pricing" }, id: "call-1", type: "tool_call" }] }),
+      withRevive ? { revive: (v) => (reviveThrows ? JSON.parse("{") : new AIMessage((v as { kwargs: AIMessageFields }).kwargs)) as AIMessage } : {},
+    );
+    const call = message.tool_calls?.[0];
+    const url = await tool("find", call?.args ?? {}, () => new URL("https://example.com/docs?page=2"), withRevive ? { revive: (v) => new URL(v as string) } : {});
+    seen.push([message instanceof AIMessage, call?.args, url.searchParams.get("page")]);
+    return { page: url.searchParams.get("page") };
+  });
 }
 
 describe("results that are instances of a class", () => {
