@@ -1,4 +1,5 @@
 import { llm } from "./steps.js";
+import { streamStep } from "./stream.js";
 
 /**
  * Amazon Bedrock's Converse and ConverseStream APIs as recorded `llm` steps (`gen_ai.provider.name`
@@ -57,78 +58,6 @@ export interface RecordedStream {
   abandoned?: true;
 }
 
-/** A served output as a recorded stream, or a clear error naming what it is instead. */
-function asRecordedStream(served: unknown): RecordedStream {
-  const events = (served as { events?: unknown } | null)?.events;
-  if (served === null || typeof served !== "object" || !Array.isArray(events)) {
-    throw new TypeError(`The output served for a ConverseStream call is not a recorded stream ({ response, events: [...] }); got ${served === null ? "null" : Array.isArray(served) ? "an array" : typeof served}${typeof served === "object" && served !== null ? ` with keys ${Object.keys(served).join(", ") || "none"}` : ""}.`);
-  }
-  const response = (served as { response?: unknown }).response;
-  return { ...(served as RecordedStream), response: response !== null && typeof response === "object" ? (response as Record<string, unknown>) : {} };
-}
-
-/**
- * Events handed from the step reading the model's stream to the caller reading theirs, in order,
- * as they come (buffered while the caller is slower); the caller's read ends with the stream, or
- * throws its error. Read once, as the SDK's own stream; a reader that stops early (a `break`)
- * tells the step, which closes the model's stream there.
- */
-class EventChannel implements AsyncIterable<Record<string, unknown>> {
-  private readonly events: Record<string, unknown>[] = [];
-  private ended = false;
-  private failure: { error: unknown } | undefined;
-  private wake: (() => void) | undefined;
-  private taken = false;
-  onAbandon: () => void = () => undefined;
-
-  push(event: Record<string, unknown>): void {
-    this.events.push(event);
-    this.notify();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.notify();
-  }
-
-  fail(error: unknown): void {
-    this.failure = { error };
-    this.notify();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Record<string, unknown>> {
-    if (this.taken) throw new TypeError("A ConverseStream response's stream can be read once, as the SDK's.");
-    this.taken = true;
-    return this.read();
-  }
-
-  private async *read(): AsyncGenerator<Record<string, unknown>> {
-    let next = 0;
-    try {
-      for (;;) {
-        if (next < this.events.length) {
-          const event = this.events[next] as Record<string, unknown>;
-          // Handed on, it is the caller's: the channel keeps no copy (the step has its own list).
-          this.events[next++] = undefined as unknown as Record<string, unknown>;
-          yield event;
-          continue;
-        }
-        if (this.failure !== undefined) throw this.failure.error;
-        if (this.ended) return;
-        await new Promise<void>((resolve) => (this.wake = resolve));
-      }
-    } finally {
-      if (!this.ended && this.failure === undefined) this.onAbandon();
-    }
-  }
-}
-
 /**
  * One Bedrock call as an `llm` step: the request as the agent passed it (with `model`, the model
  * id, for the step's name and `gen_ai.request.model`), `send` given it without that field.
@@ -155,53 +84,29 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
 
     async converseStream(input: ConverseInputLike, options: { name?: string } = {}): Promise<ConverseStreamLike> {
       const { ConverseStreamCommand } = await load();
-      const channel = new EventChannel();
       // The response's head (all but the stream) reaches the caller as soon as the call answers;
-      // the step goes on reading the stream, and ends with it.
-      let answered: (head: Record<string, unknown>) => void = () => undefined;
-      const head = new Promise<Record<string, unknown>>((resolve) => (answered = resolve));
-      let live = false;
-      const step = bedrockStep(input, options, async (request): Promise<RecordedStream> => {
-        live = true;
-        // Aborted when the caller stops reading early: the SDK then closes the model's stream.
-        const abort = new AbortController();
-        const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request), { abortSignal: abort.signal })) as Record<string, unknown>;
-        answered(response);
-        const events: Record<string, unknown>[] = [];
-        let stop: () => void = () => undefined;
-        const stopped = new Promise<"stopped">((resolve) => (stop = () => resolve("stopped")));
-        channel.onAbandon = stop;
-        const iterator = ((stream ?? []) as AsyncIterable<Record<string, unknown>>)[Symbol.asyncIterator]();
-        let abandoned = false;
-        for (;;) {
-          const read = iterator.next();
-          // A read left pending when the caller stopped may fail later: that is no failure of the call.
-          read.catch(() => undefined);
-          const next = await Promise.race([read, stopped]);
-          if (next === "stopped") {
-            abandoned = true;
-            abort.abort();
-            break;
-          }
-          if (next.done === true) break;
-          events.push(next.value);
-          channel.push(next.value);
-        }
-        const usage = (events.find((e) => e.metadata !== undefined)?.metadata as { usage?: unknown } | undefined)?.usage;
-        const stopReason = (events.find((e) => e.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
-        return { response, events, ...(stopReason === undefined ? {} : { stopReason }), ...(usage === undefined ? {} : { usage }), ...(abandoned ? { abandoned: true as const } : {}) };
-      });
-      // Served by replay, the live function never ran: the recorded events are the stream.
-      const served = step.then((recorded) => (live ? undefined : asRecordedStream(recorded)));
-      served.then(
-        (recorded) => {
-          for (const event of recorded?.events ?? []) channel.push(event);
-          channel.end();
+      // the step goes on reading the stream, and ends with it (stream.ts).
+      const opened = await streamStep<ConverseInputLike & { model: string }, Record<string, unknown>, Record<string, unknown>>(
+        { ...input, model: input.modelId },
+        { provider: BEDROCK_PROVIDER, ...(options.name === undefined ? {} : { name: options.name }) },
+        async ({ model: _model, ...request }) => {
+          // Aborted when the caller stops reading early: the SDK then closes the model's stream.
+          const abort = new AbortController();
+          const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request), { abortSignal: abort.signal })) as Record<string, unknown>;
+          return { head: response, source: (stream ?? []) as AsyncIterable<Record<string, unknown>>, close: () => abort.abort() };
         },
-        (error: unknown) => channel.fail(error),
+        (events) => {
+          const usage = (events.find((e) => e.metadata !== undefined)?.metadata as { usage?: unknown } | undefined)?.usage;
+          const stopReason = (events.find((e) => e.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
+          return { ...(stopReason === undefined ? {} : { stopReason }), ...(usage === undefined ? {} : { usage }) };
+        },
+        undefined,
+        (response) => ({ response }),
       );
-      const response = await Promise.race([head, served.then((recorded) => recorded?.response ?? {})]);
-      return { ...response, stream: channel };
+      // Served by replay: the recorded response's head.
+      const recorded = opened.recorded?.response;
+      const response = opened.head ?? (recorded !== null && typeof recorded === "object" ? (recorded as Record<string, unknown>) : {});
+      return { ...response, stream: opened.events };
     },
   };
 }

@@ -35,6 +35,8 @@ export { consume, publish } from "./messaging.js";
 export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";
 export { loadState, saveState } from "./state.js";
 export { BEDROCK_PROVIDER, tracedBedrock } from "./bedrock.js";
+export { llmStream } from "./stream.js";
+export type { LlmStreamOptions, RecordedEvents } from "./stream.js";
 export type { BedrockClientLike, ConverseInputLike, ConverseStreamLike, RecordedStream, TracedBedrock } from "./bedrock.js";
 export type { Delivery, MessageTarget, Published } from "./messaging.js";
 export {

@@ -92,4 +92,62 @@ describe("conversationOf", () => {
     expect(openai?.omittedAt).toBe(1);
     expect(openai?.messages.at(-2)?.parts[0]).toEqual({ kind: "text", text: "m999" });
   });
+
+  it("puts a streamed answer back together: OpenAI chunks, Anthropic events and Bedrock ConverseStream events", () => {
+    const request = { model: "m", messages: [{ role: "user", content: "Resize it?" }] };
+    const chunk = (delta: unknown, index = 0) => ({ choices: [{ index, delta }], usage: null });
+    const openai = conversationOf(request, {
+      events: [
+        chunk({ role: "assistant", content: "" }),
+        chunk({ content: "Moving it " }),
+        chunk({ content: "to arm64." }),
+        chunk({ tool_calls: [{ index: 0, id: "call_1", function: { name: "deploy", arguments: '{"arch"' } }] }),
+        chunk({ tool_calls: [{ index: 0, function: { arguments: ':"arm64"}' } }] }),
+        { choices: [], usage: { prompt_tokens: 3 } },
+      ],
+      usage: { prompt_tokens: 3 },
+    });
+    expect(openai?.messages.at(-1)).toEqual({
+      role: "assistant",
+      from: "answer",
+      parts: [
+        { kind: "text", text: "Moving it to arm64." },
+        { kind: "tool_call", name: "deploy", id: "call_1", args: '{\n  "arch": "arm64"\n}' },
+      ],
+    });
+    const anthropic = conversationOf(request, {
+      events: [
+        { type: "message_start", message: { role: "assistant", usage: { input_tokens: 3 } } },
+        { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+        { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Deploying." } },
+        { type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "toolu_1", name: "deploy", input: {} } },
+        { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: '{"arch": "ar' } },
+        { type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: 'm64"}' } },
+        { type: "message_delta", delta: { stop_reason: "tool_use" }, usage: { output_tokens: 9 } },
+      ],
+    });
+    expect(anthropic?.messages.at(-1)?.parts).toEqual([
+      { kind: "text", text: "Deploying." },
+      { kind: "tool_call", name: "deploy", id: "toolu_1", args: '{\n  "arch": "arm64"\n}' },
+    ]);
+    const bedrock = conversationOf(request, {
+      response: {},
+      events: [
+        { messageStart: { role: "assistant" } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { text: "Move image-resize" } } },
+        { contentBlockDelta: { contentBlockIndex: 0, delta: { text: " to arm64." } } },
+        { contentBlockStart: { contentBlockIndex: 1, start: { toolUse: { toolUseId: "t1", name: "deploy" } } } },
+        // Arguments cut short (the reader stopped): shown as the text that came.
+        { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: '{"arch":' } } } },
+        { messageStop: { stopReason: "tool_use" } },
+      ],
+      abandoned: true,
+    });
+    expect(bedrock?.messages.at(-1)?.parts).toEqual([
+      { kind: "text", text: "Move image-resize to arm64." },
+      { kind: "tool_call", name: "deploy", id: "t1", args: '{"arch":' },
+    ]);
+    // Events of no shape read here: the request alone.
+    expect(conversationOf(request, { events: [{ token: "x" }, null, 3] })?.messages).toHaveLength(1);
+  });
 });

@@ -4,7 +4,8 @@
  * APIs record — Bedrock Converse (`system`, `messages[].content[]` of `text` / `toolUse` /
  * `toolResult`, the answer's `output.message`), OpenAI chat completions (`messages[].content`,
  * `tool_calls`, `choices[].message`), Anthropic messages (`system`, `content[]` of `text` /
- * `tool_use` / `tool_result`), and a plain `prompt` / `text` — and nothing else: a request of
+ * `tool_use` / `tool_result`), a streamed answer's events in any of the three (see
+ * {@link streamed}), and a plain `prompt` / `text` — and nothing else: a request of
  * another shape has no conversation, and its states are still shown as they are. Recorded data
  * is untrusted: every part is text, for the view to render as text.
  */
@@ -134,7 +135,122 @@ function answer(output: unknown): ChatMessage[] {
   // Anthropic messages.
   if (Array.isArray(output.content)) return [message(output, "answer", "assistant")].filter((m) => m !== undefined);
   if (typeof output.text === "string") return [{ role: "assistant", from: "answer", parts: [{ kind: "text", text: output.text }] }];
+  // A streamed answer (llmStream, Bedrock ConverseStream): its events, put back together.
+  if (Array.isArray(output.events)) return streamed(output.events).map((m) => message(m, "answer", "assistant")).filter((m) => m !== undefined);
   return [];
+}
+
+/** A content block being put together from a stream's deltas. */
+interface Block {
+  text: string;
+  tool?: { id?: string; name: string; input: string };
+}
+
+/** The block at `index` of `blocks`, made when first met. */
+function blockAt(blocks: Map<number, Block>, index: unknown): Block {
+  const at = typeof index === "number" ? index : 0;
+  let block = blocks.get(at);
+  if (block === undefined) blocks.set(at, (block = { text: "" }));
+  return block;
+}
+
+/** A tool call's streamed arguments: the object they parse to, else their text. */
+function streamedArgs(input: string): unknown {
+  if (input === "") return {};
+  try {
+    return JSON.parse(input);
+  } catch {
+    return input;
+  }
+}
+
+/**
+ * A stream's events as the messages they add up to, in the shape of the API that streamed them:
+ * OpenAI chunks (`choices[].delta`: content, tool calls by index) as one message per choice;
+ * Anthropic events (`content_block_start` / `content_block_delta`: text and `input_json_delta`) and
+ * Bedrock ConverseStream events (`contentBlockStart` / `contentBlockDelta`) as one message of
+ * content blocks. One pass over the events.
+ */
+export function streamed(events: readonly unknown[]): Obj[] {
+  const choices = new Map<number, { role: string; content: string; calls: Map<number, { id?: string; name: string; arguments: string }> }>();
+  const blocks = new Map<number, Block>();
+  let role = "assistant";
+  let shape: "anthropic" | "bedrock" | undefined;
+  for (const event of events) {
+    if (!isObj(event)) continue;
+    if (Array.isArray(event.choices)) {
+      for (const choice of event.choices) {
+        if (!isObj(choice) || !isObj(choice.delta)) continue;
+        const index = typeof choice.index === "number" ? choice.index : 0;
+        let c = choices.get(index);
+        if (c === undefined) choices.set(index, (c = { role: "assistant", content: "", calls: new Map() }));
+        const delta = choice.delta;
+        if (typeof delta.role === "string") c.role = delta.role;
+        if (typeof delta.content === "string") c.content += delta.content;
+        if (Array.isArray(delta.tool_calls)) {
+          for (const call of delta.tool_calls) {
+            if (!isObj(call)) continue;
+            const at = typeof call.index === "number" ? call.index : c.calls.size;
+            let known = c.calls.get(at);
+            if (known === undefined) c.calls.set(at, (known = { name: "", arguments: "" }));
+            if (typeof call.id === "string") known.id = call.id;
+            const fn = isObj(call.function) ? call.function : {};
+            if (typeof fn.name === "string") known.name += fn.name;
+            if (typeof fn.arguments === "string") known.arguments += fn.arguments;
+          }
+        }
+      }
+      continue;
+    }
+    const type = str(event.type);
+    if (type !== undefined) {
+      // Anthropic.
+      if (type === "message_start" && isObj(event.message) && typeof event.message.role === "string") role = event.message.role;
+      else if (type === "content_block_start" && isObj(event.content_block)) {
+        const start = event.content_block;
+        const block = blockAt(blocks, event.index);
+        if (typeof start.text === "string") block.text += start.text;
+        if (start.type === "tool_use") block.tool = { ...idOf(start.id), name: text(start.name ?? "?"), input: "" };
+      } else if (type === "content_block_delta" && isObj(event.delta)) {
+        const block = blockAt(blocks, event.index);
+        if (typeof event.delta.text === "string") block.text += event.delta.text;
+        if (typeof event.delta.partial_json === "string") (block.tool ??= { name: "?", input: "" }).input += event.delta.partial_json;
+      } else continue;
+      shape = "anthropic";
+      continue;
+    }
+    // Bedrock ConverseStream.
+    if (isObj(event.messageStart) && typeof event.messageStart.role === "string") role = event.messageStart.role;
+    else if (isObj(event.contentBlockStart)) {
+      const use = isObj(event.contentBlockStart.start) && isObj(event.contentBlockStart.start.toolUse) ? event.contentBlockStart.start.toolUse : undefined;
+      const block = blockAt(blocks, event.contentBlockStart.contentBlockIndex);
+      if (use !== undefined) block.tool = { ...idOf(use.toolUseId), name: text(use.name ?? "?"), input: "" };
+    } else if (isObj(event.contentBlockDelta) && isObj(event.contentBlockDelta.delta)) {
+      const delta = event.contentBlockDelta.delta;
+      const block = blockAt(blocks, event.contentBlockDelta.contentBlockIndex);
+      if (typeof delta.text === "string") block.text += delta.text;
+      if (isObj(delta.toolUse) && typeof delta.toolUse.input === "string") (block.tool ??= { name: "?", input: "" }).input += delta.toolUse.input;
+    } else continue;
+    shape = "bedrock";
+  }
+  if (choices.size > 0) {
+    return [...choices.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, c]) => ({
+        role: c.role,
+        // A turn of tool calls alone has no text.
+        content: c.content === "" && c.calls.size > 0 ? null : c.content,
+        ...(c.calls.size === 0 ? {} : { tool_calls: [...c.calls.entries()].sort(([a], [b]) => a - b).map(([, call]) => ({ ...idOf(call.id), function: { name: call.name, arguments: call.arguments } })) }),
+      }));
+  }
+  if (shape === undefined) return [];
+  const ordered = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, block]) => block);
+  const content = ordered.map((block) => {
+    if (block.tool === undefined) return shape === "anthropic" ? { type: "text", text: block.text } : { text: block.text };
+    const input = streamedArgs(block.tool.input);
+    return shape === "anthropic" ? { type: "tool_use", ...idOf(block.tool.id), name: block.tool.name, input } : { toolUse: { ...(block.tool.id === undefined ? {} : { toolUseId: block.tool.id }), name: block.tool.name, input } };
+  });
+  return [{ role, content }];
 }
 
 /** The conversation in a model call's request and answer; undefined when the request holds none in a shape read here. */

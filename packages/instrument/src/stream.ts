@@ -1,0 +1,250 @@
+/**
+ * Streamed model calls as `llm` steps: the caller reads the model's events as they come, and the
+ * step records every one of them, ending with the stream. One implementation serves
+ * {@link llmStream} (any SDK whose stream is an async iterable: OpenAI's and Anthropic's
+ * `stream: true`, LangChain's `.stream()`) and Bedrock's ConverseStream (bedrock.ts).
+ *
+ * - **Recorded whole**: the step's output is `{ events: [...], usage?, abandoned? }`, every event
+ *   in the order received. Token usage is merged from the events (OpenAI's last chunk `usage`,
+ *   Anthropic's `message_start.message.usage` then `message_delta.usage`, Bedrock's
+ *   `metadata.usage`) and recorded as `gen_ai.usage.*`.
+ * - **A reader that stops early** (a `break`) closes the model's stream there: its iterator's
+ *   `return()` is called, and a stream with an AbortController (`controller`, as the OpenAI and
+ *   Anthropic SDKs' have) is aborted. The step ends ok, `abandoned: true`, with the events read.
+ * - **A stream that fails midway** ends the step with its error, which the reader's loop throws
+ *   after the events received before it.
+ * - **Replayed**, the recorded events are the stream (nothing is called); a recorded failure
+ *   replays as the same error, thrown by the served step before any event.
+ */
+import { llm } from "./steps.js";
+import type { LlmOptions, LlmRequest } from "./steps.js";
+
+/** What a streamed model call records as its output (and what a fork's state for one must be). */
+export interface RecordedEvents<E = unknown> {
+  /** Every event received, in order. */
+  events: E[];
+  /** Token usage merged from the events, in the provider's own shape. */
+  usage?: Record<string, unknown>;
+  /** The reader stopped before the end: the model's stream was closed there. */
+  abandoned?: true;
+}
+
+export interface LlmStreamOptions<E = unknown> extends Omit<LlmOptions, "revive"> {
+  /** Rebuilds each event replay serves from its recorded JSON (see {@link LlmOptions.revive}). Not called on a live call. */
+  revive?: (recorded: unknown) => E;
+}
+
+/**
+ * One streamed model call as an `llm` step. `fn` opens the stream (an async iterable of events,
+ * or a promise of one); the promise returned resolves once it is open, with a stream the caller
+ * reads once, as the SDK's own. A failure to open (a 401, a 429) rejects it and fails the step.
+ *
+ * ```ts
+ * const stream = await llmStream({ model: "gpt-4o-mini", messages }, (req) => openai.chat.completions.create({ ...req, stream: true }), { provider: "openai" });
+ * for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? "");
+ * ```
+ */
+export async function llmStream<Req extends LlmRequest, E>(request: Req, fn: (request: Req) => AsyncIterable<E> | Promise<AsyncIterable<E>>, options: LlmStreamOptions<E> = {}): Promise<AsyncIterable<E>> {
+  const { revive, ...llmOptions } = options;
+  const opened = streamStep<Req, E, undefined>(
+    request,
+    llmOptions,
+    async (req) => {
+      const source = await fn(req);
+      return { head: undefined, source, close: () => abortSource(source) };
+    },
+    (events) => {
+      const usage = mergedUsage(events);
+      return usage === undefined ? {} : { usage };
+    },
+    revive,
+  );
+  return (await opened).events;
+}
+
+/** A stream opened by a step: its head (what came before the events), and the events. */
+export interface OpenedStream<E, Head> {
+  head: Head | undefined;
+  /** Served by replay: the recorded output, of which `events` yields the events. */
+  recorded?: Record<string, unknown>;
+  events: AsyncIterable<E>;
+}
+
+/** What opening the model's stream gave: its head, the events, and how to close it early. */
+export interface LiveStream<E, Head> {
+  head: Head;
+  source: AsyncIterable<E>;
+  /** Closes the model's stream when the reader stopped early (beside the iterator's `return()`). */
+  close?: () => void;
+}
+
+/**
+ * The one streamed-step implementation: opens the stream in an `llm` step, hands events to the
+ * caller's channel as they come, and records `{ ...summary's head fields, events, ...summary,
+ * abandoned? }` — `recordedHead` puts fields before `events` (Bedrock's `response`).
+ */
+export async function streamStep<Req extends LlmRequest, E, Head>(
+  request: Req,
+  options: Omit<LlmOptions, "revive">,
+  open: (request: Req) => Promise<LiveStream<E, Head>>,
+  summarize: (events: E[]) => Record<string, unknown>,
+  revive?: (recorded: unknown) => E,
+  recordedHead: (head: Head) => Record<string, unknown> = () => ({}),
+): Promise<OpenedStream<E, Head>> {
+  const channel = new EventChannel<E>();
+  let answered: (head: Head) => void = () => undefined;
+  const head = new Promise<Head>((resolve) => (answered = resolve));
+  let live = false;
+  const step = llm(
+    request,
+    async (req): Promise<Record<string, unknown>> => {
+      live = true;
+      const opened = await open(req);
+      answered(opened.head);
+      const iterator = opened.source[Symbol.asyncIterator]();
+      let stop: () => void = () => undefined;
+      const stopped = new Promise<"stopped">((resolve) => (stop = () => resolve("stopped")));
+      channel.onAbandon = stop;
+      const events: E[] = [];
+      let abandoned = false;
+      for (;;) {
+        const read = iterator.next();
+        // A read left pending when the reader stopped may fail later: that is no failure of the call.
+        read.catch(() => undefined);
+        const next = await Promise.race([read, stopped]);
+        if (next === "stopped") {
+          abandoned = true;
+          closeQuietly(iterator, opened.close);
+          break;
+        }
+        if (next.done === true) break;
+        events.push(next.value);
+        channel.push(next.value);
+      }
+      return { ...recordedHead(opened.head), events, ...summarize(events), ...(abandoned ? { abandoned: true as const } : {}) };
+    },
+    options,
+  );
+  // Served by replay, the live function never ran: the recorded events are the stream.
+  const served = step.then((recorded) => (live ? undefined : asRecorded(recorded)));
+  served.then(
+    (recorded) => {
+      if (recorded !== undefined) for (const event of recorded.events) channel.push(revive === undefined ? (event as E) : revive(event));
+      channel.end();
+    },
+    (error: unknown) => channel.fail(error),
+  );
+  const first = await Promise.race([head.then((value) => ({ head: value })), served.then((recorded) => ({ recorded }))]);
+  if ("head" in first) return { head: first.head, events: channel };
+  return { head: undefined, ...(first.recorded === undefined ? {} : { recorded: first.recorded }), events: channel };
+}
+
+/** Calls the iterator's `return()` and `close`, neither of which may throw into the caller's loop. */
+function closeQuietly(iterator: AsyncIterator<unknown>, close: (() => void) | undefined): void {
+  try {
+    close?.();
+  } catch {
+    // The stream is being left: a failure to close it is not the caller's.
+  }
+  try {
+    void iterator.return?.()?.catch?.(() => undefined);
+  } catch {
+    // As above.
+  }
+}
+
+/** An SDK stream's AbortController (`controller`: OpenAI's and Anthropic's `Stream`), aborted. */
+function abortSource(source: unknown): void {
+  const controller = (source as { controller?: { abort?: unknown } } | null)?.controller;
+  if (typeof controller?.abort === "function") (controller as AbortController).abort();
+}
+
+/** A served output as recorded events, or a clear error naming what it is instead. */
+function asRecorded(served: unknown): Record<string, unknown> & { events: unknown[] } {
+  const events = (served as { events?: unknown } | null)?.events;
+  if (served === null || typeof served !== "object" || !Array.isArray(events)) {
+    throw new TypeError(`The output served for a streamed model call is not a recorded stream ({ events: [...] }); got ${served === null ? "null" : Array.isArray(served) ? "an array" : typeof served}${typeof served === "object" && served !== null ? ` with keys ${Object.keys(served).join(", ") || "none"}` : ""}.`);
+  }
+  return served as Record<string, unknown> & { events: unknown[] };
+}
+
+/**
+ * Token usage merged from a stream's events, later counts winning: an event's own `usage`
+ * (OpenAI's last chunk, Anthropic's `message_delta`), its `message.usage` (Anthropic's
+ * `message_start`) and its `metadata.usage` (Bedrock's `metadata`).
+ */
+export function mergedUsage(events: readonly unknown[]): Record<string, unknown> | undefined {
+  let usage: Record<string, unknown> | undefined;
+  for (const event of events) {
+    if (event === null || typeof event !== "object") continue;
+    const e = event as { usage?: unknown; message?: { usage?: unknown } | null; metadata?: { usage?: unknown } | null };
+    for (const found of [e.message?.usage, e.metadata?.usage, e.usage]) {
+      if (found === null || typeof found !== "object" || Array.isArray(found)) continue;
+      usage = { ...usage };
+      for (const [key, count] of Object.entries(found)) if (count !== null && count !== undefined) usage[key] = count;
+    }
+  }
+  return usage;
+}
+
+/**
+ * Events handed from the step reading the model's stream to the caller reading theirs, in order,
+ * as they come (buffered while the caller is slower); the caller's read ends with the stream, or
+ * throws its error. Read once, as an SDK's own stream; a reader that stops early (a `break`)
+ * tells the step, which closes the model's stream there.
+ */
+export class EventChannel<E> implements AsyncIterable<E> {
+  private readonly events: E[] = [];
+  private ended = false;
+  private failure: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+  private taken = false;
+  onAbandon: () => void = () => undefined;
+
+  push(event: E): void {
+    this.events.push(event);
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<E> {
+    if (this.taken) throw new TypeError("A model's stream can be read once, as the SDK's own.");
+    this.taken = true;
+    return this.read();
+  }
+
+  private async *read(): AsyncGenerator<E> {
+    let next = 0;
+    try {
+      for (;;) {
+        if (next < this.events.length) {
+          const event = this.events[next] as E;
+          // Handed on, it is the caller's: the channel keeps no copy (the step has its own list).
+          this.events[next++] = undefined as E;
+          yield event;
+          continue;
+        }
+        if (this.failure !== undefined) throw this.failure.error;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } finally {
+      if (!this.ended && this.failure === undefined) this.onAbandon();
+    }
+  }
+}
