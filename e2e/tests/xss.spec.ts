@@ -25,6 +25,7 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   const root = hex(8);
   const tool = hex(8);
   const model = hex(8);
+  const streamedModel = hex(8);
   const now = BigInt(Date.now()) * 1_000_000n;
   const agent = `<img src=x onerror="window.__pwned='agent'">agent`;
   await post([
@@ -75,6 +76,33 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
         str("output.value", JSON.stringify({ output: { message: { role: "assistant", content: [{ text: `<a href="${LINK}">${SVG}</a>` }] } } })),
       ],
     },
+    {
+      // A streamed answer (llmStream): its chunks carry markup in the text and the tool call.
+      traceId,
+      spanId: streamedModel,
+      parentSpanId: root,
+      name: "chat",
+      kind: 1,
+      startTimeUnixNano: String(now + 4_000_000n),
+      endTimeUnixNano: String(now + 5_000_000n),
+      status: { code: 0 },
+      attributes: [
+        str("tracewright.run.id", runId),
+        str("tracewright.step.key", "xss-agent/llm:m#1"),
+        str("tracewright.step.kind", "llm"),
+        str("input.value", JSON.stringify({ model: "m", messages: [{ role: "user", content: "go" }] })),
+        str(
+          "output.value",
+          JSON.stringify({
+            events: [
+              { choices: [{ index: 0, delta: { role: "assistant", content: "<b>" } }] },
+              { choices: [{ index: 0, delta: { content: `${SCRIPT}</b>` } }] },
+              { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: IMG, function: { name: `<i>${SVG}</i>`, arguments: JSON.stringify({ html: IMG }) } }] } }] },
+            ],
+          }),
+        ),
+      ],
+    },
   ]);
 
   const dialogs = watch(page);
@@ -113,6 +141,13 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   await expect(chat.getByTestId("chat-tool-call")).toContainText(`calls <b>${SVG}</b> ${SVG}`);
   await expect(chat.getByTestId("chat-tool-result")).toContainText(LINK);
   await expect(chat.getByTestId("chat-message").last()).toContainText(`<a href="${LINK}">${SVG}</a>`);
+
+  // The streamed answer, put back together from its chunks: as text too.
+  await page.locator('[data-testid="step-row"][data-step-key="xss-agent/llm:m#1"] [role="treeitem"]').click();
+  const answer = page.getByTestId("step-chat").getByTestId("chat-message").last();
+  await expect(answer).toContainText(`<b>${SCRIPT}</b>`);
+  await expect(answer.getByTestId("chat-tool-call")).toContainText(`calls <i>${SVG}</i> ${IMG}`);
+  await expect(answer.getByTestId("chat-tool-call")).toContainText(JSON.stringify(IMG));
 
   // None of it became markup: no injected elements, no javascript: links, no flag, no dialog.
   expect(await page.locator('main img, main svg, main script, main b, main i, main a[href^="javascript:"]').count()).toBe(0);
