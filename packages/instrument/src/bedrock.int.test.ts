@@ -186,6 +186,23 @@ describe("Bedrock ConverseStream", () => {
     expect(deltas(got)).toBe("Move image-resize");
     const failed = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:m#0" && s.status.code === 2);
     expect(failed?.events[0]?.attributes?.["exception.type"]).toBe("ModelStreamErrorException");
+    // Replayed: the call opens, the event that came is yielded, and the reader's loop throws the error.
+    const served = revive(String(failed?.attributes["output.value"]));
+    const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve(served as never) : live()), interceptSync: (_call, live) => live() };
+    const calls = seen.length;
+    const again: Record<string, unknown>[] = [];
+    const replayed = await runWithResult(
+      "streamer",
+      {},
+      async () => {
+        const response = await bedrock.converseStream({ modelId: "m", messages: [{ role: "user", content: [{ text: "fail midway" }] }] });
+        for await (const event of response.stream) again.push(event);
+      },
+      { interceptor },
+    );
+    expect(seen.length).toBe(calls);
+    expect(again).toEqual(got);
+    expect(replayed.error).toMatchObject({ name: "ModelStreamErrorException", message: "the model stopped mid-answer" });
   });
 
   it("a reader that stops early closes the model's stream there: the step ends with what came, marked abandoned", async () => {

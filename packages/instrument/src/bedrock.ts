@@ -54,6 +54,8 @@ export interface RecordedStream {
   stopReason?: unknown;
   /** The `metadata` event's usage, read for `gen_ai.usage.*`. */
   usage?: unknown;
+  /** The error the stream failed with midway, after the events (the step failed with it). */
+  error?: unknown;
   /** The caller stopped reading before the end: the model's stream was closed there. */
   abandoned?: true;
 }
@@ -93,7 +95,7 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
           // Aborted when the caller stops reading early: the SDK then closes the model's stream.
           const abort = new AbortController();
           const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request), { abortSignal: abort.signal })) as Record<string, unknown>;
-          return { head: response, source: (stream ?? []) as AsyncIterable<Record<string, unknown>>, close: () => abort.abort() };
+          return { head: response, source: stream as AsyncIterable<Record<string, unknown>>, close: () => abort.abort() };
         },
         (events) => {
           const usage = (events.find((e) => e.metadata !== undefined)?.metadata as { usage?: unknown } | undefined)?.usage;

@@ -809,25 +809,35 @@ export interface LlmOptions<Res = unknown> {
 
 /** A model call. Token usage is read from the response's `usage`, in the common shapes. */
 export function llm<Req extends LlmRequest, Res>(request: Req, fn: (request: Req) => Res | Promise<Res>, options: LlmOptions<Res> = {}): Promise<Res> {
-  const name = options.name ?? request.model;
-  return withStep(
-    {
-      kind: StepKind.LLM,
-      name,
-      spanName: `${Operation.CHAT} ${request.model}`,
-      spanKind: SpanKind.CLIENT,
-      input: request,
-      attributes: {
-        [GenAI.OPERATION_NAME]: Operation.CHAT,
-        [GenAI.REQUEST_MODEL]: request.model,
-        [OpenInference.SPAN_KIND]: OpenInferenceKind.LLM,
-        ...(options.provider === undefined ? {} : { [GenAI.PROVIDER_NAME]: options.provider }),
-      },
-      onOutput: recordUsage,
-      ...(options.revive === undefined ? {} : { revive: options.revive }),
+  return withStep(llmSpec(request, options), (input) => fn(input as Req));
+}
+
+/**
+ * The step of a model call (`llm`, and the streamed calls of stream.ts): `onOutput` runs after
+ * the usage is read from the output. Not exported by the package.
+ */
+export function llmSpec(request: LlmRequest, options: LlmOptions, onOutput?: (output: unknown, span: Span) => void): StepSpec {
+  return {
+    kind: StepKind.LLM,
+    name: options.name ?? request.model,
+    spanName: `${Operation.CHAT} ${request.model}`,
+    spanKind: SpanKind.CLIENT,
+    input: request,
+    attributes: {
+      [GenAI.OPERATION_NAME]: Operation.CHAT,
+      [GenAI.REQUEST_MODEL]: request.model,
+      [OpenInference.SPAN_KIND]: OpenInferenceKind.LLM,
+      ...(options.provider === undefined ? {} : { [GenAI.PROVIDER_NAME]: options.provider }),
     },
-    (input) => fn(input as Req),
-  );
+    onOutput:
+      onOutput === undefined
+        ? recordUsage
+        : (output, span) => {
+            recordUsage(output, span);
+            onOutput(output, span);
+          },
+    ...(options.revive === undefined ? {} : { revive: options.revive }),
+  };
 }
 
 /**

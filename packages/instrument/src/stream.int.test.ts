@@ -155,6 +155,43 @@ describe("llmStream with the OpenAI SDK", () => {
     const span = stepSpan()!;
     expect(span.status.code).toBe(2);
     expect(span.events[0]?.attributes?.["exception.message"]).toContain("the model stopped mid-answer");
+    // The events that came are recorded beside the error.
+    const recorded = revive(String(span.attributes["output.value"])) as { events: unknown[]; error: Error };
+    expect(recorded.events).toEqual(JSON.parse(JSON.stringify(got)));
+    expect(recorded.error.message).toContain("the model stopped mid-answer");
+  });
+
+  it("a stream that failed midway replays as it ran: the call opens, the chunks come, the reader's loop throws the error", async () => {
+    const agent = async () => {
+      const chunks: ChatCompletionChunk[] = [];
+      // Handled around the loop: the call itself opened fine.
+      const stream = await llmStream(request("fail midway"), open);
+      try {
+        for await (const c of stream) {
+          chunks.push(c);
+          if (chunks.length === 2) releaseRest();
+        }
+      } catch (error) {
+        return `partial "${text(chunks)}", then ${(error as Error).message}`;
+      }
+      return "complete";
+    };
+    const recorded = await runWithResult("writer", {}, agent);
+    expect(recorded.output).toBe('partial "Move image-resize", then the model stopped mid-answer');
+    const step = stepSpan()!;
+    const served = revive(String(step.attributes["output.value"]));
+    exporter.reset();
+    const interceptor: StepInterceptor = {
+      intercept: (call, live) => (call.key === step.attributes["tracewright.step.key"] ? Promise.resolve(served as never) : live()),
+      interceptSync: (_call, live) => live(),
+    };
+    const before = requests;
+    const replayed = await runWithResult("writer", {}, agent, { interceptor });
+    expect(requests).toBe(before);
+    expect(replayed.output).toBe(recorded.output);
+    // The served step fails as the recorded one did.
+    expect(stepSpan()?.status.code).toBe(2);
+    expect(stepSpan()?.events[0]?.attributes?.["exception.message"]).toContain("the model stopped mid-answer");
   });
 
   it("a failure to open the stream rejects the call with the SDK's error and fails the step", async () => {
@@ -189,7 +226,8 @@ describe("llmStream", () => {
     const source = async function* () {
       yield new Chunk("never read");
     };
-    const serving = (output: unknown): StepInterceptor => ({ intercept: (call, live) => (call.kind === "llm" ? Promise.resolve(output as never) : live()), interceptSync: (_c, live) => live() });
+    // Serves as the replay engine does: the recorded output through the call's revive.
+    const serving = (output: unknown): StepInterceptor => ({ intercept: (call, live) => (call.kind === "llm" ? Promise.resolve((call.revive === undefined ? output : call.revive(output)) as never) : live()), interceptSync: (_c, live) => live() });
     const replayed = await runWithResult(
       "writer",
       {},
@@ -203,6 +241,21 @@ describe("llmStream", () => {
     expect(replayed.output).toEqual(["a", "b"]);
     const refused = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, source), { interceptor: serving({ choices: [] }) });
     expect((refused.error as Error).message).toBe("The output served for a streamed model call is not a recorded stream ({ events: [...] }); got object with keys choices.");
+  });
+
+  it("reads a sync iterable as a stream, refuses a source that is none by name, and a returned stream records as an empty object", async () => {
+    const read = await runWithResult("writer", {}, async () => {
+      const out: string[] = [];
+      for await (const e of await llmStream({ model: "m" }, () => ["a", "b"])) out.push(e);
+      return out;
+    });
+    expect(read.output).toEqual(["a", "b"]);
+    const none = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, () => 42 as unknown as AsyncIterable<string>));
+    expect((none.error as Error).message).toBe("A streamed model call's source must be an async iterable of events (the SDK's stream); got number.");
+    // Whether or not the step has read on, the stream itself is no state: the run's output is the same text.
+    const returned = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, () => ["a"]));
+    const root = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "writer" && s.spanContext().traceId === returned.traceId);
+    expect(root?.attributes["output.value"]).toBe("{}");
   });
 
   it("merges usage from the events as Anthropic streams it: input at message_start, output at message_delta", () => {

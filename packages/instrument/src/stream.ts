@@ -4,19 +4,21 @@
  * {@link llmStream} (any SDK whose stream is an async iterable: OpenAI's and Anthropic's
  * `stream: true`, LangChain's `.stream()`) and Bedrock's ConverseStream (bedrock.ts).
  *
- * - **Recorded whole**: the step's output is `{ events: [...], usage?, abandoned? }`, every event
- *   in the order received. Token usage is merged from the events (OpenAI's last chunk `usage`,
- *   Anthropic's `message_start.message.usage` then `message_delta.usage`, Bedrock's
- *   `metadata.usage`) and recorded as `gen_ai.usage.*`.
- * - **A reader that stops early** (a `break`) closes the model's stream there: its iterator's
+ * - **Recorded whole**: the step's output is `{ events: [...], usage?, error?, abandoned? }`,
+ *   every event in the order received. Token usage is merged from the events (OpenAI's last
+ *   chunk `usage`, Anthropic's `message_start.message.usage` then `message_delta.usage`,
+ *   Bedrock's `metadata.usage`) and recorded as `gen_ai.usage.*`.
+ * - **A reader that stops early** (a `break`) closes the model's stream: its iterator's
  *   `return()` is called, and a stream with an AbortController (`controller`, as the OpenAI and
- *   Anthropic SDKs' have) is aborted. The step ends ok, `abandoned: true`, with the events read.
- * - **A stream that fails midway** ends the step with its error, which the reader's loop throws
- *   after the events received before it.
- * - **Replayed**, the recorded events are the stream (nothing is called); a recorded failure
- *   replays as the same error, thrown by the served step before any event.
+ *   Anthropic SDKs' have) is aborted. The step ends ok, `abandoned: true`, with the events it had
+ *   received by then (it reads ahead of a slower reader).
+ * - **A failure to open** (a 401, a 429) rejects the call and fails the step, recorded as any
+ *   failed call. **A stream that fails midway** throws to the reader's loop after the events
+ *   that came; the step fails with that error and records the events and the error in its output.
+ * - **Replayed**, the recorded events are the stream (nothing is called), and a stream that
+ *   failed midway throws its recorded error from the reader's loop after them, as it did.
  */
-import { llm } from "./steps.js";
+import { llmSpec, recordError, withStep } from "./steps.js";
 import type { LlmOptions, LlmRequest } from "./steps.js";
 
 /** What a streamed model call records as its output (and what a fork's state for one must be). */
@@ -25,6 +27,8 @@ export interface RecordedEvents<E = unknown> {
   events: E[];
   /** Token usage merged from the events, in the provider's own shape. */
   usage?: Record<string, unknown>;
+  /** The error the stream failed with midway, after the events (the step failed with it). */
+  error?: unknown;
   /** The reader stopped before the end: the model's stream was closed there. */
   abandoned?: true;
 }
@@ -44,7 +48,7 @@ export interface LlmStreamOptions<E = unknown> extends Omit<LlmOptions, "revive"
  * for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta?.content ?? "");
  * ```
  */
-export async function llmStream<Req extends LlmRequest, E>(request: Req, fn: (request: Req) => AsyncIterable<E> | Promise<AsyncIterable<E>>, options: LlmStreamOptions<E> = {}): Promise<AsyncIterable<E>> {
+export async function llmStream<Req extends LlmRequest, E>(request: Req, fn: (request: Req) => AsyncIterable<E> | Iterable<E> | Promise<AsyncIterable<E> | Iterable<E>>, options: LlmStreamOptions<E> = {}): Promise<AsyncIterable<E>> {
   const { revive, ...llmOptions } = options;
   const opened = streamStep<Req, E, undefined>(
     request,
@@ -73,15 +77,21 @@ export interface OpenedStream<E, Head> {
 /** What opening the model's stream gave: its head, the events, and how to close it early. */
 export interface LiveStream<E, Head> {
   head: Head;
-  source: AsyncIterable<E>;
+  source: AsyncIterable<E> | Iterable<E>;
   /** Closes the model's stream when the reader stopped early (beside the iterator's `return()`). */
   close?: () => void;
 }
 
 /**
  * The one streamed-step implementation: opens the stream in an `llm` step, hands events to the
- * caller's channel as they come, and records `{ ...summary's head fields, events, ...summary,
- * abandoned? }` — `recordedHead` puts fields before `events` (Bedrock's `response`).
+ * caller's channel as they come, and records `{ ...recordedHead(head), events, ...summary,
+ * error?, abandoned? }` — `recordedHead` puts fields before `events` (Bedrock's `response`).
+ *
+ * A stream that fails midway is no failure to open: the call has answered, and its reader has
+ * the events that came. The step records them and the error beside them in its output, and fails
+ * with that error (status, `exception` event, `tracewright.error.value`, as any failed step).
+ * Replay serves that output: the stream opens, yields the events, and throws the error from the
+ * reader's loop, where it was thrown.
  */
 export async function streamStep<Req extends LlmRequest, E, Head>(
   request: Req,
@@ -95,42 +105,61 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
   let answered: (head: Head) => void = () => undefined;
   const head = new Promise<Head>((resolve) => (answered = resolve));
   let live = false;
-  const step = llm(
+  const spec = llmSpec(
     request,
-    async (req): Promise<Record<string, unknown>> => {
-      live = true;
-      const opened = await open(req);
-      answered(opened.head);
-      const iterator = opened.source[Symbol.asyncIterator]();
-      let stop: () => void = () => undefined;
-      const stopped = new Promise<"stopped">((resolve) => (stop = () => resolve("stopped")));
-      channel.onAbandon = stop;
-      const events: E[] = [];
-      let abandoned = false;
-      for (;;) {
-        const read = iterator.next();
+    {
+      ...options,
+      // A served recording's events, each rebuilt (a revive that throws fails the served step, REPLAY_REVIVE_FAILED).
+      ...(revive === undefined ? {} : { revive: (recorded: unknown) => (isRecorded(recorded) ? { ...recorded, events: recorded.events.map(revive) } : recorded) }),
+    },
+    (output, span) => {
+      // Failed midway, recorded or served: the step fails with the error, its events kept.
+      if (isRecorded(output) && "error" in output) recordError(span, output.error);
+    },
+  );
+  const step = withStep(spec, async (req): Promise<Record<string, unknown>> => {
+    live = true;
+    const opened = await open(req as Req);
+    // A source that is no stream fails the call before it has opened.
+    const iterator = asyncIteratorOf(opened.source);
+    answered(opened.head);
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<"stopped">((resolve) => (stop = () => resolve("stopped")));
+    channel.abandoned(stop);
+    const events: E[] = [];
+    let abandoned = false;
+    let failure: { error: unknown } | undefined;
+    for (;;) {
+      let next: IteratorResult<E> | "stopped";
+      try {
+        const read = Promise.resolve(iterator.next());
         // A read left pending when the reader stopped may fail later: that is no failure of the call.
         read.catch(() => undefined);
-        const next = await Promise.race([read, stopped]);
-        if (next === "stopped") {
-          abandoned = true;
-          closeQuietly(iterator, opened.close);
-          break;
-        }
-        if (next.done === true) break;
-        events.push(next.value);
-        channel.push(next.value);
+        next = await Promise.race([read, stopped]);
+      } catch (error) {
+        failure = { error };
+        break;
       }
-      return { ...recordedHead(opened.head), events, ...summarize(events), ...(abandoned ? { abandoned: true as const } : {}) };
-    },
-    options,
-  );
+      if (next === "stopped") {
+        abandoned = true;
+        closeQuietly(iterator, opened.close);
+        break;
+      }
+      if (next.done === true) break;
+      events.push(next.value);
+      channel.push(next.value);
+    }
+    if (failure !== undefined) channel.fail(failure.error);
+    return { ...recordedHead(opened.head), events, ...summarize(events), ...(failure === undefined ? {} : { error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
+  });
   // Served by replay, the live function never ran: the recorded events are the stream.
   const served = step.then((recorded) => (live ? undefined : asRecorded(recorded)));
   served.then(
     (recorded) => {
-      if (recorded !== undefined) for (const event of recorded.events) channel.push(revive === undefined ? (event as E) : revive(event));
-      channel.end();
+      if (recorded === undefined) return channel.end();
+      for (const event of recorded.events) channel.push(event as E);
+      if ("error" in recorded) channel.fail(recorded.error);
+      else channel.end();
     },
     (error: unknown) => channel.fail(error),
   );
@@ -139,15 +168,25 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
   return { head: undefined, ...(first.recorded === undefined ? {} : { recorded: first.recorded }), events: channel };
 }
 
+/** The source's async iterator; a sync iterable (an array of events) is read as one. */
+function asyncIteratorOf<E>(source: AsyncIterable<E> | Iterable<E>): AsyncIterator<E> | Iterator<E> {
+  const value = source as Partial<AsyncIterable<E> & Iterable<E>> | null | undefined;
+  const asyncIterator = value?.[Symbol.asyncIterator];
+  if (typeof asyncIterator === "function") return asyncIterator.call(value);
+  const iterator = value?.[Symbol.iterator];
+  if (typeof iterator === "function") return iterator.call(value);
+  throw new TypeError(`A streamed model call's source must be an async iterable of events (the SDK's stream); got ${value === null ? "null" : typeof value}.`);
+}
+
 /** Calls the iterator's `return()` and `close`, neither of which may throw into the caller's loop. */
-function closeQuietly(iterator: AsyncIterator<unknown>, close: (() => void) | undefined): void {
+function closeQuietly(iterator: AsyncIterator<unknown> | Iterator<unknown>, close: (() => void) | undefined): void {
   try {
     close?.();
   } catch {
     // The stream is being left: a failure to close it is not the caller's.
   }
   try {
-    void iterator.return?.()?.catch?.(() => undefined);
+    Promise.resolve(iterator.return?.()).catch(() => undefined);
   } catch {
     // As above.
   }
@@ -159,13 +198,17 @@ function abortSource(source: unknown): void {
   if (typeof controller?.abort === "function") (controller as AbortController).abort();
 }
 
+/** Whether a value has a recorded stream's shape: an object with an `events` array. */
+function isRecorded(value: unknown): value is Record<string, unknown> & { events: unknown[] } {
+  return value !== null && typeof value === "object" && Array.isArray((value as { events?: unknown }).events);
+}
+
 /** A served output as recorded events, or a clear error naming what it is instead. */
 function asRecorded(served: unknown): Record<string, unknown> & { events: unknown[] } {
-  const events = (served as { events?: unknown } | null)?.events;
-  if (served === null || typeof served !== "object" || !Array.isArray(events)) {
+  if (!isRecorded(served)) {
     throw new TypeError(`The output served for a streamed model call is not a recorded stream ({ events: [...] }); got ${served === null ? "null" : Array.isArray(served) ? "an array" : typeof served}${typeof served === "object" && served !== null ? ` with keys ${Object.keys(served).join(", ") || "none"}` : ""}.`);
   }
-  return served as Record<string, unknown> & { events: unknown[] };
+  return served;
 }
 
 /**
@@ -191,60 +234,67 @@ export function mergedUsage(events: readonly unknown[]): Record<string, unknown>
  * Events handed from the step reading the model's stream to the caller reading theirs, in order,
  * as they come (buffered while the caller is slower); the caller's read ends with the stream, or
  * throws its error. Read once, as an SDK's own stream; a reader that stops early (a `break`)
- * tells the step, which closes the model's stream there.
+ * tells the step, which closes the model's stream there. Its state is in private fields: a run
+ * that returns the stream records an empty object for it, the same on replay, not how far the
+ * step had read.
  */
 export class EventChannel<E> implements AsyncIterable<E> {
-  private readonly events: E[] = [];
-  private ended = false;
-  private failure: { error: unknown } | undefined;
-  private wake: (() => void) | undefined;
-  private taken = false;
-  onAbandon: () => void = () => undefined;
+  readonly #events: E[] = [];
+  #ended = false;
+  #failure: { error: unknown } | undefined;
+  #wake: (() => void) | undefined;
+  #taken = false;
+  #onAbandon: () => void = () => undefined;
+
+  /** Called when the reader stops before the end. */
+  abandoned(tell: () => void): void {
+    this.#onAbandon = tell;
+  }
 
   push(event: E): void {
-    this.events.push(event);
-    this.notify();
+    this.#events.push(event);
+    this.#notify();
   }
 
   end(): void {
-    this.ended = true;
-    this.notify();
+    this.#ended = true;
+    this.#notify();
   }
 
   fail(error: unknown): void {
-    this.failure = { error };
-    this.notify();
+    this.#failure = { error };
+    this.#notify();
   }
 
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
     wake?.();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<E> {
-    if (this.taken) throw new TypeError("A model's stream can be read once, as the SDK's own.");
-    this.taken = true;
-    return this.read();
+    if (this.#taken) throw new TypeError("A model's stream can be read once, as the SDK's own.");
+    this.#taken = true;
+    return this.#read();
   }
 
-  private async *read(): AsyncGenerator<E> {
+  async *#read(): AsyncGenerator<E> {
     let next = 0;
     try {
       for (;;) {
-        if (next < this.events.length) {
-          const event = this.events[next] as E;
+        if (next < this.#events.length) {
+          const event = this.#events[next] as E;
           // Handed on, it is the caller's: the channel keeps no copy (the step has its own list).
-          this.events[next++] = undefined as E;
+          this.#events[next++] = undefined as E;
           yield event;
           continue;
         }
-        if (this.failure !== undefined) throw this.failure.error;
-        if (this.ended) return;
-        await new Promise<void>((resolve) => (this.wake = resolve));
+        if (this.#failure !== undefined) throw this.#failure.error;
+        if (this.#ended) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
       }
     } finally {
-      if (!this.ended && this.failure === undefined) this.onAbandon();
+      if (!this.#ended && this.#failure === undefined) this.#onAbandon();
     }
   }
 }

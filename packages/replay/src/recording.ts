@@ -134,7 +134,10 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       order,
       inputHash: str(a[Tracewright.INPUT_HASH]),
       inputJson: str(a[OpenInference.INPUT_VALUE]),
-      outputJson: step.status === "error" ? undefined : str(a[OpenInference.OUTPUT_VALUE]),
+      // A failed step records no output, unless it must replay with one: a stream that broke off
+      // midway (llmStream) records its events and the error, served as its output (whose
+      // reader's loop throws the error after the events).
+      outputJson: str(a[OpenInference.OUTPUT_VALUE]),
       errorJson: str(a[Tracewright.ERROR_VALUE]),
       error: step.error === undefined ? undefined : { type: step.error.type, message: step.error.message },
       spanId: step.spanId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conversationOf, MAX_MESSAGES } from "./chat";
+import { conversationOf, MAX_MESSAGES, streamed } from "./chat";
 
 describe("conversationOf", () => {
   it("reads a Bedrock Converse request and answer: system, text, tool use and results", () => {
@@ -149,5 +149,29 @@ describe("conversationOf", () => {
     ]);
     // Events of no shape read here: the request alone.
     expect(conversationOf(request, { events: [{ token: "x" }, null, 3] })?.messages).toHaveLength(1);
+  });
+
+  it("takes a stream's odd deltas as the SDKs do: a name sent again, a delta without an index, indexes that are no index, reasoning blocks, a flood of indexes", () => {
+    const call = (c: Record<string, unknown>) => ({ choices: [{ index: 0, delta: { tool_calls: [c] } }] });
+    const [repeated] = streamed([
+      call({ index: 0, id: "c1", function: { name: "get_weather", arguments: '{"city":' } }),
+      call({ function: { name: "get_weather", arguments: '"Oslo"}' } }),
+      call({ index: "1", function: { arguments: "" } }),
+    ]);
+    expect(repeated?.tool_calls).toEqual([{ id: "c1", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }]);
+    // Anthropic's thinking block (neither text nor a tool call here) is left out, not an empty text.
+    expect(
+      streamed([
+        { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } },
+        { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "hmm" } },
+        { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Yes." } },
+      ]),
+    ).toEqual([{ role: "assistant", content: [{ type: "text", text: "Yes." }] }]);
+    // An index per event: the first blocks are shown, the rest left out.
+    const flood = Array.from({ length: 100_000 }, (_, i) => ({ contentBlockDelta: { contentBlockIndex: i, delta: { text: `b${i}` } } }));
+    const [many] = streamed(flood);
+    expect(many?.content).toHaveLength(MAX_MESSAGES);
+    expect((many?.content as { text: string }[])[0]).toEqual({ text: "b0" });
+    expect(streamed([{ contentBlockDelta: { contentBlockIndex: Number.NaN, delta: { text: "x" } } }, { contentBlockDelta: { contentBlockIndex: -3, delta: { text: "y" } } }])).toEqual([{ role: "assistant", content: [{ text: "xy" }] }]);
   });
 });

@@ -146,12 +146,30 @@ interface Block {
   tool?: { id?: string; name: string; input: string };
 }
 
+/**
+ * How many content blocks, tool calls or choices a streamed answer is put back together into, at
+ * most: a stream of more (a malformed one: an index per event) shows its first ones.
+ */
+const MAX_STREAMED_PARTS = MAX_MESSAGES;
+
+/** A stream's index: a whole number from 0, else 0. */
+function indexOf(value: unknown): number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/** The entry at `index` of `entries`, made when first met; undefined past {@link MAX_STREAMED_PARTS}. */
+function entryAt<T>(entries: Map<number, T>, index: number, make: () => T): T | undefined {
+  let entry = entries.get(index);
+  if (entry === undefined) {
+    if (entries.size >= MAX_STREAMED_PARTS) return undefined;
+    entries.set(index, (entry = make()));
+  }
+  return entry;
+}
+
 /** The block at `index` of `blocks`, made when first met. */
-function blockAt(blocks: Map<number, Block>, index: unknown): Block {
-  const at = typeof index === "number" ? index : 0;
-  let block = blocks.get(at);
-  if (block === undefined) blocks.set(at, (block = { text: "" }));
-  return block;
+function blockAt(blocks: Map<number, Block>, index: unknown): Block | undefined {
+  return entryAt(blocks, indexOf(index), () => ({ text: "" }));
 }
 
 /** A tool call's streamed arguments: the object they parse to, else their text. */
@@ -172,7 +190,7 @@ function streamedArgs(input: string): unknown {
  * content blocks. One pass over the events.
  */
 export function streamed(events: readonly unknown[]): Obj[] {
-  const choices = new Map<number, { role: string; content: string; calls: Map<number, { id?: string; name: string; arguments: string }> }>();
+  const choices = new Map<number, { role: string; content: string; calls: Map<number, { id?: string; name: string; arguments: string }>; last: number }>();
   const blocks = new Map<number, Block>();
   let role = "assistant";
   let shape: "anthropic" | "bedrock" | undefined;
@@ -181,21 +199,23 @@ export function streamed(events: readonly unknown[]): Obj[] {
     if (Array.isArray(event.choices)) {
       for (const choice of event.choices) {
         if (!isObj(choice) || !isObj(choice.delta)) continue;
-        const index = typeof choice.index === "number" ? choice.index : 0;
-        let c = choices.get(index);
-        if (c === undefined) choices.set(index, (c = { role: "assistant", content: "", calls: new Map() }));
+        const c = entryAt(choices, indexOf(choice.index), () => ({ role: "assistant", content: "", calls: new Map(), last: 0 }));
+        if (c === undefined) continue;
         const delta = choice.delta;
         if (typeof delta.role === "string") c.role = delta.role;
         if (typeof delta.content === "string") c.content += delta.content;
         if (Array.isArray(delta.tool_calls)) {
           for (const call of delta.tool_calls) {
             if (!isObj(call)) continue;
-            const at = typeof call.index === "number" ? call.index : c.calls.size;
-            let known = c.calls.get(at);
-            if (known === undefined) c.calls.set(at, (known = { name: "", arguments: "" }));
+            // A delta with no index goes on with the call before it.
+            const at = call.index === undefined ? c.last : indexOf(call.index);
+            const known = entryAt(c.calls, at, () => ({ name: "", arguments: "" }));
+            if (known === undefined) continue;
+            c.last = at;
             if (typeof call.id === "string") known.id = call.id;
             const fn = isObj(call.function) ? call.function : {};
-            if (typeof fn.name === "string") known.name += fn.name;
+            // The name comes whole (in the call's first delta, or again in each), the arguments in pieces.
+            if (typeof fn.name === "string" && fn.name !== "") known.name = fn.name;
             if (typeof fn.arguments === "string") known.arguments += fn.arguments;
           }
         }
@@ -209,10 +229,12 @@ export function streamed(events: readonly unknown[]): Obj[] {
       else if (type === "content_block_start" && isObj(event.content_block)) {
         const start = event.content_block;
         const block = blockAt(blocks, event.index);
+        if (block === undefined) continue;
         if (typeof start.text === "string") block.text += start.text;
         if (start.type === "tool_use") block.tool = { ...idOf(start.id), name: text(start.name ?? "?"), input: "" };
       } else if (type === "content_block_delta" && isObj(event.delta)) {
         const block = blockAt(blocks, event.index);
+        if (block === undefined) continue;
         if (typeof event.delta.text === "string") block.text += event.delta.text;
         if (typeof event.delta.partial_json === "string") (block.tool ??= { name: "?", input: "" }).input += event.delta.partial_json;
       } else continue;
@@ -224,10 +246,12 @@ export function streamed(events: readonly unknown[]): Obj[] {
     else if (isObj(event.contentBlockStart)) {
       const use = isObj(event.contentBlockStart.start) && isObj(event.contentBlockStart.start.toolUse) ? event.contentBlockStart.start.toolUse : undefined;
       const block = blockAt(blocks, event.contentBlockStart.contentBlockIndex);
+      if (block === undefined) continue;
       if (use !== undefined) block.tool = { ...idOf(use.toolUseId), name: text(use.name ?? "?"), input: "" };
     } else if (isObj(event.contentBlockDelta) && isObj(event.contentBlockDelta.delta)) {
       const delta = event.contentBlockDelta.delta;
       const block = blockAt(blocks, event.contentBlockDelta.contentBlockIndex);
+      if (block === undefined) continue;
       if (typeof delta.text === "string") block.text += delta.text;
       if (isObj(delta.toolUse) && typeof delta.toolUse.input === "string") (block.tool ??= { name: "?", input: "" }).input += delta.toolUse.input;
     } else continue;
@@ -244,7 +268,11 @@ export function streamed(events: readonly unknown[]): Obj[] {
       }));
   }
   if (shape === undefined) return [];
-  const ordered = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, block]) => block);
+  // A block with neither text nor a tool call (a reasoning block, read here as neither) is left out.
+  const ordered = [...blocks.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, block]) => block)
+    .filter((block) => block.tool !== undefined || block.text !== "");
   const content = ordered.map((block) => {
     if (block.tool === undefined) return shape === "anthropic" ? { type: "text", text: block.text } : { text: block.text };
     const input = streamedArgs(block.tool.input);
