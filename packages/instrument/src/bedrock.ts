@@ -54,7 +54,9 @@ export interface RecordedStream {
   stopReason?: unknown;
   /** The `metadata` event's usage, read for `gen_ai.usage.*`. */
   usage?: unknown;
-  /** The error the stream failed with midway, after the events (the step failed with it). */
+  /** The stream failed midway, after the events, with `error` (the step failed with it). */
+  failed?: true;
+  /** What the stream threw. */
   error?: unknown;
   /** The caller stopped reading before the end: the model's stream was closed there. */
   abandoned?: true;

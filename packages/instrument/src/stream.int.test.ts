@@ -250,12 +250,49 @@ describe("llmStream", () => {
       return out;
     });
     expect(read.output).toEqual(["a", "b"]);
+    // Promises in a sync source are awaited, as `for await` does: the recording holds what the reader got.
+    const awaited = await runWithResult("writer", {}, async () => {
+      const out: unknown[] = [];
+      for await (const e of await llmStream({ model: "promised" }, () => [Promise.resolve({ a: 1 }), Promise.resolve({ a: 2 })])) out.push(e);
+      return out;
+    });
+    expect(awaited.output).toEqual([{ a: 1 }, { a: 2 }]);
+    const promised = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "writer/llm:promised#0");
+    expect((revive(String(promised?.attributes["output.value"])) as { events: unknown[] }).events).toEqual([{ a: 1 }, { a: 2 }]);
+    // An iterator whose result is no object fails the stream there, as `for await` would.
+    const badResult = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(5) }) } as unknown as AsyncIterable<string>;
+    const bad = await runWithResult("writer", {}, async () => {
+      for await (const e of await llmStream({ model: "m" }, () => badResult)) void e;
+    });
+    expect((bad.error as Error).message).toBe("Iterator result 5 is not an object");
     const none = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, () => 42 as unknown as AsyncIterable<string>));
     expect((none.error as Error).message).toBe("A streamed model call's source must be an async iterable of events (the SDK's stream); got number.");
     // Whether or not the step has read on, the stream itself is no state: the run's output is the same text.
     const returned = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, () => ["a"]));
     const root = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "writer" && s.spanContext().traceId === returned.traceId);
     expect(root?.attributes["output.value"]).toBe("{}");
+  });
+
+  it("a stream that throws undefined midway replays as throwing it, not as ending", async () => {
+    const source = async function* () {
+      yield "a";
+      throw undefined;
+    };
+    const agent = async () => {
+      const out: string[] = [];
+      try {
+        for await (const e of await llmStream({ model: "m" }, source)) out.push(e);
+      } catch (error) {
+        return [...out, `threw ${String(error)}`];
+      }
+      return [...out, "ended"];
+    };
+    const recorded = await runWithResult("writer", {}, agent);
+    expect(recorded.output).toEqual(["a", "threw undefined"]);
+    const step = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.kind"] === "llm" && s.spanContext().traceId === recorded.traceId)!;
+    const served = revive(String(step.attributes["output.value"]));
+    const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve(served as never) : live()), interceptSync: (_c, live) => live() };
+    expect((await runWithResult("writer", {}, agent, { interceptor })).output).toEqual(["a", "threw undefined"]);
   });
 
   it("merges usage from the events as Anthropic streams it: input at message_start, output at message_delta", () => {

@@ -4,7 +4,7 @@
  * {@link llmStream} (any SDK whose stream is an async iterable: OpenAI's and Anthropic's
  * `stream: true`, LangChain's `.stream()`) and Bedrock's ConverseStream (bedrock.ts).
  *
- * - **Recorded whole**: the step's output is `{ events: [...], usage?, error?, abandoned? }`,
+ * - **Recorded whole**: the step's output is `{ events: [...], usage?, failed?, error?, abandoned? }`,
  *   every event in the order received. Token usage is merged from the events (OpenAI's last
  *   chunk `usage`, Anthropic's `message_start.message.usage` then `message_delta.usage`,
  *   Bedrock's `metadata.usage`) and recorded as `gen_ai.usage.*`.
@@ -27,7 +27,9 @@ export interface RecordedEvents<E = unknown> {
   events: E[];
   /** Token usage merged from the events, in the provider's own shape. */
   usage?: Record<string, unknown>;
-  /** The error the stream failed with midway, after the events (the step failed with it). */
+  /** The stream failed midway, after the events, with `error` (the step failed with it). */
+  failed?: true;
+  /** What the stream threw (absent when that was `undefined`). */
   error?: unknown;
   /** The reader stopped before the end: the model's stream was closed there. */
   abandoned?: true;
@@ -85,7 +87,7 @@ export interface LiveStream<E, Head> {
 /**
  * The one streamed-step implementation: opens the stream in an `llm` step, hands events to the
  * caller's channel as they come, and records `{ ...recordedHead(head), events, ...summary,
- * error?, abandoned? }` — `recordedHead` puts fields before `events` (Bedrock's `response`).
+ * failed?, error?, abandoned? }` — `recordedHead` puts fields before `events` (Bedrock's `response`).
  *
  * A stream that fails midway is no failure to open: the call has answered, and its reader has
  * the events that came. The step records them and the error beside them in its output, and fails
@@ -114,7 +116,7 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
     },
     (output, span) => {
       // Failed midway, recorded or served: the step fails with the error, its events kept.
-      if (isRecorded(output) && "error" in output) recordError(span, output.error);
+      if (isRecorded(output) && output.failed === true) recordError(span, output.error);
     },
   );
   const step = withStep(spec, async (req): Promise<Record<string, unknown>> => {
@@ -145,12 +147,17 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
         closeQuietly(iterator, opened.close);
         break;
       }
+      if (typeof next !== "object" || next === null) {
+        // What `for await` throws for it.
+        failure = { error: new TypeError(`Iterator result ${String(next)} is not an object`) };
+        break;
+      }
       if (next.done === true) break;
       events.push(next.value);
       channel.push(next.value);
     }
     if (failure !== undefined) channel.fail(failure.error);
-    return { ...recordedHead(opened.head), events, ...summarize(events), ...(failure === undefined ? {} : { error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
+    return { ...recordedHead(opened.head), events, ...summarize(events), ...(failure === undefined ? {} : { failed: true as const, error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
   });
   // Served by replay, the live function never ran: the recorded events are the stream.
   const served = step.then((recorded) => (live ? undefined : asRecorded(recorded)));
@@ -158,7 +165,7 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
     (recorded) => {
       if (recorded === undefined) return channel.end();
       for (const event of recorded.events) channel.push(event as E);
-      if ("error" in recorded) channel.fail(recorded.error);
+      if (recorded.failed === true) channel.fail(recorded.error);
       else channel.end();
     },
     (error: unknown) => channel.fail(error),
@@ -169,17 +176,19 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
 }
 
 /** The source's async iterator; a sync iterable (an array of events) is read as one. */
-function asyncIteratorOf<E>(source: AsyncIterable<E> | Iterable<E>): AsyncIterator<E> | Iterator<E> {
+function asyncIteratorOf<E>(source: AsyncIterable<E> | Iterable<E>): AsyncIterator<E> {
   const value = source as Partial<AsyncIterable<E> & Iterable<E>> | null | undefined;
   const asyncIterator = value?.[Symbol.asyncIterator];
   if (typeof asyncIterator === "function") return asyncIterator.call(value);
-  const iterator = value?.[Symbol.iterator];
-  if (typeof iterator === "function") return iterator.call(value);
+  // Through an async generator, as `for await` reads one: a value that is a promise is awaited (a rejected one fails the stream there).
+  if (typeof value?.[Symbol.iterator] === "function") return (async function* () {
+    yield* value as Iterable<E>;
+  })();
   throw new TypeError(`A streamed model call's source must be an async iterable of events (the SDK's stream); got ${value === null ? "null" : typeof value}.`);
 }
 
 /** Calls the iterator's `return()` and `close`, neither of which may throw into the caller's loop. */
-function closeQuietly(iterator: AsyncIterator<unknown> | Iterator<unknown>, close: (() => void) | undefined): void {
+function closeQuietly(iterator: AsyncIterator<unknown>, close: (() => void) | undefined): void {
   try {
     close?.();
   } catch {

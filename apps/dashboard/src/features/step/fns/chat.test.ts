@@ -159,6 +159,12 @@ describe("conversationOf", () => {
       call({ index: "1", function: { arguments: "" } }),
     ]);
     expect(repeated?.tool_calls).toEqual([{ id: "c1", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } }]);
+    // Whole calls without indexes, told apart by their ids.
+    const [whole] = streamed([{ choices: [{ index: 0, delta: { tool_calls: [{ id: "c1", function: { name: "a", arguments: "{}" } }, { id: "c2", function: { name: "b", arguments: "{}" } }] } }] }]);
+    expect(whole?.tool_calls).toEqual([
+      { id: "c1", function: { name: "a", arguments: "{}" } },
+      { id: "c2", function: { name: "b", arguments: "{}" } },
+    ]);
     // Anthropic's thinking block (neither text nor a tool call here) is left out, not an empty text.
     expect(
       streamed([

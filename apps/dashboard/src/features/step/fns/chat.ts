@@ -207,8 +207,11 @@ export function streamed(events: readonly unknown[]): Obj[] {
         if (Array.isArray(delta.tool_calls)) {
           for (const call of delta.tool_calls) {
             if (!isObj(call)) continue;
-            // A delta with no index goes on with the call before it.
-            const at = call.index === undefined ? c.last : indexOf(call.index);
+            // A delta with no index goes on with the call before it, unless it names a call of its
+            // own (an id other than that call's: a provider sending whole calls without indexes).
+            const before = c.calls.get(c.last);
+            const own = typeof call.id === "string" && before?.id !== undefined && before.id !== call.id;
+            const at = call.index !== undefined ? indexOf(call.index) : own ? Math.max(...c.calls.keys()) + 1 : c.last;
             const known = entryAt(c.calls, at, () => ({ name: "", arguments: "" }));
             if (known === undefined) continue;
             c.last = at;
