@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { llm, tool } from "@tracewright/instrument";
+import { llm, llmStream, tool } from "@tracewright/instrument";
 import { ToolTimeoutError } from "./errors.js";
-import type { ChatModel, ConverseRequest, ConverseResponse } from "./model/types.js";
+import type { ChatModel, ConverseRequest, ConverseResponse, ConverseStreamEvent } from "./model/types.js";
 import type { ToolCallOptions } from "./tools/toolbox.js";
 
 /**
@@ -23,10 +23,37 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 50 };
  * exponential backoff without jitter (jitter would make two runs differ); every attempt is its
  * own step, so a recording shows the throttled attempts and replay serves them in order.
  */
-export async function callModel(model: ChatModel, name: string, request: ConverseRequest, retry: RetryPolicy = DEFAULT_RETRY): Promise<ConverseResponse> {
+export function callModel(model: ChatModel, name: string, request: ConverseRequest, retry: RetryPolicy = DEFAULT_RETRY): Promise<ConverseResponse> {
+  return retried(retry, () => llm(request, (req) => model.converse(req), { name, provider: model.provider }));
+}
+
+/**
+ * One model call whose answer is read as a stream (`llmStream`: the step records every event),
+ * put back together into the response {@link callModel} returns; retried as that is. A model
+ * that cannot stream is asked with `converse`, through {@link callModel}.
+ */
+export function streamModel(model: ChatModel, name: string, request: ConverseRequest, retry: RetryPolicy = DEFAULT_RETRY): Promise<ConverseResponse> {
+  const converseStream = model.converseStream?.bind(model);
+  if (converseStream === undefined) return callModel(model, name, request, retry);
+  return retried(retry, async () => {
+    const stream = await llmStream(request, (req) => converseStream(req), { name, provider: model.provider });
+    let text = "";
+    let stopReason: ConverseResponse["stopReason"] = "end_turn";
+    let metadata: Extract<ConverseStreamEvent, { metadata: unknown }>["metadata"] = { usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 }, metrics: { latencyMs: 0 } };
+    for await (const event of stream) {
+      if ("contentBlockDelta" in event) text += event.contentBlockDelta.delta.text;
+      else if ("messageStop" in event) stopReason = event.messageStop.stopReason;
+      else if ("metadata" in event) metadata = event.metadata;
+    }
+    return { output: { message: { role: "assistant", content: [{ text }] } }, stopReason, ...metadata };
+  });
+}
+
+/** Runs `call` until it does not fail by throttling, or `retry.maxAttempts` attempts have. */
+async function retried<T>(retry: RetryPolicy, call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await llm(request, (req) => model.converse(req), { name, provider: model.provider });
+      return await call();
     } catch (error) {
       if (!isThrottling(error) || attempt >= retry.maxAttempts) throw error;
       await sleep(retry.baseDelayMs * 2 ** (attempt - 1));

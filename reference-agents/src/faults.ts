@@ -1,6 +1,6 @@
 import { ThrottlingException, UnknownNameError, UpstreamError } from "./errors.js";
 import { countTokens } from "./model/scripted.js";
-import type { ChatModel, ConverseResponse } from "./model/types.js";
+import type { ChatModel, ConverseRequest, ConverseResponse } from "./model/types.js";
 import type { Toolbox } from "./tools/toolbox.js";
 
 /**
@@ -77,6 +77,7 @@ export function withModelFaults(model: ChatModel, fault: FaultName | undefined):
           const response = await model.converse(request);
           return calls++ === 0 ? truncated(response) : response;
         },
+        ...streamOf(model),
       };
     }
     case "rate_limit_then_ok": {
@@ -87,11 +88,19 @@ export function withModelFaults(model: ChatModel, fault: FaultName | undefined):
         converse(request) {
           return calls++ < THROTTLED_CALLS ? Promise.reject(new ThrottlingException()) : model.converse(request);
         },
+        // Throttled as a streamed call is: when it is made, before any event.
+        ...(model.converseStream === undefined ? {} : { converseStream: (request: ConverseRequest) => (calls++ < THROTTLED_CALLS ? Promise.reject(new ThrottlingException()) : (model.converseStream as NonNullable<ChatModel["converseStream"]>)(request)) }),
       };
     }
     default:
       return model;
   }
+}
+
+/** The model's own streaming, where it has it: a fault of `converse` leaves its streamed calls as they are. */
+function streamOf(model: ChatModel): Pick<ChatModel, "converseStream"> {
+  const converseStream = model.converseStream;
+  return converseStream === undefined ? {} : { converseStream: (request) => converseStream.call(model, request) };
 }
 
 /** The reply cut off halfway, as a model that ran out of output tokens returns it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ScriptError } from "../errors.js";
 import type { ScriptRule } from "./scripted.js";
-import { countTokens, createScriptedModel, lastUserText, simulatedLatencyMs } from "./scripted.js";
+import { countTokens, createScriptedModel, lastUserText, simulatedLatencyMs, streamPieces } from "./scripted.js";
 import type { ConverseRequest } from "./types.js";
 import { replyText } from "./types.js";
 
@@ -83,5 +83,21 @@ describe("countTokens", () => {
     expect(countTokens("costs")).toBe(2);
     expect(countTokens('{"next": "done"}')).toBe(2 + 7);
     expect(countTokens("Graviton cuts 20% — über-cheap")).toBe(2 + 1 + 1 + 1 + 1 + 1 + 1 + 2);
+  });
+
+  it("streams the same answer in pieces, as ConverseStream sends it: the text joined back exactly, the stop reason and usage last", async () => {
+    const model = createScriptedModel([echo], { latencyScale: 0 });
+    const request = ask("echo one two three four five six seven eight nine ten  eleven");
+    const whole = await model.converse(request);
+    const events = [];
+    for await (const event of await model.converseStream!(request)) events.push(event);
+    expect(events[0]).toEqual({ messageStart: { role: "assistant" } });
+    const pieces = events.flatMap((e) => ("contentBlockDelta" in e ? [e.contentBlockDelta.delta.text] : []));
+    expect(pieces).toEqual(["ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT ", "NINE TEN  ELEVEN"]);
+    expect(pieces.join("")).toBe(replyText(whole));
+    expect(events.slice(-2)).toEqual([{ messageStop: { stopReason: whole.stopReason } }, { metadata: { usage: whole.usage, metrics: whole.metrics } }]);
+    expect(streamPieces("  lead and trail  ")).toEqual(["  lead and trail  "]);
+    // A request no rule matches fails the call when it is made, before any event.
+    await expect(model.converseStream!(ask("no rule"))).rejects.toBeInstanceOf(ScriptError);
   });
 });

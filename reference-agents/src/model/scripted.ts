@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ScriptError } from "../errors.js";
-import type { ChatModel, ConverseRequest, ConverseResponse, StopReason } from "./types.js";
+import type { ChatModel, ConverseRequest, ConverseResponse, ConverseStreamEvent, StopReason } from "./types.js";
 
 /** What a rule answers: a text, or a text with the stop reason to report. */
 export type ScriptedReply = string | { text: string; stopReason?: StopReason };
@@ -44,28 +44,59 @@ export function createScriptedModel(script: readonly ScriptRule[], options: Scri
   const id = options.id ?? "scripted-converse-1";
   const scale = options.latencyScale ?? 1;
   if (!(scale >= 0)) throw new RangeError(`latencyScale must be a number >= 0, got ${scale}`);
+  /** The scripted response to a request, and the latency it simulates. */
+  const answer = (request: ConverseRequest): ConverseResponse => {
+    const rule = script.find((candidate) => candidate.matches(request));
+    if (rule === undefined) {
+      throw new ScriptError(`no scripted reply for a request to ${request.model}; system prompt starts "${preview(systemText(request))}", last user message starts "${preview(lastUserText(request))}"`);
+    }
+    const raw = rule.reply(request);
+    const reply = typeof raw === "string" ? { text: raw } : raw;
+    const inputTokens = countRequestTokens(request);
+    const outputTokens = countTokens(reply.text);
+    return {
+      output: { message: { role: "assistant", content: [{ text: reply.text }] } },
+      stopReason: reply.stopReason ?? "end_turn",
+      usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
+      metrics: { latencyMs: Math.round(simulatedLatencyMs(request) * scale) },
+    };
+  };
   return {
     id,
     provider: SCRIPTED_PROVIDER,
     async converse(request: ConverseRequest): Promise<ConverseResponse> {
-      const rule = script.find((candidate) => candidate.matches(request));
-      if (rule === undefined) {
-        throw new ScriptError(`no scripted reply for a request to ${request.model}; system prompt starts "${preview(systemText(request))}", last user message starts "${preview(lastUserText(request))}"`);
-      }
-      const raw = rule.reply(request);
-      const reply = typeof raw === "string" ? { text: raw } : raw;
-      const latencyMs = Math.round(simulatedLatencyMs(request) * scale);
-      if (latencyMs > 0) await sleep(latencyMs);
-      const inputTokens = countRequestTokens(request);
-      const outputTokens = countTokens(reply.text);
-      return {
-        output: { message: { role: "assistant", content: [{ text: reply.text }] } },
-        stopReason: reply.stopReason ?? "end_turn",
-        usage: { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens },
-        metrics: { latencyMs },
-      };
+      const response = answer(request);
+      if (response.metrics.latencyMs > 0) await sleep(response.metrics.latencyMs);
+      return response;
+    },
+    async converseStream(request: ConverseRequest): Promise<AsyncIterable<ConverseStreamEvent>> {
+      const response = answer(request);
+      const pieces = streamPieces(response.output.message.content.map((block) => block.text).join(""));
+      // The same latency as the whole answer's, spread over its pieces: the first comes at once.
+      const perPiece = response.metrics.latencyMs / Math.max(1, pieces.length);
+      return (async function* () {
+        yield { messageStart: { role: "assistant" } } as const;
+        for (const [i, text] of pieces.entries()) {
+          if (i > 0 && perPiece > 0) await sleep(perPiece);
+          yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text } } };
+        }
+        yield { contentBlockStop: { contentBlockIndex: 0 } };
+        yield { messageStop: { stopReason: response.stopReason } };
+        yield { metadata: { usage: response.usage, metrics: response.metrics } };
+      })();
     },
   };
+}
+
+/** Words a streamed piece holds, as a model streams a few tokens at a time. */
+const WORDS_PER_PIECE = 8;
+
+/** A text in the pieces a stream hands it on in: runs of {@link WORDS_PER_PIECE} words, white space kept, joined back exactly. */
+export function streamPieces(text: string): string[] {
+  const words = text.match(/\S+\s*|\s+/g) ?? [];
+  const pieces: string[] = [];
+  for (let i = 0; i < words.length; i += WORDS_PER_PIECE) pieces.push(words.slice(i, i + WORDS_PER_PIECE).join(""));
+  return pieces;
 }
 
 /** The latency the scripted model simulates for a request, before scaling: 5–20 ms. */

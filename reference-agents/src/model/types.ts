@@ -31,6 +31,14 @@ export type ConverseResponse = {
   metrics: { latencyMs: number };
 };
 
+/** One event of a streamed answer, in the shape of Bedrock's ConverseStream (text only). */
+export type ConverseStreamEvent =
+  | { messageStart: { role: "assistant" } }
+  | { contentBlockDelta: { contentBlockIndex: number; delta: { text: string } } }
+  | { contentBlockStop: { contentBlockIndex: number } }
+  | { messageStop: { stopReason: StopReason } }
+  | { metadata: { usage: TokenUsage; metrics: { latencyMs: number } } };
+
 /** Anything that answers Converse requests: the scripted model, or an adapter over a real client. */
 export interface ChatModel {
   /** The model id requests are sent with. */
@@ -38,6 +46,12 @@ export interface ChatModel {
   /** `gen_ai.provider.name`, e.g. `aws.bedrock`. */
   readonly provider: string;
   converse(request: ConverseRequest): Promise<ConverseResponse>;
+  /**
+   * The same answer streamed, as ConverseStream sends it: resolves when the model answers (a
+   * throttled call rejects here), then yields the text in pieces. A model without it is asked
+   * with {@link converse} where an agent would stream.
+   */
+  converseStream?(request: ConverseRequest): Promise<AsyncIterable<ConverseStreamEvent>>;
 }
 
 /** The reply's text: its text blocks joined. */

@@ -54,6 +54,13 @@ describe("runSupervisor", () => {
     const clock = recorder.step("supervisor/clock:now#0");
     expect(report.generatedAt).toBe(new Date(clock.output as number).toISOString());
     expect(report.markdown.endsWith(`_Generated ${report.generatedAt} by the supervisor agent._\n`)).toBe(true);
+    // The writer's answer was streamed: its step recorded every piece, and the draft is them joined.
+    const writer = recorder.step("supervisor/node:writer#0/llm:writer#0").output as { events: Record<string, { delta?: { text: string } }>[]; usage: { outputTokens: number } };
+    const pieces = writer.events.flatMap((e) => (e.contentBlockDelta?.delta === undefined ? [] : [e.contentBlockDelta.delta.text]));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(report.markdown).toContain(pieces.join(""));
+    expect(writer.usage.outputTokens).toBeGreaterThan(0);
+    expect(recorder.span("supervisor/node:writer#0/llm:writer#0").attributes[GenAI.USAGE_OUTPUT_TOKENS]).toBe(writer.usage.outputTokens);
   });
 
   it("records every node, model call and tool call under a stable key", async () => {

@@ -1,7 +1,7 @@
 import { interrupt } from "@langchain/langgraph";
 import { humanInput } from "@tracewright/instrument";
 import type { RetryPolicy } from "../calls.js";
-import { callModel, callTool } from "../calls.js";
+import { callModel, callTool, streamModel } from "../calls.js";
 import { PlanRejectedError, ReferenceAgentError, RoutingError } from "../errors.js";
 import type { FaultName } from "../faults.js";
 import type { ChatModel } from "../model/types.js";
@@ -134,7 +134,8 @@ function monthOverMonth(months: readonly StatsGroup[], offByOne: boolean): numbe
 /** `writer`: asks the model to draft the report from the statistics and findings. */
 export async function writer(state: SupervisorState, deps: SupervisorDeps): Promise<SupervisorState> {
   if (state.stats === null) throw new RoutingError("writer: routed here before analysis produced statistics");
-  const response = await callModel(deps.model, "writer", writerRequest(deps.model.id, state), deps.retry);
+  // The report is streamed, as a user-facing answer is: the step records every piece.
+  const response = await streamModel(deps.model, "writer", writerRequest(deps.model.id, state), deps.retry);
   return { ...state, draft: replyText(response) };
 }
 
