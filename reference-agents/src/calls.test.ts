@@ -1,7 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { callModel, callTool, isThrottling } from "./calls.js";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runWithResult } from "@tracewright/instrument";
+import { callModel, callTool, isThrottling, streamModel } from "./calls.js";
 import { ThrottlingException, ToolTimeoutError } from "./errors.js";
-import type { ChatModel, ConverseRequest, ConverseResponse } from "./model/types.js";
+import type { ChatModel, ConverseRequest, ConverseResponse, ConverseStreamEvent } from "./model/types.js";
+import { spanRecorder } from "./test-support/spans.js";
 
 const request: ConverseRequest = { model: "m", messages: [{ role: "user", content: [{ text: "hi" }] }] };
 const reply: ConverseResponse = {
@@ -78,5 +80,57 @@ describe("callTool", () => {
   it("passes a tool's own error through unchanged", async () => {
     const boom = new Error("503");
     await expect(callTool("fetch_document", {}, () => Promise.reject(boom), { timeoutMs: 1000, resource: "doc://x" })).rejects.toBe(boom);
+  });
+});
+
+describe("streamModel", () => {
+  const recorder = spanRecorder();
+  beforeAll(() => recorder.install());
+  afterAll(() => recorder.uninstall());
+  beforeEach(() => recorder.reset());
+
+  /** A model whose streamed calls fail with the given errors, in order, when made, then stream "hello world". */
+  function streaming(...errors: Error[]): ChatModel & { calls: number; streamed: number } {
+    const model = {
+      ...failing(),
+      streamed: 0,
+      converseStream: (): Promise<AsyncIterable<ConverseStreamEvent>> => {
+        const error = errors[model.streamed++];
+        if (error !== undefined) return Promise.reject(error);
+        const events: ConverseStreamEvent[] = [
+          { messageStart: { role: "assistant" } },
+          { contentBlockDelta: { contentBlockIndex: 0, delta: { text: "hello " } } },
+          { contentBlockDelta: { contentBlockIndex: 0, delta: { text: "world" } } },
+          { messageStop: { stopReason: "max_tokens" } },
+          { metadata: { usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 }, metrics: { latencyMs: 4 } } },
+        ];
+        return Promise.resolve(
+          (async function* () {
+            yield* events;
+          })(),
+        );
+      },
+    };
+    return model;
+  }
+
+  it("puts the streamed answer back together, and retries a call throttled when made, each attempt its own step", async () => {
+    const model = streaming(new ThrottlingException());
+    const result = await runWithResult("calls", {}, () => streamModel(model, "writer", request, { maxAttempts: 3, baseDelayMs: 1 }));
+    expect(result.output).toEqual({ output: { message: { role: "assistant", content: [{ text: "hello world" }] } }, stopReason: "max_tokens", usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 }, metrics: { latencyMs: 4 } });
+    expect(model.streamed).toBe(2);
+    expect(model.calls).toBe(0);
+    expect(recorder.step("calls/llm:writer#0").status).toBe("error");
+    const answered = recorder.step("calls/llm:writer#1");
+    expect(answered.status).toBe("ok");
+    expect((answered.output as { events: unknown[] }).events).toHaveLength(5);
+  });
+
+  it("asks a model that cannot stream with converse", async () => {
+    const model = failing();
+    const result = await runWithResult("calls", {}, () => streamModel(model, "writer", request));
+    expect(result.output).toEqual(reply);
+    expect(model.calls).toBe(1);
+    expect(recorder.step("calls/llm:writer#0").output).toEqual(reply);
   });
 });

@@ -79,6 +79,20 @@ describe("model faults", () => {
     }
   });
 
+  it("rate_limit_then_ok and malformed_model_output keep the model's streaming; the throttling counts streamed calls too, failing them when made", async () => {
+    const read = async (stream: AsyncIterable<unknown>) => {
+      const events: unknown[] = [];
+      for await (const event of stream) events.push(event);
+      return events;
+    };
+    const healthy = await read(await model().converseStream!(request));
+    const faulty = withModelFaults(model(), "rate_limit_then_ok");
+    await expect(faulty.converse(request)).rejects.toBeInstanceOf(ThrottlingException);
+    for (let i = 1; i < THROTTLED_CALLS; i++) await expect(faulty.converseStream!(request)).rejects.toBeInstanceOf(ThrottlingException);
+    expect(await read(await faulty.converseStream!(request))).toEqual(healthy);
+    expect(await read(await withModelFaults(model(), "malformed_model_output").converseStream!(request))).toEqual(healthy);
+  });
+
   it("keeps the model's id and provider, and leaves it alone for other faults", () => {
     const base = model();
     expect(withModelFaults(base, "rate_limit_then_ok")).toMatchObject({ id: base.id, provider: base.provider });

@@ -1,6 +1,6 @@
 import { ThrottlingException, UnknownNameError, UpstreamError } from "./errors.js";
 import { countTokens } from "./model/scripted.js";
-import type { ChatModel, ConverseRequest, ConverseResponse } from "./model/types.js";
+import type { ChatModel, ConverseResponse } from "./model/types.js";
 import type { Toolbox } from "./tools/toolbox.js";
 
 /**
@@ -89,7 +89,7 @@ export function withModelFaults(model: ChatModel, fault: FaultName | undefined):
           return calls++ < THROTTLED_CALLS ? Promise.reject(new ThrottlingException()) : model.converse(request);
         },
         // Throttled as a streamed call is: when it is made, before any event.
-        ...(model.converseStream === undefined ? {} : { converseStream: (request: ConverseRequest) => (calls++ < THROTTLED_CALLS ? Promise.reject(new ThrottlingException()) : (model.converseStream as NonNullable<ChatModel["converseStream"]>)(request)) }),
+        ...throttled(streamOf(model), () => calls++ < THROTTLED_CALLS),
       };
     }
     default:
@@ -101,6 +101,12 @@ export function withModelFaults(model: ChatModel, fault: FaultName | undefined):
 function streamOf(model: ChatModel): Pick<ChatModel, "converseStream"> {
   const converseStream = model.converseStream;
   return converseStream === undefined ? {} : { converseStream: (request) => converseStream.call(model, request) };
+}
+
+/** `streaming` whose calls reject with a ThrottlingException while `throttle()` says so. */
+function throttled(streaming: Pick<ChatModel, "converseStream">, throttle: () => boolean): Pick<ChatModel, "converseStream"> {
+  const converseStream = streaming.converseStream;
+  return converseStream === undefined ? {} : { converseStream: (request) => (throttle() ? Promise.reject(new ThrottlingException()) : converseStream(request)) };
 }
 
 /** The reply cut off halfway, as a model that ran out of output tokens returns it. */

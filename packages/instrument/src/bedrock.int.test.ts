@@ -231,7 +231,8 @@ describe("Bedrock ConverseStream", () => {
     const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve({ output: { message: {} } } as never) : live()), interceptSync: (_call, live) => live() };
     const result = await runWithResult("streamer", {}, async () => (await bedrock.converseStream(request)).stream, { interceptor });
     expect(result.status).toBe("error");
-    expect(String((result.error as Error).message)).toBe("The output served for a streamed model call is not a recorded stream ({ events: [...] }); got object with keys output.");
+    expect(result.error).toMatchObject({ code: "STREAM_NOT_RECORDED" });
+    expect(String((result.error as Error).message)).toMatch(/^The output served for a streamed model call is not a recorded stream \(\{ events: \[\.\.\.\] \}\); got object with keys output\. /);
   });
 });
 

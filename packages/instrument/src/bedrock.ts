@@ -1,5 +1,5 @@
 import { llm } from "./steps.js";
-import { streamStep } from "./stream.js";
+import { mergedUsage, streamStep } from "./stream.js";
 
 /**
  * Amazon Bedrock's Converse and ConverseStream APIs as recorded `llm` steps (`gen_ai.provider.name`
@@ -97,11 +97,11 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
           // Aborted when the caller stops reading early: the SDK then closes the model's stream.
           const abort = new AbortController();
           const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request), { abortSignal: abort.signal })) as Record<string, unknown>;
-          return { head: response, source: stream as AsyncIterable<Record<string, unknown>>, close: () => abort.abort() };
+          return { head: response, source: (stream ?? []) as AsyncIterable<Record<string, unknown>>, close: () => abort.abort() };
         },
         (events) => {
-          const usage = (events.find((e) => e.metadata !== undefined)?.metadata as { usage?: unknown } | undefined)?.usage;
-          const stopReason = (events.find((e) => e.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
+          const usage = mergedUsage(events);
+          const stopReason = (events.find((e) => e?.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
           return { ...(stopReason === undefined ? {} : { stopReason }), ...(usage === undefined ? {} : { usage }) };
         },
         undefined,

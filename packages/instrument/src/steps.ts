@@ -507,8 +507,9 @@ function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
     outputJson = serialize(output);
     setState(started.span, OpenInference.OUTPUT_VALUE, outputJson, started.frame.run, started.refs);
     started.span.setAttribute(OpenInference.OUTPUT_MIME_TYPE, MIME_JSON);
-    spec.onOutput?.(output, started.span);
   });
+  // Apart from the output's recording: what it reads (usage, a stream's failure) is recorded even if that failed.
+  if (spec.onOutput !== undefined) safely(() => spec.onOutput?.(output, started.span));
   safely(() => started.frame.run.interceptor?.completed?.(started.call, outputJson === undefined ? {} : { outputJson }));
   safely(() => started.span.end());
 }

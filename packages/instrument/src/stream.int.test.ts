@@ -240,7 +240,7 @@ describe("llmStream", () => {
     );
     expect(replayed.output).toEqual(["a", "b"]);
     const refused = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, source), { interceptor: serving({ choices: [] }) });
-    expect((refused.error as Error).message).toBe("The output served for a streamed model call is not a recorded stream ({ events: [...] }); got object with keys choices.");
+    expect((refused.error as Error).message).toMatch(/^The output served for a streamed model call is not a recorded stream \(\{ events: \[\.\.\.\] \}\); got object with keys choices\. The recording made this call unstreamed/);
   });
 
   it("reads a sync iterable as a stream, refuses a source that is none by name, and a returned stream records as an empty object", async () => {
@@ -266,7 +266,7 @@ describe("llmStream", () => {
     });
     expect((bad.error as Error).message).toBe("Iterator result 5 is not an object");
     const none = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, () => 42 as unknown as AsyncIterable<string>));
-    expect((none.error as Error).message).toBe("A streamed model call's source must be an async iterable of events (the SDK's stream); got number.");
+    expect(none.error).toMatchObject({ code: "STREAM_SOURCE_INVALID", message: "A streamed model call's source must be an async iterable of events (the SDK's stream); got number." });
     // Whether or not the step has read on, the stream itself is no state: the run's output is the same text.
     const returned = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, () => ["a"]));
     const root = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "writer" && s.spanContext().traceId === returned.traceId);

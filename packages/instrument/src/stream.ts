@@ -11,13 +11,15 @@
  * - **A reader that stops early** (a `break`) closes the model's stream: its iterator's
  *   `return()` is called, and a stream with an AbortController (`controller`, as the OpenAI and
  *   Anthropic SDKs' have) is aborted. The step ends ok, `abandoned: true`, with the events it had
- *   received by then (it reads ahead of a slower reader).
+ *   received by then: it reads as fast as the model sends, not at the reader's pace, so that may
+ *   be any number past the reader's — all of them, if the stream had ended (then not abandoned).
  * - **A failure to open** (a 401, a 429) rejects the call and fails the step, recorded as any
  *   failed call. **A stream that fails midway** throws to the reader's loop after the events
  *   that came; the step fails with that error and records the events and the error in its output.
  * - **Replayed**, the recorded events are the stream (nothing is called), and a stream that
  *   failed midway throws its recorded error from the reader's loop after them, as it did.
  */
+import { TracewrightError } from "./errors.js";
 import { llmSpec, recordError, withStep } from "./steps.js";
 import type { LlmOptions, LlmRequest } from "./steps.js";
 
@@ -184,7 +186,7 @@ function asyncIteratorOf<E>(source: AsyncIterable<E> | Iterable<E>): AsyncIterat
   if (typeof value?.[Symbol.iterator] === "function") return (async function* () {
     yield* value as Iterable<E>;
   })();
-  throw new TypeError(`A streamed model call's source must be an async iterable of events (the SDK's stream); got ${value === null ? "null" : typeof value}.`);
+  throw new TracewrightError("STREAM_SOURCE_INVALID", `A streamed model call's source must be an async iterable of events (the SDK's stream); got ${value === null ? "null" : typeof value}.`);
 }
 
 /** Calls the iterator's `return()` and `close`, neither of which may throw into the caller's loop. */
@@ -215,7 +217,10 @@ function isRecorded(value: unknown): value is Record<string, unknown> & { events
 /** A served output as recorded events, or a clear error naming what it is instead. */
 function asRecorded(served: unknown): Record<string, unknown> & { events: unknown[] } {
   if (!isRecorded(served)) {
-    throw new TypeError(`The output served for a streamed model call is not a recorded stream ({ events: [...] }); got ${served === null ? "null" : Array.isArray(served) ? "an array" : typeof served}${typeof served === "object" && served !== null ? ` with keys ${Object.keys(served).join(", ") || "none"}` : ""}.`);
+    throw new TracewrightError(
+      "STREAM_NOT_RECORDED",
+      `The output served for a streamed model call is not a recorded stream ({ events: [...] }); got ${served === null ? "null" : Array.isArray(served) ? "an array" : typeof served}${typeof served === "object" && served !== null ? ` with keys ${Object.keys(served).join(", ") || "none"}` : ""}. The recording made this call unstreamed (a plain llm() or Converse call), or a fork's state for it is in another shape: record the run again with the streaming code, or give the fork a state { events: [...] }.`,
+    );
   }
   return served;
 }

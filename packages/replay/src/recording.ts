@@ -25,7 +25,7 @@ export interface RecordedStep {
   inputHash: string | undefined;
   /** The canonical JSON of the input, as recorded. */
   inputJson: string | undefined;
-  /** The output as recorded (canonical JSON), undefined when the step threw. */
+  /** The output as recorded (canonical JSON), undefined when the step threw (but for a stream that broke off: see {@link isFailedStream}). */
   outputJson: string | undefined;
   /** The error as recorded: whole (`tracewright.error.value`) when the instrumentation had it. */
   errorJson: string | undefined;
@@ -76,6 +76,22 @@ function micros(nanos: string | undefined): number {
  * step's key extends its parent's), siblings in call order (`tracewright.step.seq`), else in
  * `buildSteps`' order; a step whose parent key is not in the run is a root. Iterative.
  */
+/**
+ * Whether a failed step's output is a stream that broke off midway (`llmStream`, Bedrock's
+ * `converseStream`): `{ events, failed: true, error? }` on an `llm` step. It is the one failed step
+ * replay serves an output to — the events, then the error thrown from the reader's loop, as the
+ * call ran. Any other failed step is served its error, whatever output it may carry.
+ */
+function isFailedStream(kind: string, output: unknown): boolean {
+  if (kind !== StepKind.LLM || typeof output !== "string" || !output.includes('"failed":true')) return false;
+  try {
+    const parsed = JSON.parse(output) as { events?: unknown; failed?: unknown } | null;
+    return parsed !== null && typeof parsed === "object" && Array.isArray(parsed.events) && parsed.failed === true;
+  } catch {
+    return false;
+  }
+}
+
 function instrumentedSteps(steps: readonly Step[]): { step: Step; parentKey: string | null }[] {
   const kept = steps.filter((s) => typeof s.attributes[Tracewright.STEP_KEY] === "string");
   const index = new Map(kept.map((s, i) => [s.key, i]));
@@ -134,10 +150,7 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       order,
       inputHash: str(a[Tracewright.INPUT_HASH]),
       inputJson: str(a[OpenInference.INPUT_VALUE]),
-      // A failed step records no output, unless it must replay with one: a stream that broke off
-      // midway (llmStream) records its events and the error, served as its output (whose
-      // reader's loop throws the error after the events).
-      outputJson: str(a[OpenInference.OUTPUT_VALUE]),
+      outputJson: step.status === "error" && !isFailedStream(step.kind, a[OpenInference.OUTPUT_VALUE]) ? undefined : str(a[OpenInference.OUTPUT_VALUE]),
       errorJson: str(a[Tracewright.ERROR_VALUE]),
       error: step.error === undefined ? undefined : { type: step.error.type, message: step.error.message },
       spanId: step.spanId,

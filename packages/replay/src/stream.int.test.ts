@@ -91,4 +91,22 @@ describe("streamed model calls", () => {
     expect(report.outcome).toBe("diverged");
     expect(report.error).toMatch(/The revive option of llm gpt-4o-mini \(partial\/llm:gpt-4o-mini#0\) threw on its recorded result: no such chunk class/);
   });
+
+  it("a failed step that is no stream is served its error, whatever output its span carries", async () => {
+    const agent = replayable("careful", async () => {
+      try {
+        return await tool("t", {}, () => {
+          throw new Error("boom");
+        });
+      } catch (error) {
+        return `caught ${(error as Error).message}`;
+      }
+    });
+    // Other code set an output on the failed span (a custom boundary, another exporter's copy).
+    const { runId } = await recordRun(store(), agent, {
+      edit: (spans) => spans.map((s) => (s.attributes["tracewright.step.kind"] === "tool" ? { ...s, attributes: { ...s.attributes, "output.value": '{"partial":true}' } } : s)),
+    });
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [agent] });
+    expect(report.outcome, report.summary).toBe("reproduced");
+  });
 });

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ScriptError } from "../errors.js";
+import { replyText } from "./types.js";
 import type { ChatModel, ConverseRequest, ConverseResponse, ConverseStreamEvent, StopReason } from "./types.js";
 
 /** What a rule answers: a text, or a text with the stop reason to report. */
@@ -71,13 +72,13 @@ export function createScriptedModel(script: readonly ScriptRule[], options: Scri
     },
     async converseStream(request: ConverseRequest): Promise<AsyncIterable<ConverseStreamEvent>> {
       const response = answer(request);
-      const pieces = streamPieces(response.output.message.content.map((block) => block.text).join(""));
-      // The same latency as the whole answer's, spread over its pieces: the first comes at once.
+      const pieces = streamPieces(replyText(response));
+      // The same latency as the whole answer's, spread over its pieces: each comes after its share.
       const perPiece = response.metrics.latencyMs / Math.max(1, pieces.length);
       return (async function* () {
         yield { messageStart: { role: "assistant" } } as const;
-        for (const [i, text] of pieces.entries()) {
-          if (i > 0 && perPiece > 0) await sleep(perPiece);
+        for (const text of pieces) {
+          if (perPiece > 0) await sleep(perPiece);
           yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text } } };
         }
         yield { contentBlockStop: { contentBlockIndex: 0 } };
