@@ -305,4 +305,18 @@ describe("llmStream", () => {
     ).toEqual({ input_tokens: 25, output_tokens: 15 });
     expect(mergedUsage([{ usage: null }, "text", null])).toBeUndefined();
   });
+
+  it("an event whose usage cannot be read leaves the usage out, and the stream as it was", async () => {
+    const hostile = {
+      get usage(): never {
+        throw new Error("a getter that throws");
+      },
+    };
+    const result = await runWithResult("writer", {}, async () => {
+      const out: unknown[] = [];
+      for await (const e of await llmStream({ model: "m" }, () => [hostile, "b"])) out.push(e);
+      return out.length;
+    });
+    expect(result).toMatchObject({ status: "ok", output: 2 });
+  });
 });

@@ -159,7 +159,7 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
       channel.push(next.value);
     }
     if (failure !== undefined) channel.fail(failure.error);
-    return { ...recordedHead(opened.head), events, ...summarize(events), ...(failure === undefined ? {} : { failed: true as const, error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
+    return { ...recordedHead(opened.head), events, ...summaryOf(summarize, events), ...(failure === undefined ? {} : { failed: true as const, error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
   });
   // Served by replay, the live function never ran: the recorded events are the stream.
   const served = step.then((recorded) => (live ? undefined : asRecorded(recorded)));
@@ -175,6 +175,15 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
   const first = await Promise.race([head.then((value) => ({ head: value })), served.then((recorded) => ({ recorded }))]);
   if ("head" in first) return { head: first.head, events: channel };
   return { head: undefined, ...(first.recorded === undefined ? {} : { recorded: first.recorded }), events: channel };
+}
+
+/** What `summarize` reads of the events (usage, a stop reason); nothing if it throws on one it did not expect, which is no failure of the call. */
+function summaryOf<E>(summarize: (events: E[]) => Record<string, unknown>, events: E[]): Record<string, unknown> {
+  try {
+    return summarize(events);
+  } catch {
+    return {};
+  }
 }
 
 /** The source's async iterator; a sync iterable (an array of events) is read as one. */
