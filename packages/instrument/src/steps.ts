@@ -834,7 +834,8 @@ export function llmSpec(request: LlmRequest, options: LlmOptions, onOutput?: (ou
       onOutput === undefined
         ? recordUsage
         : (output, span) => {
-            recordUsage(output, span);
+            // Each on its own: a usage that cannot be read leaves a stream's failure recorded.
+            safely(() => recordUsage(output, span));
             onOutput(output, span);
           },
     ...(options.revive === undefined ? {} : { revive: options.revive }),
