@@ -99,8 +99,7 @@ export function withModelFaults(model: ChatModel, fault: FaultName | undefined):
 
 /** The model's own streaming, where it has it: a fault of `converse` leaves its streamed calls as they are. */
 function streamOf(model: ChatModel): Pick<ChatModel, "converseStream"> {
-  const converseStream = model.converseStream;
-  return converseStream === undefined ? {} : { converseStream: (request) => converseStream.call(model, request) };
+  return model.converseStream === undefined ? {} : { converseStream: model.converseStream.bind(model) };
 }
 
 /** `streaming` whose calls reject with a ThrottlingException while `throttle()` says so. */

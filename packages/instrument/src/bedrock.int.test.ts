@@ -9,7 +9,7 @@ import { tracedBedrock } from "./bedrock.js";
 import { init } from "./init.js";
 import type { Tracing } from "./init.js";
 import { run, runWithResult } from "./steps.js";
-import type { StepInterceptor } from "./steps.js";
+import { servingModelCalls } from "./recording.fixtures.js";
 import { revive } from "./serialize.js";
 
 // The real Bedrock Runtime client against a local endpoint speaking Converse's REST-JSON protocol
@@ -160,10 +160,7 @@ describe("Bedrock ConverseStream", () => {
     const step = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.key"] === "streamer/llm:anthropic.claude-3-5-haiku#0" && s.spanContext().traceId === recorded.traceId)!;
     const served = revive(String(step.attributes["output.value"]));
     // Serves the recorded output for that key, as replay does; everything else runs live.
-    const interceptor: StepInterceptor = {
-      intercept: (call, live) => (call.key === step.attributes["tracewright.step.key"] ? Promise.resolve(served as never) : live()),
-      interceptSync: (_call, live) => live(),
-    };
+    const interceptor = servingModelCalls(served, step.attributes["tracewright.step.key"]);
     const calls = seen.length;
     const replayed = await runWithResult("streamer", {}, async () => readAll((await bedrock.converseStream(request)).stream), { interceptor });
     expect(seen.length).toBe(calls);
@@ -188,7 +185,7 @@ describe("Bedrock ConverseStream", () => {
     expect(failed?.events[0]?.attributes?.["exception.type"]).toBe("ModelStreamErrorException");
     // Replayed: the call opens, the event that came is yielded, and the reader's loop throws the error.
     const served = revive(String(failed?.attributes["output.value"]));
-    const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve(served as never) : live()), interceptSync: (_call, live) => live() };
+    const interceptor = servingModelCalls(served);
     const calls = seen.length;
     const again: Record<string, unknown>[] = [];
     const replayed = await runWithResult(
@@ -228,7 +225,7 @@ describe("Bedrock ConverseStream", () => {
 
   it("refuses, with what it got, an output served for it that is no recorded stream (a fork's state in Converse's shape)", async () => {
     const bedrock = tracedBedrock(client());
-    const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve({ output: { message: {} } } as never) : live()), interceptSync: (_call, live) => live() };
+    const interceptor = servingModelCalls({ output: { message: {} } });
     const result = await runWithResult("streamer", {}, async () => (await bedrock.converseStream(request)).stream, { interceptor });
     expect(result.status).toBe("error");
     expect(result.error).toMatchObject({ code: "STREAM_NOT_RECORDED" });

@@ -1,5 +1,6 @@
 import { llm } from "./steps.js";
-import { mergedUsage, streamStep } from "./stream.js";
+import { streamStep } from "./stream.js";
+import type { RecordedEvents } from "./stream.js";
 
 /**
  * Amazon Bedrock's Converse and ConverseStream APIs as recorded `llm` steps (`gen_ai.provider.name`
@@ -44,22 +45,12 @@ export interface ConverseStreamLike {
   [key: string]: unknown;
 }
 
-/** What a ConverseStream step records as its output (and what a fork's state for one must be). */
-export interface RecordedStream {
+/** What a ConverseStream step records as its output (and what a fork's state for one must be): the events, their usage (the `metadata` event's), and the response's head. */
+export interface RecordedStream extends RecordedEvents<Record<string, unknown>> {
   /** The response's other fields (none today but what the SDK may add). */
   response: Record<string, unknown>;
-  /** Every event received, in order. */
-  events: Record<string, unknown>[];
   /** The `messageStop` event's stop reason. */
   stopReason?: unknown;
-  /** The `metadata` event's usage, read for `gen_ai.usage.*`. */
-  usage?: unknown;
-  /** The stream failed midway, after the events, with `error` (the step failed with it). */
-  failed?: true;
-  /** What the stream threw. */
-  error?: unknown;
-  /** The caller stopped reading before the end: the model's stream was closed there. */
-  abandoned?: true;
 }
 
 /**
@@ -99,13 +90,13 @@ export function tracedBedrock(client: BedrockClientLike): TracedBedrock {
           const { $metadata: _metadata, stream, ...response } = (await client.send(new ConverseStreamCommand(request), { abortSignal: abort.signal })) as Record<string, unknown>;
           return { head: response, source: (stream ?? []) as AsyncIterable<Record<string, unknown>>, close: () => abort.abort() };
         },
-        (events) => {
-          const usage = mergedUsage(events);
-          const stopReason = (events.find((e) => e?.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
-          return { ...(stopReason === undefined ? {} : { stopReason }), ...(usage === undefined ? {} : { usage }) };
+        {
+          head: (response) => ({ response }),
+          summary: (events) => {
+            const stopReason = (events.find((e) => e?.messageStop !== undefined)?.messageStop as { stopReason?: unknown } | undefined)?.stopReason;
+            return stopReason === undefined ? {} : { stopReason };
+          },
         },
-        undefined,
-        (response) => ({ response }),
       );
       // Served by replay: the recorded response's head.
       const recorded = opened.recorded?.response;

@@ -8,7 +8,7 @@ import { init } from "./init.js";
 import type { Tracing } from "./init.js";
 import { revive } from "./serialize.js";
 import { runWithResult } from "./steps.js";
-import type { StepInterceptor } from "./steps.js";
+import { servingModelCalls } from "./recording.fixtures.js";
 import { llmStream, mergedUsage } from "./stream.js";
 
 // The real OpenAI SDK against a local endpoint speaking chat completions' server-sent events.
@@ -129,10 +129,7 @@ describe("llmStream with the OpenAI SDK", () => {
     const recorded = await runWithResult("writer", {}, read);
     const step = stepSpan()!;
     const served = revive(String(step.attributes["output.value"]));
-    const interceptor: StepInterceptor = {
-      intercept: (call, live) => (call.key === step.attributes["tracewright.step.key"] ? Promise.resolve(served as never) : live()),
-      interceptSync: (_call, live) => live(),
-    };
+    const interceptor = servingModelCalls(served, step.attributes["tracewright.step.key"]);
     const before = requests;
     const replayed = await runWithResult("writer", {}, read, { interceptor });
     expect(requests).toBe(before);
@@ -181,10 +178,7 @@ describe("llmStream with the OpenAI SDK", () => {
     const step = stepSpan()!;
     const served = revive(String(step.attributes["output.value"]));
     exporter.reset();
-    const interceptor: StepInterceptor = {
-      intercept: (call, live) => (call.key === step.attributes["tracewright.step.key"] ? Promise.resolve(served as never) : live()),
-      interceptSync: (_call, live) => live(),
-    };
+    const interceptor = servingModelCalls(served, step.attributes["tracewright.step.key"]);
     const before = requests;
     const replayed = await runWithResult("writer", {}, agent, { interceptor });
     expect(requests).toBe(before);
@@ -226,8 +220,6 @@ describe("llmStream", () => {
     const source = async function* () {
       yield new Chunk("never read");
     };
-    // Serves as the replay engine does: the recorded output through the call's revive.
-    const serving = (output: unknown): StepInterceptor => ({ intercept: (call, live) => (call.kind === "llm" ? Promise.resolve((call.revive === undefined ? output : call.revive(output)) as never) : live()), interceptSync: (_c, live) => live() });
     const replayed = await runWithResult(
       "writer",
       {},
@@ -236,10 +228,10 @@ describe("llmStream", () => {
         for await (const c of await llmStream({ model: "m" }, source, { revive: (v) => new Chunk((v as { text: string }).text) })) texts.push(c instanceof Chunk ? c.text : "not revived");
         return texts;
       },
-      { interceptor: serving({ events: [{ text: "a" }, { text: "b" }] }) },
+      { interceptor: servingModelCalls({ events: [{ text: "a" }, { text: "b" }] }) },
     );
     expect(replayed.output).toEqual(["a", "b"]);
-    const refused = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, source), { interceptor: serving({ choices: [] }) });
+    const refused = await runWithResult("writer", {}, async () => llmStream({ model: "m" }, source), { interceptor: servingModelCalls({ choices: [] }) });
     expect((refused.error as Error).message).toMatch(/^The output served for a streamed model call is not a recorded stream \(\{ events: \[\.\.\.\] \}\); got object with keys choices\. The recording made this call unstreamed/);
   });
 
@@ -291,7 +283,7 @@ describe("llmStream", () => {
     expect(recorded.output).toEqual(["a", "threw undefined"]);
     const step = exporter.getFinishedSpans().find((s) => s.attributes["tracewright.step.kind"] === "llm" && s.spanContext().traceId === recorded.traceId)!;
     const served = revive(String(step.attributes["output.value"]));
-    const interceptor: StepInterceptor = { intercept: (call, live) => (call.kind === "llm" ? Promise.resolve(served as never) : live()), interceptSync: (_c, live) => live() };
+    const interceptor = servingModelCalls(served);
     expect((await runWithResult("writer", {}, agent, { interceptor })).output).toEqual(["a", "threw undefined"]);
   });
 

@@ -61,11 +61,7 @@ export async function llmStream<Req extends LlmRequest, E>(request: Req, fn: (re
       const source = await fn(req);
       return { head: undefined, source, close: () => abortSource(source) };
     },
-    (events) => {
-      const usage = mergedUsage(events);
-      return usage === undefined ? {} : { usage };
-    },
-    revive,
+    revive === undefined ? {} : { revive },
   );
   return (await opened).events;
 }
@@ -86,10 +82,20 @@ export interface LiveStream<E, Head> {
   close?: () => void;
 }
 
+/** How a streamed step records what it read, beside the events and their usage. */
+export interface StreamRecording<E, Head> {
+  /** Fields of the head recorded before `events` (Bedrock's `response`). */
+  head?: (head: Head) => Record<string, unknown>;
+  /** Fields read from the events, recorded before the usage (Bedrock's `stopReason`). */
+  summary?: (events: E[]) => Record<string, unknown>;
+  /** Rebuilds each served event (see {@link LlmStreamOptions.revive}). */
+  revive?: (recorded: unknown) => E;
+}
+
 /**
  * The one streamed-step implementation: opens the stream in an `llm` step, hands events to the
- * caller's channel as they come, and records `{ ...recordedHead(head), events, ...summary,
- * failed?, error?, abandoned? }` — `recordedHead` puts fields before `events` (Bedrock's `response`).
+ * caller's channel as they come, and records `{ ...head, events, ...summary, usage?, failed?,
+ * error?, abandoned? }` (see {@link StreamRecording}).
  *
  * A stream that fails midway is no failure to open: the call has answered, and its reader has
  * the events that came. The step records them and the error beside them in its output, and fails
@@ -101,10 +107,9 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
   request: Req,
   options: Omit<LlmOptions, "revive">,
   open: (request: Req) => Promise<LiveStream<E, Head>>,
-  summarize: (events: E[]) => Record<string, unknown>,
-  revive?: (recorded: unknown) => E,
-  recordedHead: (head: Head) => Record<string, unknown> = () => ({}),
+  recording: StreamRecording<E, Head> = {},
 ): Promise<OpenedStream<E, Head>> {
+  const { revive } = recording;
   const channel = new EventChannel<E>();
   let answered: (head: Head) => void = () => undefined;
   const head = new Promise<Head>((resolve) => (answered = resolve));
@@ -159,7 +164,7 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
       channel.push(next.value);
     }
     if (failure !== undefined) channel.fail(failure.error);
-    return { ...recordedHead(opened.head), events, ...summaryOf(summarize, events), ...(failure === undefined ? {} : { failed: true as const, error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
+    return { ...recording.head?.(opened.head), events, ...summaryOf(recording.summary, events), ...(failure === undefined ? {} : { failed: true as const, error: failure.error }), ...(abandoned ? { abandoned: true as const } : {}) };
   });
   // Served by replay, the live function never ran: the recorded events are the stream.
   const served = step.then((recorded) => (live ? undefined : asRecorded(recorded)));
@@ -177,10 +182,14 @@ export async function streamStep<Req extends LlmRequest, E, Head>(
   return { head: undefined, ...(first.recorded === undefined ? {} : { recorded: first.recorded }), events: channel };
 }
 
-/** What `summarize` reads of the events (usage, a stop reason); nothing if it throws on one it did not expect, which is no failure of the call. */
-function summaryOf<E>(summarize: (events: E[]) => Record<string, unknown>, events: E[]): Record<string, unknown> {
+/**
+ * What is read of the events: `summary`'s fields, then the usage merged from them; nothing if
+ * reading throws on an event it did not expect, which is no failure of the call.
+ */
+function summaryOf<E>(summary: ((events: E[]) => Record<string, unknown>) | undefined, events: E[]): Record<string, unknown> {
   try {
-    return summarize(events);
+    const usage = mergedUsage(events);
+    return { ...summary?.(events), ...(usage === undefined ? {} : { usage }) };
   } catch {
     return {};
   }
