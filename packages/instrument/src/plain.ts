@@ -42,8 +42,9 @@ const MAX_KEPT_SHAPE_CHARS = 1 << 14;
 let shapes = new Map<string, Shape>();
 /** The characters of the cached shapes' ids. */
 let shapeChars = 0;
-/** By depth, the last shape met there: the next record there most likely has it too. */
+/** By depth, the last shape met there (the next record there most likely has it too), and the one before it. */
 let recent: (Shape | undefined)[] = [];
+let older: (Shape | undefined)[] = [];
 let judge: ((key: string) => boolean) | undefined;
 
 /** Sets which keys are secret-named (redaction's judgment), forgetting the shapes judged by the last one. */
@@ -52,6 +53,7 @@ export function setKeyJudge(secret: ((key: string) => boolean) | undefined): voi
   shapes = new Map();
   shapeChars = 0;
   recent = [];
+  older = [];
 }
 
 /** How many characters of key sequences the shape cache holds: for tests. Not exported by the package. */
@@ -89,26 +91,50 @@ function plainObject(object: Plain, depth: number): boolean {
   const proto: unknown = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) return false;
   const last = recent[depth];
-  if (last !== undefined && !last.declines) {
-    // for…in: the object's own enumerable string keys in order (plainJson checked that
-    // Object.prototype has no enumerable property, and the prototype is it or null). The fields
-    // are looked at as the keys are compared: a record of the last shape is judged in one pass.
-    const keys = last.keys;
-    let n = 0;
-    for (const key in object) {
-      if (keys[n] !== key) return plainFields(object, shapeOf(object, depth), depth);
-      n++;
-      const field = object[key];
-      if (typeof field === "object") {
-        if (field !== null && !(Array.isArray(field) ? plainArray(field, depth + 1) : plainObject(field as Plain, depth + 1))) return false;
-      } else if (field !== undefined && typeof field !== "string" && !isLeaf(field)) {
-        // (An undefined field is dropped, by JSON and by the general path alike.)
-        return false;
+  if (last !== undefined) {
+    const judged = plainAs(object, last, depth);
+    if (judged !== MISMATCH) return judged === PLAIN;
+    // A step's input and its output most often differ in shape: the one before is tried too.
+    const before = older[depth];
+    if (before !== undefined) {
+      const again = plainAs(object, before, depth);
+      if (again !== MISMATCH) {
+        older[depth] = last;
+        recent[depth] = before;
+        return again === PLAIN;
       }
     }
-    if (n === keys.length) return true;
   }
   return plainFields(object, shapeOf(object, depth), depth);
+}
+
+const PLAIN = 0;
+const NOT_PLAIN = 1;
+const MISMATCH = 2;
+
+/**
+ * An object judged as being of `shape`: plain, not, or not of that shape. for…in gives the
+ * object's own enumerable string keys in order (plainJson checked that Object.prototype has no
+ * enumerable property, and the prototype is it or null). The fields are looked at as the keys are
+ * compared: a record of a known shape is judged in one pass.
+ */
+function plainAs(object: Plain, shape: Shape, depth: number): typeof PLAIN | typeof NOT_PLAIN | typeof MISMATCH {
+  const keys = shape.keys;
+  let n = 0;
+  for (const key in object) {
+    if (keys[n] !== key) return MISMATCH;
+    n++;
+    const field = object[key];
+    if (typeof field === "object") {
+      if (field !== null && !(Array.isArray(field) ? plainArray(field, depth + 1) : plainObject(field as Plain, depth + 1))) return NOT_PLAIN;
+    } else if (field !== undefined && typeof field !== "string" && !isLeaf(field)) {
+      // (An undefined field is dropped, by JSON and by the general path alike.)
+      return NOT_PLAIN;
+    }
+  }
+  if (n !== keys.length) return MISMATCH;
+  // Of a shape with a secret-named key (judged once, for the shape): the general path masks it.
+  return shape.declines ? NOT_PLAIN : PLAIN;
 }
 
 /** An object's fields, once its shape is known. */
@@ -134,7 +160,10 @@ function shapeOf(object: object, depth: number): Shape {
   if (shape === undefined) {
     shape = { keys, declines: keys.some((key) => key === "__proto__" || key === "toJSON" || (judge !== undefined && judge(key))) };
     // Not cached, but the last one at its depth all the same (one a depth): a list of such wide records shares it.
-    if (id.length > MAX_KEPT_SHAPE_CHARS) return (recent[depth] = shape);
+    if (id.length > MAX_KEPT_SHAPE_CHARS) {
+      remember(shape, depth);
+      return shape;
+    }
     if (shapes.size >= MAX_SHAPES || shapeChars + id.length > MAX_SHAPE_CHARS) {
       shapes = new Map();
       shapeChars = 0;
@@ -142,6 +171,12 @@ function shapeOf(object: object, depth: number): Shape {
     shapes.set(id, shape);
     shapeChars += id.length;
   }
-  recent[depth] = shape;
+  remember(shape, depth);
   return shape;
+}
+
+/** `shape` as the last met at `depth`, the last one before it as the one before. */
+function remember(shape: Shape, depth: number): void {
+  if (recent[depth] !== shape) older[depth] = recent[depth];
+  recent[depth] = shape;
 }

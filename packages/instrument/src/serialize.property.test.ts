@@ -216,6 +216,28 @@ describe("serialize: the fast path writes what the general path writes", () => {
     same(holes);
   });
 
+  it("judges a step's input and output of two shapes each by its own, a secret-named key among them", () => {
+    // The walk remembers two shapes a depth: a tool's arguments and its result, one after the other.
+    const args = { query: "lambda pricing", limit: 3 };
+    const result = { hits: [{ id: "a", score: 0.5 }], total: 1 };
+    const secret = { query: "q", api_key: "k-123" };
+    for (let i = 0; i < 3; i++) {
+      expectTakenByFastPath(args);
+      expectTakenByFastPath(result);
+    }
+    // The secret-named shape is the one before the last when it comes again: still masked.
+    for (let i = 0; i < 3; i++) {
+      expect(serializeFast(secret)).toBeUndefined();
+      expect(serialize(secret)).toBe('{"query":"q","api_key":"[REDACTED]"}');
+      expectTakenByFastPath(args);
+    }
+    // A value of the shape before the last whose field is no JSON: declined, not written as JSON would.
+    expectTakenByFastPath(result);
+    expect(serializeFast({ query: "q", limit: Number.NaN })).toBeUndefined();
+    expect(serializeFast({ query: "q", limit: [undefined] })).toBeUndefined();
+    expect(serializeFast({ hits: [], total: 1 })).toBe('{"hits":[],"total":1}');
+  });
+
   it("declines while Object.prototype has an enumerable property, and records the same", () => {
     const value = { b: 1, a: 2 };
     Object.defineProperty(Object.prototype, "polluted", { value: 1, enumerable: true, writable: true, configurable: true });

@@ -5,7 +5,7 @@ import type { Tracing } from "./init.js";
 import { init } from "./init.js";
 import { currentStepKey, llm, node, run, runWithResult, tool } from "./steps.js";
 import type { StepInterceptor } from "./steps.js";
-import { context } from "@opentelemetry/api";
+import { context, createContextKey, trace } from "@opentelemetry/api";
 import type { Attributes, Tracer } from "@opentelemetry/api";
 import { isRunStart, RunStart, stepKeyName, stepKeyParts, stepKeySegment, Tracewright } from "./conventions.js";
 import { carry, resume } from "./propagation.js";
@@ -449,5 +449,72 @@ describe("a step's function returning a lazy thenable (a query builder)", () => 
     }
     const result = await runWithResult("agent", {}, () => tool("db", {}, () => new Query(() => {})));
     expect(result.output).toBe("agent/tool:db#0");
+  });
+});
+
+describe("a step's context", () => {
+  const USER_KEY = createContextKey("test.user-key");
+  const OTHER_KEY = createContextKey("test.other-key");
+
+  it("holds the step's span and reads every other key from the context it was started in", async () => {
+    const seen: { span?: string; user?: unknown }[] = [];
+    await context.with(context.active().setValue(USER_KEY, "outer"), () =>
+      run("supervisor", {}, () =>
+        node("plan", {}, async () => {
+          const active = context.active();
+          seen.push({ span: trace.getSpan(active)?.spanContext().spanId, user: active.getValue(USER_KEY) });
+          return tool("search", {}, () => {
+            seen.push({ span: trace.getSpan(context.active())?.spanContext().spanId, user: context.active().getValue(USER_KEY) });
+            return 1;
+          });
+        }),
+      ),
+    );
+    expect(seen).toEqual([
+      { span: byKey("supervisor/node:plan#0").spanContext().spanId, user: "outer" },
+      { span: byKey("supervisor/node:plan#0/tool:search#0").spanContext().spanId, user: "outer" },
+    ]);
+  });
+
+  it("keeps the step's span and key under a value set or deleted inside it (other instrumentation's)", async () => {
+    await context.with(context.active().setValue(USER_KEY, "outer"), () =>
+      run("supervisor", {}, () =>
+        node("plan", {}, () => {
+          const set = context.active().setValue(OTHER_KEY, "inner");
+          const deleted = context.active().deleteValue(USER_KEY);
+          expect(set.getValue(OTHER_KEY)).toBe("inner");
+          expect(set.getValue(USER_KEY)).toBe("outer");
+          expect(deleted.getValue(USER_KEY)).toBeUndefined();
+          expect(trace.getSpan(set)).toBe(trace.getSpan(context.active()));
+          expect(trace.getSpan(deleted)).toBe(trace.getSpan(context.active()));
+          // The step active there is still this one: a step started in either is its child.
+          return context.with(set, () => tool("a", {}, () => context.with(deleted, () => tool("b", {}, () => currentStepKey()))));
+        }),
+      ),
+    );
+    const plan = byKey("supervisor/node:plan#0");
+    const a = byKey("supervisor/node:plan#0/tool:a#0");
+    expect(a.parentSpanContext?.spanId).toBe(plan.spanContext().spanId);
+    expect(byKey("supervisor/node:plan#0/tool:b#0").parentSpanContext?.spanId).toBe(plan.spanContext().spanId);
+  });
+
+  it("nests 80 steps deep, each the child of the one above, the outer context still read at the bottom", async () => {
+    const depth = 80;
+    let bottom: { key?: string; user?: unknown; span?: string } = {};
+    const descend = (level: number): Promise<number> =>
+      node(`n${level}`, { level }, () => {
+        if (level < depth) return descend(level + 1);
+        bottom = { key: currentStepKey(), user: context.active().getValue(USER_KEY), span: trace.getSpan(context.active())?.spanContext().spanId };
+        return level;
+      });
+    await context.with(context.active().setValue(USER_KEY, "outer"), () => run("supervisor", {}, () => descend(1)));
+    const keys = Array.from({ length: depth }, (_, i) => `node:n${i + 1}#0`);
+    const deepest = byKey(["supervisor", ...keys].join("/"));
+    expect(bottom).toEqual({ key: ["supervisor", ...keys].join("/"), user: "outer", span: deepest.spanContext().spanId });
+    for (let level = 1; level <= depth; level++) {
+      const span = byKey(["supervisor", ...keys.slice(0, level)].join("/"));
+      const parent = byKey(["supervisor", ...keys.slice(0, level - 1)].join("/"));
+      expect(span.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+    }
   });
 });
