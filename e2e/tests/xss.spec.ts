@@ -26,7 +26,21 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   const tool = hex(8);
   const model = hex(8);
   const streamedModel = hex(8);
+  const langchainModel = hex(8);
   const now = BigInt(Date.now()) * 1_000_000n;
+  const lc = (cls: string, kwargs: Record<string, unknown>) => ({ lc: 1, type: "constructor", id: ["langchain_core", "messages", cls], kwargs });
+  /** The run's `n`th model call (`xss-agent/llm:m#n`), its request and answer recorded as given. */
+  const modelCall = (spanId: string, n: number, request: unknown, answer: unknown) => ({
+    traceId,
+    spanId,
+    parentSpanId: root,
+    name: "chat",
+    kind: 1,
+    startTimeUnixNano: String(now + BigInt(2 + 2 * n) * 1_000_000n),
+    endTimeUnixNano: String(now + BigInt(3 + 2 * n) * 1_000_000n),
+    status: { code: 0 },
+    attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", `xss-agent/llm:m#${n}`), str("tracewright.step.kind", "llm"), str("input.value", JSON.stringify(request)), str("output.value", JSON.stringify(answer))],
+  });
   const agent = `<img src=x onerror="window.__pwned='agent'">agent`;
   await post([
     {
@@ -58,51 +72,31 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
       attributes: [str("tracewright.run.id", runId), str("tracewright.step.key", `xss-agent/tool:${IMG}#0`), str("tracewright.step.kind", "tool"), str("input.value", JSON.stringify({ url: LINK, body: SVG }))],
       events: [{ name: "exception", timeUnixNano: String(now + 40_000_000n), attributes: [str("exception.type", "<i>XssError</i>"), str("exception.message", IMG), str("exception.stacktrace", `${SCRIPT}\n    at tool (<b>agent.ts</b>:1:1)`)] }],
     },
-    {
-      // A model call whose conversation carries markup in every place the chat view writes text.
-      traceId,
-      spanId: model,
-      parentSpanId: root,
-      name: "chat",
-      kind: 1,
-      startTimeUnixNano: String(now + 2_000_000n),
-      endTimeUnixNano: String(now + 3_000_000n),
-      status: { code: 0 },
-      attributes: [
-        str("tracewright.run.id", runId),
-        str("tracewright.step.key", "xss-agent/llm:m#0"),
-        str("tracewright.step.kind", "llm"),
-        str("input.value", JSON.stringify({ model: "m", system: [{ text: SCRIPT }], messages: [{ role: IMG, content: [{ text: IMG }, { toolUse: { toolUseId: SVG, name: `<b>${SVG}</b>`, input: { html: SCRIPT } } }] }, { role: "user", content: [{ toolResult: { toolUseId: "t", content: [{ text: LINK }] } }] }] })),
-        str("output.value", JSON.stringify({ output: { message: { role: "assistant", content: [{ text: `<a href="${LINK}">${SVG}</a>` }] } } })),
+    // A model call whose conversation carries markup in every place the chat view writes text.
+    modelCall(model, 0, { model: "m", system: [{ text: SCRIPT }], messages: [{ role: IMG, content: [{ text: IMG }, { toolUse: { toolUseId: SVG, name: `<b>${SVG}</b>`, input: { html: SCRIPT } } }] }, { role: "user", content: [{ toolResult: { toolUseId: "t", content: [{ text: LINK }] } }] }] }, { output: { message: { role: "assistant", content: [{ text: `<a href="${LINK}">${SVG}</a>` }] } } }),
+    // A streamed answer (llmStream): its chunks carry markup in the text and the tool call.
+    modelCall(streamedModel, 1, { model: "m", messages: [{ role: "user", content: "go" }] }, {
+      events: [
+        { choices: [{ index: 0, delta: { role: "assistant", content: "<b>" } }] },
+        { choices: [{ index: 0, delta: { content: `${SCRIPT}</b>` } }] },
+        { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: IMG, function: { name: `<i>${SVG}</i>`, arguments: JSON.stringify({ html: IMG }) } }] } }] },
       ],
-    },
-    {
-      // A streamed answer (llmStream): its chunks carry markup in the text and the tool call.
-      traceId,
-      spanId: streamedModel,
-      parentSpanId: root,
-      name: "chat",
-      kind: 1,
-      startTimeUnixNano: String(now + 4_000_000n),
-      endTimeUnixNano: String(now + 5_000_000n),
-      status: { code: 0 },
-      attributes: [
-        str("tracewright.run.id", runId),
-        str("tracewright.step.key", "xss-agent/llm:m#1"),
-        str("tracewright.step.kind", "llm"),
-        str("input.value", JSON.stringify({ model: "m", messages: [{ role: "user", content: "go" }] })),
-        str(
-          "output.value",
-          JSON.stringify({
-            events: [
-              { choices: [{ index: 0, delta: { role: "assistant", content: "<b>" } }] },
-              { choices: [{ index: 0, delta: { content: `${SCRIPT}</b>` } }] },
-              { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: IMG, function: { name: `<i>${SVG}</i>`, arguments: JSON.stringify({ html: IMG }) } }] } }] },
-            ],
-          }),
-        ),
-      ],
-    },
+    }),
+    // A LangChain model call: its messages as their toJSON wrote them, markup in each.
+    modelCall(
+      langchainModel,
+      2,
+      {
+        model: "m",
+        messages: [
+          lc("SystemMessage", { content: SCRIPT }),
+          lc("HumanMessage", { content: IMG }),
+          lc("AIMessage", { content: "", tool_calls: [{ name: `<b>${SVG}</b>`, args: { html: IMG }, id: "call_1" }] }),
+          lc("ToolMessage", { content: LINK, tool_call_id: "call_1", status: "error" }),
+        ],
+      },
+      lc("AIMessage", { content: `<i>${SCRIPT}</i>`, usage_metadata: { input_tokens: 3, output_tokens: 1 } }),
+    ),
   ]);
 
   const dialogs = watch(page);
@@ -148,6 +142,17 @@ test("payloads of HTML and script are displayed as text and nothing in them runs
   await expect(answer).toContainText(`<b>${SCRIPT}</b>`);
   await expect(answer.getByTestId("chat-tool-call")).toContainText(`calls <i>${SVG}</i> ${IMG}`);
   await expect(answer.getByTestId("chat-tool-call")).toContainText(JSON.stringify(IMG));
+
+  // A LangChain conversation: classes read as roles, its parts as text.
+  await page.locator('[data-testid="step-row"][data-step-key="xss-agent/llm:m#2"] [role="treeitem"]').click();
+  const lcChat = page.getByTestId("step-chat").getByTestId("chat-message");
+  await expect(lcChat.first()).toHaveText(`system${SCRIPT}`);
+  await expect(lcChat.nth(1)).toHaveAttribute("data-role", "user");
+  await expect(lcChat.nth(1)).toContainText(IMG);
+  await expect(lcChat.nth(2).getByTestId("chat-tool-call")).toContainText(`calls <b>${SVG}</b>`);
+  await expect(lcChat.nth(3).getByTestId("chat-tool-result")).toContainText(LINK);
+  await expect(lcChat.nth(3).getByTestId("chat-tool-result")).toContainText("error result");
+  await expect(lcChat.last()).toContainText(`<i>${SCRIPT}</i>`);
 
   // None of it became markup: no injected elements, no javascript: links, no flag, no dialog.
   expect(await page.locator('main img, main svg, main script, main b, main i, main a[href^="javascript:"]').count()).toBe(0);

@@ -887,24 +887,34 @@ export function llmSpec(request: LlmRequest, options: LlmOptions, onOutput?: (ou
 /**
  * Token usage, in the shapes of Bedrock Converse (`inputTokens`, `cacheReadInputTokens`,
  * `cacheWriteInputTokens`), Anthropic (`input_tokens`, `cache_read_input_tokens`,
- * `cache_creation_input_tokens`) and OpenAI (`prompt_tokens`, `prompt_tokens_details.cached_tokens`;
- * the Responses API's `input_tokens_details.cached_tokens`).
+ * `cache_creation_input_tokens`), OpenAI (`prompt_tokens`, `prompt_tokens_details.cached_tokens`;
+ * the Responses API's `input_tokens_details.cached_tokens`) and LangChain (a message's
+ * `usage_metadata`: `input_tokens`, `input_token_details.cache_read` / `cache_creation`; also
+ * in its serialized form's `kwargs`, as a replay without `revive` serves it).
  */
 function recordUsage(output: unknown, span: Span): void {
-  if (output === null || typeof output !== "object") return;
-  const usage = (output as { usage?: Record<string, unknown> }).usage;
-  if (usage === null || typeof usage !== "object") return;
+  const usage = usageOf(output);
+  if (usage === undefined) return;
   const details = (key: string): Record<string, unknown> | undefined => {
     const value = usage[key];
     return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
   };
+  const langchain = details("input_token_details");
   const counts: [string, unknown][] = [
     [GenAI.USAGE_INPUT_TOKENS, usage.inputTokens ?? usage.input_tokens ?? usage.prompt_tokens],
     [GenAI.USAGE_OUTPUT_TOKENS, usage.outputTokens ?? usage.output_tokens ?? usage.completion_tokens],
-    [GenAI.USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens ?? usage.cache_read_input_tokens ?? details("prompt_tokens_details")?.cached_tokens ?? details("input_tokens_details")?.cached_tokens],
-    [GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteInputTokens ?? usage.cache_creation_input_tokens],
+    [GenAI.USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens ?? usage.cache_read_input_tokens ?? details("prompt_tokens_details")?.cached_tokens ?? details("input_tokens_details")?.cached_tokens ?? langchain?.cache_read],
+    [GenAI.USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheWriteInputTokens ?? usage.cache_creation_input_tokens ?? langchain?.cache_creation],
   ];
   for (const [key, count] of counts) if (typeof count === "number" && Number.isFinite(count)) span.setAttribute(key, count);
+}
+
+/** A model answer's usage: its `usage`, else a LangChain message's `usage_metadata`, live or serialized. */
+function usageOf(output: unknown): Record<string, unknown> | undefined {
+  if (output === null || typeof output !== "object") return undefined;
+  const o = output as { usage?: unknown; usage_metadata?: unknown; kwargs?: { usage_metadata?: unknown } | null };
+  for (const usage of [o.usage, o.usage_metadata, o.kwargs?.usage_metadata]) if (usage !== null && typeof usage === "object" && !Array.isArray(usage)) return usage as Record<string, unknown>;
+  return undefined;
 }
 
 export interface ToolOptions<R = unknown> {

@@ -7,7 +7,8 @@
  * - **Recorded whole**: the step's output is `{ events: [...], usage?, failed?, error?, abandoned? }`,
  *   every event in the order received. Token usage is merged from the events (OpenAI's last
  *   chunk `usage`, Anthropic's `message_start.message.usage` then `message_delta.usage`,
- *   Bedrock's `metadata.usage`) and recorded as `gen_ai.usage.*`.
+ *   Bedrock's `metadata.usage`, LangChain's chunks' `usage_metadata` summed) and recorded as
+ *   `gen_ai.usage.*`.
  * - **A reader that stops early** (a `break`) closes the model's stream: its iterator's
  *   `return()` is called, and a stream with an AbortController (`controller`, as the OpenAI and
  *   Anthropic SDKs' have) is aborted. The step ends ok, `abandoned: true`, with the events it had
@@ -246,20 +247,39 @@ function asRecorded(served: unknown): Record<string, unknown> & { events: unknow
 /**
  * Token usage merged from a stream's events, later counts winning: an event's own `usage`
  * (OpenAI's last chunk, Anthropic's `message_delta`), its `message.usage` (Anthropic's
- * `message_start`) and its `metadata.usage` (Bedrock's `metadata`).
+ * `message_start`) and its `metadata.usage` (Bedrock's `metadata`). LangChain's chunks carry
+ * `usage_metadata` as parts that add up (its `AIMessageChunk.concat` sums them: the input tokens
+ * in one chunk, the output tokens in another): summed, nested details too, when no event has
+ * usage of the other shapes.
  */
 export function mergedUsage(events: readonly unknown[]): Record<string, unknown> | undefined {
   let usage: Record<string, unknown> | undefined;
+  let summed: Record<string, unknown> | undefined;
   for (const event of events) {
     if (event === null || typeof event !== "object") continue;
-    const e = event as { usage?: unknown; message?: { usage?: unknown } | null; metadata?: { usage?: unknown } | null };
+    const e = event as { usage?: unknown; message?: { usage?: unknown } | null; metadata?: { usage?: unknown } | null; usage_metadata?: unknown };
     for (const found of [e.message?.usage, e.metadata?.usage, e.usage]) {
-      if (found === null || typeof found !== "object" || Array.isArray(found)) continue;
+      if (!isCounts(found)) continue;
       usage = { ...usage };
       for (const [key, count] of Object.entries(found)) if (count !== null && count !== undefined) usage[key] = count;
     }
+    if (isCounts(e.usage_metadata)) summed = addCounts(summed ?? {}, e.usage_metadata);
   }
-  return usage;
+  return usage ?? summed;
+}
+
+function isCounts(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** `part`'s numbers added into `total`'s, one level of nested counts too (`input_token_details`). */
+function addCounts(total: Record<string, unknown>, part: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  for (const [key, count] of Object.entries(part)) {
+    const had = total[key];
+    if (typeof count === "number" && Number.isFinite(count)) total[key] = (typeof had === "number" ? had : 0) + count;
+    else if (depth === 0 && isCounts(count)) total[key] = addCounts(isCounts(had) ? had : {}, count, 1);
+  }
+  return total;
 }
 
 /**

@@ -63,6 +63,44 @@ describe("conversationOf", () => {
     expect(conversationOf({ model: "m", prompt: "Hi" }, undefined)?.messages).toHaveLength(1);
   });
 
+  it("reads LangChain messages as recorded (their toJSON): classes as roles, tool calls and a failed tool message, the AIMessage answer", () => {
+    // As @langchain/core 1.4 serializes them (the instrumentation records what toJSON writes).
+    const lc = (cls: string, kwargs: Record<string, unknown>) => ({ lc: 1, type: "constructor", id: ["langchain_core", "messages", cls], kwargs: { additional_kwargs: {}, response_metadata: {}, ...kwargs } });
+    const request = {
+      model: "claude-sonnet",
+      messages: [
+        lc("SystemMessage", { content: "You are terse." }),
+        lc("HumanMessage", { content: "Weather in Oslo?" }),
+        lc("AIMessage", { content: "", tool_calls: [{ name: "weather", args: { city: "Oslo" }, id: "call_1", type: "tool_call" }], invalid_tool_calls: [] }),
+        lc("ToolMessage", { content: "no such city", tool_call_id: "call_1", status: "error" }),
+        lc("ChatMessage", { content: "note", role: "critic" }),
+        lc("HumanMessage", { content: [{ type: "text", text: "And <b>Bergen</b>?" }, { type: "image_url", image_url: { url: "https://x" } }] }),
+      ],
+    };
+    const answer = lc("AIMessage", { content: "Rain.", tool_calls: [], usage_metadata: { input_tokens: 42, output_tokens: 2, total_tokens: 44 } });
+    const c = conversationOf(request, answer);
+    expect(c?.messages.map((m) => [m.role, m.from, m.parts.map((p) => p.kind)])).toEqual([
+      ["system", "request", ["text"]],
+      ["user", "request", ["text"]],
+      ["assistant", "request", ["tool_call"]],
+      ["tool", "request", ["tool_result"]],
+      ["critic", "request", ["text"]],
+      ["user", "request", ["text", "other"]],
+      ["assistant", "answer", ["text"]],
+    ]);
+    expect(c?.messages[2]?.parts[0]).toEqual({ kind: "tool_call", name: "weather", id: "call_1", args: '{\n  "city": "Oslo"\n}' });
+    expect(c?.messages[3]?.parts[0]).toEqual({ kind: "tool_result", id: "call_1", text: "no such city", failed: true });
+    expect(c?.messages[5]?.parts[0]).toEqual({ kind: "text", text: "And <b>Bergen</b>?" });
+    expect(c?.messages[6]?.parts).toEqual([{ kind: "text", text: "Rain." }]);
+    // The system messages that open the list stay in view when a long request is cut.
+    const long = { messages: [request.messages[0], ...Array.from({ length: MAX_MESSAGES + 20 }, (_, i) => lc("HumanMessage", { content: `m${i}` }))] };
+    const cut = conversationOf(long, answer);
+    expect(cut?.messages[0]?.role).toBe("system");
+    expect(cut?.omitted).toBe(22);
+    // Something that only looks like one (another class, no kwargs) is not read as a message of LangChain's.
+    expect(conversationOf({ messages: [{ lc: 1, type: "constructor", id: ["x", "Tool"], kwargs: { content: "?" } }, { lc: 1, type: "constructor", id: ["__proto__"], kwargs: {} }] }, undefined)?.messages.map((m) => m.role)).toEqual(["user", "user"]);
+  });
+
   it("has none for a request of another shape, and takes odd messages without a throw", () => {
     expect(conversationOf({ query: "q" }, { text: "a" })).toBeUndefined();
     expect(conversationOf("a string", undefined)).toBeUndefined();
@@ -149,6 +187,23 @@ describe("conversationOf", () => {
     ]);
     // Events of no shape read here: the request alone.
     expect(conversationOf(request, { events: [{ token: "x" }, null, 3] })?.messages).toHaveLength(1);
+  });
+
+  it("puts a LangChain stream back together: AIMessageChunks' text and their tool_call_chunks", () => {
+    const chunk = (kwargs: Record<string, unknown>) => ({ lc: 1, type: "constructor", id: ["langchain_core", "messages", "AIMessageChunk"], kwargs: { tool_calls: [], invalid_tool_calls: [], additional_kwargs: {}, response_metadata: {}, ...kwargs } });
+    const events = [
+      chunk({ content: "Checking", usage_metadata: { input_tokens: 10, output_tokens: 0, total_tokens: 10 }, tool_call_chunks: [] }),
+      chunk({ content: " the <b>weather</b>.", tool_call_chunks: [{ name: "weather", args: '{"city":', id: "call_1", index: 0, type: "tool_call_chunk" }] }),
+      chunk({ content: "", tool_call_chunks: [{ args: '"Oslo"}', index: 0, type: "tool_call_chunk" }] }),
+      // Anthropic's through LangChain: content blocks.
+      chunk({ content: [{ type: "text", text: " Done.", index: 1 }], tool_call_chunks: [] }),
+    ];
+    expect(streamed(events)).toEqual([{ role: "assistant", content: "Checking the <b>weather</b>. Done.", tool_calls: [{ id: "call_1", function: { name: "weather", arguments: '{"city":"Oslo"}' } }] }]);
+    const c = conversationOf({ messages: [{ role: "user", content: "Weather?" }] }, { events });
+    expect(c?.messages[1]?.parts).toEqual([
+      { kind: "text", text: "Checking the <b>weather</b>. Done." },
+      { kind: "tool_call", name: "weather", id: "call_1", args: '{\n  "city": "Oslo"\n}' },
+    ]);
   });
 
   it("takes a stream's odd deltas as the SDKs do: a name sent again, a delta without an index, indexes that are no index, reasoning blocks, a flood of indexes", () => {

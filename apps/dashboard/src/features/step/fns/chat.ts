@@ -4,7 +4,8 @@
  * APIs record — Bedrock Converse (`system`, `messages[].content[]` of `text` / `toolUse` /
  * `toolResult`, the answer's `output.message`), OpenAI chat completions (`messages[].content`,
  * `tool_calls`, `choices[].message`), Anthropic messages (`system`, `content[]` of `text` /
- * `tool_use` / `tool_result`), a streamed answer's events in any of the three (see
+ * `tool_use` / `tool_result`), LangChain messages as recorded (`{ lc: 1, type: "constructor",
+ * id: [..., "HumanMessage"], kwargs }`), a streamed answer's events in any of these (see
  * {@link streamed}), and a plain `prompt` / `text` — and nothing else: a request of
  * another shape has no conversation, and its states are still shown as they are. Recorded data
  * is untrusted: every part is text, for the view to render as text.
@@ -97,8 +98,54 @@ function contentParts(content: unknown): ChatPart[] {
   return Array.isArray(content) ? content.map(part) : [part(content)];
 }
 
-function message(value: unknown, from: ChatMessage["from"], defaultRole: string): ChatMessage | undefined {
-  if (!isObj(value)) return typeof value === "string" ? { role: defaultRole, from, parts: [{ kind: "text", text: value }] } : undefined;
+/** LangChain's message classes, by the role each speaks in ("" for `ChatMessage`, whose `role` says). */
+const LANGCHAIN_ROLES = new Map<unknown, string>([
+  ["HumanMessage", "user"],
+  ["HumanMessageChunk", "user"],
+  ["AIMessage", "assistant"],
+  ["AIMessageChunk", "assistant"],
+  ["SystemMessage", "system"],
+  ["SystemMessageChunk", "system"],
+  ["ToolMessage", "tool"],
+  ["ToolMessageChunk", "tool"],
+  ["FunctionMessage", "tool"],
+  ["ChatMessage", ""],
+  ["ChatMessageChunk", ""],
+]);
+
+/** A LangChain message as recorded (what its `toJSON` writes): its class's role and its `kwargs`; undefined for anything else. */
+function langchain(value: Obj): { role: string; kwargs: Obj } | undefined {
+  if (value.lc !== 1 || value.type !== "constructor" || !Array.isArray(value.id) || !isObj(value.kwargs)) return undefined;
+  const role = LANGCHAIN_ROLES.get(value.id[value.id.length - 1]);
+  if (role === undefined) return undefined;
+  return { role: role === "" ? (str(value.kwargs.role) ?? "user") : role, kwargs: value.kwargs };
+}
+
+/** A LangChain message in the OpenAI shape {@link message} reads: its content, its tool calls (`{ name, args, id }`), a tool message's call id and status. */
+function fromLangChain(value: Obj): Obj | undefined {
+  const lc = langchain(value);
+  if (lc === undefined) return undefined;
+  const k = lc.kwargs;
+  const calls = Array.isArray(k.tool_calls) ? k.tool_calls.filter(isObj).map((call) => ({ ...idOf(call.id), function: { name: call.name, arguments: call.args } })) : [];
+  return {
+    role: lc.role,
+    // A turn of tool calls alone has no text.
+    content: k.content === "" && calls.length > 0 ? null : k.content,
+    ...(calls.length === 0 ? {} : { tool_calls: calls }),
+    ...(typeof k.tool_call_id === "string" ? { tool_call_id: k.tool_call_id } : {}),
+    ...(k.status === "error" ? { status: "error" } : {}),
+  };
+}
+
+/** A message's role as the request lists it: its own `role`, or its LangChain class's. */
+function roleOf(value: unknown): string | undefined {
+  if (!isObj(value)) return undefined;
+  return str(value.role) ?? langchain(value)?.role;
+}
+
+function message(recorded: unknown, from: ChatMessage["from"], defaultRole: string): ChatMessage | undefined {
+  if (!isObj(recorded)) return typeof recorded === "string" ? { role: defaultRole, from, parts: [{ kind: "text", text: recorded }] } : undefined;
+  const value = fromLangChain(recorded) ?? recorded;
   const parts = contentParts(value.content);
   // OpenAI: the calls the model asked for, beside (or instead of) its text.
   if (Array.isArray(value.tool_calls)) {
@@ -111,7 +158,7 @@ function message(value: unknown, from: ChatMessage["from"], defaultRole: string)
   const role = str(value.role) ?? defaultRole;
   // OpenAI: a tool's answer is a message of its own, its content the result.
   if (role === "tool" && parts.length > 0 && parts.every((p) => p.kind === "text")) {
-    return { role, from, parts: [{ kind: "tool_result", ...idOf(value.tool_call_id), text: parts.map((p) => (p.kind === "text" ? p.text : "")).join("\n"), failed: false }] };
+    return { role, from, parts: [{ kind: "tool_result", ...idOf(value.tool_call_id), text: parts.map((p) => (p.kind === "text" ? p.text : "")).join("\n"), failed: value.status === "error" }] };
   }
   return { role, from, parts };
 }
@@ -126,6 +173,8 @@ function system(value: unknown): ChatMessage | undefined {
 function answer(output: unknown): ChatMessage[] {
   if (typeof output === "string") return [{ role: "assistant", from: "answer", parts: [{ kind: "text", text: output }] }];
   if (!isObj(output)) return [];
+  // LangChain: the model's AIMessage.
+  if (langchain(output) !== undefined) return [message(output, "answer", "assistant")].filter((m) => m !== undefined);
   // Bedrock Converse.
   if (isObj(output.output) && isObj(output.output.message)) return [message(output.output.message, "answer", "assistant")].filter((m) => m !== undefined);
   // OpenAI chat completions.
@@ -183,19 +232,35 @@ function streamedArgs(input: string): unknown {
 }
 
 /**
+ * A LangChain `AIMessageChunk` as the OpenAI chunk it stands for: its text (a string, or the text
+ * of its content blocks), its `tool_call_chunks` (`{ name, args, id, index }`) as tool call deltas.
+ */
+function langchainDelta(event: Obj): Obj | undefined {
+  const lc = langchain(event);
+  if (lc === undefined) return undefined;
+  const k = lc.kwargs;
+  const content = typeof k.content === "string" ? k.content : Array.isArray(k.content) ? k.content.map((block) => (isObj(block) ? (str(block.text) ?? "") : "")).join("") : undefined;
+  const calls = Array.isArray(k.tool_call_chunks)
+    ? k.tool_call_chunks.filter(isObj).map((call) => ({ ...(call.index === undefined || call.index === null ? {} : { index: call.index }), ...idOf(call.id), function: { name: call.name, arguments: call.args } }))
+    : [];
+  return { choices: [{ index: 0, delta: { role: lc.role, ...(content === undefined ? {} : { content }), ...(calls.length === 0 ? {} : { tool_calls: calls }) } }] };
+}
+
+/**
  * A stream's events as the messages they add up to, in the shape of the API that streamed them:
  * OpenAI chunks (`choices[].delta`: content, tool calls by index) as one message per choice;
  * Anthropic events (`content_block_start` / `content_block_delta`: text and `input_json_delta`) and
  * Bedrock ConverseStream events (`contentBlockStart` / `contentBlockDelta`) as one message of
- * content blocks. One pass over the events.
+ * content blocks; LangChain's `AIMessageChunk`s as OpenAI chunks. One pass over the events.
  */
 export function streamed(events: readonly unknown[]): Obj[] {
   const choices = new Map<number, { role: string; content: string; calls: Map<number, { id?: string; name: string; arguments: string }>; last: number }>();
   const blocks = new Map<number, Block>();
   let role = "assistant";
   let shape: "anthropic" | "bedrock" | undefined;
-  for (const event of events) {
-    if (!isObj(event)) continue;
+  for (const recorded of events) {
+    if (!isObj(recorded)) continue;
+    const event = langchainDelta(recorded) ?? recorded;
     if (Array.isArray(event.choices)) {
       for (const choice of event.choices) {
         if (!isObj(choice) || !isObj(choice.delta)) continue;
@@ -295,7 +360,7 @@ export function conversationOf(input: unknown, output: unknown): Conversation | 
   // The system prompt and the system messages that open the list (OpenAI's place for it) are
   // always shown; of the rest, the latest. Only those shown are read.
   let head = 0;
-  while (head < listed.length && head < room - 1 && isObj(listed[head]) && (listed[head] as Obj).role === "system") head++;
+  while (head < listed.length && head < room - 1 && roleOf(listed[head]) === "system") head++;
   const tail = Math.min(listed.length - head, room - head);
   const shown = [...listed.slice(0, head), ...listed.slice(listed.length - tail)];
   const read = (m: unknown): ChatMessage | undefined => message(m, "request", "user");
