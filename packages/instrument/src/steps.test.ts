@@ -1,3 +1,5 @@
+import v8 from "node:v8";
+import vm from "node:vm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IdGenerator, ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -6,7 +8,7 @@ import { init } from "./init.js";
 import { currentStepKey, llm, node, run, runWithResult, tool } from "./steps.js";
 import type { StepInterceptor } from "./steps.js";
 import { context, createContextKey, trace } from "@opentelemetry/api";
-import type { Attributes, Tracer } from "@opentelemetry/api";
+import type { Attributes, Context, Tracer } from "@opentelemetry/api";
 import { isRunStart, RunStart, stepKeyName, stepKeyParts, stepKeySegment, Tracewright } from "./conventions.js";
 import { carry, resume } from "./propagation.js";
 import type { Carried } from "./propagation.js";
@@ -496,6 +498,30 @@ describe("a step's context", () => {
     const a = byKey("supervisor/node:plan#0/tool:a#0");
     expect(a.parentSpanContext?.spanId).toBe(plan.spanContext().spanId);
     expect(byKey("supervisor/node:plan#0/tool:b#0").parentSpanContext?.spanId).toBe(plan.spanContext().spanId);
+  });
+
+  it("keeps no ancestor step alive: a context held after the run (a socket opened in a tool) holds its own step only", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    let outer: WeakRef<object> | undefined;
+    let held: Context | undefined;
+    await run("supervisor", {}, () =>
+      node("plan", { state: "x".repeat(100_000) }, () => {
+        outer = new WeakRef(trace.getSpan(context.active()) as object);
+        return tool("open_socket", {}, () => {
+          held = context.active();
+          return 1;
+        });
+      }),
+    );
+    exporter.reset();
+    for (let i = 0; i < 3 && outer?.deref() !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(trace.getSpan(held as Context)?.isRecording()).toBe(false);
+    expect(outer?.deref(), "the node's span, kept alive by its child's context").toBeUndefined();
   });
 
   it("nests 80 steps deep, each the child of the one above, the outer context still read at the bottom", async () => {

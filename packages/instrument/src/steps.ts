@@ -149,30 +149,28 @@ const CARRIED = createContextKey("tracewright.carried-run");
 /** The key `trace.setSpan` stores a span under: `createContextKey` is `Symbol.for`, so this is the API's own. */
 const SPAN_KEY = createContextKey("OpenTelemetry Context Key SPAN");
 
-/** Past this many step contexts in a chain, a step's context is a plain copy again (a lookup of another key walks the chain). */
-const MAX_CONTEXT_CHAIN = 32;
-
 /**
  * A step's context: its parent's, with the step's span and frame. The API's own context would
  * copy the parent's whole map twice for that (`trace.setSpan(...).setValue(...)`), a twentieth of a
- * small step's cost; this holds the two values and asks the parent for any other key. Setting or
- * deleting a key on it makes the API's context it stands for, so a chain grows only by steps.
+ * small step's cost; this holds the two values and reads any other key from the context the
+ * outermost step of a nest was started in (`base`): steps only ever set these two keys, so every
+ * other key has the value it had there. A step's context keeps no ancestor step alive (a socket
+ * opened in a step keeps its context as long as it lives, as with the API's context). Setting or
+ * deleting a key on it makes the API's context it stands for.
  */
 class StepContext implements Context {
-  constructor(
-    private readonly parent: Context,
+  private constructor(
+    private readonly base: Context,
     private readonly span: Span,
     private readonly frame: StepFrame,
-    readonly chain: number,
   ) {}
 
   static of(parent: Context, span: Span, frame: StepFrame): Context {
-    const chain = parent instanceof StepContext ? parent.chain + 1 : 1;
-    return chain > MAX_CONTEXT_CHAIN ? trace.setSpan(parent, span).setValue(FRAME, frame) : new StepContext(parent, span, frame, chain);
+    return new StepContext(parent instanceof StepContext ? parent.base : parent, span, frame);
   }
 
   getValue(key: symbol): unknown {
-    return key === SPAN_KEY ? this.span : key === FRAME ? this.frame : this.parent.getValue(key);
+    return key === SPAN_KEY ? this.span : key === FRAME ? this.frame : this.base.getValue(key);
   }
 
   setValue(key: symbol, value: unknown): Context {
@@ -184,7 +182,7 @@ class StepContext implements Context {
   }
 
   private plain(): Context {
-    return trace.setSpan(this.parent, this.span).setValue(FRAME, this.frame);
+    return trace.setSpan(this.base, this.span).setValue(FRAME, this.frame);
   }
 }
 
