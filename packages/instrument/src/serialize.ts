@@ -108,7 +108,8 @@ export function hashJson(json: string): string {
  * a Map, a class instance, undefined in an array, NaN, a `__proto__` key, a structure deeper
  * than `MAX_DEPTH` (plain.ts), a getter that throws — returns undefined and the general path
  * takes the value. The text is byte for byte the general path's (serialize.property.test.ts
- * checks it on generated values). A getter runs twice (the walk, then the write).
+ * checks it on generated values). A getter runs at least twice (the walk, then the write), and
+ * again when its record is walked as of a shape it turned out not to have.
  */
 function plainJson(value: unknown): string | undefined {
   try {

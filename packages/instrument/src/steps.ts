@@ -165,6 +165,8 @@ class StepContext implements Context {
     private readonly frame: StepFrame,
   ) {}
 
+  private materialized: Context | undefined;
+
   static of(parent: Context, span: Span, frame: StepFrame): Context {
     return new StepContext(parent instanceof StepContext ? parent.base : parent, span, frame);
   }
@@ -181,8 +183,9 @@ class StepContext implements Context {
     return this.plain().deleteValue(key);
   }
 
+  /** The API's context this one stands for, made once: other instrumentation may set a key on it for each span it starts. */
   private plain(): Context {
-    return trace.setSpan(this.base, this.span).setValue(FRAME, this.frame);
+    return (this.materialized ??= trace.setSpan(this.base, this.span).setValue(FRAME, this.frame));
   }
 }
 

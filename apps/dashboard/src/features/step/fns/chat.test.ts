@@ -101,6 +101,21 @@ describe("conversationOf", () => {
     expect(conversationOf({ messages: [{ lc: 1, type: "constructor", id: ["x", "Tool"], kwargs: { content: "?" } }, { lc: 1, type: "constructor", id: ["__proto__"], kwargs: {} }] }, undefined)?.messages.map((m) => m.role)).toEqual(["user", "user"]);
   });
 
+  it("shows a LangChain answer's tool call once when its content blocks hold it too (ChatAnthropic's tool_use, standard tool_call blocks)", () => {
+    const lc = (kwargs: Record<string, unknown>) => ({ lc: 1, type: "constructor", id: ["langchain_core", "messages", "AIMessage"], kwargs });
+    const calls = [{ name: "search", args: { q: "x" }, id: "toolu_1", type: "tool_call" }];
+    const anthropic = lc({ content: [{ type: "text", text: "Let me look." }, { type: "tool_use", id: "toolu_1", name: "search", input: { q: "x" } }], tool_calls: calls });
+    const standard = lc({ content: [{ type: "text", text: "Let me look." }, { type: "tool_call", id: "toolu_1", name: "search", args: { q: "x" } }], tool_calls: calls });
+    for (const answer of [anthropic, standard]) {
+      expect(conversationOf({ messages: [{ role: "user", content: "q?" }] }, answer)?.messages[1]?.parts).toEqual([
+        { kind: "text", text: "Let me look." },
+        { kind: "tool_call", name: "search", id: "toolu_1", args: '{\n  "q": "x"\n}' },
+      ]);
+    }
+    // A stream of a model that does not stream: its whole AIMessage, once, tool calls and all.
+    expect(streamed([lc({ content: "", tool_calls: calls })])).toEqual([{ role: "assistant", content: null, tool_calls: [{ id: "toolu_1", function: { name: "search", arguments: '{"q":"x"}' } }] }]);
+  });
+
   it("has none for a request of another shape, and takes odd messages without a throw", () => {
     expect(conversationOf({ query: "q" }, { text: "a" })).toBeUndefined();
     expect(conversationOf("a string", undefined)).toBeUndefined();

@@ -86,6 +86,8 @@ function part(block: unknown): ChatPart {
   // Anthropic.
   if (type === "tool_use") return { kind: "tool_call", name: text(block.name ?? "?"), ...idOf(block.id), args: args(block.input) };
   if (type === "tool_result") return { kind: "tool_result", ...idOf(block.tool_use_id), text: resultText(block.content), failed: block.is_error === true };
+  // LangChain's standard content blocks (`outputVersion: "v1"`).
+  if (type === "tool_call") return { kind: "tool_call", name: text(block.name ?? "?"), ...idOf(block.id), args: args(block.args) };
   return { kind: "other", text: text(block) };
 }
 
@@ -114,19 +116,30 @@ const LANGCHAIN_ROLES = new Map<unknown, string>([
 ]);
 
 /** A LangChain message as recorded (what its `toJSON` writes): its class's role and its `kwargs`; undefined for anything else. */
-function langchain(value: Obj): { role: string; kwargs: Obj } | undefined {
+function langchain(value: Obj): { role: string; chunk: boolean; kwargs: Obj } | undefined {
   if (value.lc !== 1 || value.type !== "constructor" || !Array.isArray(value.id) || !isObj(value.kwargs)) return undefined;
-  const role = LANGCHAIN_ROLES.get(value.id[value.id.length - 1]);
+  const name: unknown = value.id[value.id.length - 1];
+  const role = LANGCHAIN_ROLES.get(name);
   if (role === undefined) return undefined;
-  return { role: role === "" ? (str(value.kwargs.role) ?? "user") : role, kwargs: value.kwargs };
+  return { role: role === "" ? (str(value.kwargs.role) ?? "user") : role, chunk: typeof name === "string" && name.endsWith("Chunk"), kwargs: value.kwargs };
 }
 
-/** A LangChain message in the OpenAI shape {@link message} reads: its content, its tool calls (`{ name, args, id }`), a tool message's call id and status. */
+/**
+ * A LangChain message's `tool_calls` (`{ name, args, id }`) as OpenAI's, but for those its content
+ * blocks hold already (ChatAnthropic's answer keeps each call as a `tool_use` block too).
+ */
+function langchainCalls(k: Obj): Obj[] {
+  if (!Array.isArray(k.tool_calls)) return [];
+  const inContent = new Set(Array.isArray(k.content) ? k.content.flatMap((block) => (isObj(block) && (block.type === "tool_use" || block.type === "tool_call") && typeof block.id === "string" ? [block.id] : [])) : []);
+  return k.tool_calls.filter((call): call is Obj => isObj(call) && !(typeof call.id === "string" && inContent.has(call.id))).map((call) => ({ ...idOf(call.id), function: { name: call.name, arguments: call.args } }));
+}
+
+/** A LangChain message in the OpenAI shape {@link message} reads: its content, its tool calls, a tool message's call id and status. */
 function fromLangChain(value: Obj): Obj | undefined {
   const lc = langchain(value);
   if (lc === undefined) return undefined;
   const k = lc.kwargs;
-  const calls = Array.isArray(k.tool_calls) ? k.tool_calls.filter(isObj).map((call) => ({ ...idOf(call.id), function: { name: call.name, arguments: call.args } })) : [];
+  const calls = langchainCalls(k);
   return {
     role: lc.role,
     // A turn of tool calls alone has no text.
@@ -240,9 +253,13 @@ function langchainDelta(event: Obj): Obj | undefined {
   if (lc === undefined) return undefined;
   const k = lc.kwargs;
   const content = typeof k.content === "string" ? k.content : Array.isArray(k.content) ? k.content.map((block) => (isObj(block) ? (str(block.text) ?? "") : "")).join("") : undefined;
-  const calls = Array.isArray(k.tool_call_chunks)
-    ? k.tool_call_chunks.filter(isObj).map((call) => ({ ...(call.index === undefined || call.index === null ? {} : { index: call.index }), ...idOf(call.id), function: { name: call.name, arguments: call.args } }))
-    : [];
+  // A chunk's calls come in pieces (its `tool_calls` are those pieces parsed, so far); a whole
+  // message in a stream (a model that does not stream yields its answer once) has them whole.
+  const calls = lc.chunk
+    ? Array.isArray(k.tool_call_chunks)
+      ? k.tool_call_chunks.filter(isObj).map((call) => ({ ...(call.index === undefined || call.index === null ? {} : { index: call.index }), ...idOf(call.id), function: { name: call.name, arguments: call.args } }))
+      : []
+    : langchainCalls(k).map((call, index) => ({ ...call, index, function: { ...(call.function as Obj), arguments: JSON.stringify((call.function as Obj).arguments ?? {}) } }));
   return { choices: [{ index: 0, delta: { role: lc.role, ...(content === undefined ? {} : { content }), ...(calls.length === 0 ? {} : { tool_calls: calls }) } }] };
 }
 
