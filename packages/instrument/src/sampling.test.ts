@@ -77,3 +77,36 @@ describe("a sampler that is not by run", () => {
     expect(reads()).toBe(once.reads());
   });
 });
+
+describe("what a sampler is given", () => {
+  it("a program's own tracer: its sampler sees a step's attributes, the step key, kind and input among them", async () => {
+    const exporter = new InMemorySpanExporter();
+    const seen: Record<string, unknown>[] = [];
+    // Records tool calls only, by what their attributes say.
+    const sampler: Sampler = {
+      shouldSample: (_ctx, _trace, _name, _kind, attributes) => {
+        seen.push({ ...attributes });
+        return { decision: attributes[Tracewright.STEP_KIND] === "tool" ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.RECORD };
+      },
+      toString: () => "tools",
+    };
+    const provider = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    await runWithResult("supervisor", {}, () => node("plan", { goal: "g" }, () => tool("fetch", { url: "u" }, () => "done")), { tracer: provider.getTracer("test") });
+    const fetch = seen.find((a) => a[Tracewright.STEP_KEY] === "supervisor/node:plan#0/tool:fetch#0");
+    expect(fetch).toMatchObject({ [Tracewright.STEP_KIND]: "tool", [OpenInference.INPUT_VALUE]: '{"url":"u"}', [Tracewright.INPUT_HASH]: hashJson('{"url":"u"}') });
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(["execute_tool fetch"]);
+  });
+
+  it("init()'s tracer samples by trace id alone: its spans carry every attribute all the same", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = init({ spanProcessors: [new SimpleSpanProcessor(exporter)], register: false });
+    try {
+      await runWithResult("supervisor", {}, () => tool("fetch", { url: "u" }, () => "done"));
+      const span = exporter.getFinishedSpans().find((s) => s.name === "execute_tool fetch");
+      expect(span?.attributes).toMatchObject({ [Tracewright.STEP_KEY]: "supervisor/tool:fetch#0", [Tracewright.STEP_KIND]: "tool", [OpenInference.INPUT_VALUE]: '{"url":"u"}', [OpenInference.OUTPUT_VALUE]: '"done"' });
+      expect(span?.attributes[Tracewright.RUN_ID]).toBe(span?.spanContext().traceId);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+});
