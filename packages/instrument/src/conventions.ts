@@ -103,6 +103,11 @@ export const Tracewright = {
    */
   RUN_START: "tracewright.run.start",
   /**
+   * `true` on the root of a run made with `deterministic: true`, whose clock, random and uuid reads
+   * anywhere inside are steps: replay runs it so too, whatever the entry point passes.
+   */
+  RUN_DETERMINISTIC: "tracewright.run.deterministic",
+  /**
    * A step's ancestors, outermost first, as `<span id>:<order>` joined by `.` ({@link stepOrder});
    * its parent is the last. Set when every ancestor up to the local root is a step of this process,
    * and on a consumer's root when the producer's chain came with the message: what a sink that

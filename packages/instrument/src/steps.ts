@@ -462,7 +462,11 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
     run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer, ...(root.deterministic === true ? { deterministic: true } : {}) };
-    if (root.deterministic === true) installRouting();
+    if (root.deterministic === true) {
+      installRouting();
+      // For replay to run it so too, whatever its entry point passes.
+      safely(() => span.setAttribute(Tracewright.RUN_DETERMINISTIC, true));
+    }
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
     // A root under a remote parent shares the producer's trace id; an open producer keeps its entry.
@@ -771,12 +775,12 @@ function installRouting(): void {
   routingInstalled = true;
   // While a routed read is being recorded, reads made by the recording itself (the SDK, the
   // serializer) get the real functions: no recursion.
-  const route = <T>(kind: StepKind, name: string, real: () => T): T => {
+  const routed = (): boolean => {
     const frame = currentFrame();
     // A read from a run that has ended (a timer or callback it left behind) is no step of it.
-    if (instrumenting || frame?.run.deterministic !== true || openRuns.get(frame.run.runId) !== frame.run) return real();
-    return asInstrumentation(() => withSyncStep(boundary(kind, name, null), real));
+    return !instrumenting && frame?.run.deterministic === true && openRuns.get(frame.run.runId) === frame.run;
   };
+  const route = <T>(kind: StepKind, name: string, real: () => T, input: unknown = null): T => (routed() ? asInstrumentation(() => withSyncStep(boundary(kind, name, input), real)) : real());
   const now = (): number => route(StepKind.CLOCK, "now", realNow);
   Date.now = now;
   // `new Date()` and `Date()` read the clock too (the commonest way a prompt gets the time): the
@@ -799,10 +803,26 @@ function installRouting(): void {
   Object.defineProperty(RealDate.prototype, "constructor", { value: RoutedDate, writable: true, configurable: true });
   globalThis.Date = RoutedDate as unknown as DateConstructor;
   Math.random = () => route(StepKind.RANDOM, "random", realRandom);
-  const cryptoObject = globalThis.crypto as { randomUUID?: () => string } | undefined;
+  const cryptoObject = globalThis.crypto as { randomUUID?: () => string; getRandomValues?: <T extends ArrayBufferView | null>(array: T) => T } | undefined;
   if (cryptoObject?.randomUUID !== undefined) {
     const original = cryptoObject.randomUUID.bind(cryptoObject) as () => string;
     cryptoObject.randomUUID = (() => route(StepKind.UUID, "uuid", original)) as typeof cryptoObject.randomUUID;
+  }
+  // `crypto.getRandomValues(bytes)`: what LangChain's and LangGraph's time-based ids (uuid v1, v6,
+  // v7: a checkpoint's id, an interrupt's id made from it) draw their random part from. A
+  // `random:bytes` step of the byte count, its output the bytes (base64), written into the array
+  // on replay. Node's own `crypto.getRandomValues` calls this one.
+  if (cryptoObject?.getRandomValues !== undefined) {
+    const fill = cryptoObject.getRandomValues.bind(cryptoObject);
+    cryptoObject.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
+      // Anything but a view (the real one throws its TypeError) and reads outside a deterministic run: as they were.
+      if (array === null || !ArrayBuffer.isView(array) || !routed()) return fill(array);
+      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+      // The real one fills the caller's array (and refuses a float array or over 65,536 bytes, as ever).
+      const read = route(StepKind.RANDOM, "bytes", () => (fill(array), Buffer.from(bytes).toString("base64")), { bytes: bytes.length });
+      if (typeof read === "string") bytes.set(Buffer.from(read, "base64").subarray(0, bytes.length));
+      return array;
+    };
   }
   // `import { randomUUID } from "node:crypto"` too: the module's function is replaced, and its
   // ESM bindings follow (syncBuiltinESMExports). One destructured before this ran keeps the real one.

@@ -1,5 +1,8 @@
-import { randomUUID } from "node:crypto";
-import { node, runWithResult, tool } from "@tracewright/instrument";
+import nodeCrypto, { randomUUID } from "node:crypto";
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { END, MemorySaver, MessagesAnnotation, START, StateGraph, interrupt } from "@langchain/langgraph";
+import { Tracewright, node, runWithResult, tool, traceNode } from "@tracewright/instrument";
+import type { RunContext } from "@tracewright/instrument";
 import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
 import { loadRecording } from "./recording.js";
@@ -12,24 +15,20 @@ import type { ReplayableAgent } from "./types.js";
 
 const store = storePerTest();
 
+/** An agent whose every run is `deterministic`: `body` as the run `name`, with the replay's run options. */
+function deterministicAgent(name: string, body: (ctx: RunContext<unknown>) => unknown): ReplayableAgent {
+  return { name, run: (input, options) => runWithResult(name, input, body, { ...options, deterministic: true }) };
+}
+
 /** What the agent saw of the clock, randomness and ids, run by run. */
 const seen: unknown[][] = [];
 
-const agent: ReplayableAgent = {
-  name: "dice",
-  run: (input, options) =>
-    runWithResult(
-      "dice",
-      input,
-      async () => {
-        const roll = await node("roll", {}, () => ({ at: Date.now(), value: Math.floor(Math.random() * 6) + 1, id: globalThis.crypto.randomUUID() }));
-        const verdict = await tool("judge", roll, (r) => (r.value >= 4 ? "win" : "lose"));
-        seen.push([roll.at, roll.value, roll.id, verdict, Date.now()]);
-        return verdict;
-      },
-      { ...options, deterministic: true },
-    ),
-};
+const agent = deterministicAgent("dice", async () => {
+  const roll = await node("roll", {}, () => ({ at: Date.now(), value: Math.floor(Math.random() * 6) + 1, id: globalThis.crypto.randomUUID() }));
+  const verdict = await tool("judge", roll, (r) => (r.value >= 4 ? "win" : "lose"));
+  seen.push([roll.at, roll.value, roll.id, verdict, Date.now()]);
+  return verdict;
+});
 
 describe("a deterministic run", () => {
   it("records the agent's own clock, random and uuid reads, and no read of the instrumentation's", async () => {
@@ -50,21 +49,12 @@ describe("a deterministic run", () => {
 
   it("routes new Date(), Date() and node:crypto's randomUUID too, and leaves Date whole", async () => {
     const read: unknown[][] = [];
-    const clocked: ReplayableAgent = {
-      name: "stamp",
-      run: (input, options) =>
-        runWithResult(
-          "stamp",
-          input,
-          async () => {
-            // The time in a prompt, an idempotency key from node:crypto, a timestamp as text.
-            const stamp = await node("stamp", {}, () => ({ now: `Current time: ${new Date().toISOString()}`, key: randomUUID(), said: Date() }));
-            read.push([stamp.now, stamp.key, stamp.said]);
-            return tool("send", stamp, (s) => s.key.length);
-          },
-          { ...options, deterministic: true },
-        ),
-    };
+    const clocked = deterministicAgent("stamp", async () => {
+      // The time in a prompt, an idempotency key from node:crypto, a timestamp as text.
+      const stamp = await node("stamp", {}, () => ({ now: `Current time: ${new Date().toISOString()}`, key: randomUUID(), said: Date() }));
+      read.push([stamp.now, stamp.key, stamp.said]);
+      return tool("send", stamp, (s) => s.key.length);
+    });
     const { runId } = await recordRun(store(), clocked);
     const keys = (await loadRecording(store(), runId)).steps.map((s) => s.key);
     expect(keys).toEqual(expect.arrayContaining(["stamp/node:stamp#0/clock:now#0", "stamp/node:stamp#0/uuid:uuid#0", "stamp/node:stamp#0/clock:now#1"]));
@@ -85,5 +75,76 @@ describe("a deterministic run", () => {
     expect(new Date().constructor).toBe(Date);
     expect(Object.hasOwn(Date, "parse") && Object.hasOwn(Date, "UTC")).toBe(true);
     expect(Date.parse("2026-01-02T00:00:00Z")).toBe(1767312000000);
+  });
+
+  it("routes crypto.getRandomValues, the global's and node:crypto's: a random:bytes step of the byte count, the bytes served back into the array", async () => {
+    const read: string[][] = [];
+    const bytes = deterministicAgent("bytes", async () => {
+      const drawn = await node("draw", {}, () => {
+        const a = globalThis.crypto.getRandomValues(new Uint8Array(16));
+        const b = nodeCrypto.getRandomValues(new Uint32Array(2));
+        // What the real one refuses, it still refuses.
+        expect(() => globalThis.crypto.getRandomValues(new Float32Array(1) as unknown as Uint8Array)).toThrow();
+        return [Buffer.from(a).toString("hex"), Buffer.from(b.buffer).toString("hex")];
+      });
+      read.push(drawn);
+      return drawn;
+    });
+    const { runId } = await recordRun(store(), bytes);
+    const recording = await loadRecording(store(), runId);
+    const draws = recording.steps.filter((s) => s.key.startsWith("bytes/node:draw#0/random:bytes#"));
+    // The refused one is a step too, its error recorded and thrown again on replay.
+    expect(draws.map((s) => [s.key, s.inputJson, s.error?.type])).toEqual([
+      ["bytes/node:draw#0/random:bytes#0", '{"bytes":16}', undefined],
+      ["bytes/node:draw#0/random:bytes#1", '{"bytes":8}', undefined],
+      ["bytes/node:draw#0/random:bytes#2", '{"bytes":4}', expect.any(String)],
+    ]);
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [bytes] });
+    expect(report.outcome, report.summary).toBe("reproduced");
+    expect(read[1]).toEqual(read[0]);
+    // Outside a run, as ever: fresh bytes, no step.
+    expect(globalThis.crypto.getRandomValues(new Uint8Array(8))).toHaveLength(8);
+  });
+
+  it("replays a run recorded deterministic as deterministic, whatever the entry point passes (the root says so)", async () => {
+    const seen: number[][] = [];
+    const body = (options: Parameters<ReplayableAgent["run"]>[1], deterministic: boolean) =>
+      runWithResult(
+        "clock",
+        {},
+        async () => {
+          const at = await node("stamp", {}, () => [Date.now(), Math.random()]);
+          seen.push(at);
+          return at;
+        },
+        { ...options, ...(deterministic ? { deterministic: true } : {}) },
+      );
+    const { runId } = await recordRun(store(), { name: "clock", run: (_input, options) => body(options, true) });
+    expect((await store().getRunSpans(runId)).find((s) => s.attributes[Tracewright.STEP_KEY] === "clock")?.attributes[Tracewright.RUN_DETERMINISTIC]).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [{ name: "clock", run: (_input, options) => body(options, false) }] });
+    expect(report.outcome, report.summary).toBe("reproduced");
+    expect(seen[1]).toEqual(seen[0]);
+  });
+
+  it("reproduces a LangGraph messages graph that stops at an interrupt: message ids, checkpoint and interrupt ids all served", async () => {
+    // MessagesAnnotation gives each message a random id; an interrupt's id is made from the
+    // checkpoint's, a uuid v6 whose random part comes from crypto.getRandomValues.
+    const approver = deterministicAgent("approver", async () => {
+      const graph = new StateGraph(MessagesAnnotation)
+        .addNode("draft", traceNode("draft", () => ({ messages: [new AIMessage("Move image-resize to arm64.")] })))
+        .addNode("approve", traceNode("approve", () => ({ messages: [new HumanMessage(String(interrupt("approve the plan?")))] })))
+        .addEdge(START, "draft")
+        .addEdge("draft", "approve")
+        .addEdge("approve", END)
+        .compile({ checkpointer: new MemorySaver() });
+      return graph.invoke({ messages: [new HumanMessage("Cut our Lambda costs.")] }, { configurable: { thread_id: "thread-1" } });
+    });
+    const { runId } = await recordRun(store(), approver);
+    const recording = await loadRecording(store(), runId);
+    expect(recording.root.outputJson).toContain("__interrupt__");
+    expect(recording.steps.some((s) => s.key.includes("random:bytes#"))).toBe(true);
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [approver] });
+    expect(report.outcome, report.summary).toBe("reproduced");
   });
 });

@@ -35,6 +35,8 @@ export interface RecordedStep {
   sideEffects: boolean;
   /** The step stopped its graph (a LangGraph interrupt) instead of ending: nothing to serve. */
   suspended: boolean;
+  /** A root of a run made with `deterministic: true` (`tracewright.run.deterministic`). */
+  deterministic: boolean;
   durationMs: number;
   /** Its span's start and end, microseconds since the epoch (0 when unreadable). */
   startUs: number;
@@ -157,6 +159,7 @@ export function toRecording(run: RunSummary, spans: readonly SpanRecord[]): Reco
       traceId: traceBySpan.get(step.spanId) ?? run.traceId,
       sideEffects: a[Tracewright.TOOL_SIDE_EFFECTS] === true,
       suspended: a[Tracewright.STEP_SUSPENDED] === true,
+      deterministic: a[Tracewright.RUN_DETERMINISTIC] === true,
       durationMs: step.durationMs,
       startUs: micros(spanById.get(step.spanId)?.startTimeUnixNano),
       endUs: micros(spanById.get(step.spanId)?.endTimeUnixNano),
