@@ -150,6 +150,11 @@ describe("the tracewright command, end to end through a real collector", () => {
     expect(report.summary).toContain("Reproduced");
     const runs = JSON.parse((await cli("runs", "list", "--json", "--db", db)).out) as { runId: string; replayOf?: string }[];
     expect(runs.find((r) => r.runId === report.replayRunId)?.replayOf).toBe(failedRun);
+    // The table says so too: the replay's row names the run it replays, the recorded run's none.
+    const rows = (await cli("runs", "list", "--db", db)).out.split("\n");
+    expect(rows[0]).toMatch(/TOKENS IN\/OUT\s+REPLAY OF$/);
+    expect(rows.find((row) => row.startsWith(report.replayRunId))?.trimEnd().endsWith(failedRun)).toBe(true);
+    expect(rows.find((row) => row.startsWith(failedRun))?.trimEnd().endsWith(failedRun)).toBe(false);
   });
 
   it("replay --exit-code answers 3 when the replay did not come out as hoped, for CI to gate on; a refusal under --json is JSON", async () => {

@@ -54,10 +54,11 @@ export async function runsList(flags: Flags, io: Io): Promise<number> {
     );
     return 0;
   }
+  // A replay's served model calls repeat the recording's tokens, spent when it ran: the column says which run a row replays.
   io.out(
     table(
-      ["RUN", "AGENT", "STATUS", "STARTED", "DURATION", "STEPS", "TOKENS IN/OUT"],
-      page.runs.map((r) => [r.runId, r.agent, `${MARK[r.status] ?? ""} ${r.status}`, r.startTime, formatMs(r.durationMs), String(r.steps), `${r.inputTokens}/${r.outputTokens}`]),
+      ["RUN", "AGENT", "STATUS", "STARTED", "DURATION", "STEPS", "TOKENS IN/OUT", "REPLAY OF"],
+      page.runs.map((r) => [r.runId, r.agent, `${MARK[r.status] ?? ""} ${r.status}`, r.startTime, formatMs(r.durationMs), String(r.steps), `${r.inputTokens}/${r.outputTokens}`, r.replayOf ?? ""]),
     ),
   );
   return 0;
