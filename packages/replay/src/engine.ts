@@ -120,7 +120,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     unusedKeys,
     summary: "",
   };
-  report.summary = summarize(report);
+  const notes = outcome === "diverged" || outcome === "failed" ? servedAsJsonNotes(cassette.servedAsJson) : [];
+  if (notes.length > 0) report.notes = notes;
+  report.summary = [summarize(report), ...notes].join(" ");
   return report;
 }
 
@@ -170,6 +172,19 @@ function firstTraceDifference(recording: Recording, replay: Recording): Divergen
     return { type: "state_mismatch", key: a.key, expected: { key: a.key, kind: a.kind, name: a.name }, actual: { key: b.key, kind: b.kind, name: b.name }, outputDiff: jsonDiff(parse(a.outputJson), parse(b.outputJson)), message: `${a.kind} ${a.name} at ${a.key} differs from the recording` };
   }
   return undefined;
+}
+
+/**
+ * A run that failed or diverged after served results that were LangChain objects when recorded
+ * and came back as their JSON (`{ lc, type, id, kwargs }`): the agent's code, reading an
+ * `AIMessage`'s fields or calling its methods, may have failed on the JSON. Said once, naming the
+ * calls (the first three).
+ */
+function servedAsJsonNotes(served: ReadonlyMap<string, string>): string[] {
+  if (served.size === 0) return [];
+  const calls = [...served].slice(0, 3).map(([key, className]) => `${key} (${className})`);
+  const more = served.size > 3 ? ` and ${served.size - 3} more` : "";
+  return [`Served as recorded JSON, not as the instances the agent had: ${calls.join(", ")}${more}. Code that reads their fields or calls their methods needs the call's revive option, e.g. revive: (v) => new AIMessage(v.kwargs) (docs/replay.md, "Results that are class instances").`];
 }
 
 /** The one-line human summary. */

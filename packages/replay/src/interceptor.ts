@@ -104,6 +104,8 @@ class MinQueue<T> {
  */
 export class Cassette implements StepInterceptor {
   readonly divergences: Divergence[] = [];
+  /** Served results that were class instances when recorded and come back as their JSON (a LangChain message), their calls given no `revive`: by key, the class. */
+  readonly servedAsJson = new Map<string, string>();
   hits = 0;
   live = 0;
   private readonly consumed = new Set<string>();
@@ -246,7 +248,7 @@ export class Cassette implements StepInterceptor {
       }
       call.annotate({ [Tracewright.REPLAY_SERVED]: true, [Tracewright.REPLAY_FORK_POINT]: true });
       this.hits++;
-      return serve(rebuilt(call, this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson))), recorded);
+      return serve(this.rebuilt(call, this.patched(recorded?.outputJson === undefined ? null : revive(recorded.outputJson))), recorded);
     }
 
     if (this.allLive) {
@@ -304,7 +306,16 @@ export class Cassette implements StepInterceptor {
     this.hits++;
     call.annotate({ [Tracewright.REPLAY_SERVED]: true });
     if (recorded.outputJson === undefined) return fail(this.recordedError(recorded), recorded);
-    return serve(rebuilt(call, revive(recorded.outputJson)), recorded);
+    return serve(this.rebuilt(call, revive(recorded.outputJson)), recorded);
+  }
+
+  /** A served result, rebuilt by the call's own `revive` when it has one; one that is a LangChain object's JSON, without one, is noted. */
+  private rebuilt(call: StepCall, value: unknown): unknown {
+    if (call.revive === undefined) {
+      const className = langchainClass(value);
+      if (className !== undefined) this.servedAsJson.set(call.key, className);
+    }
+    return rebuilt(call, value);
   }
 
   completed(call: StepCall, result: { outputJson?: string; error?: unknown }): void {
@@ -501,6 +512,15 @@ function sameInput(recorded: RecordedStep, call: StepCall): boolean {
 function sortedInput(json: string): string | undefined {
   const sorted = sortedJson(json);
   return sorted === undefined ? undefined : `${json.length}:${sorted}`;
+}
+
+/** The class of a LangChain object as its `toJSON` wrote it (`{ lc: 1, type: "constructor", id: [..., "AIMessage"], kwargs }`), else undefined. */
+function langchainClass(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const v = value as { lc?: unknown; type?: unknown; id?: unknown; kwargs?: unknown };
+  if (v.lc !== 1 || v.type !== "constructor" || !Array.isArray(v.id) || v.kwargs === null || typeof v.kwargs !== "object") return undefined;
+  const name: unknown = v.id[v.id.length - 1];
+  return typeof name === "string" ? name : undefined;
 }
 
 /** A served result, rebuilt by the call's own `revive` (a class instance from its recorded fields) when it has one. */

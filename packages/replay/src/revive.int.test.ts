@@ -47,6 +47,23 @@ describe("results that are instances of a class", () => {
     const report = await replay({ store: store(), runId, mode: "reproduce", agents: [agent(false)] });
     expect(report.outcome).toBe("diverged");
     expect(seen).toHaveLength(1);
+    // The report says what the agent's failure does not: which served result was a LangChain object's JSON.
+    expect(report.notes).toEqual([expect.stringContaining("classes/llm:chat#0 (AIMessage)")]);
+    expect(report.notes?.[0]).toContain("revive");
+    expect(report.summary).toContain("Served as recorded JSON");
+  });
+
+  it("say nothing of it when the run reproduces, or when the call has a revive", async () => {
+    const { runId } = await recordRun(store(), agent(true));
+    expect((await replay({ store: store(), runId, mode: "reproduce", agents: [agent(true)] })).notes).toBeUndefined();
+    // A plain-JSON agent whose served LangChain JSON it only passes along reproduces: nothing to note.
+    const passing = replayable("passing", async () => {
+      const message = await llm({ model: "chat", messages: [] }, () => new AIMessage("ok"));
+      return { said: (message as unknown as { kwargs?: { content?: unknown } }).kwargs?.content ?? message.content };
+    });
+    const recorded = await recordRun(store(), passing);
+    const report = await replay({ store: store(), runId: recorded.runId, mode: "reproduce", agents: [passing] });
+    expect(report.notes, report.summary).toBeUndefined();
   });
 
   it("a revive that throws fails the served step with what it threw, named", async () => {

@@ -25,7 +25,7 @@ const report: ReplayReport = {
 
 describe("the report and its JSON Schema (docs/replay-report.schema.json)", () => {
   it("the schema names exactly the report's fields and divergence kinds", () => {
-    expect(Object.keys(schema.properties).sort()).toEqual(["divergences", "error", "first", "mode", "outcome", "replayRunId", "runId", "stats", "summary", "unusedKeys"]);
+    expect(Object.keys(schema.properties).sort()).toEqual(["divergences", "error", "first", "mode", "notes", "outcome", "replayRunId", "runId", "stats", "summary", "unusedKeys"]);
     for (const field of schema.required) expect(report).toHaveProperty(field);
     expect(schema.$defs.divergence.properties.type.enum).toEqual(KINDS);
   });

@@ -65,6 +65,12 @@ export interface ReplayReport {
   /** The replay run's own error, if it failed: `Name: message`. */
   error?: string;
   unusedKeys: string[];
+  /**
+   * What may explain a replay that did not come out as recorded: the served results that came
+   * back as JSON where the agent had class instances (a LangChain message), their calls given no
+   * `revive`. Absent when there is nothing to say.
+   */
+  notes?: string[];
   summary: string;
 }
 
