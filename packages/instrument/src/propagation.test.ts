@@ -110,6 +110,16 @@ describe("one run across a hop", () => {
     expect(attr(Tracewright.STEP_KEY)).toContain("choreography/node:intake#0/message:research#0/agent:research#1");
   });
 
+  it("a consumer continuing a carried run in another process is deterministic when it asks to be: its reads are steps, its root says so", async () => {
+    exporter.reset();
+    const carried: Carried = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", runId: "0af7651916cd43dd8448eb211c80319c", parentKey: "producer/message:publish#0" };
+    await context.with(resume(carried), () => runWithResult("consumer", {}, () => node("stamp", {}, () => Date.now()), { deterministic: true }));
+    const keys = attr(Tracewright.STEP_KEY);
+    expect(keys).toContain("producer/message:publish#0/agent:consumer#0/node:stamp#0/clock:now#0");
+    const root = exporter.getFinishedSpans().find((s) => s.attributes[Tracewright.STEP_KEY] === "producer/message:publish#0/agent:consumer#0");
+    expect(root?.attributes[Tracewright.RUN_DETERMINISTIC]).toBe(true);
+  });
+
   it("carries nothing but the trace outside a run", () => {
     const c = carry();
     expect(c.runId).toBeUndefined();

@@ -524,6 +524,32 @@ describe("a step's context", () => {
     expect(outer?.deref(), "the node's span, kept alive by its child's context").toBeUndefined();
   });
 
+  it("keeps no ancestor step alive under a key set between two steps either (other instrumentation's)", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    let outer: WeakRef<object> | undefined;
+    let held: Context | undefined;
+    await run("supervisor", {}, () =>
+      node("plan", { state: "x".repeat(100_000) }, () => {
+        outer = new WeakRef(trace.getSpan(context.active()) as object);
+        return context.with(context.active().setValue(USER_KEY, "between"), () =>
+          tool("open_socket", {}, () => {
+            held = context.active();
+            return 1;
+          }),
+        );
+      }),
+    );
+    exporter.reset();
+    for (let i = 0; i < 3 && outer?.deref() !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(held?.getValue(USER_KEY)).toBe("between");
+    expect(outer?.deref(), "the node's span, kept alive by its child's context").toBeUndefined();
+  });
+
   it("nests 80 steps deep, each the child of the one above, the outer context still read at the bottom", async () => {
     const depth = 80;
     let bottom: { key?: string; user?: unknown; span?: string } = {};

@@ -168,7 +168,12 @@ class StepContext implements Context {
   private materialized: Context | undefined;
 
   static of(parent: Context, span: Span, frame: StepFrame): Context {
-    return new StepContext(parent instanceof StepContext ? parent.base : parent, span, frame);
+    if (parent instanceof StepContext) return new StepContext(parent.base, span, frame);
+    // Under a key set on a step's context (other instrumentation's, between two steps), the API's
+    // context it made still holds that step's span and frame, shadowed here: left out of the base,
+    // so that they are not kept alive.
+    const base = parent.getValue(FRAME) === undefined ? parent : parent.deleteValue(FRAME).deleteValue(SPAN_KEY);
+    return new StepContext(base, span, frame);
   }
 
   getValue(key: symbol): unknown {
@@ -381,6 +386,8 @@ interface Started {
   frame: StepFrame;
   /** The refs of this step's states sent by reference so far (`tracewright.payload.ref`). */
   refs: string[];
+  /** This step opened its run in this process (`openRuns`): it closes it when it ends. */
+  opensRun: boolean;
 }
 
 /**
@@ -453,24 +460,33 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     safely(() => span.setAttributes(late));
   }
   let run: RunFrame;
+  let opensRun = false;
   if (parent !== undefined) {
     run = parent.run;
   } else if (carried !== undefined) {
-    run = local ?? { runId: carried.runId, interceptor: root?.interceptor, tracer: root?.tracer };
+    // A consumer continuing the run in another process: deterministic if it asks to be.
+    run = local ?? { runId: carried.runId, interceptor: root?.interceptor, tracer: root?.tracer, ...(root?.deterministic === true ? { deterministic: true } : {}) };
+    if (local === undefined) {
+      markDeterministic(span, root);
+      // Open here until this consumer's root ends: its routed reads are the run's (a read after is none of it).
+      if (root !== undefined) {
+        openRuns.set(carried.runId, run);
+        opensRun = true;
+      }
+    }
     safely(() => span.setAttribute(Tracewright.RUN_ID, carried.runId));
   } else if (root !== undefined) {
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
     run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer, ...(root.deterministic === true ? { deterministic: true } : {}) };
-    if (root.deterministic === true) {
-      installRouting();
-      // For replay to run it so too, whatever its entry point passes.
-      safely(() => span.setAttribute(Tracewright.RUN_DETERMINISTIC, true));
-    }
+    markDeterministic(span, root);
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
     // A root under a remote parent shares the producer's trace id; an open producer keeps its entry.
-    if (!openRuns.has(runId)) openRuns.set(runId, run);
+    if (!openRuns.has(runId)) {
+      openRuns.set(runId, run);
+      opensRun = true;
+    }
   } else {
     run = DETACHED;
   }
@@ -504,10 +520,17 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     },
     ...(spec.revive === undefined ? {} : { revive: spec.revive }),
   };
-  return { span, ctx, frame, refs, call };
+  return { span, ctx, frame, refs, call, opensRun };
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
+
+/** A local root of a run asked to be deterministic: its reads routed from now on, and its span saying so, for replay to run it so too whatever its entry point passes. */
+function markDeterministic(span: Span, root: RunOptions | undefined): void {
+  if (root?.deterministic !== true) return;
+  installRouting();
+  safely(() => span.setAttribute(Tracewright.RUN_DETERMINISTIC, true));
+}
 
 /**
  * The input rides in the start attributes (samplers see it); an oversized one is replaced by its
@@ -726,8 +749,9 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => realRandom()),
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => realUuid()),
   };
-  // Only a fresh root (keyed by the agent's name alone) opened its run here; a continued one did not.
-  const opened = started !== undefined && parent === undefined && started.frame.key === stepKeySegment(agent) && openRuns.get(started.frame.run.runId) === started.frame.run;
+  // The root that opened its run here closes it: a fresh root, or a consumer continuing a run no
+  // step of this process had open; one that joined an open run (an in-process consumer) does not.
+  const opened = started?.opensRun === true;
   try {
     const output =
       started === undefined
@@ -737,7 +761,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
   } catch (error) {
     return { runId: ctx.runId, traceId, status: "error", error };
   } finally {
-    if (opened) openRuns.delete(ctx.runId);
+    if (opened && started !== undefined && openRuns.get(started.frame.run.runId) === started.frame.run) openRuns.delete(started.frame.run.runId);
   }
 }
 

@@ -147,4 +147,19 @@ describe("a deterministic run", () => {
     const report = await replay({ store: store(), runId, mode: "reproduce", agents: [approver] });
     expect(report.outcome, report.summary).toBe("reproduced");
   });
+
+  it("replays one invocation of a deterministic run (a run inside the run) deterministic too", async () => {
+    const stamp = () => node("stamp", {}, () => ({ at: Date.now(), r: Math.random() }));
+    const worker: ReplayableAgent = { name: "worker", run: (input, options) => runWithResult("worker", input, stamp, options) };
+    const sup = deterministicAgent("sup", async () => {
+      const w = await runWithResult("worker", { job: 1 }, stamp);
+      return tool("report", w.output, (o) => (o?.at ?? 0) > 0);
+    });
+    const { runId } = await recordRun(store(), sup);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await replay({ store: store(), runId, mode: "reproduce", agents: [sup, worker] })).outcome).toBe("reproduced");
+    const one = await replay({ store: store(), runId, mode: "reproduce", agents: [sup, worker], step: "sup/agent:worker#0" });
+    expect(one.outcome, one.summary).toBe("reproduced");
+  });
 });
+

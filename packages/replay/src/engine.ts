@@ -74,7 +74,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     links: [link],
     attributes: { [Tracewright.REPLAY_OF]: recording.run.runId, [Tracewright.REPLAY_MODE]: options.mode },
     // A run recorded deterministic replays so: its clock and random reads are served, not read anew.
-    ...(recording.root.deterministic ? { deterministic: true } : {}),
+    ...(recording.root.deterministic || whole.root.deterministic ? { deterministic: true } : {}),
   };
 
   const started = performance.now();
