@@ -395,6 +395,28 @@ describe("deterministic runs", () => {
     await run("other", {}, () => [Date.now(), Math.random()]);
     expect(spans().map((s) => (isRunStart(s) ? "run start" : s.attributes[Tracewright.STEP_KIND]))).toEqual(["run start", "agent"]);
   });
+
+  it("route the reads of an in-process consumer that joined the run and outlives its producer, and none after both ended", async () => {
+    let consumed: Promise<unknown> = Promise.resolve();
+    let late: Promise<void> = Promise.resolve();
+    await run("producer", {}, async () => {
+      const carried = carry();
+      // Delivered in this process while the producer's run is open: the consumer joins it.
+      consumed = context.with(resume(carried), () =>
+        runWithResult("consumer", {}, async () => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const at = await node("stamp", {}, () => Date.now());
+          late = new Promise((resolve) => setTimeout(() => resolve(void Date.now()), 10));
+          return at;
+        }),
+      );
+    }, { deterministic: true });
+    await consumed;
+    await late;
+    const keys = steps().map((s) => String(s.attributes[Tracewright.STEP_KEY]));
+    // The consumer's read after the producer ended is a step of the run; the timer left behind after both is none.
+    expect(keys.filter((k) => k.includes("clock:now"))).toEqual([expect.stringMatching(/agent:consumer#0\/node:stamp#0\/clock:now#0$/)]);
+  });
 });
 
 describe("a step's function that answers synchronously", () => {

@@ -118,8 +118,14 @@ interface RunFrame {
   runId: string;
   interceptor: StepInterceptor | undefined;
   tracer: Tracer | undefined;
-  /** `Date.now`, `Math.random` and `crypto.randomUUID` inside the run are recorded steps. */
+  /** `Date.now`, `Math.random`, `crypto.randomUUID` and `crypto.getRandomValues` inside the run are recorded steps. */
   deterministic?: boolean;
+  /**
+   * How many of this process's local roots of the run are running on this frame (a fresh root, a
+   * consumer continuing it, one joining it in-process): a read when none is (a timer a run left
+   * behind) is no step of it.
+   */
+  roots: number;
 }
 
 interface StepFrame {
@@ -465,20 +471,13 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     run = parent.run;
   } else if (carried !== undefined) {
     // A consumer continuing the run in another process: deterministic if it asks to be.
-    run = local ?? { runId: carried.runId, interceptor: root?.interceptor, tracer: root?.tracer, ...(root?.deterministic === true ? { deterministic: true } : {}) };
-    if (local === undefined) {
-      markDeterministic(span, root);
-      // Open here until this consumer's root ends: its routed reads are the run's (a read after is none of it).
-      if (root !== undefined) {
-        openRuns.set(carried.runId, run);
-        opensRun = true;
-      }
-    }
+    run = local ?? { runId: carried.runId, interceptor: root?.interceptor, tracer: root?.tracer, roots: 0, ...(root?.deterministic === true ? { deterministic: true } : {}) };
+    if (local === undefined) markDeterministic(span, root);
     safely(() => span.setAttribute(Tracewright.RUN_ID, carried.runId));
   } else if (root !== undefined) {
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
-    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer, ...(root.deterministic === true ? { deterministic: true } : {}) };
+    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer, roots: 0, ...(root.deterministic === true ? { deterministic: true } : {}) };
     markDeterministic(span, root);
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
@@ -490,6 +489,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   } else {
     run = DETACHED;
   }
+  // Counted down by runWithResult when this root ends.
+  if (parent === undefined && root !== undefined) run.roots++;
   offloadInput(span, inputJson, inputHash, run, refs);
   const frame: StepFrame = { run, key, counters: new Map(), children: 0, seq, span, ancestry: ancestry ?? "", depth };
   const ctx = StepContext.of(parentCtx, span, frame);
@@ -523,7 +524,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   return { span, ctx, frame, refs, call, opensRun };
 }
 
-const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined };
+const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined, roots: 0 };
 
 /** A local root of a run asked to be deterministic: its reads routed from now on, and its span saying so, for replay to run it so too whatever its entry point passes. */
 function markDeterministic(span: Span, root: RunOptions | undefined): void {
@@ -749,8 +750,8 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => realRandom()),
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => realUuid()),
   };
-  // The root that opened its run here closes it: a fresh root, or a consumer continuing a run no
-  // step of this process had open; one that joined an open run (an in-process consumer) does not.
+  // The fresh root that opened its run here closes it; a root that joined an open run (an
+  // in-process consumer) does not.
   const opened = started?.opensRun === true;
   try {
     const output =
@@ -761,6 +762,7 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
   } catch (error) {
     return { runId: ctx.runId, traceId, status: "error", error };
   } finally {
+    if (started !== undefined && parent === undefined) started.frame.run.roots--;
     if (opened && started !== undefined && openRuns.get(started.frame.run.runId) === started.frame.run) openRuns.delete(started.frame.run.runId);
   }
 }
@@ -801,8 +803,8 @@ function installRouting(): void {
   // serializer) get the real functions: no recursion.
   const routed = (): boolean => {
     const frame = currentFrame();
-    // A read from a run that has ended (a timer or callback it left behind) is no step of it.
-    return !instrumenting && frame?.run.deterministic === true && openRuns.get(frame.run.runId) === frame.run;
+    // A read from a run that has ended here (a timer or callback it left behind) is no step of it.
+    return !instrumenting && frame?.run.deterministic === true && frame.run.roots > 0;
   };
   const route = <T>(kind: StepKind, name: string, real: () => T, input: unknown = null): T => (routed() ? asInstrumentation(() => withSyncStep(boundary(kind, name, input), real)) : real());
   const now = (): number => route(StepKind.CLOCK, "now", realNow);
