@@ -8,3 +8,4 @@ export { isLoopbackHost } from "./loopback.js";
 export { backoffDelay, isRetryableAwsError, resolveRetryPolicy, sleep, withRetries } from "./retry.js";
 export type { ResolvedRetryPolicy, RetryPolicy } from "./retry.js";
 export { canonicalJson, sameJson, sortedJson } from "./same-json.js";
+export { langchainSerialized } from "./lc-serialized.js";

@@ -522,18 +522,25 @@ describe("a step's context", () => {
     expect(byKey("supervisor/node:plan#0/tool:b#0").parentSpanContext?.spanId).toBe(plan.spanContext().spanId);
   });
 
-  it("keeps no ancestor step alive: a context held after the run (a socket opened in a tool) holds its own step only", async () => {
+  /**
+   * A run whose tool keeps its context past the run (as a socket opened there would), under a key
+   * set between node and tool when `between` is given; after gc, that context and whether the
+   * node's span (with its 100 KB state) is still alive.
+   */
+  async function contextHeldAfterRun(between?: string): Promise<{ held: Context | undefined; nodeSpan: object | undefined }> {
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc") as () => void;
     let outer: WeakRef<object> | undefined;
     let held: Context | undefined;
+    const openSocket = () =>
+      tool("open_socket", {}, () => {
+        held = context.active();
+        return 1;
+      });
     await run("supervisor", {}, () =>
       node("plan", { state: "x".repeat(100_000) }, () => {
         outer = new WeakRef(trace.getSpan(context.active()) as object);
-        return tool("open_socket", {}, () => {
-          held = context.active();
-          return 1;
-        });
+        return between === undefined ? openSocket() : context.with(context.active().setValue(USER_KEY, between), openSocket);
       }),
     );
     exporter.reset();
@@ -542,34 +549,19 @@ describe("a step's context", () => {
       gc();
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+    return { held, nodeSpan: outer?.deref() };
+  }
+
+  it("keeps no ancestor step alive: a context held after the run (a socket opened in a tool) holds its own step only", async () => {
+    const { held, nodeSpan } = await contextHeldAfterRun();
     expect(trace.getSpan(held as Context)?.isRecording()).toBe(false);
-    expect(outer?.deref(), "the node's span, kept alive by its child's context").toBeUndefined();
+    expect(nodeSpan, "the node's span, kept alive by its child's context").toBeUndefined();
   });
 
   it("keeps no ancestor step alive under a key set between two steps either (other instrumentation's)", async () => {
-    v8.setFlagsFromString("--expose-gc");
-    const gc = vm.runInNewContext("gc") as () => void;
-    let outer: WeakRef<object> | undefined;
-    let held: Context | undefined;
-    await run("supervisor", {}, () =>
-      node("plan", { state: "x".repeat(100_000) }, () => {
-        outer = new WeakRef(trace.getSpan(context.active()) as object);
-        return context.with(context.active().setValue(USER_KEY, "between"), () =>
-          tool("open_socket", {}, () => {
-            held = context.active();
-            return 1;
-          }),
-        );
-      }),
-    );
-    exporter.reset();
-    for (let i = 0; i < 3 && outer?.deref() !== undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      gc();
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
+    const { held, nodeSpan } = await contextHeldAfterRun("between");
     expect(held?.getValue(USER_KEY)).toBe("between");
-    expect(outer?.deref(), "the node's span, kept alive by its child's context").toBeUndefined();
+    expect(nodeSpan, "the node's span, kept alive by its child's context").toBeUndefined();
   });
 
   it("nests 80 steps deep, each the child of the one above, the outer context still read at the bottom", async () => {

@@ -750,9 +750,6 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     random: () => withSyncStep(boundary(StepKind.RANDOM, "random", null), () => realRandom()),
     uuid: () => withSyncStep(boundary(StepKind.UUID, "uuid", null), () => realUuid()),
   };
-  // The fresh root that opened its run here closes it; a root that joined an open run (an
-  // in-process consumer) does not.
-  const opened = started?.opensRun === true;
   try {
     const output =
       started === undefined
@@ -763,7 +760,9 @@ export async function runWithResult<I, O>(agent: string, input: I, fn: (ctx: Run
     return { runId: ctx.runId, traceId, status: "error", error };
   } finally {
     if (started !== undefined && parent === undefined) started.frame.run.roots--;
-    if (opened && started !== undefined && openRuns.get(started.frame.run.runId) === started.frame.run) openRuns.delete(started.frame.run.runId);
+    // The fresh root that opened its run here closes it; a root that joined an open run (an
+    // in-process consumer) does not.
+    if (started?.opensRun === true && openRuns.get(started.frame.run.runId) === started.frame.run) openRuns.delete(started.frame.run.runId);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { StepCall, StepInterceptor } from "@tracewright/instrument";
 import { describeError, hashJson, redactText, revive, serialize } from "@tracewright/instrument";
-import { sameJson, sortedJson } from "@tracewright/instrument/shared";
+import { langchainSerialized, sameJson, sortedJson } from "@tracewright/instrument/shared";
 import { OpenInference, StepKind, stepKeyParts, Tracewright } from "@tracewright/instrument/conventions";
 import { ReplayDivergenceError, ReplayError } from "./errors.js";
 import { jsonDiff, mergePatch } from "./json-patch.js";
@@ -309,13 +309,21 @@ export class Cassette implements StepInterceptor {
     return serve(this.rebuilt(call, revive(recorded.outputJson)), recorded);
   }
 
-  /** A served result, rebuilt by the call's own `revive` when it has one; one that is a LangChain object's JSON, without one, is noted. */
+  /**
+   * A served result, rebuilt by the call's own `revive` (a class instance from its recorded
+   * fields) when it has one; without one, a LangChain object's JSON is noted (servedAsJson).
+   */
   private rebuilt(call: StepCall, value: unknown): unknown {
     if (call.revive === undefined) {
-      const className = langchainClass(value);
-      if (className !== undefined) this.servedAsJson.set(call.key, className);
+      const lc = langchainSerialized(value);
+      if (lc !== undefined) this.servedAsJson.set(call.key, lc.className);
+      return value;
     }
-    return rebuilt(call, value);
+    try {
+      return call.revive(value);
+    } catch (cause) {
+      throw new ReplayError("REPLAY_REVIVE_FAILED", `The revive option of ${call.kind} ${call.name} (${call.key}) threw on its recorded result: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
   }
 
   completed(call: StepCall, result: { outputJson?: string; error?: unknown }): void {
@@ -514,21 +522,3 @@ function sortedInput(json: string): string | undefined {
   return sorted === undefined ? undefined : `${json.length}:${sorted}`;
 }
 
-/** The class of a LangChain object as its `toJSON` wrote it (`{ lc: 1, type: "constructor", id: [..., "AIMessage"], kwargs }`), else undefined. */
-function langchainClass(value: unknown): string | undefined {
-  if (value === null || typeof value !== "object") return undefined;
-  const v = value as { lc?: unknown; type?: unknown; id?: unknown; kwargs?: unknown };
-  if (v.lc !== 1 || v.type !== "constructor" || !Array.isArray(v.id) || v.kwargs === null || typeof v.kwargs !== "object") return undefined;
-  const name: unknown = v.id[v.id.length - 1];
-  return typeof name === "string" ? name : undefined;
-}
-
-/** A served result, rebuilt by the call's own `revive` (a class instance from its recorded fields) when it has one. */
-function rebuilt(call: StepCall, value: unknown): unknown {
-  if (call.revive === undefined) return value;
-  try {
-    return call.revive(value);
-  } catch (cause) {
-    throw new ReplayError("REPLAY_REVIVE_FAILED", `The revive option of ${call.kind} ${call.name} (${call.key}) threw on its recorded result: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-  }
-}

@@ -69,16 +69,6 @@ function micros(nanos: string | undefined): number {
 }
 
 /**
- * The instrumentation's steps among a run's steps, in canonical order, each under the step its
- * key names as its parent. Spans of other OpenTelemetry instrumentation (an HTTP client's, the
- * user's own `startActiveSpan`) belong in `runs show`, but replay never intercepts them and does
- * not record them (they go to their own tracer, not the replay's): as steps they would stand
- * where the cassette expects a recorded call (a false `missing_call`), and an instrumented step
- * under one would hang under a span the replay does not have. So the tree is the keys' tree (a
- * step's key extends its parent's), siblings in call order (`tracewright.step.seq`), else in
- * `buildSteps`' order; a step whose parent key is not in the run is a root. Iterative.
- */
-/**
  * Whether a failed step's output is a stream that broke off midway (`llmStream`, Bedrock's
  * `converseStream`): `{ events, failed: true, error? }` on an `llm` step. It is the one failed step
  * replay serves an output to — the events, then the error thrown from the reader's loop, as the
@@ -94,6 +84,16 @@ function isFailedStream(kind: string, output: unknown): boolean {
   }
 }
 
+/**
+ * The instrumentation's steps among a run's steps, in canonical order, each under the step its
+ * key names as its parent. Spans of other OpenTelemetry instrumentation (an HTTP client's, the
+ * user's own `startActiveSpan`) belong in `runs show`, but replay never intercepts them and does
+ * not record them (they go to their own tracer, not the replay's): as steps they would stand
+ * where the cassette expects a recorded call (a false `missing_call`), and an instrumented step
+ * under one would hang under a span the replay does not have. So the tree is the keys' tree (a
+ * step's key extends its parent's), siblings in call order (`tracewright.step.seq`), else in
+ * `buildSteps`' order; a step whose parent key is not in the run is a root. Iterative.
+ */
 function instrumentedSteps(steps: readonly Step[]): { step: Step; parentKey: string | null }[] {
   const kept = steps.filter((s) => typeof s.attributes[Tracewright.STEP_KEY] === "string");
   const index = new Map(kept.map((s, i) => [s.key, i]));

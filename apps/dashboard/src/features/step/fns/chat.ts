@@ -11,6 +11,8 @@
  * is untrusted: every part is text, for the view to render as text.
  */
 
+import { langchainSerialized } from "@tracewright/instrument/shared";
+
 export type ChatPart =
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "tool_call"; readonly name: string; readonly id?: string; readonly args: string }
@@ -101,7 +103,7 @@ function contentParts(content: unknown): ChatPart[] {
 }
 
 /** LangChain's message classes, by the role each speaks in ("" for `ChatMessage`, whose `role` says). */
-const LANGCHAIN_ROLES = new Map<unknown, string>([
+const LANGCHAIN_ROLES = new Map<string, string>([
   ["HumanMessage", "user"],
   ["HumanMessageChunk", "user"],
   ["AIMessage", "assistant"],
@@ -117,11 +119,10 @@ const LANGCHAIN_ROLES = new Map<unknown, string>([
 
 /** A LangChain message as recorded (what its `toJSON` writes): its class's role and its `kwargs`; undefined for anything else. */
 function langchain(value: Obj): { role: string; chunk: boolean; kwargs: Obj } | undefined {
-  if (value.lc !== 1 || value.type !== "constructor" || !Array.isArray(value.id) || !isObj(value.kwargs)) return undefined;
-  const name: unknown = value.id[value.id.length - 1];
-  const role = LANGCHAIN_ROLES.get(name);
-  if (role === undefined) return undefined;
-  return { role: role === "" ? (str(value.kwargs.role) ?? "user") : role, chunk: typeof name === "string" && name.endsWith("Chunk"), kwargs: value.kwargs };
+  const lc = langchainSerialized(value);
+  const role = lc === undefined ? undefined : LANGCHAIN_ROLES.get(lc.className);
+  if (lc === undefined || role === undefined) return undefined;
+  return { role: role === "" ? (str(lc.kwargs.role) ?? "user") : role, chunk: lc.className.endsWith("Chunk"), kwargs: lc.kwargs };
 }
 
 /**
