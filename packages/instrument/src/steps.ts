@@ -788,6 +788,26 @@ function asInstrumentation<T>(work: () => T): T {
 const realNow = Date.now.bind(Date);
 const realRandom = Math.random.bind(Math);
 const realUuid = randomUUID;
+const realRandomBytes = randomBytes;
+/** Typed loosely: its overloads (a view, an ArrayBuffer) are one function. */
+const realFillSync = nodeCrypto.randomFillSync as unknown as (buffer: unknown, offset?: number, size?: number) => unknown;
+
+/**
+ * The bytes `randomFillSync(buffer, offset, size)` fills, as the real one reads its arguments
+ * (offset and size in the view's elements, in bytes of an ArrayBuffer); undefined for arguments
+ * it refuses (the real call then throws its own error, outside any step).
+ */
+function filledRegion(buffer: unknown, offset: unknown = 0, size?: unknown): Uint8Array | undefined {
+  const view = ArrayBuffer.isView(buffer);
+  if (!view && !(buffer instanceof ArrayBuffer) && !(typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer)) return undefined;
+  const unit = view ? ((buffer as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
+  const total = (buffer as ArrayBufferLike | ArrayBufferView).byteLength;
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0 || (size !== undefined && (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0))) return undefined;
+  const start = offset * unit;
+  const length = size === undefined ? total - start : (size as number) * unit;
+  if (length < 0 || start + length > total) return undefined;
+  return view ? new Uint8Array((buffer as ArrayBufferView).buffer, (buffer as ArrayBufferView).byteOffset + start, length) : new Uint8Array(buffer as ArrayBufferLike, start, length);
+}
 let routingInstalled = false;
 
 /**
@@ -837,18 +857,41 @@ function installRouting(): void {
   // v7: a checkpoint's id, an interrupt's id made from it) draw their random part from. A
   // `random:bytes` step of the byte count, its output the bytes (base64), written into the array
   // on replay. Node's own `crypto.getRandomValues` calls this one.
+  /** A `random:bytes` step of the region's byte count: `fill` (the real function) fills it when recording, the recorded bytes when replaying. */
+  const routeBytes = (region: Uint8Array, fill: () => void): void => {
+    const read = route(StepKind.RANDOM, "bytes", () => (fill(), Buffer.from(region).toString("base64")), { bytes: region.length });
+    if (typeof read === "string") region.set(Buffer.from(read, "base64").subarray(0, region.length));
+  };
   if (cryptoObject?.getRandomValues !== undefined) {
     const fill = cryptoObject.getRandomValues.bind(cryptoObject);
     cryptoObject.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
       // Anything but a view (the real one throws its TypeError) and reads outside a deterministic run: as they were.
       if (array === null || !ArrayBuffer.isView(array) || !routed()) return fill(array);
-      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
       // The real one fills the caller's array (and refuses a float array or over 65,536 bytes, as ever).
-      const read = route(StepKind.RANDOM, "bytes", () => (fill(array), Buffer.from(bytes).toString("base64")), { bytes: bytes.length });
-      if (typeof read === "string") bytes.set(Buffer.from(read, "base64").subarray(0, bytes.length));
+      routeBytes(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), () => fill(array));
       return array;
     };
   }
+  // `crypto.randomBytes(n)` and `crypto.randomFillSync(buffer, offset?, size?)` (node:crypto's):
+  // an id or key drawn as `randomBytes(8).toString("hex")`, and the pools the `uuid` package
+  // (before v10) and nanoid fill (a pool replays exactly where it is as recorded: README). The
+  // same `random:bytes` step, of the bytes asked for (randomFillSync's offset and size count the
+  // array's elements, as the real one reads them). Their callback forms, and `randomFill`,
+  // deliver later and read the real ones; so does a call whose arguments the real one refuses
+  // before any step is made of it.
+  nodeCrypto.randomBytes = ((...args: Parameters<typeof realRandomBytes>) => {
+    if (args[1] !== undefined || !routed()) return realRandomBytes(...args);
+    const bytes = Buffer.alloc(typeof args[0] === "number" && Number.isSafeInteger(args[0]) && args[0] > 0 ? args[0] : 0);
+    if (bytes.length === 0) return realRandomBytes(...args);
+    routeBytes(bytes, () => bytes.set(realRandomBytes(bytes.length)));
+    return bytes;
+  }) as typeof nodeCrypto.randomBytes;
+  nodeCrypto.randomFillSync = ((buffer: unknown, offset?: number, size?: number): unknown => {
+    const region = routed() ? filledRegion(buffer, offset, size) : undefined;
+    if (region === undefined || region.length === 0) return realFillSync(buffer, offset, size);
+    routeBytes(region, () => realFillSync(buffer, offset, size));
+    return buffer;
+  }) as unknown as typeof nodeCrypto.randomFillSync;
   // `import { randomUUID } from "node:crypto"` too: the module's function is replaced, and its
   // ESM bindings follow (syncBuiltinESMExports). One destructured before this ran keeps the real one.
   nodeCrypto.randomUUID = (() => route(StepKind.UUID, "uuid", realUuid)) as typeof nodeCrypto.randomUUID;
@@ -856,7 +899,7 @@ function installRouting(): void {
 }
 
 function newRunId(): string {
-  return randomBytes(16).toString("hex");
+  return realRandomBytes(16).toString("hex");
 }
 
 /** The spec of a boundary step that is neither a model nor a tool call (clock, random, uuid, human, state). */

@@ -1,7 +1,7 @@
-import nodeCrypto, { randomUUID } from "node:crypto";
+import nodeCrypto, { randomBytes, randomFillSync, randomUUID } from "node:crypto";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { END, MemorySaver, MessagesAnnotation, START, StateGraph, interrupt } from "@langchain/langgraph";
-import { Tracewright, node, runWithResult, tool, traceNode } from "@tracewright/instrument";
+import { Tracewright, XRayIdGenerator, node, runWithResult, tool, traceNode } from "@tracewright/instrument";
 import type { RunContext } from "@tracewright/instrument";
 import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
@@ -104,6 +104,48 @@ describe("a deterministic run", () => {
     expect(read[1]).toEqual(read[0]);
     // Outside a run, as ever: fresh bytes, no step.
     expect(globalThis.crypto.getRandomValues(new Uint8Array(8))).toHaveLength(8);
+  });
+
+  it("routes node:crypto's randomBytes and randomFillSync: a random:bytes step of the bytes asked for, served back; their callback forms stay real", async () => {
+    const read: string[][] = [];
+    const hex = (view: ArrayBufferView) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("hex");
+    const drawn = deterministicAgent("fill", async () => {
+      const ids = await node("draw", {}, async () => {
+        const key = randomBytes(8).toString("hex");
+        const pool = randomFillSync(Buffer.alloc(6));
+        // Offset and size in elements: the middle two of four 32-bit words; the others keep what they held.
+        const words = randomFillSync(new Uint32Array([1, 0, 0, 4]), 1, 2);
+        // An ArrayBuffer, which Node takes (its types name views only).
+        const whole = new Uint8Array((randomFillSync as unknown as (buffer: ArrayBuffer) => ArrayBuffer)(new ArrayBuffer(3)));
+        // The module object's own, as a CommonJS library calls it.
+        const viaModule = nodeCrypto.randomBytes(2).toString("hex");
+        // A callback form reads the real ones, and is no step.
+        const later = await new Promise<string>((resolve, reject) => randomBytes(4, (error, buffer) => (error ? reject(error) : resolve(buffer.toString("hex")))));
+        expect(later).toHaveLength(8);
+        // Span ids from the X-Ray id generator (another span started inside the run) are no step of the agent's.
+        expect(new XRayIdGenerator().generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
+        return [key, hex(pool), hex(words), hex(whole), viaModule];
+      });
+      read.push(ids);
+      return ids;
+    });
+    const { runId } = await recordRun(store(), drawn);
+    const recording = await loadRecording(store(), runId);
+    expect(recording.steps.filter((s) => s.key.startsWith("fill/node:draw#0/")).map((s) => [s.key, s.inputJson])).toEqual([
+      ["fill/node:draw#0/random:bytes#0", '{"bytes":8}'],
+      ["fill/node:draw#0/random:bytes#1", '{"bytes":6}'],
+      ["fill/node:draw#0/random:bytes#2", '{"bytes":8}'],
+      ["fill/node:draw#0/random:bytes#3", '{"bytes":3}'],
+      ["fill/node:draw#0/random:bytes#4", '{"bytes":2}'],
+    ]);
+    const words = Buffer.from(read[0]?.[2] ?? "", "hex");
+    expect([words.readUInt32LE(0), words.readUInt32LE(12)]).toEqual([1, 4]);
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [drawn] });
+    expect(report.outcome, report.summary).toBe("reproduced");
+    expect(read[1]).toEqual(read[0]);
+    // Outside a run, and with arguments the real one refuses, as ever.
+    expect(randomBytes(4)).toHaveLength(4);
+    expect(() => randomFillSync(new Uint8Array(2), 3)).toThrow(RangeError);
   });
 
   it("replays a run recorded deterministic as deterministic, whatever the entry point passes (the root says so)", async () => {
