@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GenAI, OpenInference, Tracewright } from "@tracewright/instrument/conventions";
 import { startCollector } from "@tracewright/collector-lambda";
 import type { CollectorHandle } from "@tracewright/collector-lambda";
 import { openSqliteStore } from "@tracewright/store";
@@ -108,6 +109,17 @@ describe("the tracewright command, end to end through a real collector", () => {
     const failing = detail.steps.find((s) => s.key.endsWith("tool:fetch_document#0"));
     expect(failing?.input).toEqual({ id: "doc://pricing" });
     expect(failing?.error).toMatchObject({ type: "UpstreamError", message: expect.stringContaining("503") as unknown as string });
+    // Each step's span id and attributes too (a model call's model and tokens), but for the state texts, which input and output are.
+    const model = detail.steps.find((s) => s.kind === "llm") as unknown as { spanId: string; attributes: Record<string, unknown> } | undefined;
+    expect(model?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(model?.attributes).toMatchObject({ [GenAI.REQUEST_MODEL]: expect.any(String), [GenAI.USAGE_INPUT_TOKENS]: expect.any(Number), [Tracewright.STEP_KEY]: expect.any(String) });
+    expect(Object.keys(model?.attributes ?? {})).not.toContain(OpenInference.INPUT_VALUE);
+    expect(Object.keys(model?.attributes ?? {})).not.toContain(OpenInference.OUTPUT_VALUE);
+    // The text tree names a model call's model and tokens on its line.
+    const text = (await cli("runs", "show", failedRun, "--db", db)).out;
+    const line = text.split("\n").find((l) => l.includes(" llm "));
+    expect(line).toContain(String(model?.attributes[GenAI.REQUEST_MODEL]));
+    expect(line).toMatch(/ \d+\/\d+ tokens /);
     const missing = await cli("runs", "show", "0".repeat(32), "--db", db);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no run");

@@ -1,5 +1,6 @@
 import { loadRunDetail, TracewrightError } from "@tracewright/store";
-import type { RunStatus, RunSummary, Step, TraceStore } from "@tracewright/store";
+import type { Attributes, RunStatus, RunSummary, Step, TraceStore } from "@tracewright/store";
+import { GenAI, OpenInference } from "@tracewright/instrument/conventions";
 import type { Flags, Io } from "../main.js";
 import { UsageError, intFlag, openExistingStore, storeDescription, storePath } from "../main.js";
 
@@ -83,7 +84,7 @@ export async function runsShow(runId: string, flags: Flags, io: Io): Promise<num
   io.out(`${run.agent}  ${MARK[run.status] ?? ""} ${run.status}  ${run.startTime}  ${formatMs(run.durationMs)}  ${run.steps} steps  run ${run.runId}`);
   for (const step of detail.steps) {
     const indent = "  ".repeat(step.depth);
-    io.out(`${indent}${MARK[step.status] ?? ""} ${step.kind} ${step.name}  ${formatMs(step.durationMs)}  [${step.key}]`);
+    io.out(`${indent}${MARK[step.status] ?? ""} ${step.kind} ${step.name}  ${formatMs(step.durationMs)}${usage(step.attributes)}  [${step.key}]`);
     io.out(`${indent}    in:  ${preview(step.input)}`);
     if (step.error !== undefined) io.out(`${indent}    error: ${step.error.type}: ${step.error.message}`);
     else io.out(`${indent}    out: ${preview(step.output)}`);
@@ -92,7 +93,25 @@ export async function runsShow(runId: string, flags: Flags, io: Io): Promise<num
   return 0;
 }
 
-function stepItem(step: Step): Pick<Step, "key" | "kind" | "name" | "parentKey" | "status" | "startTime" | "durationMs" | "input" | "output" | "error"> {
+/** A model call's model and tokens, as the line shows them: `  claude-3-haiku 1200/85 tokens`. */
+function usage(attributes: Attributes): string {
+  const model = attributes[GenAI.RESPONSE_MODEL] ?? attributes[GenAI.REQUEST_MODEL];
+  const input = attributes[GenAI.USAGE_INPUT_TOKENS];
+  const output = attributes[GenAI.USAGE_OUTPUT_TOKENS];
+  const tokens = input === undefined && output === undefined ? "" : ` ${String(input ?? 0)}/${String(output ?? 0)} tokens`;
+  return typeof model === "string" || tokens !== "" ? `  ${typeof model === "string" ? model : ""}${tokens}` : "";
+}
+
+/** The states' texts, which `input` and `output` give parsed and whole. */
+const STATE_TEXTS: ReadonlySet<string> = new Set([OpenInference.INPUT_VALUE, OpenInference.OUTPUT_VALUE]);
+
+/**
+ * A step as `--json` prints it: the contract's fields, then its span's id and attributes (model,
+ * tokens, tool, retries, links: what the dashboard shows), but for the state texts.
+ */
+function stepItem(step: Step): Pick<Step, "key" | "kind" | "name" | "parentKey" | "status" | "startTime" | "durationMs" | "input" | "output" | "error" | "spanId" | "attributes"> {
+  // fromEntries makes own properties, a recorded `__proto__` key too.
+  const attributes: Attributes = Object.fromEntries(Object.entries(step.attributes).filter(([key]) => !STATE_TEXTS.has(key)));
   return {
     key: step.key,
     kind: step.kind,
@@ -104,6 +123,8 @@ function stepItem(step: Step): Pick<Step, "key" | "kind" | "name" | "parentKey" 
     input: step.input,
     output: step.output,
     ...(step.error === undefined ? {} : { error: step.error }),
+    spanId: step.spanId,
+    attributes,
   };
 }
 
