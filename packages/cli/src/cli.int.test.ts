@@ -8,6 +8,7 @@ import { startCollector } from "@tracewright/collector-lambda";
 import type { CollectorHandle } from "@tracewright/collector-lambda";
 import { openSqliteStore } from "@tracewright/store";
 import type { SqliteStore } from "@tracewright/store";
+import { makeSpan } from "@tracewright/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "./main.js";
 
@@ -118,7 +119,7 @@ describe("the tracewright command, end to end through a real collector", () => {
     // The text tree names a model call's model and tokens on its line.
     const text = (await cli("runs", "show", failedRun, "--db", db)).out;
     const line = text.split("\n").find((l) => l.includes(" llm "));
-    expect(line).toContain(String(model?.attributes[GenAI.REQUEST_MODEL]));
+    expect(line).toContain(String(model?.attributes[GenAI.RESPONSE_MODEL] ?? model?.attributes[GenAI.REQUEST_MODEL]));
     expect(line).toMatch(/ \d+\/\d+ tokens /);
     const missing = await cli("runs", "show", "0".repeat(32), "--db", db);
     expect(missing.code).toBe(1);
@@ -127,6 +128,30 @@ describe("the tracewright command, end to end through a real collector", () => {
     const missingJson = await cli("runs", "show", "0".repeat(32), "--db", db, "--json");
     expect(missingJson.code).toBe(1);
     expect(JSON.parse(missingJson.err)).toEqual({ error: { code: "CLI_NO_RUN", message: expect.stringContaining(`no run ${"0".repeat(32)} in the store at ${db}`) as unknown as string } });
+  });
+
+  it("prints a recorded name, model or error with its control characters escaped: the agent's text never drives the reader's terminal", async () => {
+    const hostile = join(mkdtempSync(join(tmpdir(), "tw-cli-esc-")), "traces.db");
+    const escStore = openSqliteStore({ path: hostile });
+    const run = "e5c0000000000000000000000000e5c0";
+    const name = "lookup\u001b]0;pwned\u0007\u001b[2J\u202e";
+    await escStore.ingest([
+      makeSpan({ run, key: "agent", output: "done" }),
+      makeSpan({ run, key: `agent/tool:${name}#0`, kind: "tool", parent: "agent", error: "bad\u001b[31m\rred", attributes: { [GenAI.REQUEST_MODEL]: "m\u009b1m" } }),
+    ]);
+    await escStore.close();
+    const text = await cli("runs", "show", run, "--db", hostile);
+    expect(text.code).toBe(0);
+    expect(text.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(text.out).toContain("lookup\\u001b]0;pwned\\u0007\\u001b[2J\\u202e");
+    expect(text.out).toContain("bad\\u001b[31m\\u000dred");
+    expect(text.out).toContain("m\\u009b1m");
+    // --json stays JSON, and gives the text as recorded.
+    const json = await cli("runs", "show", run, "--db", hostile, "--json");
+    expect(json.out).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+    const steps = (JSON.parse(json.out) as { steps: { name: string; attributes: Record<string, unknown> }[] }).steps;
+    expect(steps[1]?.name).toBe(name);
+    expect(steps[1]?.attributes[GenAI.REQUEST_MODEL]).toBe("m\u009b1m");
   });
 
   it("reading commands never create a store: a mistyped --db names the path, and leaves nothing behind", async () => {

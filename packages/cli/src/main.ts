@@ -71,8 +71,24 @@ function parse(argv: string[]) {
   return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 }
 
+/**
+ * Control characters but newline and tab (an ESC starting a terminal escape sequence, a carriage
+ * return, C1 codes) and the bidirectional overrides that reorder what a terminal shows.
+ */
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Output with {@link UNPRINTABLE} characters written as `\uXXXX`. Recorded names, keys, models and
+ * error messages are the agent's untrusted text: printed raw, one could drive the reader's
+ * terminal. The escape is JSON's own, so `--json` output stays valid and parses the same.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Runs the command line; resolves to the process exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+export async function main(argv: string[], rawIo: Io = processIo): Promise<number> {
+  const io: Io = { out: (text) => rawIo.out(terminalSafe(text)), err: (text) => rawIo.err(terminalSafe(text)) };
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);

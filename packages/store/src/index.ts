@@ -1,6 +1,6 @@
 export { MIGRATION_WAIT_MS, openSqliteStore, resolveDbPath, searchText, SEARCH_TEXT_LIMIT, SqliteStore } from "./sqlite.js";
 export type { SqliteStoreOptions } from "./sqlite.js";
-export { buildSteps, loadRunDetail, MAX_SPAN_TOKENS, stepKind, stepName, tokenCount } from "./steps.js";
+export { buildSteps, loadRunDetail, MAX_SPAN_TOKENS, stateAttribute, stepKind, stepName, tokenCount } from "./steps.js";
 export { StoreError, TracewrightError } from "./errors.js";
 export type {
   AttributeValue,

@@ -1,6 +1,6 @@
 import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, stepKeyParts, stepKeySegment, Tracewright } from "@tracewright/instrument/conventions";
 import { nanosToMicros } from "./derive.js";
-import type { AttributeValue, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
+import type { AttributeValue, Attributes, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
 /** The largest token count taken from one span's attribute: past it (a bogus value), it is no count. */
 export const MAX_SPAN_TOKENS = 2 ** 40;
@@ -125,8 +125,22 @@ export function stepKind(span: SpanRecord): string {
   return "span";
 }
 
+/** Where a step's states are read from, the first present: OpenInference's (Tracewright's), then the GenAI conventions'. */
+const STATE_KEYS = {
+  input: [OpenInference.INPUT_VALUE, GenAI.INPUT_MESSAGES, GenAI.TOOL_CALL_ARGUMENTS],
+  output: [OpenInference.OUTPUT_VALUE, GenAI.OUTPUT_MESSAGES, GenAI.TOOL_CALL_RESULT],
+} as const;
+
+/** The attribute a step's input (or output) is read from: the first of its keys set; undefined when none is. */
+export function stateAttribute(attributes: Attributes, side: "input" | "output"): string | undefined {
+  for (const key of STATE_KEYS[side]) if (attributes[key] !== undefined && attributes[key] !== null) return key;
+  return undefined;
+}
+
 function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: number): Step {
   const a = span.attributes;
+  const inputKey = stateAttribute(a, "input");
+  const outputKey = stateAttribute(a, "output");
   const startUs = nanosToMicros(span.startTimeUnixNano);
   const endUs = nanosToMicros(span.endTimeUnixNano);
   const error = stepError(span);
@@ -139,8 +153,8 @@ function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: 
     status: span.status.code === 2 ? "error" : "ok",
     startTime: new Date(Math.floor(startUs / 1000)).toISOString(),
     durationMs: Math.max(0, (endUs - startUs) / 1000),
-    input: parseState(a[OpenInference.INPUT_VALUE] ?? a[GenAI.INPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_ARGUMENTS]),
-    output: parseState(a[OpenInference.OUTPUT_VALUE] ?? a[GenAI.OUTPUT_MESSAGES] ?? a[GenAI.TOOL_CALL_RESULT]),
+    input: parseState(inputKey === undefined ? undefined : a[inputKey]),
+    output: parseState(outputKey === undefined ? undefined : a[outputKey]),
     ...(error === undefined ? {} : { error }),
     spanId: span.spanId,
     ...(span.parentSpanId === undefined ? {} : { parentSpanId: span.parentSpanId }),

@@ -1,6 +1,6 @@
-import { loadRunDetail, TracewrightError } from "@tracewright/store";
+import { loadRunDetail, stateAttribute, tokenCount, TracewrightError } from "@tracewright/store";
 import type { Attributes, RunStatus, RunSummary, Step, TraceStore } from "@tracewright/store";
-import { GenAI, OpenInference } from "@tracewright/instrument/conventions";
+import { GenAI } from "@tracewright/instrument/conventions";
 import type { Flags, Io } from "../main.js";
 import { UsageError, intFlag, openExistingStore, storeDescription, storePath } from "../main.js";
 
@@ -93,25 +93,25 @@ export async function runsShow(runId: string, flags: Flags, io: Io): Promise<num
   return 0;
 }
 
-/** A model call's model and tokens, as the line shows them: `  claude-3-haiku 1200/85 tokens`. */
+/** A model call's model and tokens, as the line shows them: `  claude-3-haiku 1200/85 tokens` (`?` for a count not recorded). */
 function usage(attributes: Attributes): string {
-  const model = attributes[GenAI.RESPONSE_MODEL] ?? attributes[GenAI.REQUEST_MODEL];
-  const input = attributes[GenAI.USAGE_INPUT_TOKENS];
-  const output = attributes[GenAI.USAGE_OUTPUT_TOKENS];
-  const tokens = input === undefined && output === undefined ? "" : ` ${String(input ?? 0)}/${String(output ?? 0)} tokens`;
-  return typeof model === "string" || tokens !== "" ? `  ${typeof model === "string" ? model : ""}${tokens}` : "";
+  const model = [attributes[GenAI.RESPONSE_MODEL], attributes[GenAI.REQUEST_MODEL]].find((m): m is string => typeof m === "string" && m !== "");
+  const input = tokenCount(attributes[GenAI.USAGE_INPUT_TOKENS]);
+  const output = tokenCount(attributes[GenAI.USAGE_OUTPUT_TOKENS]);
+  const tokens = input === undefined && output === undefined ? undefined : `${input ?? "?"}/${output ?? "?"} tokens`;
+  const said = [model, tokens].filter((part) => part !== undefined).join(" ");
+  return said === "" ? "" : `  ${said}`;
 }
-
-/** The states' texts, which `input` and `output` give parsed and whole. */
-const STATE_TEXTS: ReadonlySet<string> = new Set([OpenInference.INPUT_VALUE, OpenInference.OUTPUT_VALUE]);
 
 /**
  * A step as `--json` prints it: the contract's fields, then its span's id and attributes (model,
- * tokens, tool, retries, links: what the dashboard shows), but for the state texts.
+ * tokens, tool, retries, links: what the dashboard shows), but for the attributes its `input` and
+ * `output` were read from, which they give parsed and whole.
  */
 function stepItem(step: Step): Pick<Step, "key" | "kind" | "name" | "parentKey" | "status" | "startTime" | "durationMs" | "input" | "output" | "error" | "spanId" | "attributes"> {
+  const states = [stateAttribute(step.attributes, "input"), stateAttribute(step.attributes, "output")];
   // fromEntries makes own properties, a recorded `__proto__` key too.
-  const attributes: Attributes = Object.fromEntries(Object.entries(step.attributes).filter(([key]) => !STATE_TEXTS.has(key)));
+  const attributes: Attributes = Object.fromEntries(Object.entries(step.attributes).filter(([key]) => !states.includes(key)));
   return {
     key: step.key,
     kind: step.kind,
