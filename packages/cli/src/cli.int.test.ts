@@ -142,6 +142,7 @@ describe("the tracewright command, end to end through a real collector", () => {
     await escStore.close();
     const text = await cli("runs", "show", run, "--db", hostile);
     expect(text.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
     expect(text.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     expect(text.out).toContain("lookup\\u001b]0;pwned\\u0007\\u001b[2J\\u202e");
     expect(text.out).toContain("bad\\u001b[31m\\u000dred");

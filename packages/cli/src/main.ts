@@ -75,6 +75,7 @@ function parse(argv: string[]) {
  * Control characters but newline and tab (an ESC starting a terminal escape sequence, a carriage
  * return, C1 codes) and the bidirectional overrides that reorder what a terminal shows.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
 const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

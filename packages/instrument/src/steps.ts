@@ -19,6 +19,7 @@ import {
   Tracewright,
 } from "./conventions.js";
 import { ensureContextManager } from "./context.js";
+import { TracewrightError } from "./errors.js";
 import { inlineOrRef, overInlineLimit } from "./offload.js";
 import type { PayloadSink } from "./offload.js";
 import { safely } from "./safely.js";
@@ -792,20 +793,31 @@ const realRandomBytes = randomBytes;
 /** Typed loosely: its overloads (a view, an ArrayBuffer) are one function. */
 const realFillSync = nodeCrypto.randomFillSync as unknown as (buffer: unknown, offset?: number, size?: number) => unknown;
 
+/** A read of more bytes than this (a call) is not routed: its bytes, base64 in a span, would outweigh the run. */
+export const MAX_ROUTED_BYTES = 1 << 20;
+
+/** A byte count or offset as node:crypto reads one: a number times `unit`, 0 to `limit`, truncated; undefined where it refuses it. */
+function byteCount(value: unknown, unit: number, limit: number): number | undefined {
+  if (typeof value !== "number") return undefined;
+  const bytes = value * unit;
+  return Number.isNaN(bytes) || bytes < 0 || bytes > limit ? undefined : bytes >>> 0;
+}
+
 /**
  * The bytes `randomFillSync(buffer, offset, size)` fills, as the real one reads its arguments
- * (offset and size in the view's elements, in bytes of an ArrayBuffer); undefined for arguments
- * it refuses (the real call then throws its own error, outside any step).
+ * (offset and size in the view's elements, in bytes of an ArrayBuffer or DataView; fractions
+ * truncated); undefined for arguments it refuses (the real call then throws its own error,
+ * outside any step).
  */
 function filledRegion(buffer: unknown, offset: unknown = 0, size?: unknown): Uint8Array | undefined {
   const view = ArrayBuffer.isView(buffer);
   if (!view && !(buffer instanceof ArrayBuffer) && !(typeof SharedArrayBuffer === "function" && buffer instanceof SharedArrayBuffer)) return undefined;
   const unit = view ? ((buffer as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1) : 1;
   const total = (buffer as ArrayBufferLike | ArrayBufferView).byteLength;
-  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0 || (size !== undefined && (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0))) return undefined;
-  const start = offset * unit;
-  const length = size === undefined ? total - start : (size as number) * unit;
-  if (length < 0 || start + length > total) return undefined;
+  const start = byteCount(offset, unit, total);
+  if (start === undefined) return undefined;
+  const length = size === undefined ? total - start : byteCount(size, unit, 2 ** 32 - 1);
+  if (length === undefined || start + length > total) return undefined;
   return view ? new Uint8Array((buffer as ArrayBufferView).buffer, (buffer as ArrayBufferView).byteOffset + start, length) : new Uint8Array(buffer as ArrayBufferLike, start, length);
 }
 let routingInstalled = false;
@@ -860,7 +872,12 @@ function installRouting(): void {
   /** A `random:bytes` step of the region's byte count: `fill` (the real function) fills it when recording, the recorded bytes when replaying. */
   const routeBytes = (region: Uint8Array, fill: () => void): void => {
     const read = route(StepKind.RANDOM, "bytes", () => (fill(), Buffer.from(region).toString("base64")), { bytes: region.length });
-    if (typeof read === "string") region.set(Buffer.from(read, "base64").subarray(0, region.length));
+    const served = typeof read === "string" ? Buffer.from(read, "base64") : undefined;
+    // Served bytes that are not the count asked for (an edited or redacted recording): never a region left part zeros or stale.
+    if (served?.length !== region.length) {
+      throw new TracewrightError("REPLAY_BYTES_MISMATCH", `A random:bytes step was served ${served === undefined ? `a ${typeof read}` : `${served.length} bytes`} where ${region.length} were read when it was recorded: the recording's output for this step is not the bytes it drew.`);
+    }
+    region.set(served);
   };
   if (cryptoObject?.getRandomValues !== undefined) {
     const fill = cryptoObject.getRandomValues.bind(cryptoObject);
@@ -879,19 +896,22 @@ function installRouting(): void {
   // array's elements, as the real one reads them). Their callback forms, and `randomFill`,
   // deliver later and read the real ones; so does a call whose arguments the real one refuses
   // before any step is made of it.
-  nodeCrypto.randomBytes = ((...args: Parameters<typeof realRandomBytes>) => {
-    if (args[1] !== undefined || !routed()) return realRandomBytes(...args);
-    const bytes = Buffer.alloc(typeof args[0] === "number" && Number.isSafeInteger(args[0]) && args[0] > 0 ? args[0] : 0);
-    if (bytes.length === 0) return realRandomBytes(...args);
-    routeBytes(bytes, () => bytes.set(realRandomBytes(bytes.length)));
+  // Named and sized as the real ones (`randomBytes.length` is 2).
+  nodeCrypto.randomBytes = function randomBytes(...args: Parameters<typeof realRandomBytes>) {
+    const count = args[1] === undefined && routed() ? byteCount(args[0], 1, MAX_ROUTED_BYTES) : undefined;
+    if (count === undefined || count === 0) return realRandomBytes(...args);
+    const bytes = Buffer.alloc(count);
+    routeBytes(bytes, () => bytes.set(realRandomBytes(count)));
     return bytes;
-  }) as typeof nodeCrypto.randomBytes;
-  nodeCrypto.randomFillSync = ((buffer: unknown, offset?: number, size?: number): unknown => {
+  } as typeof nodeCrypto.randomBytes;
+  Object.defineProperty(nodeCrypto.randomBytes, "length", { value: 2 });
+  nodeCrypto.randomFillSync = function randomFillSync(buffer: unknown, offset?: number, size?: number): unknown {
     const region = routed() ? filledRegion(buffer, offset, size) : undefined;
-    if (region === undefined || region.length === 0) return realFillSync(buffer, offset, size);
+    if (region === undefined || region.length === 0 || region.length > MAX_ROUTED_BYTES) return realFillSync(buffer, offset, size);
     routeBytes(region, () => realFillSync(buffer, offset, size));
     return buffer;
-  }) as unknown as typeof nodeCrypto.randomFillSync;
+  } as unknown as typeof nodeCrypto.randomFillSync;
+  Object.defineProperty(nodeCrypto.randomFillSync, "length", { value: 1 });
   // `import { randomUUID } from "node:crypto"` too: the module's function is replaced, and its
   // ESM bindings follow (syncBuiltinESMExports). One destructured before this ran keeps the real one.
   nodeCrypto.randomUUID = (() => route(StepKind.UUID, "uuid", realUuid)) as typeof nodeCrypto.randomUUID;

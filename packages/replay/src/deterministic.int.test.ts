@@ -115,16 +115,31 @@ describe("a deterministic run", () => {
         const pool = randomFillSync(Buffer.alloc(6));
         // Offset and size in elements: the middle two of four 32-bit words; the others keep what they held.
         const words = randomFillSync(new Uint32Array([1, 0, 0, 4]), 1, 2);
-        // An ArrayBuffer, which Node takes (its types name views only).
-        const whole = new Uint8Array((randomFillSync as unknown as (buffer: ArrayBuffer) => ArrayBuffer)(new ArrayBuffer(3)));
+        // An ArrayBuffer, which Node takes (its types name views only), handed back itself.
+        const buffer = new ArrayBuffer(3);
+        expect((randomFillSync as unknown as (buffer: ArrayBuffer) => ArrayBuffer)(buffer)).toBe(buffer);
+        const whole = new Uint8Array(buffer);
         // The module object's own, as a CommonJS library calls it.
         const viaModule = nodeCrypto.randomBytes(2).toString("hex");
+        // A view that starts inside its buffer (a slice of a pooled Buffer), a DataView (counted in
+        // bytes) and a fraction (truncated, as the real one does): their own bytes, and no others.
+        const backing = Buffer.from("abcdefgh");
+        randomFillSync(backing.subarray(2, 6), 1, 2);
+        const data = new DataView(new ArrayBuffer(8));
+        randomFillSync(data, 2, 3);
+        const fraction = randomBytes(2.7);
+        expect(fraction).toHaveLength(2);
+        // Arguments the real one refuses it still refuses, and they make no step.
+        expect(() => randomFillSync(new Uint8Array(2), 3)).toThrow(RangeError);
+        expect(() => randomBytes(-1)).toThrow(RangeError);
         // A callback form reads the real ones, and is no step.
         const later = await new Promise<string>((resolve, reject) => randomBytes(4, (error, buffer) => (error ? reject(error) : resolve(buffer.toString("hex")))));
         expect(later).toHaveLength(8);
         // Span ids from the X-Ray id generator (another span started inside the run) are no step of the agent's.
         expect(new XRayIdGenerator().generateSpanId()).toMatch(/^[0-9a-f]{16}$/);
-        return [key, hex(pool), hex(words), hex(whole), viaModule];
+        expect([backing.subarray(0, 3).toString(), backing.subarray(5).toString()]).toEqual(["abc", "fgh"]);
+        expect([data.getUint16(0), data.getUint8(5), data.getUint16(6)]).toEqual([0, 0, 0]);
+        return [key, hex(pool), hex(words), hex(whole), viaModule, backing.toString("hex"), hex(data), fraction.toString("hex")];
       });
       read.push(ids);
       return ids;
@@ -137,15 +152,39 @@ describe("a deterministic run", () => {
       ["fill/node:draw#0/random:bytes#2", '{"bytes":8}'],
       ["fill/node:draw#0/random:bytes#3", '{"bytes":3}'],
       ["fill/node:draw#0/random:bytes#4", '{"bytes":2}'],
+      ["fill/node:draw#0/random:bytes#5", '{"bytes":2}'],
+      ["fill/node:draw#0/random:bytes#6", '{"bytes":3}'],
+      ["fill/node:draw#0/random:bytes#7", '{"bytes":2}'],
     ]);
     const words = Buffer.from(read[0]?.[2] ?? "", "hex");
     expect([words.readUInt32LE(0), words.readUInt32LE(12)]).toEqual([1, 4]);
     const report = await replay({ store: store(), runId, mode: "reproduce", agents: [drawn] });
     expect(report.outcome, report.summary).toBe("reproduced");
     expect(read[1]).toEqual(read[0]);
-    // Outside a run, and with arguments the real one refuses, as ever.
+    // Outside a run, as ever; and the functions keep their names and arity.
     expect(randomBytes(4)).toHaveLength(4);
-    expect(() => randomFillSync(new Uint8Array(2), 3)).toThrow(RangeError);
+    expect([randomBytes.name, randomBytes.length, randomFillSync.name, randomFillSync.length]).toEqual(["randomBytes", 2, "randomFillSync", 1]);
+  });
+
+  it("throws REPLAY_BYTES_MISMATCH into the agent when a random:bytes step is served other than the bytes it drew, never a buffer part zeros", async () => {
+    let thrown: unknown;
+    const drawn = deterministicAgent("short", () =>
+      node("draw", {}, () => {
+        try {
+          return randomBytes(8).toString("hex");
+        } catch (error) {
+          thrown = error;
+          throw error;
+        }
+      }),
+    );
+    const { runId } = await recordRun(store(), drawn, {
+      edit: (spans) => spans.map((s) => (s.attributes[Tracewright.STEP_KIND] === "random" ? { ...s, attributes: { ...s.attributes, "output.value": JSON.stringify(Buffer.alloc(4).toString("base64")) } } : s)),
+    });
+    expect(thrown).toBeUndefined();
+    const report = await replay({ store: store(), runId, mode: "reproduce", agents: [drawn] });
+    expect(report.outcome).not.toBe("reproduced");
+    expect(thrown).toMatchObject({ code: "REPLAY_BYTES_MISMATCH", message: expect.stringContaining("served 4 bytes where 8 were read") as unknown as string });
   });
 
   it("replays a run recorded deterministic as deterministic, whatever the entry point passes (the root says so)", async () => {
