@@ -794,7 +794,7 @@ const realRandomBytes = randomBytes;
 const realFillSync = nodeCrypto.randomFillSync as unknown as (buffer: unknown, offset?: number, size?: number) => unknown;
 
 /** A read of more bytes than this (a call) is not routed: its bytes, base64 in a span, would outweigh the run. */
-export const MAX_ROUTED_BYTES = 1 << 20;
+const MAX_ROUTED_BYTES = 1 << 20;
 
 /** A byte count or offset as node:crypto reads one: a number times `unit`, 0 to `limit`, truncated; undefined where it refuses it. */
 function byteCount(value: unknown, unit: number, limit: number): number | undefined {
@@ -820,6 +820,7 @@ function filledRegion(buffer: unknown, offset: unknown = 0, size?: unknown): Uin
   if (length === undefined || start + length > total) return undefined;
   return view ? new Uint8Array((buffer as ArrayBufferView).buffer, (buffer as ArrayBufferView).byteOffset + start, length) : new Uint8Array(buffer as ArrayBufferLike, start, length);
 }
+
 let routingInstalled = false;
 
 /**
@@ -865,10 +866,6 @@ function installRouting(): void {
     const original = cryptoObject.randomUUID.bind(cryptoObject) as () => string;
     cryptoObject.randomUUID = (() => route(StepKind.UUID, "uuid", original)) as typeof cryptoObject.randomUUID;
   }
-  // `crypto.getRandomValues(bytes)`: what LangChain's and LangGraph's time-based ids (uuid v1, v6,
-  // v7: a checkpoint's id, an interrupt's id made from it) draw their random part from. A
-  // `random:bytes` step of the byte count, its output the bytes (base64), written into the array
-  // on replay. Node's own `crypto.getRandomValues` calls this one.
   /** A `random:bytes` step of the region's byte count: `fill` (the real function) fills it when recording, the recorded bytes when replaying. */
   const routeBytes = (region: Uint8Array, fill: () => void): void => {
     const read = route(StepKind.RANDOM, "bytes", () => (fill(), Buffer.from(region).toString("base64")), { bytes: region.length });
@@ -879,6 +876,10 @@ function installRouting(): void {
     }
     region.set(served);
   };
+  // `crypto.getRandomValues(bytes)`: what LangChain's and LangGraph's time-based ids (uuid v1, v6,
+  // v7: a checkpoint's id, an interrupt's id made from it) draw their random part from. A
+  // `random:bytes` step of the byte count, its output the bytes (base64), written into the array
+  // on replay. Node's own `crypto.getRandomValues` calls this one.
   if (cryptoObject?.getRandomValues !== undefined) {
     const fill = cryptoObject.getRandomValues.bind(cryptoObject);
     cryptoObject.getRandomValues = <T extends ArrayBufferView | null>(array: T): T => {
