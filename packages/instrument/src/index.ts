@@ -32,7 +32,8 @@ export {
 } from "./propagation.js";
 export type { Carried, SqsMessageAttributes, SqsMessageLike } from "./propagation.js";
 export { consume, publish } from "./messaging.js";
-export { humanInput, isGraphBubbleUp, traceNode } from "./langgraph.js";
+export { humanInput, isGraphBubbleUp, traceCheckpointer, traceNode } from "./langgraph.js";
+export type { CheckpointReader } from "./langgraph.js";
 export { loadState, saveState } from "./state.js";
 export { BEDROCK_PROVIDER, tracedBedrock } from "./bedrock.js";
 export { llmStream } from "./stream.js";

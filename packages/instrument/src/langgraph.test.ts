@@ -1,7 +1,7 @@
-import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from "@langchain/langgraph";
+import { Annotation, BaseCheckpointSaver, Command, END, MemorySaver, START, StateGraph, interrupt } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { Tracewright } from "./conventions.js";
-import { humanInput, traceNode } from "./langgraph.js";
+import { humanInput, traceCheckpointer, traceNode } from "./langgraph.js";
 import { run, tool } from "./steps.js";
 import { recordSpans } from "./recording.fixtures.js";
 
@@ -63,6 +63,33 @@ describe("the LangGraph.js adapter", () => {
     expect(answered.attributes["output.value"]).toBe('"yes"');
     expect(answered.attributes[Tracewright.STEP_KIND]).toBe("human");
     expect(second.get("graph-agent/node:research#0/tool:web_search#0")?.attributes["output.value"]).toBe('"found: search lambda"');
+  });
+
+  it("records a traced checkpointer's reads as state:checkpoint steps and leaves the checkpointer itself as it was", async () => {
+    const inner = new MemorySaver();
+    const traced = traceCheckpointer(inner);
+    expect(traced).toBeInstanceOf(BaseCheckpointSaver);
+    const g = new StateGraph(State)
+      .addNode("planner", traceNode("planner", (state: S) => ({ plan: [`search ${state.goal}`] })))
+      .addEdge(START, "planner")
+      .addEdge("planner", END)
+      .compile({ checkpointer: traced });
+    const config = { configurable: { thread_id: "thread-traced" } };
+    await run("graph-agent", { goal: "lambda" }, () => g.invoke({ goal: "lambda" }, config));
+    const fresh = keyed().get("graph-agent/state:checkpoint#0")!;
+    expect(JSON.parse(String(fresh.attributes["input.value"]))).toEqual({ thread_id: "thread-traced", checkpoint_ns: "", checkpoint_id: null });
+    expect(fresh.attributes["output.value"]).toBe("null");
+    exporter.reset();
+    // The next invocation starts from the checkpoint the first left: recorded as the serializer writes it.
+    await run("graph-agent", { goal: "s3" }, () => g.invoke({ goal: "s3" }, config));
+    const read = JSON.parse(String(keyed().get("graph-agent/state:checkpoint#0")!.attributes["output.value"])) as { type: string; json: { checkpoint: { channel_values: { plan: string[] } } } };
+    expect(read.type).toBe("json");
+    expect(read.json.checkpoint.channel_values.plan).toEqual(["search lambda"]);
+    // Writes and lists went to the checkpointer itself, and the graph's state reads it back.
+    const saved: unknown[] = [];
+    for await (const tuple of inner.list(config)) saved.push(tuple.checkpoint.id);
+    expect(saved.length).toBeGreaterThan(1);
+    expect((await g.getState(config)).values).toMatchObject({ goal: "s3", plan: ["search s3"] });
   });
 
   it("records an interrupt() inside a tool — approval before it acts — as the tool's suspension, not its failure", async () => {

@@ -1,5 +1,5 @@
 import { GenAI, OpenInference, OpenInferenceKind, Operation, StepKind, Tracewright } from "./conventions.js";
-import { isGraphBubbleUp, withStep } from "./steps.js";
+import { boundary, isGraphBubbleUp, withStep } from "./steps.js";
 
 /**
  * The LangGraph.js adapter. It has no dependency on LangGraph: it wraps the functions you give
@@ -109,4 +109,58 @@ export function humanInput<Q, A>(question: Q, ask: (question: Q) => A | Promise<
     },
     (input) => ask(input as Q),
   );
+}
+
+/** What {@link traceCheckpointer} uses of a LangGraph checkpointer: its read, and the serializer it stores with. */
+export interface CheckpointReader {
+  getTuple(config: never): Promise<unknown>;
+  serde: {
+    dumpsTyped(value: unknown): Promise<[string, Uint8Array]> | [string, Uint8Array];
+    loadsTyped(type: string, data: Uint8Array | string): unknown;
+  };
+}
+
+/** A checkpoint as a `state:checkpoint` step records it: the serializer's type and its bytes, JSON parsed when they are JSON. */
+interface RecordedCheckpoint {
+  type: string;
+  json?: unknown;
+  base64?: string;
+}
+
+/**
+ * A LangGraph checkpointer whose reads are recorded: each `getTuple` (the checkpoint a graph
+ * invocation starts from — the one an interrupt left, when it is resumed with `Command({ resume })`)
+ * is a `state` step named `checkpoint`, its input the thread, namespace and checkpoint id asked
+ * for, its output the tuple as the checkpointer's own serializer writes it (`null` for a new
+ * thread). Replay serves the step, so a resumed invocation replays in a process whose
+ * checkpointer never held the thread. Both paths hand the graph what the serializer reads back,
+ * so a recorded run and its replay see the same objects. Everything else (writes, `list`) goes to
+ * the checkpointer unchanged; on replay the writes land in the one the replay's graph was
+ * compiled with.
+ *
+ * ```ts
+ * const graph = builder.compile({ checkpointer: traceCheckpointer(new MemorySaver()) });
+ * ```
+ */
+export function traceCheckpointer<C extends CheckpointReader>(checkpointer: C): C {
+  const getTuple = async (config: GraphConfig): Promise<unknown> => {
+    const configurable = config?.configurable;
+    const asked = { thread_id: configurable?.thread_id ?? null, checkpoint_ns: configurable?.checkpoint_ns ?? "", checkpoint_id: configurable?.checkpoint_id ?? null };
+    const recorded = await withStep(boundary(StepKind.STATE, "checkpoint", asked), async (): Promise<RecordedCheckpoint | null> => {
+      const tuple = await checkpointer.getTuple(config as never);
+      if (tuple === undefined) return null;
+      const [type, bytes] = await checkpointer.serde.dumpsTyped(tuple);
+      if (type !== "json") return { type, base64: Buffer.from(bytes).toString("base64") };
+      return { type, json: JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown };
+    });
+    if (recorded === null || recorded === undefined) return undefined;
+    return checkpointer.serde.loadsTyped(recorded.type, recorded.type === "json" ? JSON.stringify(recorded.json) : Buffer.from(recorded.base64 ?? "", "base64"));
+  };
+  return new Proxy(checkpointer, {
+    get(target, property) {
+      if (property === "getTuple") return getTuple;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import nodeCrypto, { randomBytes, randomFillSync, randomUUID } from "node:crypto";
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MemorySaver, MessagesAnnotation, START, StateGraph, interrupt } from "@langchain/langgraph";
-import { Tracewright, XRayIdGenerator, node, runWithResult, tool, traceNode } from "@tracewright/instrument";
+import { Command, END, MemorySaver, MessagesAnnotation, START, StateGraph, interrupt } from "@langchain/langgraph";
+import { Tracewright, XRayIdGenerator, humanInput, node, runWithResult, tool, traceCheckpointer, traceNode } from "@tracewright/instrument";
 import type { RunContext } from "@tracewright/instrument";
 import { describe, expect, it } from "vitest";
 import { replay } from "./engine.js";
@@ -227,6 +227,53 @@ describe("a deterministic run", () => {
     expect(recording.steps.some((s) => s.key.includes("random:bytes#"))).toBe(true);
     const report = await replay({ store: store(), runId, mode: "reproduce", agents: [approver] });
     expect(report.outcome, report.summary).toBe("reproduced");
+  });
+
+  it("replays a resumed LangGraph invocation in a process whose checkpointer never held the thread: traceCheckpointer records the checkpoint it resumed from", async () => {
+    let saver = new MemorySaver();
+    /** The human's answer: none on the first invocation (it interrupts), then the resume. */
+    let answer: string | undefined;
+    const approver = (name: string, traced: boolean) =>
+      deterministicAgent(name, async () => {
+        const graph = new StateGraph(MessagesAnnotation)
+          .addNode("draft", traceNode("draft", () => ({ messages: [new AIMessage("Move image-resize to arm64.")] })))
+          .addNode("approve", traceNode("approve", async () => ({ messages: [new HumanMessage(String(await humanInput("approve the plan?", (q) => interrupt(q))))] })))
+          .addNode("apply", traceNode("apply", (state: { messages: unknown[] }) => ({ messages: [new AIMessage(`Applied after ${state.messages.length} messages.`)] })))
+          .addEdge(START, "draft")
+          .addEdge("draft", "approve")
+          .addEdge("approve", "apply")
+          .addEdge("apply", END)
+          .compile({ checkpointer: traced ? traceCheckpointer(saver) : saver });
+        const config = { configurable: { thread_id: `thread-${name}` } };
+        return graph.invoke(answer === undefined ? { messages: [new HumanMessage("Cut our Lambda costs.")] } : new Command({ resume: answer }), config);
+      });
+    const resumed = async (name: string, traced: boolean) => {
+      saver = new MemorySaver();
+      answer = undefined;
+      const agent = approver(name, traced);
+      const first = await recordRun(store(), agent);
+      answer = "yes";
+      const second = await recordRun(store(), agent);
+      // Replayed where the checkpointer is new: another process's, which never saw the thread.
+      saver = new MemorySaver();
+      return { agent, first, second };
+    };
+
+    const { agent, first, second } = await resumed("approver", true);
+    const checkpointOf = async (runId: string) => (await loadRecording(store(), runId)).steps.find((s) => s.key === "approver/state:checkpoint#0");
+    expect((await checkpointOf(first.runId))?.outputJson).toBe("null");
+    const read = await checkpointOf(second.runId);
+    expect(JSON.parse(read?.inputJson ?? "{}")).toEqual({ thread_id: "thread-approver", checkpoint_ns: "", checkpoint_id: null });
+    expect(read?.outputJson).toContain("approve the plan?");
+    const recorded = (await loadRecording(store(), second.runId)).root.outputJson;
+    expect(recorded).toContain("Applied after 3 messages.");
+    const report = await replay({ store: store(), runId: second.runId, mode: "reproduce", agents: [agent] });
+    expect(report.outcome, report.summary).toBe("reproduced");
+
+    // Without it, the resume finds no checkpoint where it replays, and does not run as it ran.
+    const bare = await resumed("bare", false);
+    const unrecorded = await replay({ store: store(), runId: bare.second.runId, mode: "reproduce", agents: [bare.agent] });
+    expect(unrecorded.outcome).not.toBe("reproduced");
   });
 
   it("replays one invocation of a deterministic run (a run inside the run) deterministic too", async () => {
