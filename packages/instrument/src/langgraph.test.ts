@@ -92,6 +92,36 @@ describe("the LangGraph.js adapter", () => {
     expect((await g.getState(config)).values).toMatchObject({ goal: "s3", plan: ["search s3"] });
   });
 
+  it("records a traced checkpointer's versions as pairs, a secret-named channel's version unmasked, and a subgraph's read by its namespace's path, not its task ids", async () => {
+    const Secretive = Annotation.Root({ goal: Annotation<string>(), token: Annotation<string>() });
+    const child = new StateGraph(Secretive)
+      .addNode("mint", traceNode("mint", () => ({ token: "sk-live-not-really" })))
+      .addEdge(START, "mint")
+      .addEdge("mint", END)
+      .compile();
+    const g = new StateGraph(Secretive)
+      .addNode("issue", child)
+      .addEdge(START, "issue")
+      .addEdge("issue", END)
+      .compile({ checkpointer: traceCheckpointer(new MemorySaver()) });
+    const config = { configurable: { thread_id: "thread-secretive" } };
+    await run("graph-agent", { goal: "a" }, () => g.invoke({ goal: "a" }, config));
+    exporter.reset();
+    await run("graph-agent", { goal: "b" }, () => g.invoke({ goal: "b" }, config));
+    const reads = exporter.getFinishedSpans().filter((span) => String(span.attributes[Tracewright.STEP_KEY]).includes("/state:checkpoint#"));
+    const top = reads.find((span) => span.attributes[Tracewright.STEP_KEY] === "graph-agent/state:checkpoint#0")!;
+    const recorded = JSON.parse(String(top.attributes["output.value"])) as { json: { checkpoint: { channel_versions: [string, unknown][]; versions_seen: [string, [string, unknown][]][]; channel_values: Record<string, unknown> } } };
+    const versions = new Map(recorded.json.checkpoint.channel_versions);
+    expect(versions.get("token")).toEqual(expect.anything());
+    expect(versions.get("token")).not.toBe("[REDACTED]");
+    expect(recorded.json.checkpoint.versions_seen.every(([, seen]) => Array.isArray(seen))).toBe(true);
+    // The channel's value is a recorded secret, masked as any is.
+    expect(recorded.json.checkpoint.channel_values.token).toBe("[REDACTED]");
+    // Every read's input names the namespace's path: no task id (made from a random checkpoint id) in it.
+    expect(reads.map((span) => JSON.parse(String(span.attributes["input.value"])).checkpoint_ns)).toContain("issue");
+    for (const span of reads) expect(String(span.attributes["input.value"])).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+
   it("records an interrupt() inside a tool — approval before it acts — as the tool's suspension, not its failure", async () => {
     const booking = new StateGraph(State)
       .addNode("book", traceNode("book", async (state: S) => ({ approved: await tool("book_hotel", { goal: state.goal }, () => interrupt<string, string>("book it?")) })))

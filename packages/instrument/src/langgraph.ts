@@ -1,4 +1,5 @@
 import { GenAI, OpenInference, OpenInferenceKind, Operation, StepKind, Tracewright } from "./conventions.js";
+import { TracewrightError } from "./errors.js";
 import { boundary, isGraphBubbleUp, withStep } from "./steps.js";
 
 /**
@@ -127,16 +128,56 @@ interface RecordedCheckpoint {
   base64?: string;
 }
 
+type Versions = Record<string, unknown>;
+
+/**
+ * The tuple's channel and node names that are keys (`checkpoint.channel_versions`, and
+ * `checkpoint.versions_seen` by node) as `[name, value]` pairs, and back: redaction masks the value
+ * of a secret-named key, and a channel called `token` must keep its version, or a replayed graph
+ * would compare masked versions and skip a node. The channels' values stay keyed by name: a
+ * secret-named channel's value is masked, as any recorded secret is.
+ */
+function pairedVersions(tuple: unknown, toPairs: boolean): unknown {
+  const checkpoint = (tuple as { checkpoint?: unknown } | null)?.checkpoint;
+  if (typeof checkpoint !== "object" || checkpoint === null) return tuple;
+  const { channel_versions: versions, versions_seen: seen } = checkpoint as { channel_versions?: unknown; versions_seen?: unknown };
+  const pairs = (value: unknown): unknown => (typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value as Versions) : value);
+  const keyed = (value: unknown): unknown => (Array.isArray(value) ? Object.fromEntries(value as [string, unknown][]) : value);
+  const convert = toPairs ? pairs : keyed;
+  const seenConverted = toPairs
+    ? Array.isArray(pairs(seen)) ? (pairs(seen) as [string, unknown][]).map(([node, channels]) => [node, pairs(channels)]) : seen
+    : Array.isArray(seen) ? Object.fromEntries((seen as [string, unknown][]).map(([node, channels]) => [node, keyed(channels)])) : seen;
+  return { ...(tuple as object), checkpoint: { ...checkpoint, ...(versions === undefined ? {} : { channel_versions: convert(versions) }), ...(seen === undefined ? {} : { versions_seen: seenConverted }) } };
+}
+
+/**
+ * A namespace without its task ids (`research:1f0…|search:2a9…` → `research|search`): a subgraph's
+ * namespace names its task, whose id is made from a random checkpoint id, and a step's input must
+ * be the same on replay for the call to be served.
+ */
+function namespacePath(ns: unknown): string {
+  if (typeof ns !== "string") return "";
+  return ns
+    .split("|")
+    .map((segment) => (segment.includes(":") ? segment.slice(0, segment.lastIndexOf(":")) : segment))
+    .join("|");
+}
+
 /**
  * A LangGraph checkpointer whose reads are recorded: each `getTuple` (the checkpoint a graph
  * invocation starts from — the one an interrupt left, when it is resumed with `Command({ resume })`)
- * is a `state` step named `checkpoint`, its input the thread, namespace and checkpoint id asked
- * for, its output the tuple as the checkpointer's own serializer writes it (`null` for a new
- * thread). Replay serves the step, so a resumed invocation replays in a process whose
- * checkpointer never held the thread. Both paths hand the graph what the serializer reads back,
- * so a recorded run and its replay see the same objects. Everything else (writes, `list`) goes to
- * the checkpointer unchanged; on replay the writes land in the one the replay's graph was
- * compiled with.
+ * is a `state` step named `checkpoint`. Its input is the thread, the namespace's path (a
+ * subgraph's, without its task ids) and, at the top graph, the checkpoint id the caller asked for
+ * (time travel); the ids as LangGraph passed them are the span's attributes. Its output is the
+ * tuple as the checkpointer's own serializer writes it (`null` for a new thread), versions as pairs
+ * ({@link pairedVersions}). Replay serves the step, so a resumed invocation replays in a process
+ * whose checkpointer never held the thread. Both paths hand the graph what the serializer reads
+ * back, so a recorded run and its replay see the same objects.
+ *
+ * Everything else goes to the checkpointer unchanged: writes (on replay, into the checkpointer the
+ * replayed graph was compiled with — give it a fresh `MemorySaver`, never the production one), and
+ * the reads this does not record: `list` (time travel through subgraphs) and a delta channel's
+ * history (`getDeltaChannelHistory`).
  *
  * ```ts
  * const graph = builder.compile({ checkpointer: traceCheckpointer(new MemorySaver()) });
@@ -145,22 +186,27 @@ interface RecordedCheckpoint {
 export function traceCheckpointer<C extends CheckpointReader>(checkpointer: C): C {
   const getTuple = async (config: GraphConfig): Promise<unknown> => {
     const configurable = config?.configurable;
-    const asked = { thread_id: configurable?.thread_id ?? null, checkpoint_ns: configurable?.checkpoint_ns ?? "", checkpoint_id: configurable?.checkpoint_id ?? null };
-    const recorded = await withStep(boundary(StepKind.STATE, "checkpoint", asked), async (): Promise<RecordedCheckpoint | null> => {
+    const path = namespacePath(configurable?.checkpoint_ns);
+    const asked = { thread_id: configurable?.thread_id ?? null, checkpoint_ns: path, ...(path === "" ? { checkpoint_id: configurable?.checkpoint_id ?? null } : {}) };
+    const spec = boundary(StepKind.STATE, "checkpoint", asked);
+    const recorded = await withStep({ ...spec, attributes: { ...spec.attributes, ...graphAttributes(config) } }, async (): Promise<RecordedCheckpoint | null> => {
       const tuple = await checkpointer.getTuple(config as never);
       if (tuple === undefined) return null;
       const [type, bytes] = await checkpointer.serde.dumpsTyped(tuple);
       if (type !== "json") return { type, base64: Buffer.from(bytes).toString("base64") };
-      return { type, json: JSON.parse(Buffer.from(bytes).toString("utf8")) as unknown };
+      return { type, json: pairedVersions(JSON.parse(Buffer.from(bytes).toString("utf8")), true) };
     });
     if (recorded === null || recorded === undefined) return undefined;
-    return checkpointer.serde.loadsTyped(recorded.type, recorded.type === "json" ? JSON.stringify(recorded.json) : Buffer.from(recorded.base64 ?? "", "base64"));
+    if (typeof recorded !== "object" || typeof recorded.type !== "string" || (recorded.type === "json" ? !("json" in recorded) : typeof recorded.base64 !== "string")) {
+      throw new TracewrightError("REPLAY_STATE_INVALID", `The checkpoint read (a state:checkpoint step) was served ${JSON.stringify(recorded)?.slice(0, 120)}, not a checkpoint as the serializer wrote it ({ type, json } or { type, base64 }): a recording edited, or masked whole when its redaction failed.`);
+    }
+    return checkpointer.serde.loadsTyped(recorded.type, recorded.type === "json" ? JSON.stringify(pairedVersions(recorded.json, false)) : Buffer.from(recorded.base64 as string, "base64"));
   };
   return new Proxy(checkpointer, {
     get(target, property) {
       if (property === "getTuple") return getTuple;
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      return typeof value === "function" && property !== "constructor" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
