@@ -89,7 +89,10 @@ describe("the LangGraph.js adapter", () => {
     const saved: unknown[] = [];
     for await (const tuple of inner.list(config)) saved.push(tuple.checkpoint.id);
     expect(saved.length).toBeGreaterThan(1);
+    exporter.reset();
     expect((await g.getState(config)).values).toMatchObject({ goal: "s3", plan: ["search s3"] });
+    // A read outside any run is no step.
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
   });
 
   it("records a traced checkpointer's versions as pairs, a secret-named channel's version unmasked, and a subgraph's read by its namespace's path, not its task ids", async () => {

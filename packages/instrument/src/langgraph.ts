@@ -1,6 +1,6 @@
 import { GenAI, OpenInference, OpenInferenceKind, Operation, StepKind, Tracewright } from "./conventions.js";
 import { TracewrightError } from "./errors.js";
-import { boundary, isGraphBubbleUp, withStep } from "./steps.js";
+import { boundary, currentRunId, isGraphBubbleUp, withStep } from "./steps.js";
 
 /**
  * The LangGraph.js adapter. It has no dependency on LangGraph: it wraps the functions you give
@@ -174,10 +174,11 @@ function namespacePath(ns: unknown): string {
  * whose checkpointer never held the thread. Both paths hand the graph what the serializer reads
  * back, so a recorded run and its replay see the same objects.
  *
- * Everything else goes to the checkpointer unchanged: writes (on replay, into the checkpointer the
- * replayed graph was compiled with — give it a fresh `MemorySaver`, never the production one), and
- * the reads this does not record: `list` (time travel through subgraphs) and a delta channel's
- * history (`getDeltaChannelHistory`).
+ * A read outside any run is the checkpointer's own, and no step. Everything else goes to the
+ * checkpointer unchanged: writes (on replay, into the checkpointer the replayed graph was compiled
+ * with — give it a fresh `MemorySaver`, never the production one), and the reads this does not
+ * record: `list` (time travel through subgraphs) and a delta channel's history
+ * (`getDeltaChannelHistory`).
  *
  * ```ts
  * const graph = builder.compile({ checkpointer: traceCheckpointer(new MemorySaver()) });
@@ -185,6 +186,8 @@ function namespacePath(ns: unknown): string {
  */
 export function traceCheckpointer<C extends CheckpointReader>(checkpointer: C): C {
   const getTuple = async (config: GraphConfig): Promise<unknown> => {
+    // Outside a run (an API handler's `graph.getState(config)`): a read no replay serves, no step.
+    if (!currentRunId()) return checkpointer.getTuple(config as never);
     const configurable = config?.configurable;
     const path = namespacePath(configurable?.checkpoint_ns);
     const asked = { thread_id: configurable?.thread_id ?? null, checkpoint_ns: path, ...(path === "" ? { checkpoint_id: configurable?.checkpoint_id ?? null } : {}) };
