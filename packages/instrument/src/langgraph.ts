@@ -128,8 +128,6 @@ interface RecordedCheckpoint {
   base64?: string;
 }
 
-type Versions = Record<string, unknown>;
-
 /**
  * The tuple's channel and node names that are keys (`checkpoint.channel_versions`, and
  * `checkpoint.versions_seen` by node) as `[name, value]` pairs, and back: redaction masks the value
@@ -140,14 +138,15 @@ type Versions = Record<string, unknown>;
 function pairedVersions(tuple: unknown, toPairs: boolean): unknown {
   const checkpoint = (tuple as { checkpoint?: unknown } | null)?.checkpoint;
   if (typeof checkpoint !== "object" || checkpoint === null) return tuple;
+  /** An object as pairs (or pairs as an object), each value converted too when `nested`; anything else as it is. */
+  const convert = (value: unknown, nested: boolean): unknown => {
+    const entries = toPairs ? (typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value) : undefined) : Array.isArray(value) ? (value as [string, unknown][]) : undefined;
+    if (entries === undefined) return value;
+    const converted = entries.map(([name, inner]): [string, unknown] => [name, nested ? convert(inner, false) : inner]);
+    return toPairs ? converted : Object.fromEntries(converted);
+  };
   const { channel_versions: versions, versions_seen: seen } = checkpoint as { channel_versions?: unknown; versions_seen?: unknown };
-  const pairs = (value: unknown): unknown => (typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value as Versions) : value);
-  const keyed = (value: unknown): unknown => (Array.isArray(value) ? Object.fromEntries(value as [string, unknown][]) : value);
-  const convert = toPairs ? pairs : keyed;
-  const seenConverted = toPairs
-    ? Array.isArray(pairs(seen)) ? (pairs(seen) as [string, unknown][]).map(([node, channels]) => [node, pairs(channels)]) : seen
-    : Array.isArray(seen) ? Object.fromEntries((seen as [string, unknown][]).map(([node, channels]) => [node, keyed(channels)])) : seen;
-  return { ...(tuple as object), checkpoint: { ...checkpoint, ...(versions === undefined ? {} : { channel_versions: convert(versions) }), ...(seen === undefined ? {} : { versions_seen: seenConverted }) } };
+  return { ...(tuple as object), checkpoint: { ...checkpoint, ...(versions === undefined ? {} : { channel_versions: convert(versions, false) }), ...(seen === undefined ? {} : { versions_seen: convert(seen, true) }) } };
 }
 
 /**

@@ -119,7 +119,7 @@ interface RunFrame {
   runId: string;
   interceptor: StepInterceptor | undefined;
   tracer: Tracer | undefined;
-  /** `Date.now`, `Math.random`, `crypto.randomUUID` and `crypto.getRandomValues` inside the run are recorded steps. */
+  /** The clock and random reads inside the run are recorded steps ({@link installRouting}). */
   deterministic?: boolean;
   /**
    * How many of this process's local roots of the run are running on this frame (a fresh root, a
@@ -472,13 +472,13 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     run = parent.run;
   } else if (carried !== undefined) {
     // A consumer continuing the run in another process: deterministic if it asks to be.
-    run = local ?? { runId: carried.runId, interceptor: root?.interceptor, tracer: root?.tracer, roots: 0, ...(root?.deterministic === true ? { deterministic: true } : {}) };
+    run = local ?? runFrame(carried.runId, root);
     if (local === undefined) markDeterministic(span, root);
     safely(() => span.setAttribute(Tracewright.RUN_ID, carried.runId));
   } else if (root !== undefined) {
     // The run id is the root span's trace id: no second id scheme beside the span context.
     const spanContext = span.spanContext();
-    run = { runId: isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), interceptor: root.interceptor, tracer: root.tracer, roots: 0, ...(root.deterministic === true ? { deterministic: true } : {}) };
+    run = runFrame(isSpanContextValid(spanContext) ? spanContext.traceId : newRunId(), root);
     markDeterministic(span, root);
     const runId = run.runId;
     safely(() => span.setAttribute(Tracewright.RUN_ID, runId));
@@ -526,6 +526,11 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined, roots: 0 };
+
+/** A run's frame in this process, as its local root's options make it: no root of it running yet. */
+function runFrame(runId: string, root: RunOptions | undefined): RunFrame {
+  return { runId, interceptor: root?.interceptor, tracer: root?.tracer, roots: 0, ...(root?.deterministic === true ? { deterministic: true } : {}) };
+}
 
 /** A local root of a run asked to be deterministic: its reads routed from now on, and its span saying so, for replay to run it so too whatever its entry point passes. */
 function markDeterministic(span: Span, root: RunOptions | undefined): void {
