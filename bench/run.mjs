@@ -4,6 +4,7 @@
 // measured in the same process and run, because these machines are shared and noisy.
 // Nothing here asserts on time: a benchmark measures.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { init, runWithResult, tool, node } from "@tracewright/instrument";
+import { Tracewright, init, runWithResult, tool, node } from "@tracewright/instrument";
 import { decodeOtlpJson, decodeOtlpProtobuf } from "@tracewright/collector-lambda";
 import { openSqliteStore } from "@tracewright/store";
 import { CollectingProcessor, replay } from "@tracewright/replay";
@@ -124,36 +125,62 @@ async function makeSpans(count) {
   return readable;
 }
 
+/**
+ * Spans per OTLP body: what the collector is sent, the instrument's export batch
+ * (export-queue.ts, `maxBatchSpans`) and the OpenTelemetry SDK's (`maxExportBatchSize`), both 512.
+ */
+const BODY_SPANS = 512;
+
 async function collectorThroughput() {
   const spans = await makeSpans(5000);
-  const json = Buffer.from(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)));
-  const proto = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans));
+  const bodies = (serialize) => {
+    const out = [];
+    for (let i = 0; i < spans.length; i += BODY_SPANS) out.push(Buffer.from(serialize(spans.slice(i, i + BODY_SPANS))));
+    return out;
+  };
+  const json = bodies((chunk) => new TextDecoder().decode(JsonTraceSerializer.serializeRequest(chunk)));
+  const proto = bodies((chunk) => ProtobufTraceSerializer.serializeRequest(chunk));
   // Into memory (the store's own cost, no disk), then into a file as `npm start` and the collector CLI write (WAL).
   const dir = mkdtempSync(join(tmpdir(), "tw-bench-collector-"));
-  for (const [label, body, decode, path] of [
-    ["json", json, decodeOtlpJson, ":memory:"],
-    ["protobuf", proto, decodeOtlpProtobuf, ":memory:"],
-    ["json.file", json, decodeOtlpJson, join(dir, "json.db")],
-    ["protobuf.file", proto, decodeOtlpProtobuf, join(dir, "protobuf.db")],
-  ]) {
-    const store = openSqliteStore({ path });
-    // Each round writes the same spans again under fresh ids, so every write is a real insert:
-    // the id's last 4 hex digits XOR the round (distinct ids within a round, new ones each round).
-    // String ops, not a BigInt per span, so that the bench times the collector, not the rewrite.
-    let round = 0;
-    const m = await paired(
-      async () => {
-        const decoded = decode(body);
-        round++;
-        for (const s of decoded.spans) s.spanId = s.spanId.slice(0, 12) + (parseInt(s.spanId.slice(12), 16) ^ round).toString(16).padStart(4, "0");
-        const result = await store.ingest(decoded.spans);
-        if (result.inserted !== spans.length) throw new Error(`round ${round}: ${result.inserted} of ${spans.length} spans inserted`);
-      },
-      async () => JSON.parse(json.toString("utf8")),
-      { rounds: 7, perRound: 2 },
-    );
-    record(`collector.throughput.${label}`, spans.length / (m.value / 1000), "spans/s", spans.length / (m.baseline / 1000));
-    await store.close();
+  // One run's spans in each body, then spans of 16 runs interleaved in each, as a collector that
+  // many agents export to is sent them: each run costs its own rows (its runs row, its place in
+  // each index by run and trace), per batch.
+  for (const runs of [1, 16]) {
+    for (const [label, body, decode, file] of [
+      ["json", json, decodeOtlpJson, undefined],
+      ["protobuf", proto, decodeOtlpProtobuf, undefined],
+      ["json.file", json, decodeOtlpJson, "json.db"],
+      ["protobuf.file", proto, decodeOtlpProtobuf, "protobuf.db"],
+    ]) {
+      const store = openSqliteStore({ path: file === undefined ? ":memory:" : join(dir, `${runs}-${file}`) });
+      // Each round stores the spans again as new runs, as a collector stores its traffic: the 5,000
+      // spans are spread over `runs` runs, each with a fresh random trace id (and run id), so every
+      // write is a real insert and each run's rows land where a new run's would.
+      let round = 0;
+      const m = await paired(
+        async () => {
+          round++;
+          const ids = Array.from({ length: runs }, () => randomBytes(16).toString("hex"));
+          let inserted = 0;
+          let n = 0;
+          for (const b of body) {
+            const decoded = decode(b);
+            for (const s of decoded.spans) {
+              s.traceId = ids[n++ % runs];
+              s.attributes[Tracewright.RUN_ID] = s.traceId;
+            }
+            inserted += (await store.ingest(decoded.spans)).inserted;
+          }
+          if (inserted !== spans.length) throw new Error(`round ${round}: ${inserted} of ${spans.length} spans inserted`);
+        },
+        async () => {
+          for (const b of json) JSON.parse(b.toString("utf8"));
+        },
+        { rounds: 7, perRound: 2 },
+      );
+      record(`collector.throughput.${label}${runs === 1 ? "" : `.${runs}runs`}`, spans.length / (m.value / 1000), "spans/s", spans.length / (m.baseline / 1000));
+      await store.close();
+    }
   }
 }
 
