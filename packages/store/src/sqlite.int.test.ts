@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { OpenInference, PayloadMarker, Tracewright } from "@tracewright/instrument/conventions";
 import { openSqliteStore } from "./sqlite.js";
-import { downgradeToSchema1, DOWN_TO_SCHEMA_5, DOWN_TO_SCHEMA_7 } from "./schema.fixtures.js";
+import { downgradeToSchema1, DOWN_TO_SCHEMA_5, DOWN_TO_SCHEMA_7, DOWN_TO_SCHEMA_9 } from "./schema.fixtures.js";
 import { describeQueryContract, describeStoreContract } from "./store.contract.js";
 import { makeSpan } from "./testing.js";
 import type { SpanRecord } from "./types.js";
@@ -140,13 +140,19 @@ describe("SqliteStore", () => {
     expect((await again.getRun("r"))?.steps).toBe(1);
     await again.close();
     const raw = new Database(path);
-    expect(raw.pragma("user_version", { simple: true })).toBe(9);
+    expect(raw.pragma("user_version", { simple: true })).toBe(10);
     const plan = (sql: string): string => (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
-    // One span of a run, by its trace id and span id in each trace of the run; all of them in order (migration 5).
+    // One span of a run, by its trace id and span id in each trace of the run (migration 5); all of them, sorted (migration 10).
     expect(plan("SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = 'r') AND span_id = 'x' AND +run_id = 'r' LIMIT 1")).toMatch(
       /SEARCH spans USING INDEX sqlite_autoindex_spans_1 \(trace_id=\? AND span_id=\?\).*SEARCH run_traces USING PRIMARY KEY \(run_id=\?\)/,
     );
-    expect(plan("SELECT body FROM spans WHERE run_id = 'r' ORDER BY start_us, rowid")).toBe("SEARCH spans USING INDEX spans_run (run_id=?)");
+    expect(plan("SELECT body FROM spans WHERE trace_id IN (SELECT trace_id FROM run_traces WHERE run_id = 'r') AND +run_id = 'r' ORDER BY start_us, rowid")).toMatch(
+      /SEARCH spans USING INDEX sqlite_autoindex_spans_1 \(trace_id=\?\).*SEARCH run_traces USING PRIMARY KEY \(run_id=\?\).*USE TEMP B-TREE FOR ORDER BY/,
+    );
+    // The replays' steps, which the charts leave out: from the few replays to their traces' spans, never a scan of spans.
+    expect(plan("SELECT s.kind FROM runs r CROSS JOIN run_traces t ON t.run_id = r.run_id CROSS JOIN spans s ON s.trace_id = t.trace_id AND +s.run_id = r.run_id WHERE r.replay_of IS NOT NULL AND r.end_us >= 0 AND s.start_us >= 0")).toBe(
+      "SEARCH r USING INDEX runs_replays (end_us>?); SEARCH t USING PRIMARY KEY (run_id=?); SEARCH s USING INDEX sqlite_autoindex_spans_1 (trace_id=?)",
+    );
     // The chart aggregates read indexes only, never span rows.
     expect(plan("SELECT start_us, sum(input_tokens), sum(output_tokens) FROM spans WHERE (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) AND start_us >= 0 GROUP BY start_us")).toContain("COVERING INDEX spans_tokens");
     expect(plan("SELECT name, end_us - start_us, status_code FROM spans WHERE kind = 'tool' AND start_us >= 0 ORDER BY name")).toContain("COVERING INDEX spans_kind_start");
@@ -246,18 +252,37 @@ describe("SqliteStore", () => {
     expect(await again.ingest([spans[1] as SpanRecord, { ...(spans[2] as SpanRecord), attributes: { "tracewright.run.id": "elsewhere" } }])).toEqual({ inserted: 0, duplicates: 2 });
     await again.close();
     const after = new Database(path, { readonly: true });
-    expect(after.pragma("user_version", { simple: true })).toBe(9);
-    expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_run", "spans_tokens", "sqlite_autoindex_spans_1"]);
+    expect(after.pragma("user_version", { simple: true })).toBe(10);
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name`).pluck().all()).toEqual(["spans_kind_start", "spans_tokens", "sqlite_autoindex_spans_1"]);
     expect(after.prepare(`SELECT run_id, trace_id FROM run_traces ORDER BY run_id, trace_id`).all()).toHaveLength(3);
     after.close();
-    // A span a process of the previous Tracewright stored after the migration (no run_traces row) is still found.
-    const old = new Database(path);
-    old.exec(`DELETE FROM run_traces WHERE run_id = 'v4'`);
-    old.close();
-    const reader = openSqliteStore({ path });
-    for (const span of spans.slice(0, 3)) expect(await reader.getRunSpan("v4", span.spanId)).toEqual(span);
-    expect(await reader.getRunSpan("v4", (spans[3] as SpanRecord).spanId)).toBeUndefined();
-    await reader.close();
+  });
+
+  it("migrates a version-9 store: a run-start span, whose trace schema 9 did not list for its run, is found with the run's spans", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "tw-store-")), "traces.db");
+    const store = openSqliteStore({ path });
+    // The run-start span of a run continued in a second trace (a consumer's), stored before its steps.
+    const start = makeSpan({ run: "v9", key: "consumer", startMs: 0, traceSeed: "v9-consumer", attributes: { "tracewright.run.start": "continued" } });
+    const step = makeSpan({ run: "v9", key: "supervisor", startMs: 5 });
+    // Another run in the consumer's trace: its spans are not the run's.
+    const neighbour = makeSpan({ run: "v9-other", key: "supervisor", startMs: 1, traceSeed: "v9-consumer" });
+    await store.ingest([start, step, neighbour]);
+    expect((await store.getRunSpans("v9")).map((s) => s.spanId)).toEqual([start.spanId, step.spanId]);
+    expect(await store.getRunSpan("v9", start.spanId)).toEqual(start);
+    expect(await store.getRunSpan("v9", neighbour.spanId)).toBeUndefined();
+    await store.close();
+    // Back to schema 9, which wrote no run_traces row for a run-start span.
+    const raw = new Database(path);
+    raw.exec(`${DOWN_TO_SCHEMA_9} DELETE FROM run_traces WHERE run_id = 'v9' AND trace_id = '${start.traceId}'; PRAGMA user_version = 9;`);
+    raw.close();
+    const again = openSqliteStore({ path });
+    expect((await again.getRunSpans("v9")).map((s) => s.spanId)).toEqual([start.spanId, step.spanId]);
+    expect((await again.getRunSpans("v9-other")).map((s) => s.spanId)).toEqual([neighbour.spanId]);
+    await again.close();
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma("user_version", { simple: true })).toBe(10);
+    expect(after.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'spans_run'`).pluck().get()).toBe(0);
+    after.close();
   });
 
   it("indexes run search text off the ingest path: in the background, and wholly before a text query on any connection", async () => {
