@@ -10,7 +10,8 @@ export type { AwsCredentials, RequestSigner, SigV4Options } from "./sigv4.js";
 export { XRayIdGenerator } from "./xray-ids.js";
 export { currentRunId, currentStepKey, describeError, llm, node, recordError, run, runWithResult, tool, withStep, withSyncStep } from "./steps.js";
 export type { CarriedRun, LlmOptions, LlmRequest, RunContext, RunOptions, RunResult, StepCall, StepInterceptor, StepSpec, ToolOptions } from "./steps.js";
-export { hashJson, redactText, revive, serialize, setRedaction } from "./serialize.js";
+export { hashJson, stepInputHash } from "./hash.js";
+export { redactText, revive, serialize, setRedaction } from "./serialize.js";
 export { MASK } from "./redact.js";
 export type { RedactionOptions } from "./redact.js";
 export {

@@ -1,4 +1,3 @@
-import * as crypto from "node:crypto";
 import { isLeaf, isPlainJson, setKeyJudge } from "./plain.js";
 import { compileRedaction, MASK } from "./redact.js";
 import type { RedactionOptions, Redactor } from "./redact.js";
@@ -91,13 +90,7 @@ function redactionFailed(error: unknown): string {
   return JSON.stringify({ $type: "Redacted", reason: `redaction failed: ${describe(error)}` });
 }
 
-/** One-shot hashing (Node ≥ 20.12) skips the Hash object: a third of the hash's cost for a 1 KB state. */
-const oneShotHash = (crypto as Partial<typeof crypto>).hash;
-
-/** sha256 of a serialized state, lower-case hex: the `tracewright.input.hash`. */
-export function hashJson(json: string): string {
-  return oneShotHash === undefined ? crypto.createHash("sha256").update(json).digest("hex") : oneShotHash("sha256", json, "hex");
-}
+export { hashJson } from "./hash.js";
 
 /**
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,

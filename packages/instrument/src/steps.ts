@@ -34,8 +34,8 @@ export interface StepCall {
   input: unknown;
   /** Canonical JSON of the input (what `input.value` records). */
   inputJson: string;
-  /** sha256 of {@link inputJson}. */
-  inputHash: string;
+  /** sha256 of {@link inputJson}: the `tracewright.input.hash` readers derive from `input.value` (hashed when first read). */
+  readonly inputHash: string;
   /** A tool declared as changing the world (`tool(…, { sideEffects: true })`): a fork runs it live only when allowed. */
   sideEffects: boolean;
   /** Adds attributes to the step's span (e.g. replay marking a result as served). */
@@ -416,13 +416,16 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   // sampler is by run): its state is neither serialized nor hashed, unless a replay watches.
   const quiet = parent !== undefined && recordsNothing(parent);
   let inputJson = quiet ? "" : serialize(spec.input);
-  let inputHash = quiet ? "" : hashJson(inputJson);
+  // The input's sha256, hashed only when asked for: by an interceptor (replay compares it), or
+  // to send an oversized input by reference. A live step's span carries `input.value` whole, and
+  // readers derive the hash from it (`stepInputHash`), off the agent's path.
+  let inputHash: string | undefined;
+  const hashOfInput = (): string => (inputHash ??= hashJson(inputJson));
   // Stores into a copy, not a literal of a spread and computed keys: V8 builds that one through
   // the runtime, key by key, a tenth of a small step's whole cost.
   const attributes: Attributes = Object.assign({}, spec.attributes);
   attributes[Tracewright.STEP_KEY] = key;
   attributes[Tracewright.STEP_KIND] = spec.kind;
-  attributes[Tracewright.INPUT_HASH] = inputHash;
   attributes[OpenInference.INPUT_VALUE] = inputJson;
   attributes[OpenInference.INPUT_MIME_TYPE] = MIME_JSON;
   const refs: string[] = [];
@@ -461,10 +464,9 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   if (afterStart) span.setAttributes(attributes);
   if (quiet && span.isRecording()) {
     // A sampler that is not by run recorded this step after all: its input, late but whole.
-    inputJson = serialize(spec.input);
-    inputHash = hashJson(inputJson);
-    const late = { [Tracewright.INPUT_HASH]: inputHash, [OpenInference.INPUT_VALUE]: inputJson };
-    safely(() => span.setAttributes(late));
+    const late = serialize(spec.input);
+    inputJson = late;
+    safely(() => span.setAttribute(OpenInference.INPUT_VALUE, late));
   }
   let run: RunFrame;
   let opensRun = false;
@@ -492,7 +494,8 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   }
   // Counted down by runWithResult when this root ends.
   if (parent === undefined && root !== undefined) run.roots++;
-  offloadInput(span, inputJson, inputHash, run, refs);
+  // Offloaded, `input.value` holds a marker, not the input: the hash rides beside it.
+  if (offloadInput(span, inputJson, hashOfInput, run, refs)) safely(() => span.setAttribute(Tracewright.INPUT_HASH, hashOfInput()));
   const frame: StepFrame = { run, key, counters: new Map(), children: 0, seq, span, ancestry: ancestry ?? "", depth };
   const ctx = StepContext.of(parentCtx, span, frame);
   // This process's local root of the run (a fresh root, or a consumer continuing a run no step of
@@ -501,7 +504,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     const startedRun = run;
     const above = trace.getSpanContext(parentCtx);
     const placement = above !== undefined && isSpanContextValid(above) ? RunStart.CONTINUED : RunStart.ROOT;
-    safely(() => markRunStart(spanTracer, span, ctx, startedRun, key, inputJson, inputHash, placement));
+    safely(() => markRunStart(spanTracer, span, ctx, startedRun, key, inputJson, hashOfInput, placement));
   }
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
   const sideEffects = spec.attributes[Tracewright.TOOL_SIDE_EFFECTS] === true;
@@ -511,7 +514,9 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     name: spec.name,
     input: spec.input,
     inputJson,
-    inputHash,
+    get inputHash() {
+      return hashOfInput();
+    },
     sideEffects,
     annotate,
     rekey: (to, toSeq) => {
@@ -543,12 +548,12 @@ function markDeterministic(span: Span, root: RunOptions | undefined): void {
  * The input rides in the start attributes (samplers see it); an oversized one is replaced by its
  * marker, the payload sent by reference. One path for a step's input and a run-start span's.
  */
-function offloadInput(span: Span, inputJson: string, inputHash: string, run: RunFrame, refs: string[]): void {
+function offloadInput(span: Span, inputJson: string, inputHash: () => string, run: RunFrame, refs: string[]): boolean {
   const payloads = payloadsOf(run);
   // Not for a span that records nothing (a root its run's sampler left out): the payload would be sent for nothing.
-  if (payloads !== undefined && span.isRecording() && overInlineLimit(inputJson, payloads.maxInlineBytes)) {
-    safely(() => setState(span, OpenInference.INPUT_VALUE, inputJson, run, refs, inputHash));
-  }
+  if (payloads === undefined || !span.isRecording() || !overInlineLimit(inputJson, payloads.maxInlineBytes)) return false;
+  safely(() => setState(span, OpenInference.INPUT_VALUE, inputJson, run, refs, inputHash()));
+  return true;
 }
 
 /**
@@ -558,7 +563,7 @@ function offloadInput(span: Span, inputJson: string, inputHash: string, run: Run
  * It goes through the root's tracer, so it is sampled with the run (an unsampled root makes none).
  * It is not a step: no step key, kind or seq, so no counter, key or order of the run moves.
  */
-function markRunStart(spanTracer: Tracer, root: Span, ctx: Context, run: RunFrame, key: string, inputJson: string, inputHash: string, placement: RunStart): void {
+function markRunStart(spanTracer: Tracer, root: Span, ctx: Context, run: RunFrame, key: string, inputJson: string, inputHash: () => string, placement: RunStart): void {
   if (!root.isRecording()) return;
   const slash = key.indexOf("/");
   const agent = stepKeyName(slash === -1 ? key : key.slice(0, slash));

@@ -1,4 +1,5 @@
 import { Exception, GenAI, isRunStart, OpenInference, OpenInferenceKind, Operation, RunStart, stepKeyParts, stepKeySegment, Tracewright } from "@tracewright/instrument/conventions";
+import { stepInputHash } from "@tracewright/instrument/hash";
 import { nanosToMicros } from "./derive.js";
 import type { AttributeValue, Attributes, RunDetail, RunSummary, SpanRecord, Step, StepError, TraceStore } from "./types.js";
 
@@ -159,8 +160,18 @@ function toStep(span: SpanRecord, key: string, parentKey: string | null, depth: 
     spanId: span.spanId,
     ...(span.parentSpanId === undefined ? {} : { parentSpanId: span.parentSpanId }),
     depth,
-    attributes: a,
+    attributes: withInputHash(a),
   };
+}
+
+/**
+ * A step's attributes with its `tracewright.input.hash`, derived from `input.value` when the
+ * instrumentation left it to readers ({@link stepInputHash}): the same for every reader of steps.
+ */
+function withInputHash(a: Attributes): Attributes {
+  if (a[Tracewright.INPUT_HASH] !== undefined) return a;
+  const hash = stepInputHash(a);
+  return hash === undefined ? a : { ...a, [Tracewright.INPUT_HASH]: hash };
 }
 
 /** The name the step was given in its key (`kind:name#n`), else the GenAI name, else the span's. */

@@ -56,6 +56,26 @@ export function describeStoreContract(name: string, open: () => Promise<TraceSto
       expect((await store.getRun("c1"))?.agent).toBe("billing:v2");
     });
 
+    it("gives each step its input hash: as its span carried it, else the sha256 of its input; a span of other instrumentation none", async () => {
+      const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+      const foreign = makeSpan({ run: "h1", key: "x", parent: "supervisor", input: { q: "other" } });
+      delete foreign.attributes[Tracewright.STEP_KEY];
+      await store.ingest([
+        makeSpan({ run: "h1", key: "supervisor", input: { goal: "g" } }),
+        makeSpan({ run: "h1", key: "supervisor/tool:fetch#0", kind: "tool", parent: "supervisor", input: { url: "u" }, attributes: { [Tracewright.INPUT_HASH]: "carried" } }),
+        foreign,
+      ]);
+      const steps = (await loadRunDetail(store, "h1"))?.steps ?? [];
+      expect(steps.map((s) => [s.name, s.attributes[Tracewright.INPUT_HASH]])).toEqual([
+        ["supervisor", sha256('{"goal":"g"}')],
+        ["fetch", "carried"],
+        ["x", undefined],
+      ]);
+      // Derived for the step, not written into the span the store keeps.
+      const spans = await store.getRunSpans("h1");
+      expect(spans.find((s) => s.attributes[Tracewright.STEP_KEY] === "supervisor")?.attributes[Tracewright.INPUT_HASH]).toBeUndefined();
+    });
+
     it("sums a run's token counts over its steps, a redelivered span counted once, what is no count left out", async () => {
       const llm = (n: number, input: number, output?: number) =>
         makeSpan({ run: "t1", key: `supervisor/llm:chat#${n}`, kind: "llm", parent: "supervisor", startMs: 10 + n, attributes: { "gen_ai.usage.input_tokens": input, ...(output === undefined ? {} : { "gen_ai.usage.output_tokens": output }) } });

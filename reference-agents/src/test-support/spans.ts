@@ -1,5 +1,5 @@
 import type { Tracing } from "@tracewright/instrument";
-import { Exception, OpenInference, Tracewright, init, isRunStart } from "@tracewright/instrument";
+import { Exception, OpenInference, Tracewright, init, isRunStart, stepInputHash } from "@tracewright/instrument";
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -64,7 +64,7 @@ function toStep(span: ReadableSpan): RecordedStep {
     key: String(attribute(Tracewright.STEP_KEY)),
     kind: String(attribute(Tracewright.STEP_KIND)),
     status: span.status.code === SpanStatusCode.ERROR ? "error" : "ok",
-    inputHash: String(attribute(Tracewright.INPUT_HASH)),
+    inputHash: String(stepInputHash(span.attributes)),
     input: JSON.parse(String(attribute(OpenInference.INPUT_VALUE))) as unknown,
     ...(output === undefined ? {} : { output: JSON.parse(String(output)) as unknown }),
     ...(exception === undefined ? {} : { error: { type: String(exception.attributes?.[Exception.TYPE]), message: String(exception.attributes?.[Exception.MESSAGE]) } }),
