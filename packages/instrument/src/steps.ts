@@ -34,8 +34,8 @@ export interface StepCall {
   input: unknown;
   /** Canonical JSON of the input (what `input.value` records). */
   inputJson: string;
-  /** sha256 of {@link inputJson}: the `tracewright.input.hash` readers derive from `input.value` (hashed when first read). */
-  readonly inputHash: string;
+  /** sha256 of {@link inputJson}: the `tracewright.input.hash` readers derive from `input.value`. */
+  inputHash: string;
   /** A tool declared as changing the world (`tool(…, { sideEffects: true })`): a fork runs it live only when allowed. */
   sideEffects: boolean;
   /** Adds attributes to the step's span (e.g. replay marking a result as served). */
@@ -389,7 +389,8 @@ export interface StepSpec {
 interface Started {
   span: Span;
   ctx: Context;
-  call: StepCall;
+  /** Made when the run has an interceptor (and only then). */
+  call: StepCall | undefined;
   frame: StepFrame;
   /** The refs of this step's states sent by reference so far (`tracewright.payload.ref`). */
   refs: string[];
@@ -506,18 +507,24 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     const placement = above !== undefined && isSpanContextValid(above) ? RunStart.CONTINUED : RunStart.ROOT;
     safely(() => markRunStart(spanTracer, span, ctx, startedRun, key, inputJson, hashOfInput, placement));
   }
+  // What an interceptor is shown of the step: made only for a run one watches, as nothing reads it
+  // in a live run (and the hash it holds is taken only then).
+  const call = run.interceptor === undefined ? undefined : stepCall(spec, frame, inputJson, hashOfInput());
+  return { span, ctx, frame, refs, call, opensRun };
+}
+
+/** A step as its run's interceptor sees it (see {@link StepCall}). */
+function stepCall(spec: StepSpec, frame: StepFrame, inputJson: string, inputHash: string): StepCall {
+  const span = frame.span;
   const annotate = (extra: Attributes): void => safely(() => span.setAttributes(extra));
-  const sideEffects = spec.attributes[Tracewright.TOOL_SIDE_EFFECTS] === true;
   const call: StepCall = {
-    key,
+    key: frame.key,
     kind: spec.kind,
     name: spec.name,
     input: spec.input,
     inputJson,
-    get inputHash() {
-      return hashOfInput();
-    },
-    sideEffects,
+    inputHash,
+    sideEffects: spec.attributes[Tracewright.TOOL_SIDE_EFFECTS] === true,
     annotate,
     rekey: (to, toSeq) => {
       call.key = to;
@@ -527,7 +534,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
     },
     ...(spec.revive === undefined ? {} : { revive: spec.revive }),
   };
-  return { span, ctx, frame, refs, call, opensRun };
+  return call;
 }
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined, roots: 0 };
@@ -599,7 +606,8 @@ function endOkNow(started: Started, spec: StepSpec, output: unknown): void {
   });
   // Apart from the output's recording: what it reads (usage, a stream's failure) is recorded even if that failed.
   if (spec.onOutput !== undefined) safely(() => spec.onOutput?.(output, started.span));
-  safely(() => started.frame.run.interceptor?.completed?.(started.call, outputJson === undefined ? {} : { outputJson }));
+  const call = started.call;
+  if (call !== undefined) safely(() => started.frame.run.interceptor?.completed?.(call, outputJson === undefined ? {} : { outputJson }));
   safely(() => started.span.end());
 }
 
@@ -616,7 +624,8 @@ function endError(started: Started, error: unknown): void {
 function endErrorNow(started: Started, error: unknown): void {
   markChildren(started);
   recordError(started.span, error);
-  safely(() => started.frame.run.interceptor?.completed?.(started.call, { error }));
+  const call = started.call;
+  if (call !== undefined) safely(() => started.frame.run.interceptor?.completed?.(call, { error }));
   safely(() => started.span.end());
 }
 
@@ -675,7 +684,7 @@ function tryStart(spec: StepSpec, root?: RunOptions): Started | undefined {
 async function settle<R>(s: Started, spec: StepSpec, live: (...override: unknown[]) => Promise<R>): Promise<R> {
   try {
     const interceptor = s.frame.run.interceptor;
-    const output = interceptor === undefined ? await live() : await interceptor.intercept(s.call, live);
+    const output = interceptor === undefined || s.call === undefined ? await live() : await interceptor.intercept(s.call, live);
     endOk(s, spec, output);
     return output;
   } catch (error) {
@@ -711,7 +720,7 @@ export function withSyncStep<R>(spec: StepSpec, fn: () => R): R {
   if (s === undefined) return fn();
   try {
     const interceptor = s.frame.run.interceptor;
-    const output = interceptor === undefined ? fn() : interceptor.interceptSync(s.call, fn);
+    const output = interceptor === undefined || s.call === undefined ? fn() : interceptor.interceptSync(s.call, fn);
     endOk(s, spec, output);
     return output;
   } catch (error) {
