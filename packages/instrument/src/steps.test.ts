@@ -291,6 +291,25 @@ describe("wrappers record each step as a span", () => {
     expect(stepKeyParts("team%2Fsupervisor/llm:openai%2Fgpt-4o#0")).toEqual({ kind: "llm", name: "openai/gpt-4o" });
   });
 
+  it("counts each name's occurrences past the bound of the segments it keeps (a tool named per call)", async () => {
+    await run("supervisor", {}, async () => {
+      await tool("fetch/v2", {}, () => 0);
+      // More distinct names than the segment cache holds (4,096): it starts again midway.
+      for (let i = 0; i < 5000; i++) await tool(`t${i}`, {}, () => i);
+      await tool("fetch/v2", {}, () => 1);
+      await tool("t0", {}, () => 2);
+      await llm({ model: "t0", messages: [] }, () => 3);
+    });
+    const keys = steps().map((s) => String(s.attributes[Tracewright.STEP_KEY]));
+    expect(keys).toContain("supervisor/tool:fetch%2Fv2#0");
+    expect(keys).toContain("supervisor/tool:fetch%2Fv2#1");
+    expect(keys).toContain("supervisor/tool:t4999#0");
+    expect(keys).toContain("supervisor/tool:t0#1");
+    // Another kind of the same name is counted apart.
+    expect(keys).toContain("supervisor/llm:t0#0");
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
   it("gives independent runs their own run ids", async () => {
     const a = await runWithResult("a", {}, () => 1);
     const b = await runWithResult("b", {}, () => 2);

@@ -319,8 +319,33 @@ function recordsNothing(frame: StepFrame): boolean {
   return frame.run.interceptor === undefined && !frame.span.isRecording();
 }
 
+/**
+ * A child's `kind:name` segment, by kind and name: built once, not per step (the string a step's
+ * counter is looked up by would otherwise be a new one each time, hashed afresh). Bounded: past
+ * {@link MAX_LOCAL_SEGMENTS} names (a tool named per call), it starts again.
+ */
+const localSegments = new Map<StepKind, Map<string, string>>();
+let localSegmentCount = 0;
+const MAX_LOCAL_SEGMENTS = 4096;
+
+function localSegment(kind: StepKind, name: string): string {
+  let byName = localSegments.get(kind);
+  if (byName === undefined) localSegments.set(kind, (byName = new Map()));
+  let local = byName.get(name);
+  if (local === undefined) {
+    local = `${kind}:${stepKeySegment(name)}`;
+    if (localSegmentCount >= MAX_LOCAL_SEGMENTS) {
+      for (const names of localSegments.values()) names.clear();
+      localSegmentCount = 0;
+    }
+    byName.set(name, local);
+    localSegmentCount++;
+  }
+  return local;
+}
+
 function childKey(parent: StepFrame, kind: StepKind, name: string): string {
-  const local = `${kind}:${stepKeySegment(name)}`;
+  const local = localSegment(kind, name);
   const n = parent.counters.get(local) ?? 0;
   parent.counters.set(local, n + 1);
   return `${parent.key}/${local}#${n}`;
