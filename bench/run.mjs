@@ -98,7 +98,11 @@ async function instrumentOverhead() {
         span.end();
         return output;
       },
-      { perRound: bytes >= 100 * 1024 ? 20 : 200, rounds: 31, clock: cpuMs },
+      // Blocks of ~20 ms a side (2,000 calls at 1 KB, 200 at 10 KB, 20 at 100 KB): in a shorter one
+      // (200 1 KB calls, 3 ms) a scavenge, 0.3–1 ms, falls in one side's block or the other's by
+      // chance, and single rounds' ratios swung 0.5–5.5 (runs' medians 1.19–1.46); over ~20 ms
+      // each side pays for its own garbage.
+      { perRound: bytes >= 100 * 1024 ? 20 : bytes >= 10 * 1024 ? 200 : 2000, rounds: 31, clock: cpuMs },
     );
   };
   const tracing = init({ spanProcessors: [], register: false });
