@@ -275,6 +275,28 @@ interface Facts {
   outputTokens: number | null;
 }
 
+/**
+ * The row's `body`: the record but its resource (kept once, in `resources`). Written from a literal
+ * of the record's fields, not a copy by rest (`{ resource, ...stored }`), which V8 makes key by key
+ * through the runtime: a fifth of the body's cost. An absent optional field is left out by JSON.
+ */
+function storedBody(span: SpanRecord): string {
+  return JSON.stringify({
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    status: span.status,
+    attributes: span.attributes,
+    events: span.events,
+    links: span.links,
+    scope: span.scope,
+  });
+}
+
 function spanFacts(span: SpanRecord): Facts {
   const { inputTokens, outputTokens } = spanTokens(span);
   return { kind: stepKind(span), name: stepName(span), inputTokens: inputTokens ?? null, outputTokens: outputTokens ?? null };
@@ -420,8 +442,7 @@ export class SqliteStore implements TraceStore, TraceQueries {
       for (const span of spans) {
         const d = derive(span);
         const f = spanFacts(span);
-        const { resource, ...stored } = span;
-        const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, JSON.stringify(stored), f.kind, f.name, f.inputTokens, f.outputTokens, resourceIdOf(resource ?? {}));
+        const info = this.insertSpan.run(span.traceId, span.spanId, d.runId, span.parentSpanId ?? null, d.startUs, d.endUs, span.status.code, d.stepKey, storedBody(span), f.kind, f.name, f.inputTokens, f.outputTokens, resourceIdOf(span.resource ?? {}));
         if (info.changes === 0) continue;
         inserted++;
         let run = touched.get(d.runId);
