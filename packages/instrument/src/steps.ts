@@ -1,6 +1,6 @@
 import nodeCrypto, { randomBytes, randomUUID } from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
-import type { Attributes, Context, HrTime, Link, Span, Tracer } from "@opentelemetry/api";
+import type { Attributes, Context, HrTime, Link, Span, SpanOptions, Tracer } from "@opentelemetry/api";
 import { SpanKind, SpanStatusCode, context as otelContext, createContextKey, isSpanContextValid, trace } from "@opentelemetry/api";
 import {
   Exception,
@@ -132,8 +132,8 @@ interface RunFrame {
 interface StepFrame {
   run: RunFrame;
   key: string;
-  /** Per-parent, per-(kind:name) occurrence counters: stable step keys under concurrency. */
-  counters: Map<string, number>;
+  /** Per-parent, per-(kind:name) occurrence counters: stable step keys under concurrency. Made by the first child (a leaf step never needs one). */
+  counters: Map<string, number> | undefined;
   /** How many children this step has started: the next child's `tracewright.step.seq`. */
   children: number;
   /** This step's own `tracewright.step.seq` (0 for a root). */
@@ -346,8 +346,9 @@ function localSegment(kind: StepKind, name: string): string {
 
 function childKey(parent: StepFrame, kind: StepKind, name: string): string {
   const local = localSegment(kind, name);
-  const n = parent.counters.get(local) ?? 0;
-  parent.counters.set(local, n + 1);
+  const counters = (parent.counters ??= new Map());
+  const n = counters.get(local) ?? 0;
+  counters.set(local, n + 1);
   return `${parent.key}/${local}#${n}`;
 }
 
@@ -486,7 +487,10 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   // init()'s tracer samples by trace id alone (always, or a ratio by run), so its spans get them
   // right after; any other tracer's sampler may read them, and gets them at the start.
   const afterStart = spanTracer === configuredTracer;
-  const span = spanTracer.startSpan(spec.spanName, { kind: spec.spanKind ?? SpanKind.INTERNAL, ...(afterStart ? {} : { attributes }), ...(links ? { links } : {}) }, parentCtx);
+  const kind = spec.spanKind ?? SpanKind.INTERNAL;
+  // The common options are a constant: a literal of conditional spreads is built key by key.
+  const options: SpanOptions = afterStart && links === undefined && kind === SpanKind.INTERNAL ? INTERNAL_SPAN : { kind, ...(afterStart ? {} : { attributes }), ...(links ? { links } : {}) };
+  const span = spanTracer.startSpan(spec.spanName, options, parentCtx);
   if (afterStart) span.setAttributes(attributes);
   if (quiet && span.isRecording()) {
     // A sampler that is not by run recorded this step after all: its input, late but whole.
@@ -522,7 +526,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
   if (parent === undefined && root !== undefined) run.roots++;
   // Offloaded, `input.value` holds a marker, not the input: the hash rides beside it.
   if (offloadInput(span, inputJson, hashOfInput, run, refs)) safely(() => span.setAttribute(Tracewright.INPUT_HASH, hashOfInput()));
-  const frame: StepFrame = { run, key, counters: new Map(), children: 0, seq, span, ancestry: ancestry ?? "", depth };
+  const frame: StepFrame = { run, key, counters: undefined, children: 0, seq, span, ancestry: ancestry ?? "", depth };
   const ctx = StepContext.of(parentCtx, span, frame);
   // This process's local root of the run (a fresh root, or a consumer continuing a run no step of
   // this process has open): announce the run now, not when its first step ends.
@@ -561,6 +565,9 @@ function stepCall(spec: StepSpec, frame: StepFrame, inputJson: string, inputHash
   };
   return call;
 }
+
+/** A step span's options when init()'s tracer records it with no links: its attributes are set right after the start. */
+const INTERNAL_SPAN: SpanOptions = Object.freeze({ kind: SpanKind.INTERNAL });
 
 const DETACHED: RunFrame = { runId: "", interceptor: undefined, tracer: undefined, roots: 0 };
 
@@ -696,7 +703,10 @@ export function withStep<R>(spec: StepSpec, fn: (input: unknown) => R | Promise<
 function tryStart(spec: StepSpec, root?: RunOptions): Started | undefined {
   let started: Started | undefined;
   try {
-    started = asInstrumentation(() => startStep(spec, currentFrame(otelContext.active()), otelContext.active(), root));
+    started = asInstrumentation(() => {
+      const active = otelContext.active();
+      return startStep(spec, currentFrame(active), active, root);
+    });
   } catch {
     return undefined;
   }
