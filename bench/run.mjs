@@ -113,7 +113,7 @@ async function instrumentOverhead() {
     }
   });
   await tracing.shutdown();
-  // The same call in a run the sampler left out (`sampleRatio`): its states are neither serialized nor hashed.
+  // The same call in a run the sampler left out (`sampleRatio`): its states are not serialized.
   const unsampled = init({ spanProcessors: [], register: false, sampleRatio: 0 });
   let m;
   await runWithResult("bench", {}, async () => {

@@ -440,7 +440,7 @@ function startStep(spec: StepSpec, parent: StepFrame | undefined, parentCtx: Con
           ? stepKeySegment(spec.name)
           : `${spec.kind}:${stepKeySegment(spec.name)}`;
   // Under a step that records nothing (its run sampled out), a step records nothing either (the
-  // sampler is by run): its state is neither serialized nor hashed, unless a replay watches.
+  // sampler is by run): its state is not serialized, unless a replay watches.
   const quiet = parent !== undefined && recordsNothing(parent);
   let inputJson = quiet ? "" : serialize(spec.input);
   // The input's sha256, hashed only when asked for: by an interceptor (replay compares it), or
