@@ -12,6 +12,8 @@ export default defineConfig({
       { find: "@tracewright/store/testing", replacement: src("./packages/store/src/testing.ts") },
       { find: "@tracewright/instrument/errors", replacement: src("./packages/instrument/src/errors.ts") },
       { find: "@tracewright/instrument/conventions", replacement: src("./packages/instrument/src/conventions.ts") },
+      { find: "@tracewright/instrument/hash", replacement: src("./packages/instrument/src/hash.ts") },
+      { find: "@tracewright/instrument/shared", replacement: src("./packages/instrument/src/shared.ts") },
       { find: /^@tracewright\/(instrument|store|replay|cli)$/, replacement: src("./packages/$1/src/index.ts") },
       { find: "@tracewright/collector-lambda", replacement: src("./packages/collector-lambda/src/index.ts") },
       { find: "@tracewright/reference-agents", replacement: src("./reference-agents/src/index.ts") },
