@@ -88,7 +88,7 @@ export function mayHoldSecret(json: string): boolean {
   if (json.length < SHORT_TEXT) return SECRET_PART.test(json);
   if (json.includes("Bearer") || json.includes("xox") || json.includes("PRIVATE KEY")) return true;
   // `AKIA`, `ASIA`: searched from their `IA`.
-  for (let i = json.indexOf("IA"); i !== -1; i = json.indexOf("IA", i + 2)) if (i >= 2 && json.charCodeAt(i - 2) === 65 /* A */ && (json.charCodeAt(i - 1) === 75 /* K */ || json.charCodeAt(i - 1) === 83) /* S */) return true;
+  for (let i = json.indexOf("IA"); i !== -1; i = json.indexOf("IA", i + 2)) if (i >= 2 && json.charCodeAt(i - 2) === 65 /* A */ && (json.charCodeAt(i - 1) === 75 /* K */ || json.charCodeAt(i - 1) === 83 /* S */)) return true;
   // `sk-`: searched from its rarer `k`.
   for (let i = json.indexOf("k-"); i !== -1; i = json.indexOf("k-", i + 2)) if (i > 0 && json.charCodeAt(i - 1) === 115) return true;
   // `k_live_`, `k_test_`, `whsec_`, `gh[pousr]_`: all four searched from the underscore, in one scan.
