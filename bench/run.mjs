@@ -22,11 +22,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
 const results = [];
 
-function record(name, value, unit, baseline) {
+/** `ratio`, when given, is the paired rounds' own (see {@link paired}); else value / baseline. */
+function record(name, value, unit, baseline, ratio) {
   const entry = { name, value: round(value), unit };
   if (baseline !== undefined) {
     entry.baseline = round(baseline);
-    entry.ratio = round(value / baseline, 3);
+    entry.ratio = round(ratio ?? value / baseline, 3);
   }
   results.push(entry);
   console.log(`${name.padEnd(34)} ${String(entry.value).padStart(12)} ${unit.padEnd(8)}${baseline === undefined ? "" : `  baseline ${entry.baseline} ${unit}, ratio ${entry.ratio}`}`);
@@ -37,24 +38,34 @@ function round(value, digits = 2) {
   return Math.round(value * f) / f;
 }
 
-/** Median time per operation (ms) of `fn`, run in rounds alternating with the baseline's. */
+/**
+ * Median time per operation (ms) of `fn` and of the baseline, run in rounds of alternating
+ * blocks, after a block of each to warm up; and `ratio`, the median of the rounds' own ratios
+ * (each block of `fn` against the baseline's block beside it), which a machine whose speed drifts
+ * within a run (these shared ones do, by up to 1.7×) leaves alone where the two medians, taken from
+ * different rounds, would not. `rounds` is odd, so 1 / ratio is the median of the inverse ratios.
+ */
 async function paired(fn, baseline, { rounds = 15, perRound = 200, clock = () => performance.now() } = {}) {
   const a = [];
   const b = [];
-  for (let i = 0; i < 3; i++) {
+  const ratios = [];
+  for (let i = 0; i < Math.max(3, perRound); i++) {
     await fn();
     await baseline();
   }
   for (let r = 0; r < rounds; r++) {
     let t = clock();
     for (let i = 0; i < perRound; i++) await baseline();
-    b.push((clock() - t) / perRound);
+    const base = (clock() - t) / perRound;
     t = clock();
     for (let i = 0; i < perRound; i++) await fn();
-    a.push((clock() - t) / perRound);
+    const value = (clock() - t) / perRound;
+    a.push(value);
+    b.push(base);
+    ratios.push(value / base);
   }
   const median = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  return { value: median(a), baseline: median(b) };
+  return { value: median(a), baseline: median(b), ratio: median(ratios) };
 }
 
 function state(bytes) {
@@ -109,7 +120,7 @@ async function instrumentOverhead() {
   await runWithResult("bench", {}, async () => {
     for (const [label, bytes] of [["1kb", 1024], ["10kb", 10 * 1024], ["100kb", 100 * 1024]]) {
       const m = await toolCall(bytes);
-      record(`instrument.overhead.${label}`, m.value * 1000, "µs/call", m.baseline * 1000);
+      record(`instrument.overhead.${label}`, m.value * 1000, "µs/call", m.baseline * 1000, m.ratio);
     }
   });
   await tracing.shutdown();
@@ -119,7 +130,7 @@ async function instrumentOverhead() {
   await runWithResult("bench", {}, async () => {
     m = await toolCall(1024);
   });
-  record("instrument.overhead.1kb.sampled_out", m.value * 1000, "µs/call", m.baseline * 1000);
+  record("instrument.overhead.1kb.sampled_out", m.value * 1000, "µs/call", m.baseline * 1000, m.ratio);
   await unsampled.shutdown();
 }
 
@@ -192,7 +203,7 @@ async function collectorThroughput() {
         // fsyncs hold the thread without using it, and a throughput into a file counts them.
         { rounds: 11, perRound: 2, ...(file === undefined ? { clock: cpuMs } : {}) },
       );
-      record(`collector.throughput.${label}${runs === 1 ? "" : `.${runs}runs`}`, spans.length / (m.value / 1000), "spans/s", spans.length / (m.baseline / 1000));
+      record(`collector.throughput.${label}${runs === 1 ? "" : `.${runs}runs`}`, spans.length / (m.value / 1000), "spans/s", spans.length / (m.baseline / 1000), 1 / m.ratio);
       await store.close();
     }
   }
