@@ -6,7 +6,8 @@ import { freePort } from "@tracewright/store/testing";
 import { describe, expect, it } from "vitest";
 import { PayloadMarker } from "./conventions.js";
 import { init } from "./init.js";
-import { hashJson, serialize } from "./serialize.js";
+import { hashJson } from "./hash.js";
+import { serialize } from "./serialize.js";
 import { runWithResult, tool } from "./steps.js";
 
 // States sent by reference through a real collector on loopback: retried while it is down,

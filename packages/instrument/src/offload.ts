@@ -7,7 +7,7 @@
  * counted (`tracing.stats().droppedPayloads`) and readers see a `PayloadMissing` marker naming it.
  */
 import { PayloadMarker, payloadMarker } from "./conventions.js";
-import { hashJson } from "./serialize.js";
+import { hashJson } from "./hash.js";
 
 /** Where an oversized state goes: the export queue's payload side. */
 export interface PayloadSink {

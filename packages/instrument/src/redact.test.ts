@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { init } from "./init.js";
 import { MASK } from "./redact.js";
-import { hashJson, serialize, setRedaction } from "./serialize.js";
+import { hashJson } from "./hash.js";
+import { serialize, setRedaction } from "./serialize.js";
 import { tool } from "./steps.js";
 
 afterEach(() => setRedaction(undefined));

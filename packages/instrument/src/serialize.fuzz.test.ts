@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sameJson } from "./same-json.js";
-import { hashJson, revive, serialize, setRedaction } from "./serialize.js";
+import { hashJson } from "./hash.js";
+import { revive, serialize, setRedaction } from "./serialize.js";
 
 // Property-based tests of the safe serializer (STYLE.md §4): whatever the agent hands it, it
 // never throws, its output is always valid JSON, it keeps the value's key order (as JSON.stringify

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileRedaction, mayHoldSecret } from "./redact.js";
-import { hashJson, serialize, serializeFast, serializeGeneral, setRedaction } from "./serialize.js";
+import { hashJson } from "./hash.js";
+import { serialize, serializeFast, serializeGeneral, setRedaction } from "./serialize.js";
 
 afterEach(() => setRedaction(undefined));
 

@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { cachedShapeChars } from "./plain.js";
 import { sameJson } from "./same-json.js";
-import { hashJson, revive, serialize } from "./serialize.js";
+import { hashJson } from "./hash.js";
+import { revive, serialize } from "./serialize.js";
 
 describe("serialize", () => {
   it("keeps object keys in the value's order, revived so; equal states in another order are the same state", () => {

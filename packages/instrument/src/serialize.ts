@@ -90,7 +90,6 @@ function redactionFailed(error: unknown): string {
   return JSON.stringify({ $type: "Redacted", reason: `redaction failed: ${describe(error)}` });
 }
 
-export { hashJson } from "./hash.js";
 
 /**
  * The fast path, for the common state: plain objects and arrays of strings, finite numbers,

@@ -23,7 +23,8 @@ import { TracewrightError } from "./errors.js";
 import { inlineOrRef, overInlineLimit } from "./offload.js";
 import type { PayloadSink } from "./offload.js";
 import { safely } from "./safely.js";
-import { hashJson, redactText, serialize } from "./serialize.js";
+import { hashJson } from "./hash.js";
+import { redactText, serialize } from "./serialize.js";
 
 /** A replayable boundary about to be crossed: what an interceptor sees. */
 export interface StepCall {
